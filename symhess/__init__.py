@@ -1,0 +1,68 @@
+"""symhess: derive, check and export the Hessians of neural-network losses near their optimum.
+
+The public API is re-exported here lazily (PEP 562), so ``import symhess`` stays light; each
+name lives in the pipeline module listed in :data:`_EXPORTS`::
+
+    activations -> model -> derivation -> expectation -> kernels -> analysis -> export / cli
+
+Examples
+--------
+>>> import numpy as np, symhess
+>>> W, v = symhess.teacher(n_in=5, n_hidden=3, rng=0)
+>>> symhess.expected_hessian("erf", W, v).shape
+(18, 18)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+#: public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # errors
+    "SymhessError": "symhess.errors",
+    "UnknownActivationError": "symhess.errors",
+    "ActivationParameterError": "symhess.errors",
+    "ShapeError": "symhess.errors",
+    "NonFiniteError": "symhess.errors",
+    "NoClosedFormError": "symhess.errors",
+    "MemoryLimitError": "symhess.errors",
+    "SymhessAccuracyWarning": "symhess.errors",
+    "QuadratureWarning": "symhess.errors",
+    # activations
+    "activation": "symhess.activations",
+    "register_activation": "symhess.activations",
+    "Activation": "symhess.activations",
+    "ACTIVATIONS": "symhess.activations",
+    # model
+    "TwoLayerNet": "symhess.model",
+    "teacher": "symhess.model",
+    # derivation / expectation
+    "stein_reduce": "symhess.derivation",
+    "pair_expectation": "symhess.expectation",
+    "single_expectation": "symhess.expectation",
+    "derive_blocks": "symhess.expectation",
+    "expect_standard_normal": "symhess.expectation",
+    # kernels
+    "expected_hessian": "symhess.kernels",
+    "hessian_blocks": "symhess.kernels",
+    "n_params": "symhess.kernels",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'symhess' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

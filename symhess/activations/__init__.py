@@ -1,0 +1,18 @@
+"""Activation registry: SymPy expressions with optional closed-form Gaussian hooks.
+
+Place in the pipeline: layer 1. Adding an activation is one new file here plus its import line
+below; the registry-wide tests then check it automatically.
+"""
+
+from .base import Activation, to_exact
+from .registry import ACTIVATIONS, ActivationLike, activation, register_activation
+from . import polynomial, erf, relu, tanh  # noqa: F401  (registration side effect)
+from .polynomial import Linear, Polynomial, Quadratic
+from .erf import Erf
+from .relu import ReLU
+from .tanh import Tanh
+
+__all__ = [
+    "Activation", "ActivationLike", "ACTIVATIONS", "activation", "register_activation", "to_exact",
+    "Linear", "Quadratic", "Polynomial", "Erf", "ReLU", "Tanh",
+]

@@ -1,0 +1,174 @@
+r"""The :class:`Activation` contract: a SymPy expression plus optional closed-form hooks.
+
+Place in the pipeline: layer 1 (imports SymPy, NumPy, ``symhess.symbols``, ``symhess.errors``).
+
+An activation is a frozen (hashable) dataclass, so it can key caches of compiled kernels.
+Subclasses implement :meth:`Activation.expr` and may override the hooks
+
+* :meth:`Activation.pair_kernel` — the base kernel :math:`K_{00}(q_1, q_2, c) = E[\sigma(u)\sigma(v)]`;
+* :meth:`Activation.gaussian_pair` — :math:`K_{ab} = E[\sigma^{(a)}(u)\sigma^{(b)}(v)]` directly;
+* :meth:`Activation.gaussian_single` — :math:`E[(\sigma^{(a)}\sigma^{(b)})^{(m)}(h)]`, :math:`h\sim N(0,q)`.
+
+A hook that returns ``None`` means "no closed form here"; the expectation layer then takes the
+generic route (Price's theorem from the base kernel, exact moments for polynomials, and finally
+Gauss–Hermite quadrature with a :class:`~symhess.errors.QuadratureWarning`). A hook never returns
+an approximation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from typing import Callable, ClassVar
+
+import numpy as np
+import sympy as sp
+
+from ..symbols import z
+
+__all__ = ["Activation", "to_exact"]
+
+
+def to_exact(value: object, name: str) -> sp.Expr:
+    """Convert a parameter value to an exact SymPy number (floats by their decimal repr).
+
+    Parameters
+    ----------
+    value : int, float, Fraction, str or sympy.Expr
+        The value; a float ``0.3`` becomes the rational ``3/10`` (its shortest decimal form), so that
+        exact routes see the number the user typed.
+    name : str
+        Parameter name, used in error messages.
+    """
+    from ..errors import ActivationParameterError
+
+    if isinstance(value, bool):
+        raise ActivationParameterError(f"parameter {name}={value!r} must be a number, not a bool")
+    if isinstance(value, sp.Basic):
+        expr = value
+    elif isinstance(value, (int, np.integer)):
+        expr = sp.Integer(int(value))
+    elif isinstance(value, (float, np.floating)):
+        if not np.isfinite(value):
+            raise ActivationParameterError(f"parameter {name}={value!r} must be finite")
+        expr = sp.Rational(repr(float(value)))
+    elif isinstance(value, str):
+        try:
+            expr = sp.Rational(value)
+        except (TypeError, ValueError) as exc:
+            raise ActivationParameterError(f"parameter {name}={value!r} is not a number") from exc
+    else:
+        try:
+            expr = sp.Rational(value)  # fractions.Fraction and friends
+        except (TypeError, ValueError) as exc:
+            raise ActivationParameterError(
+                f"parameter {name}={value!r} has type {type(value).__name__}; expected a number"
+            ) from exc
+    if expr.is_number and (expr.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not expr.is_finite):
+        raise ActivationParameterError(f"parameter {name}={value!r} must be finite")
+    return expr
+
+
+@dataclass(frozen=True)
+class Activation:
+    r"""A scalar nonlinearity :math:`\sigma(z)` with optional closed-form Gaussian integrals.
+
+    Subclasses are frozen dataclasses whose fields are the activation's parameters (exact SymPy
+    numbers or symbols). Register them with :func:`symhess.activations.register_activation`.
+    """
+
+    name: ClassVar[str] = "activation"
+    #: True where pair kernels blow up as the correlation tends to +-1 (ReLU): kernels clamp it.
+    singular_at_parallel: ClassVar[bool] = False
+    #: True where the derivative at 0 is undefined, so a zero row of W has no Hessian (ReLU).
+    undefined_at_zero: ClassVar[bool] = False
+
+    # -- the expression ---------------------------------------------------------------------
+    def expr(self, x: sp.Expr = z) -> sp.Expr:
+        r"""Return :math:`\sigma(x)` as a SymPy expression."""
+        raise NotImplementedError
+
+    def derivative(self, order: int, x: sp.Expr = z) -> sp.Expr:
+        r"""Return :math:`\sigma^{(order)}(x)`."""
+        if order < 0:
+            raise ValueError(f"derivative order={order} must be >= 0")
+        return sp.diff(self.expr(z), z, order).subs(z, x) if order else self.expr(x)
+
+    @property
+    def is_polynomial(self) -> bool:
+        """Whether :math:`\\sigma` is a polynomial in ``z`` (exact moment routes apply)."""
+        return bool(self.expr(z).is_polynomial(z))
+
+    def polynomial_coeffs(self) -> list[sp.Expr]:
+        r"""Coefficients :math:`[c_0, c_1, \dots, c_n]` of :math:`\sigma(z)=\sum_k c_k z^k`.
+
+        Raises
+        ------
+        ValueError
+            If the activation is not a polynomial.
+        """
+        if not self.is_polynomial:
+            raise ValueError(f"activation {self.spec!r} is not a polynomial")
+        poly = sp.Poly(self.expr(z), z)
+        return list(reversed(poly.all_coeffs()))
+
+    @property
+    def degree(self) -> int | None:
+        """Polynomial degree, or ``None`` for a non-polynomial activation."""
+        if not self.is_polynomial:
+            return None
+        return int(sp.Poly(self.expr(z), z).degree())
+
+    # -- parameters ---------------------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, object]:
+        """The activation's parameters by name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @property
+    def spec(self) -> str:
+        """Canonical string form, accepted by :func:`symhess.activation` (``"quadratic:eps=1/2"``)."""
+        parts = []
+        for key, val in self.params.items():
+            if isinstance(val, tuple):
+                val = "[" + ",".join(str(v) for v in val) + "]"
+            parts.append(f"{key}={val}")
+        return self.name + (":" + ",".join(parts) if parts else "")
+
+    def __str__(self) -> str:
+        return self.spec
+
+    # -- closed-form hooks (None = no closed form) -------------------------------------------
+    def pair_kernel(self, q1: sp.Expr, q2: sp.Expr, c: sp.Expr) -> sp.Expr | None:
+        r"""Base kernel :math:`K_{00}=E[\sigma(u)\sigma(v)]`, :math:`(u,v)\sim N(0,[[q_1,c],[c,q_2]])`."""
+        return None
+
+    def gaussian_pair(self, a: int, b: int, q1: sp.Expr, q2: sp.Expr, c: sp.Expr) -> sp.Expr | None:
+        r"""Closed form of :math:`K_{ab}=E[\sigma^{(a)}(u)\sigma^{(b)}(v)]`, or ``None``."""
+        return None
+
+    def gaussian_single(self, a: int, b: int, m: int, q: sp.Expr) -> sp.Expr | None:
+        r"""Closed form of :math:`E[(\sigma^{(a)}\sigma^{(b)})^{(m)}(h)]`, :math:`h\sim N(0,q)`, or ``None``."""
+        return None
+
+    # -- numerics -----------------------------------------------------------------------------
+    def numeric(self, order: int = 0) -> Callable[[np.ndarray], np.ndarray]:
+        r"""Vectorised NumPy callable for :math:`\sigma^{(order)}` (used by quadrature and Monte Carlo)."""
+        return _numeric(self, order)
+
+
+@lru_cache(maxsize=None)
+def _numeric(act: Activation, order: int) -> Callable[[np.ndarray], np.ndarray]:
+    expr = act.derivative(order, z)
+    if expr.has(sp.DiracDelta):
+        raise ValueError(
+            f"derivative {order} of {act.spec!r} is a distribution ({expr}); it has no pointwise values"
+        )
+    # modules=['scipy', 'numpy']: 'numpy' alone maps erf to math.erf, which fails on arrays.
+    fn = sp.lambdify(z, expr, modules=["scipy", "numpy"])
+
+    def evaluate(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return np.broadcast_to(np.asarray(fn(x), dtype=float), x.shape)
+
+    return evaluate

@@ -1,0 +1,120 @@
+"""Registry of activations by name, and parsing of specs such as ``"quadratic:eps=0.5"``.
+
+Place in the pipeline: layer 1. New activations register themselves with
+:func:`register_activation`; :func:`activation` turns a name, a spec string or an instance into an
+:class:`~symhess.activations.base.Activation`.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import fields
+from typing import TYPE_CHECKING, Union
+
+from ..errors import ActivationParameterError, UnknownActivationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .base import Activation
+
+__all__ = ["ACTIVATIONS", "register_activation", "activation", "ActivationLike"]
+
+#: registered activation classes by lowercase name
+ACTIVATIONS: dict[str, type] = {}
+
+ActivationLike = Union[str, "Activation"]
+
+
+def register_activation(cls: type) -> type:
+    """Class decorator: add an :class:`Activation` subclass to :data:`ACTIVATIONS` under ``cls.name``.
+
+    Raises
+    ------
+    ValueError
+        If the name is already registered.
+    """
+    name = cls.name.lower()
+    if name in ACTIVATIONS:
+        raise ValueError(f"activation name {name!r} is already registered by {ACTIVATIONS[name].__name__}")
+    ACTIVATIONS[name] = cls
+    return cls
+
+
+def _parse_value(text: str, key: str) -> object:
+    text = text.strip()
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = text  # exact forms like 1/3 are parsed by the activation itself
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _split_params(text: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur)
+    return parts
+
+
+def activation(spec: ActivationLike, **params: object) -> "Activation":
+    """Return the activation named by ``spec`` with the given parameters.
+
+    Parameters
+    ----------
+    spec : str or Activation
+        A registered name (``"erf"``), a spec string with parameters
+        (``"quadratic:eps=0.5"``, ``"poly:coeffs=[1,0.3,0.2]"``, ``"erf:scale=0.7071"``), or an
+        :class:`Activation` instance, returned unchanged (then ``params`` must be empty).
+    **params
+        Parameters, overriding those in the string.
+
+    Raises
+    ------
+    UnknownActivationError
+        If the name is not registered; the message lists the known names.
+    ActivationParameterError
+        If a parameter is unknown for that activation or has an invalid value.
+
+    Examples
+    --------
+    >>> activation("quadratic:eps=0.5").spec
+    'quadratic:eps=1/2'
+    """
+    from .base import Activation
+
+    if isinstance(spec, Activation):
+        if params:
+            raise ActivationParameterError(f"parameters {sorted(params)} given together with an Activation instance")
+        return spec
+    if not isinstance(spec, str):
+        raise TypeError(f"activation must be a name, a spec string or an Activation; got {type(spec).__name__}")
+    name, _, rest = spec.partition(":")
+    name = name.strip().lower()
+    if name not in ACTIVATIONS:
+        raise UnknownActivationError(f"unknown activation {name!r}; known: {sorted(ACTIVATIONS)}")
+    cls = ACTIVATIONS[name]
+    parsed: dict[str, object] = {}
+    for item in _split_params(rest):
+        key, sep, val = item.partition("=")
+        if not sep:
+            raise ActivationParameterError(f"activation spec {spec!r}: expected key=value, got {item.strip()!r}")
+        parsed[key.strip()] = _parse_value(val, key.strip())
+    parsed.update(params)
+    allowed = [f.name for f in fields(cls)]
+    unknown = sorted(set(parsed) - set(allowed))
+    if unknown:
+        raise ActivationParameterError(
+            f"unknown parameter(s) {unknown} for activation {name!r}; allowed: {allowed or 'none'}"
+        )
+    return cls(**parsed)

@@ -1,0 +1,97 @@
+r"""Rectified linear unit :math:`\sigma(z)=\max(0,z)`: arc-cosine closed forms.
+
+Place in the pipeline: layer 1. The base kernel is the degree-1 arc-cosine kernel
+(Cho & Saul 2009),
+
+.. math::
+
+    E[\sigma(u)\sigma(v)] = \frac{1}{2\pi}\Big(\sqrt{q_1q_2-c^2} + c\,(\pi-\arccos\rho)\Big),
+    \qquad \rho = \frac{c}{\sqrt{q_1q_2}} ,
+
+and the derivative pairs follow by Price's theorem; no ``DiracDelta`` ever reaches a kernel.
+Pair kernels with second derivatives are singular as :math:`|\rho|\to1` (parallel hidden units):
+the singular terms cancel in every Hessian entry, and the kernels clamp :math:`\rho` (see
+:mod:`symhess.kernels.pairs`). On the diagonal (a unit with itself) the products of ReLU pieces
+are well defined (:math:`\Theta^2=\Theta`, :math:`\Theta\,\sigma=\sigma`, :math:`\delta\,\sigma=0`)
+and :meth:`ReLU.gaussian_single` gives their expectations. The derivative at 0 is undefined, so a
+zero row of ``W`` is rejected.
+
+References
+----------
+Y. Cho and L. K. Saul, "Kernel methods for deep learning", NeurIPS 2009.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sympy as sp
+
+from ..symbols import z
+from .base import Activation
+from .registry import register_activation
+
+__all__ = ["ReLU"]
+
+_SINGLE = {
+    # (a, b, m): E[(sigma^(a) sigma^(b))^(m)(h)] / table entry as a function of q
+    (0, 0, 0): lambda q: q / 2,  # E[relu^2]
+    (1, 0, 1): lambda q: sp.Rational(1, 2),  # (Theta relu)' = relu' = Theta
+    (0, 1, 1): lambda q: sp.Rational(1, 2),
+    (1, 1, 0): lambda q: sp.Rational(1, 2),  # Theta^2 = Theta
+    (1, 1, 2): lambda q: sp.Integer(0),  # E[Theta''] = E[delta'] = 0
+    (2, 0, 0): lambda q: sp.Integer(0),  # delta(h) relu(h) = 0
+    (0, 2, 0): lambda q: sp.Integer(0),
+    (2, 0, 2): lambda q: sp.Integer(0),
+    (0, 2, 2): lambda q: sp.Integer(0),
+    (1, 0, 0): lambda q: sp.sqrt(q) / sp.sqrt(2 * sp.pi),  # E[relu]
+}
+
+
+@register_activation
+@dataclass(frozen=True)
+class ReLU(Activation):
+    r""":math:`\sigma(z) = \max(0, z)`; its derivative is the Heaviside step :math:`\Theta(z)`."""
+
+    name: ClassVar[str] = "relu"
+    singular_at_parallel: ClassVar[bool] = True
+    undefined_at_zero: ClassVar[bool] = True
+
+    def expr(self, x: sp.Expr = z) -> sp.Expr:
+        return sp.Max(0, x)
+
+    def derivative(self, order: int, x: sp.Expr = z) -> sp.Expr:
+        if order == 0:
+            return self.expr(x)
+        if order == 1:
+            return sp.Heaviside(x)
+        return sp.diff(sp.Heaviside(z), z, order - 1).subs(z, x)
+
+    @property
+    def is_polynomial(self) -> bool:
+        return False
+
+    def pair_kernel(self, q1: sp.Expr, q2: sp.Expr, c: sp.Expr) -> sp.Expr:
+        root = sp.sqrt(q1 * q2 - c**2)
+        return (root + c * (sp.pi - sp.acos(c / sp.sqrt(q1 * q2)))) / (2 * sp.pi)
+
+    def gaussian_pair(self, a: int, b: int, q1: sp.Expr, q2: sp.Expr, c: sp.Expr) -> sp.Expr | None:
+        r"""Simplified Price derivatives of the arc-cosine kernel, :math:`S=\sqrt{q_1q_2-c^2}`."""
+        root = sp.sqrt(q1 * q2 - c**2)
+        table = {
+            (0, 0): self.pair_kernel(q1, q2, c),
+            (1, 1): (sp.pi - sp.acos(c / sp.sqrt(q1 * q2))) / (2 * sp.pi),
+            (2, 0): root / (2 * sp.pi * q1),
+            (0, 2): root / (2 * sp.pi * q2),
+            (2, 2): 1 / (2 * sp.pi * root),
+            (3, 1): -c / (2 * sp.pi * q1 * root),
+            (1, 3): -c / (2 * sp.pi * q2 * root),
+            (4, 0): (2 * c**2 - q1 * q2) / (2 * sp.pi * q1**2 * root),
+            (0, 4): (2 * c**2 - q1 * q2) / (2 * sp.pi * q2**2 * root),
+        }
+        return table.get((a, b))
+
+    def gaussian_single(self, a: int, b: int, m: int, q: sp.Expr) -> sp.Expr | None:
+        rule = _SINGLE.get((a, b, m))
+        return None if rule is None else rule(q)

@@ -1,0 +1,116 @@
+r"""Compile SymPy expectation formulas to vectorised NumPy functions (``lambdify`` policy).
+
+Place in the pipeline: layer 5. Policy (see ``docs/design``):
+
+* ``modules=[quadrature, "scipy", "numpy"]``: ``"numpy"`` alone maps ``erf`` to ``math.erf``,
+  which fails on arrays; quadrature nodes (:class:`~symhess.expectation.PairQuadrature`) print as
+  calls into :mod:`symhess.kernels.quadrature`.
+* one joint ``cse`` over all formulas compiled together;
+* free symbols are checked against the declared arguments before code generation;
+* every output is broadcast to the batch shape (a constant formula returns a scalar otherwise);
+* compiled kernels are cached per (activation, keys): activations are frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+
+from ..activations import Activation
+from ..expectation import pair_expectation, quadrature_nodes, single_expectation
+from ..symbols import PAIR_ARGS, q
+from .quadrature import gauss_hermite_pair, gauss_hermite_single
+
+__all__ = ["CompiledKernel", "compile_pair_kernel", "compile_single_kernel", "lambdify_checked"]
+
+
+@dataclass(frozen=True)
+class CompiledKernel:
+    """A compiled batch of formulas.
+
+    Attributes
+    ----------
+    keys : tuple
+        What each output is (``(a, b)`` pair orders or ``(a, b, m)``).
+    exprs : tuple of sympy.Expr
+        The formulas.
+    args : tuple of sympy.Symbol
+        Argument order of ``fn``.
+    fn : callable
+        ``fn(*arrays) -> tuple of arrays``, broadcast to the arguments' common shape.
+    source : str
+        The generated Python source.
+    """
+
+    keys: tuple
+    exprs: tuple
+    args: tuple
+    fn: Callable
+    source: str
+
+    def __call__(self, *arrays: np.ndarray) -> dict:
+        arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in arrays))
+        shape = arrays[0].shape
+        values = self.fn(*arrays)
+        return {k: np.broadcast_to(np.asarray(v, dtype=float), shape) for k, v in zip(self.keys, values)}
+
+    @property
+    def op_count(self) -> int:
+        """Operation count of the formulas after common-subexpression elimination."""
+        repl, reduced = sp.cse(list(self.exprs))
+        return int(sum(sp.count_ops(e) for _, e in repl) + sum(sp.count_ops(e) for e in reduced))
+
+
+def lambdify_checked(args: tuple, exprs: list, extra_modules: dict | None = None) -> tuple[Callable, str]:
+    """``lambdify`` after checking that every free symbol is a declared argument.
+
+    Raises
+    ------
+    ValueError
+        Naming the first symbol that is missing from ``args`` (an unsubstituted parameter).
+    """
+    declared = set(args)
+    for expr in exprs:
+        missing = sorted(str(s) for s in sp.sympify(expr).free_symbols - declared)
+        if missing:
+            raise ValueError(
+                f"symbol(s) {missing} missing from the kernel arguments {tuple(str(a) for a in args)}; "
+                "give every activation parameter a numeric value before compiling"
+            )
+    modules = ([extra_modules] if extra_modules else []) + ["scipy", "numpy"]
+    fn = sp.lambdify(args, list(exprs), modules=modules, cse=True)
+    import inspect
+
+    return fn, inspect.getsource(fn)
+
+
+def _quadrature_modules(act: Activation) -> dict:
+    pair_node, single_node = quadrature_nodes(act)
+
+    def pair_impl(a, b, x1, x2, xc):
+        return gauss_hermite_pair(act, int(a), int(b), x1, x2, xc)
+
+    def single_impl(a, b, m, x):
+        return gauss_hermite_single(act, int(a), int(b), int(m), x)
+
+    return {pair_node.__name__: pair_impl, single_node.__name__: single_impl}
+
+
+@lru_cache(maxsize=None)
+def compile_pair_kernel(act: Activation, keys: tuple[tuple[int, int], ...]) -> CompiledKernel:
+    r"""Compile :math:`K_{ab}(q_1,q_2,c)` for every ``(a, b)`` in ``keys`` into one function."""
+    exprs = tuple(pair_expectation(act, a, b) for a, b in keys)
+    fn, src = lambdify_checked(PAIR_ARGS, list(exprs), _quadrature_modules(act))
+    return CompiledKernel(tuple(keys), exprs, PAIR_ARGS, fn, src)
+
+
+@lru_cache(maxsize=None)
+def compile_single_kernel(act: Activation, keys: tuple[tuple[int, int, int], ...]) -> CompiledKernel:
+    r"""Compile :math:`D^{(m)}_{ab}(q)` for every ``(a, b, m)`` in ``keys`` into one function."""
+    exprs = tuple(single_expectation(act, a, b, m) for a, b, m in keys)
+    fn, src = lambdify_checked((q,), list(exprs), _quadrature_modules(act))
+    return CompiledKernel(tuple(keys), exprs, (q,), fn, src)

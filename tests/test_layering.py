@@ -1,0 +1,86 @@
+"""The import DAG: no module imports a pipeline stage to its right; analysis never imports SymPy."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parents[1] / "symhess"
+
+#: pipeline order; a module may import only its own stage or stages to its left
+LAYERS = [
+    "errors", "symbols", "activations", "model", "derivation", "expectation", "kernels",
+    "analysis", "export", "check", "sweep", "cli",
+]
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _modules():
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(PKG.parent).with_suffix("")
+        name = ".".join(rel.parts)
+        if name.endswith(".__init__"):
+            name = name[: -len(".__init__")]
+        yield name, path
+
+
+def _imports(name: str, path: Path):
+    tree = ast.parse(path.read_text())
+    pkg_parts = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = pkg_parts[: len(pkg_parts) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+                if node.module is None:
+                    for alias in node.names:
+                        yield mod + "." + alias.name
+                else:
+                    yield mod
+            else:
+                yield node.module or ""
+
+
+def _stage_of_file(name: str) -> str:
+    stage = _stage(name)
+    return stage if stage in LAYERS else "__init__"
+
+
+@pytest.mark.parametrize("name,path", list(_modules()), ids=lambda x: str(x))
+def test_imports_flow_left(name, path):
+    stage = _stage_of_file(name)
+    if stage == "__init__":
+        return  # the top-level package only re-exports, lazily
+    assert stage in LAYERS, f"{name}: stage {stage!r} is not in the layer list {LAYERS}"
+    for imported in _imports(name, path):
+        if not imported.startswith("symhess"):
+            continue
+        target = _stage(imported)
+        assert target in LAYERS, f"{name} imports {imported}, which is no pipeline stage"
+        assert LAYERS.index(target) <= LAYERS.index(stage), (
+            f"{name} (stage {stage}) imports {imported} (stage {target}), a stage to its right"
+        )
+
+
+def test_analysis_does_not_import_sympy():
+    for name, path in _modules():
+        if _stage(name) != "analysis":
+            continue
+        for imported in _imports(name, path):
+            assert not imported.startswith("sympy"), f"{name} imports {imported}: analysis works on arrays only"
+
+
+def test_every_stage_is_known():
+    for child in PKG.iterdir():
+        if child.name.startswith("_") or child.name == "py.typed":
+            continue
+        assert child.stem in LAYERS or child.name == "__pycache__", f"{child.name} is not a pipeline stage"
