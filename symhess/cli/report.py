@@ -1,46 +1,19 @@
-"""The ``symhess`` command line (click). The only orchestrator in the package besides ``derivations/``.
-
-Place in the pipeline: last layer (may import everything).
-
-Commands are registered on the :func:`main` group; each lives in a small function below.
-"""
+"""``symhess report``: the default derivation report (the README's main job)."""
 
 from __future__ import annotations
 
-import sys
 import time
 
 import click
 import numpy as np
 
-__all__ = ["main"]
+from ._common import activation_option, load_activation, main
 
-
-def _activation_option(default: str = "erf"):
-    return click.option(
-        "--activation", "-a", default=default, show_default=True,
-        help='Activation name or spec, e.g. "erf", "quadratic:eps=0.5", "poly:coeffs=[1,0.3,0.2]".',
-    )
-
-
-def _load_activation(spec: str):
-    from .activations import activation
-    from .errors import SymhessError
-
-    try:
-        return activation(spec)
-    except (SymhessError, ValueError, TypeError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--activation") from exc
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="symhess")
-def main() -> None:
-    """symhess: symbolic-numeric Hessians of two-layer network losses near the optimum."""
+__all__ = ["report"]
 
 
 @main.command()
-@_activation_option()
+@activation_option()
 @click.option("--n-in", default=5, show_default=True, type=click.IntRange(min=1), help="Input dimension Ni.")
 @click.option("--n-hidden", default=3, show_default=True, type=click.IntRange(min=1), help="Hidden width Nh.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random teacher.")
@@ -51,12 +24,12 @@ def report(activation: str, n_in: int, n_hidden: int, seed: int) -> None:
     """
     import warnings
 
-    from .analysis import eigenvalues, spectrum_summary
-    from .expectation import derive_blocks
-    from .kernels import expected_hessian
-    from .model import teacher
+    from ..analysis import eigenvalues, spectrum_summary
+    from ..expectation import derive_blocks
+    from ..kernels import expected_hessian
+    from ..model import teacher
 
-    act = _load_activation(activation)
+    act = load_activation(activation)
     t0 = time.perf_counter()
     blocks = derive_blocks(act)
     t_derive = time.perf_counter() - t0
@@ -79,7 +52,3 @@ def report(activation: str, n_in: int, n_hidden: int, seed: int) -> None:
     click.echo(f"teacher: Ni = {n_in}, Nh = {n_hidden}, seed = {seed}; W ~ N(0, 1/Ni), v ~ N(0, 1/Nh)")
     click.echo(f"expected Hessian assembled in {t_assemble * 1e3:.1f} ms")
     click.echo(str(spectrum_summary(eigs)))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

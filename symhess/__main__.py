@@ -1,0 +1,5 @@
+"""``python -m symhess`` runs the command line."""
+
+from symhess.cli import main
+
+main()

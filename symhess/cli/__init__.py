@@ -1,0 +1,10 @@
+"""The ``symhess`` command line (click): one module per subcommand, registered on :func:`main`.
+
+Place in the pipeline: last layer (may import everything). Each subcommand module imports its
+heavy dependencies inside the command function, so ``symhess --help`` stays fast.
+"""
+
+from ._common import main
+from . import report  # noqa: F401  (registers `symhess report`)
+
+__all__ = ["main"]

@@ -1,0 +1,5 @@
+"""``python -m symhess.cli``."""
+
+from . import main
+
+main()
