@@ -5,8 +5,12 @@ Place in the pipeline: layer 1. The base kernel is the degree-1 arc-cosine kerne
 
 .. math::
 
-    E[\sigma(u)\sigma(v)] = \frac{1}{2\pi}\Big(\sqrt{q_1q_2-c^2} + c\,(\pi-\arccos\rho)\Big),
+    E[\sigma(u)\sigma(v)] = \frac{1}{2\pi}\Big(\sqrt{q_1q_2-c^2} + c\,\arccos(-\rho)\Big),
     \qquad \rho = \frac{c}{\sqrt{q_1q_2}} ,
+
+(:math:`\arccos(-\rho)=\pi-\arccos\rho`, written so that it stays accurate as :math:`\rho\to-1`).
+As :math:`\rho\to-1` the two terms cancel (the kernel is :math:`O((1+\rho)^{3/2})`): its absolute
+accuracy stays at rounding level, its relative accuracy degrades like :math:`\epsilon/(1+\rho)`.
 
 and the derivative pairs follow by Price's theorem; no ``DiracDelta`` ever reaches a kernel.
 Pair kernels with second derivatives are singular as :math:`|\rho|\to1` (parallel hidden units):
@@ -74,14 +78,14 @@ class ReLU(Activation):
 
     def pair_kernel(self, q1: sp.Expr, q2: sp.Expr, c: sp.Expr) -> sp.Expr:
         root = sp.sqrt(q1 * q2 - c**2)
-        return (root + c * (sp.pi - sp.acos(c / sp.sqrt(q1 * q2)))) / (2 * sp.pi)
+        return (root + c * sp.acos(-c / sp.sqrt(q1 * q2))) / (2 * sp.pi)
 
     def gaussian_pair(self, a: int, b: int, q1: sp.Expr, q2: sp.Expr, c: sp.Expr) -> sp.Expr | None:
         r"""Simplified Price derivatives of the arc-cosine kernel, :math:`S=\sqrt{q_1q_2-c^2}`."""
         root = sp.sqrt(q1 * q2 - c**2)
         table = {
             (0, 0): self.pair_kernel(q1, q2, c),
-            (1, 1): (sp.pi - sp.acos(c / sp.sqrt(q1 * q2))) / (2 * sp.pi),
+            (1, 1): sp.acos(-c / sp.sqrt(q1 * q2)) / (2 * sp.pi),
             (2, 0): root / (2 * sp.pi * q1),
             (0, 2): root / (2 * sp.pi * q2),
             (2, 2): 1 / (2 * sp.pi * root),
