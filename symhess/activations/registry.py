@@ -41,12 +41,12 @@ def register_activation(cls: type) -> type:
 
 def _parse_value(text: str, key: str) -> object:
     text = text.strip()
+    if text[:1] in "[(" and text[-1:] in "])":
+        return tuple(_parse_value(item, key) for item in _split_params(text[1:-1]))
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
         value = text  # exact forms like 1/3 are parsed by the activation itself
-    if isinstance(value, list):
-        return tuple(value)
     return value
 
 

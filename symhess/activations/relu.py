@@ -14,8 +14,8 @@ accuracy stays at rounding level, its relative accuracy degrades like :math:`\ep
 
 and the derivative pairs follow by Price's theorem; no ``DiracDelta`` ever reaches a kernel.
 Pair kernels with second derivatives are singular as :math:`|\rho|\to1` (parallel hidden units):
-the singular terms cancel in every Hessian entry, and the kernels clamp :math:`\rho` (see
-:mod:`symhess.kernels.pairs`). On the diagonal (a unit with itself) the products of ReLU pieces
+the singular terms cancel in every Hessian entry, and for (numerically) parallel units their sum
+takes its limit, zero (see :mod:`symhess.kernels.pairs`). On the diagonal (a unit with itself) the products of ReLU pieces
 are well defined (:math:`\Theta^2=\Theta`, :math:`\Theta\,\sigma=\sigma`, :math:`\delta\,\sigma=0`)
 and :meth:`ReLU.gaussian_single` gives their expectations. The derivative at 0 is undefined, so a
 zero row of ``W`` is rejected.
@@ -61,6 +61,9 @@ class ReLU(Activation):
     name: ClassVar[str] = "relu"
     singular_at_parallel: ClassVar[bool] = True
     undefined_at_zero: ClassVar[bool] = True
+    #: pair kernels that diverge like 1/sqrt(q1 q2 - c^2); for exactly (anti)parallel units their
+    #: combination in every Stein template tends to 0 (sigma'' is a pure delta at 0), so they drop out
+    parallel_singular_keys: ClassVar[frozenset] = frozenset({(2, 2), (3, 1), (1, 3), (4, 0), (0, 4)})
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:
         return sp.Max(0, x)

@@ -7,6 +7,11 @@ Place in the pipeline: layer 5. Policy (see ``docs/design``):
   calls into :mod:`symhess.kernels.quadrature`.
 * one joint ``cse`` over all formulas compiled together;
 * free symbols are checked against the declared arguments before code generation;
+* square roots in pair kernels clip negative rounding residue at zero
+  (:func:`sqrt_nonnegative`) and ``arccos`` clips its argument to [-1, 1]
+  (:func:`arccos_clipped`): their arguments are determinants of Gram matrices and correlations,
+  in [0, inf) and [-1, 1] in exact arithmetic; exactly parallel units put them on the boundary
+  up to a few ulps;
 * every output is broadcast to the batch shape (a constant formula returns a scalar otherwise);
 * compiled kernels are cached per (activation, keys): activations are frozen dataclasses.
 """
@@ -25,7 +30,7 @@ from ..expectation import pair_expectation, quadrature_nodes, single_expectation
 from ..symbols import PAIR_ARGS, q
 from .quadrature import gauss_hermite_pair, gauss_hermite_single
 
-__all__ = ["CompiledKernel", "compile_pair_kernel", "compile_single_kernel", "lambdify_checked"]
+__all__ = ["sqrt_nonnegative", "arccos_clipped", "CompiledKernel", "compile_pair_kernel", "compile_single_kernel", "lambdify_checked"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,16 @@ def lambdify_checked(args: tuple, exprs: list, extra_modules: dict | None = None
     return fn, inspect.getsource(fn)
 
 
+def sqrt_nonnegative(x):
+    """``sqrt(max(x, 0))``: square root of a quantity that is nonnegative in exact arithmetic."""
+    return np.sqrt(np.maximum(x, 0.0))
+
+
+def arccos_clipped(x):
+    """``arccos(clip(x, -1, 1))``: arccosine of a correlation."""
+    return np.arccos(np.clip(x, -1.0, 1.0))
+
+
 def _quadrature_modules(act: Activation) -> dict:
     pair_node, single_node = quadrature_nodes(act)
 
@@ -97,7 +112,8 @@ def _quadrature_modules(act: Activation) -> dict:
     def single_impl(a, b, m, x):
         return gauss_hermite_single(act, int(a), int(b), int(m), x)
 
-    return {pair_node.__name__: pair_impl, single_node.__name__: single_impl}
+    return {pair_node.__name__: pair_impl, single_node.__name__: single_impl, "sqrt": sqrt_nonnegative,
+            "arccos": arccos_clipped, "acos": arccos_clipped}
 
 
 @lru_cache(maxsize=None)

@@ -8,10 +8,14 @@ With ``same=True`` (``A is B``) the diagonal :math:`i=g` uses the one-variable f
 :func:`symhess.derivation.diagonal_template`.
 
 Degenerate covariances: for activations whose pair kernels are singular as :math:`|\rho|\to1`
-(ReLU), the correlation is clamped to :math:`|\rho|\le\sqrt{1-\tau}`, :math:`\tau=10^{-12}`.
-The singular terms cancel in every Hessian entry (their sum is bounded and tends to its limit),
-so the clamp changes entries by :math:`O(\sqrt\tau)` relative; a
-:class:`~symhess.errors.SymhessAccuracyWarning` says when it was used.
+(ReLU), pairs with :math:`1-\rho^2<\tau=10^{-14}` are treated as exactly (anti)parallel: the
+correlation is set to :math:`\pm1` in the regular kernels and the singular kernels
+(``Activation.parallel_singular_keys``), whose sum in every Stein template tends to zero, are
+dropped. For exactly parallel units (duplicated or rescaled rows) this is the exact limit; for
+units within an angle :math:`\sqrt\tau` of parallel it changes entries by :math:`O(\sqrt\tau)`
+relative. Just above the threshold the closed forms lose about :math:`\epsilon/\sqrt{1-\rho^2}`
+relative accuracy to cancellation. A :class:`~symhess.errors.SymhessAccuracyWarning` says when
+the parallel limit was taken.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ from .codegen import compile_pair_kernel, compile_single_kernel
 
 __all__ = ["template_matrices", "CLAMP_TOL", "check_zero_rows"]
 
-#: clamp of 1 - rho^2 for activations singular at parallel units
-CLAMP_TOL = 1e-12
+#: threshold on 1 - rho^2 below which units count as parallel (activations singular there)
+CLAMP_TOL = 1e-14
 
 
 def check_zero_rows(act: Activation, sq_norms: np.ndarray, what: str) -> None:
@@ -42,20 +46,26 @@ def check_zero_rows(act: Activation, sq_norms: np.ndarray, what: str) -> None:
             )
 
 
-def _clamp(act: Activation, qa: np.ndarray, qb: np.ndarray, cov: np.ndarray, warn: bool) -> np.ndarray:
+def _parallel(act: Activation, qa: np.ndarray, qb: np.ndarray, cov: np.ndarray, warn: bool):
+    """Mask of (numerically) parallel pairs, and the covariance with those pairs set to +-sqrt(q1 q2)."""
     if not act.singular_at_parallel:
-        return cov
-    bound = np.sqrt(qa[:, None] * qb[None, :] * (1.0 - CLAMP_TOL))
-    clamped = np.abs(cov) > bound
-    if warn and clamped.any():
-        i, g = np.argwhere(clamped)[0]
+        return None, cov
+    qq = qa[:, None] * qb[None, :]
+    parallel = cov**2 > qq * (1.0 - CLAMP_TOL)
+    if not parallel.any():
+        return None, cov
+    if warn:
+        i, g = np.argwhere(parallel)[0]
         warnings.warn(
-            f"hidden units {int(i)} and {int(g)} are (nearly) parallel: the correlation was clamped to "
-            f"1 - {CLAMP_TOL:g} for {act.spec!r} (entries accurate to about 1e-6 relative)",
+            f"hidden units {int(i)} and {int(g)} are parallel (1 - rho^2 < {CLAMP_TOL:g}): the parallel "
+            f"limit of the {act.spec!r} kernels was taken (exact for parallel rows; O(1e-7) relative otherwise)",
             SymhessAccuracyWarning,
             stacklevel=4,
         )
-    return np.where(clamped, np.sign(cov) * bound, cov)
+    # |c| a few ulps above sqrt(q1 q2): the compiled kernels clip q1*q2 - c**2 at 0 and rho at +-1
+    # (codegen.sqrt_nonnegative, codegen.arccos_clipped), so both take their exact parallel values
+    c_par = np.sign(cov) * np.sqrt(qq) * (1 + 8 * np.finfo(float).eps)
+    return parallel, np.where(parallel, c_par, cov)
 
 
 def template_matrices(
@@ -82,13 +92,18 @@ def template_matrices(
     if not same:
         check_zero_rows(act, qb, "the partner weights")
     cov = A @ B.T
-    cov = _clamp(act, qa, qb, cov, warn)
     if same:
         np.fill_diagonal(cov, 0.0)  # the diagonal is replaced below; keep its pair value finite
+    parallel, cov = _parallel(act, qa, qb, cov, warn)
     template = pair_template(spec.alpha, spec.beta, spec.n_x)
     keys = tuple(sorted(set(template.values())))
-    values = compile_pair_kernel(act, keys)(qa[:, None], qb[None, :], cov)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = compile_pair_kernel(act, keys)(qa[:, None], qb[None, :], cov)
     out = {basis: np.array(values[k]) for basis, k in template.items()}
+    if parallel is not None:
+        for basis, key in template.items():
+            if key in act.parallel_singular_keys:
+                out[basis][parallel] = 0.0
     if same:
         diag_t = diagonal_template(spec.alpha, spec.beta, spec.n_x)
         dkeys = tuple(sorted(set(diag_t.values())))
