@@ -9,12 +9,16 @@ Place in the pipeline: layer 5. Conventions: ``W`` has shape ``(Nh, Ni)``, ``v``
     [H_{WW}]_{(ij),(kl)} = P_{ik}\big(C^{\delta}_{ik}\delta_{jl} + C^{aa}_{ik}W_{ij}W_{il}
       + C^{bb}_{ik}W_{kj}W_{kl} + C^{ab}_{ik}(W_{ij}W_{kl}+W_{kj}W_{il})\big)
 
-with the coefficient matrices of :mod:`symhess.kernels.pairs`. The ``WW`` block is written in
-cache-sized tiles straight into the output (two rank-structured products and a diagonal update per
-tile), so the cost is close to that of writing :math:`P^2` floats once.
+with the coefficient matrices of :mod:`symhess.kernels.pairs`. The ``WW`` block is built in
+cache-sized tiles (two rank-structured products and a diagonal update per tile, in parallel
+threads) and each tile is written to the output once, so the cost is close to that of writing
+:math:`P^2` floats once (``benchmarks/bench_assembly.py``).
 """
 
 from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -27,7 +31,9 @@ __all__ = ["expected_hessian", "hessian_blocks", "HESSIAN_PARTS", "n_params"]
 
 #: parts of the Hessian: the whole, the Gauss-Newton (outer-product) part, the residual part
 HESSIAN_PARTS = ("full", "gauss_newton", "residual")
-_TILE = 1 << 17  # float64 entries per tile (1 MiB)
+_TILE = 1 << 16  # float64 entries per tile (512 KiB): two tiles per thread stay in cache
+_THREADS = max(1, min(8, os.cpu_count() or 1))
+_PARALLEL_MIN = 1 << 20  # entries of WW below which threads cost more than they save
 
 
 def n_params(n_in: int, n_hidden: int) -> int:
@@ -42,14 +48,13 @@ def _as_4d(out: np.ndarray, Nh: int, Ni: int) -> np.ndarray:
     return view
 
 
-def _write_ww(out: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray]) -> None:
-    """Write the Gauss–Newton WW block (coefficients already times v_i v_k) into ``out``."""
+def _write_ww_rows(out4: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray], rows) -> None:
+    """Write the row blocks ``rows`` of WW; each tile is built in cache and written to ``out`` once."""
     Nh, Ni = W.shape
-    out4 = _as_4d(out, Nh, Ni)
     kb = max(1, min(Nh, _TILE // (Ni * Ni)))
-    buf = np.empty((Ni, kb, Ni))
+    buf1, buf2 = np.empty((Ni, kb, Ni)), np.empty((Ni, kb, Ni))
     diag = np.arange(Ni)
-    for i in range(Nh):
+    for i in rows:
         wi = W[i]
         for k0 in range(0, Nh, kb):
             ks = slice(k0, min(k0 + kb, Nh))
@@ -58,12 +63,27 @@ def _write_ww(out: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray]) -> None:
             caa, cbb, cab = C["aa"][i, ks, None], C["bb"][i, ks, None], C["ab"][i, ks, None]
             t1 = caa * wi + cab * Wk  # [k, l]: multiplies W_ij
             t2 = cbb * Wk + cab * wi  # [k, l]: multiplies W_kj
-            blk = out4[i, :, ks, :]
-            np.multiply(wi[:, None, None], t1[None], out=blk)
-            tmp = buf[:, :nk]
-            np.multiply(Wk.T[:, :, None], t2[None], out=tmp)
-            blk += tmp
-            blk[diag, :, diag] += C["delta"][i, ks][None, :]
+            x1, x2 = buf1[:, :nk], buf2[:, :nk]
+            np.multiply(wi[:, None, None], t1[None], out=x1)
+            x1[diag, :, diag] += C["delta"][i, ks][None, :]
+            np.multiply(Wk.T[:, :, None], t2[None], out=x2)
+            np.add(x1, x2, out=out4[i, :, ks, :])
+
+
+def _write_ww(out: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray]) -> None:
+    """Write the Gauss–Newton WW block (coefficients already times v_i v_k) into ``out``.
+
+    Row blocks are shared among threads (NumPy releases the GIL inside ufuncs), so the tiles are
+    computed in parallel and the output is written once.
+    """
+    Nh, Ni = W.shape
+    out4 = _as_4d(out, Nh, Ni)
+    n_threads = min(_THREADS, Nh) if Nh * Ni * Nh * Ni >= _PARALLEL_MIN else 1
+    if n_threads == 1:
+        _write_ww_rows(out4, W, C, range(Nh))
+        return
+    with ThreadPoolExecutor(n_threads) as pool:
+        list(pool.map(lambda t: _write_ww_rows(out4, W, C, range(t, Nh, n_threads)), range(n_threads)))
 
 
 def _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv) -> None:

@@ -1,0 +1,93 @@
+"""Benchmark: dense expected-Hessian assembly vs the memory-write floor and Monte Carlo (issue 2).
+
+Run:  python benchmarks/bench_assembly.py [--sizes 10 30 100] [--repeat 3]
+
+For each activation and Ni = Nh = N it reports, all measured in the same run:
+* ``assembly``  — ``symhess.expected_hessian`` (kernels compiled and warmed up first);
+* ``floor``     — writing a fresh P x P float64 array once (``np.empty`` + ``fill``), page faults
+  included, the least any dense assembly can cost;
+* ``MC/1k``     — a Monte Carlo estimate E[grad f grad f^T] from 1000 input samples (one P x 1000
+  Jacobian and one J^T J product); its relative error at 1000 samples is printed, so the cost of
+  matching the kernel's accuracy can be read off (error ~ 1/sqrt(samples)).
+It also times, each in a fresh interpreter, ``import symhess`` and the cold derivation of every
+erf formula the Hessian needs (symbolic Price derivatives + lambdify).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def best_of(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def floor_write(P):
+    a = np.empty((P, P))
+    a.fill(1.0)
+    return a
+
+
+def mc_hessian(act, W, v, n, rng):
+    s0, s1 = act.numeric(0), act.numeric(1)
+    x = rng.standard_normal((n, W.shape[1]))
+    h = x @ W.T
+    J = np.concatenate([((v * s1(h))[:, :, None] * x[:, None, :]).reshape(n, -1), s0(h)], axis=1)
+    return J.T @ J / n
+
+
+def fresh(code: str) -> float:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10, 30, 100])
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+
+    import symhess
+
+    t_import = fresh("import time; t=time.perf_counter(); import symhess; print(time.perf_counter()-t)")
+    t_derive = fresh(
+        "import time; t=time.perf_counter(); import symhess, numpy as np\n"
+        "from symhess.kernels import template_matrices\nfrom symhess.derivation import GAUSS_NEWTON\n"
+        "a=symhess.activation('erf'); W=np.ones((2,2))*[[1],[0.5]]\n"
+        "[template_matrices(a,s,W,W,same=True) for s in GAUSS_NEWTON.values()]\n"
+        "print(time.perf_counter()-t)"
+    )
+    print(f"import symhess: {t_import * 1e3:.0f} ms; cold derivation + compilation of all erf kernels: "
+          f"{t_derive:.2f} s\n")
+    print("| activation | N | P | assembly (s) | floor (s) | assembly / floor | MC/1k samples (s) "
+          "| MC rel. error @1k | MC / assembly |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    for spec in ["erf", "quadratic"]:
+        act = symhess.activation(spec)
+        for N in args.sizes:
+            W, v = symhess.teacher(N, N, rng=rng)
+            P = N * N + N
+            symhess.expected_hessian(act, W[:2, :2], v[:2])  # compile kernels once
+            t_asm = best_of(lambda: symhess.expected_hessian(act, W, v), args.repeat)
+            t_floor = best_of(lambda: floor_write(P), args.repeat)
+            H = symhess.expected_hessian(act, W, v)
+            t_mc = best_of(lambda: mc_hessian(act, W, v, 1000, rng), 1)
+            err = np.linalg.norm(mc_hessian(act, W, v, 1000, rng) - H) / np.linalg.norm(H)
+            print(f"| {spec} | {N} | {P} | {t_asm:.4f} | {t_floor:.4f} | {t_asm / t_floor:.2f} | {t_mc:.4f} "
+                  f"| {err:.2e} | {t_mc / t_asm:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
