@@ -50,6 +50,14 @@ _EXPORTS: dict[str, str] = {
     "expected_hessian": "symhess.kernels",
     "hessian_blocks": "symhess.kernels",
     "n_params": "symhess.kernels",
+    # deep unconstrained-feature model (issue 6)
+    "DeepLinearUFM": "symhess.analysis.ufm",
+    "DeepUFM": "symhess.analysis.ufm",
+    "UFMOptimum": "symhess.analysis.ufm",
+    "UFMPoint": "symhess.analysis.ufm_point",
+    "UFMTheory": "symhess.analysis.ufm_theory",
+    "RegularisationTooStrongError": "symhess.analysis.ufm_optimum",
+    "SymbolicDeepLinearUFM": "symhess.model.ufm",
 }
 
 __all__ = sorted(_EXPORTS)
