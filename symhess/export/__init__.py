@@ -1,6 +1,23 @@
-"""Export of derived formulas (LaTeX, Markdown, Python source).
+"""Export of derived formulas: paper-notation LaTeX, its parser, documents, Markdown and Python source.
 
 Place in the pipeline: layer 7 (may import every stage to its left).
+
+* :func:`to_latex` — LaTeX of an expression, of Hessian blocks, of counting rules and spectral laws;
+* :func:`parse_paper_latex` — the inverse: LaTeX in the paper's notation to symhess's symbols;
+* :func:`paper_document` — a complete, compilable ``.tex`` document;
+* :func:`format_blocks` — one block as LaTeX, SymPy, Python source or Markdown.
 """
 
-__all__: list[str] = []
+from .latex import (
+    EXPORTERS, Equation, PaperLatexPrinter, abbreviate, block_equations, export_equations, latex_expr,
+    register_exporter, render_equations, to_latex,
+)
+from .notation import Determinant, find_determinant
+from .parse import PAPER_INDEX_ALIASES, PaperLatexError, parse_paper_latex
+
+__all__ = [
+    "EXPORTERS", "Equation", "PaperLatexPrinter", "abbreviate", "block_equations", "export_equations",
+    "latex_expr", "register_exporter", "render_equations", "to_latex",
+    "Determinant", "find_determinant",
+    "PAPER_INDEX_ALIASES", "PaperLatexError", "parse_paper_latex",
+]

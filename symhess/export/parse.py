@@ -1,0 +1,406 @@
+r"""Read LaTeX in the paper's notation back into symhess's SymPy symbols: :func:`parse_paper_latex`.
+
+Place in the pipeline: layer 7 (export). The inverse of :mod:`symhess.export.latex`, and the entry
+point for users' own formulas (:func:`symhess.check_formula` reads LaTeX through it).
+
+The text goes through SymPy's LaTeX parser (``sympy.parsing.latex.parse_latex``, ANTLR backend,
+package ``antlr4-python3-runtime``) after a preprocessing pass for what that parser does not know
+(layout commands, ``\operatorname``, :math:`\tilde\Delta`, Gaussian expectations
+:math:`\mathbb E[\dots]`); then every symbol and function name is mapped onto symhess's objects by
+the naming convention below, and a name that cannot be mapped is an error that names it.
+
+Naming convention (indices may be braced or not: ``Q_{ik}``, ``Q_ik``, ``Q_{i k}``):
+
+==========================================  =====================================================
+LaTeX                                       symhess
+==========================================  =====================================================
+``Q_{ii}, Q_{kk}, Q_{ik}`` (``Q_{ki}``)     overlaps ``Q_ii, Q_kk, Q_ik``
+``W_{ij}, W_{il}, W_{kj}, W_{kl}``          first-layer weights
+``v_i, v_k``                                output weights
+``\delta_{jl}``                             ``delta_jl``
+``q_1, q_2, c, q, z``                       pair covariance, single variance, argument
+``\epsilon``, ``\varepsilon``, ``eps``      ``epsilon``
+``s``                                       erf scale
+``\pi``, ``e``                              :math:`\pi`, :math:`e`
+``\tilde\Delta_{ik}``, ``\tilde\Delta_{ii}``  erf determinants of :math:`\mathrm{erf}(sz)`
+                                            (:math:`s` from ``activation``, default 1)
+``\Delta_{ik}``, ``\Delta_{ii}``            the same for the paper's :math:`\mathrm{erf}(z/\sqrt2)`
+``\arcsin, \arccos, \Theta, \operatorname{erf}, \exp, \sqrt``  the SymPy functions
+``\mathbb{E}[\sigma'(h_i)\,\sigma''(h_k)]``   :func:`symhess.pair_expectation` (needs ``activation``)
+``\mathbb{E}[(\sigma'\sigma)^{(m)}(h_i)]``    :func:`symhess.single_expectation`
+==========================================  =====================================================
+
+``PAPER_INDEX_ALIASES`` adds the index convention of the spec's §A (units :math:`j, l`, inputs
+:math:`k, m`, output weights :math:`a_j`, ``W_{1,jk}``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Mapping
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from ..errors import SymhessError
+from ..symbols import PAIR_ARGS, Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, delta_jl, q, v_i, v_k
+from .notation import OVERLAP_VARS, PARSE_NAMES, Determinant, canonical_name, determinant_value
+
+__all__ = ["parse_paper_latex", "PaperLatexError", "PAPER_INDEX_ALIASES", "FUNCTION_NAMES"]
+
+
+class PaperLatexError(SymhessError, ValueError):
+    """LaTeX that cannot be read, or that uses a name with no meaning in symhess's notation."""
+
+
+#: the index convention of formulas.md §A: units j, l; inputs k, m; output weights a_j; W_{1,jk}
+PAPER_INDEX_ALIASES: dict[str, sp.Expr] = {
+    "Q_jj": Q_ii, "Q_ll": Q_kk, "Q_jl": Q_ik, "Q_lj": Q_ik,
+    "a_j": v_i, "a_l": v_k,
+    "W_1jk": W_ij, "W_1jm": W_il, "W_1lk": W_kj, "W_1lm": W_kl,
+    "W_jk": W_ij, "W_jm": W_il, "W_lk": W_kj, "W_lm": W_kl,
+    "delta_km": delta_jl, "delta_mk": delta_jl,
+}
+
+#: parsed function name -> SymPy function
+FUNCTION_NAMES: dict[str, object] = {
+    "Theta": sp.Heaviside, "theta": sp.Heaviside, "Heaviside": sp.Heaviside, "H": sp.Heaviside,
+    "erf": sp.erf, "erfc": sp.erfc, "exp": sp.exp, "sqrt": sp.sqrt, "log": sp.log, "ln": sp.log,
+    "asin": sp.asin, "arcsin": sp.asin, "acos": sp.acos, "arccos": sp.acos, "atan": sp.atan,
+    "arctan": sp.atan, "tanh": sp.tanh, "max": sp.Max, "min": sp.Min, "Max": sp.Max, "Min": sp.Min,
+    "Gamma": sp.gamma, "binom": sp.binomial,
+}
+
+_SIZE = re.compile(r"\\(?:[bB]igg?|[bB]igg?[lrm])(?![A-Za-z])")
+_ENV = re.compile(r"\\(?:begin|end)\{[^}]*\}")
+_DROP = re.compile(r"\\(?:label|tag|text|mbox)\{[^}]*\}|\\(?:nonumber|notag|displaystyle|textstyle)(?![A-Za-z])")
+_COND = re.compile(r"\\q?quad\s*\([^()]*\)\s*[.,]?\s*$")
+_OPNAME = re.compile(r"\\(?:operatorname|mathrm|mathop)\s*\{\s*([A-Za-z]+)\s*\}")
+_TILDE = re.compile(r"\\(?:widetilde|tilde)\s*(?:\{\s*\\Delta\s*\}|\\Delta)")
+_EPS = re.compile(r"(?<![\\A-Za-z])eps(?![A-Za-z])")
+_GREEK = (
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
+    "rho varrho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi "
+    "Psi Omega tildeDelta"
+).split()
+_SUBSCRIPTED = re.compile(r"(\\[A-Za-z]+|[A-Za-z])\s*_\s*(\{[^{}]*\}|[A-Za-z0-9])")
+
+
+def _placeholder(prefix: str, n: int) -> str:
+    """A letters-only name for ``\\mathit{...}``; no ``d`` (the parser reads ``dx`` as a differential)."""
+    return prefix + "".join("abcefghijk"[int(d)] for d in str(n))
+
+
+def _protect_names(text: str) -> tuple[str, dict[str, str]]:
+    """Replace each subscripted name (``W_{kj}``) by a placeholder the parser keeps whole.
+
+    SymPy's parser reads a subscript as a product and sorts it (``W_{kj}`` becomes ``W_{j*k}``),
+    which would lose the order of the indices.
+    """
+    table: dict[str, str] = {}
+
+    def repl(m: re.Match) -> str:
+        head, sub = m.group(1), m.group(2)
+        if head.startswith("\\") and head[1:] not in _GREEK:
+            return m.group(0)
+        name = canonical_name(head + "_" + sub)
+        key = _placeholder("symhessvar", len(table))
+        table[key] = name
+        return rf" \mathit{{{key}}} "
+
+    return _SUBSCRIPTED.sub(repl, text), table
+
+
+_SIGMA = r"\\sigma\s*(?:'+|\^\s*\{\s*\(?\s*\d+\s*\)?\s*\}|\^\s*\d)?"
+
+
+def _sigma_order(tok: str) -> int:
+    tok = tok.replace(" ", "")
+    if "'" in tok:
+        return tok.count("'")
+    digits = re.findall(r"\d+", tok)
+    return int(digits[0]) if digits else 0
+
+
+def _matching(text: str, start: int, open_ch: str, close_ch: str) -> int:
+    """Index of the bracket closing the one at ``start`` (``\\left``/``\\right`` already gone)."""
+    depth = 0
+    for pos in range(start, len(text)):
+        ch = text[pos]
+        if ch == open_ch:
+            depth += 1
+        elif ch == close_ch:
+            depth -= 1
+            if depth == 0:
+                return pos
+    raise PaperLatexError(f"unbalanced {open_ch}{close_ch} in {text[start:start + 60]!r}")
+
+
+def _rhs(text: str) -> str:
+    """The part after the last top-level ``=`` (the whole text if there is none)."""
+    depth, cut = 0, -1
+    for pos, ch in enumerate(text):
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif ch == "=" and depth == 0:
+            cut = pos
+    return text[cut + 1:] if cut >= 0 else text
+
+
+def _preclean(text: str) -> str:
+    text = text.strip().strip("$").replace(r"\[", " ").replace(r"\]", " ")
+    text = _ENV.sub(" ", text)
+    text = _DROP.sub(" ", text)
+    text = text.replace(r"\\", " ").replace("&", " ").replace("{}", " ")
+    text = text.replace(r"\left.", " ").replace(r"\right.", " ")
+    text = _SIZE.sub(" ", text)
+    text = _COND.sub(" ", text.strip())
+    text = _OPNAME.sub(lambda m: "\\" + m.group(1), text)
+    text = _TILDE.sub(r"\\tildeDelta", text)
+    text = _EPS.sub(r"\\epsilon", text)
+    text = text.replace(r"\mathbb{E}", r"\mathbbE").replace(r"\mathbb E", r"\mathbbE")
+    return text.strip().rstrip(".,;")
+
+
+class _Nodes:
+    """Collects the Gaussian expectations of a text, each replaced by a placeholder symbol."""
+
+    def __init__(self, activation, recurse):
+        self.activation = activation
+        self.recurse = recurse
+        self.values: dict[str, sp.Expr] = {}
+
+    def _need_activation(self, snippet: str):
+        if self.activation is None:
+            raise PaperLatexError(
+                f"the formula contains a Gaussian expectation {snippet!r}; pass activation=... so that "
+                "sigma has a meaning"
+            )
+        from ..activations import activation as get_activation
+
+        return get_activation(self.activation)
+
+    def expectation(self, inner: str, at: Mapping[str, sp.Expr], snippet: str) -> sp.Expr:
+        from ..expectation import pair_expectation, single_expectation
+
+        s = re.sub(r"\\left|\\right|\\,|\\;|\\!|\s", "", inner)
+        var = r"\(\s*(h_\{?[ik]\}?|h|u|v)\s*\)"
+        m = re.fullmatch(rf"\(({_SIGMA})({_SIGMA})\)\^\{{?\(?(\d+)\)?\}}?{var}", s)
+        if m:  # (sigma^(a) sigma^(b))^(m)(h)
+            act = self._need_activation(snippet)
+            a, b, order, h = _sigma_order(m.group(1)), _sigma_order(m.group(2)), int(m.group(3)), m.group(4)
+            return single_expectation(act, a, b, order).subs(q, self._single_arg(h, at))
+        m = re.fullmatch(rf"({_SIGMA}){var}\^\{{?2\}}?", s)
+        if m:  # sigma^(a)(h)^2
+            act = self._need_activation(snippet)
+            a = _sigma_order(m.group(1))
+            return single_expectation(act, a, a, 0).subs(q, self._single_arg(m.group(2), at))
+        m = re.fullmatch(rf"({_SIGMA}){var}({_SIGMA}){var}", s)
+        if m:
+            act = self._need_activation(snippet)
+            a, u, b, w = _sigma_order(m.group(1)), m.group(2), _sigma_order(m.group(3)), m.group(4)
+            u, w = u.replace("{", "").replace("}", ""), w.replace("{", "").replace("}", "")
+            if u == w:  # one unit with itself
+                return single_expectation(act, a, b, 0).subs(q, self._single_arg(u, at))
+            if (u, w) in {("h_i", "h_k"), ("h_k", "h_i")}:
+                args = OVERLAP_VARS if u == "h_i" else (Q_kk, Q_ii, Q_ik)
+            elif (u, w) in {("u", "v"), ("v", "u")}:
+                x1, x2, xc = (at.get(k, d) for k, d in zip(("q_1", "q_2", "c"), PAIR_ARGS))
+                args = (x1, x2, xc) if u == "u" else (x2, x1, xc)
+            else:
+                raise PaperLatexError(f"cannot read the arguments ({u}, {w}) of {snippet!r}")
+            return pair_expectation(act, a, b).subs(dict(zip(PAIR_ARGS, args)), simultaneous=True)
+        raise PaperLatexError(
+            f"cannot read the Gaussian expectation {snippet!r}; write E[sigma^(a)(h_i) sigma^(b)(h_k)], "
+            "E[sigma^(a)(u) sigma^(b)(v)] or E[(sigma^(a) sigma^(b))^(m)(h_i)]"
+        )
+
+    @staticmethod
+    def _single_arg(h: str, at: Mapping[str, sp.Expr]) -> sp.Expr:
+        h = h.replace("{", "").replace("}", "")
+        if h == "h_i":
+            return Q_ii
+        if h == "h_k":
+            return Q_kk
+        return at.get("q", q)
+
+    def replace_all(self, text: str) -> str:
+        out, pos = [], 0
+        while True:
+            start = text.find(r"\mathbbE", pos)
+            if start < 0:
+                out.append(text[pos:])
+                return "".join(out)
+            out.append(text[pos:start])
+            open_at = text.find("[", start)
+            between = text[start + len(r"\mathbbE"):open_at]
+            if open_at < 0 or between.replace(r"\left", "").strip():
+                raise PaperLatexError(f"expected [ after \\mathbb{{E}} in {text[start:start + 40]!r}")
+            close_at = _matching(text, open_at, "[", "]")
+            inner = text[open_at + 1:close_at].replace(r"\right", "")
+            end = close_at + 1
+            at: dict[str, sp.Expr] = {}
+            m = re.match(r"\s*(?:\\right)?\s*\|\s*_\s*\{", text[end:])
+            if m:  # evaluation bar |_{q_1 = X, q_2 = Y, c = Z}
+                brace = end + m.end() - 1
+                close = _matching(text, brace, "{", "}")
+                for item in re.split(r",(?![^{]*\})", text[brace + 1:close]):
+                    key, _, val = item.partition("=")
+                    at[canonical_name(key.strip().replace(" ", ""))] = self.recurse(val)
+                end = close + 1
+            name = _placeholder("symhessnx", len(self.values))
+            self.values[name] = self.expectation(inner, at, text[start:end])
+            out.append(rf"\mathit{{{name}}}")
+            pos = end
+
+
+def _default_definitions(activation) -> dict[str, sp.Expr]:
+    alpha = sp.Integer(2)
+    if activation is not None:
+        from ..activations import activation as get_activation
+
+        act = get_activation(activation)
+        if getattr(act, "name", "") == "erf":
+            alpha = 2 * act.scale**2
+    return {
+        "tildeDelta_ik": determinant_value(alpha), "tildeDelta_ii": determinant_value(alpha, diagonal=True),
+        "Delta_ik": determinant_value(sp.Integer(1)),
+        "Delta_ii": determinant_value(sp.Integer(1), diagonal=True),
+    }
+
+
+def _definitions_map(definitions) -> dict[str, sp.Expr]:
+    out: dict[str, sp.Expr] = {}
+    if definitions is None:
+        return out
+    items = definitions.items() if isinstance(definitions, Mapping) else (
+        (d.latex, d.value) if isinstance(d, Determinant) else d for d in definitions
+    )
+    for key, value in items:
+        if isinstance(key, sp.Symbol):
+            key = key.name
+        key = _TILDE.sub(r"\\tildeDelta", str(key))
+        out[canonical_name(key)] = sp.sympify(value)
+    return out
+
+
+def parse_paper_latex(
+    text: str,
+    *,
+    activation=None,
+    definitions: Mapping | Iterable | None = None,
+    aliases: Mapping[str, sp.Expr] | None = None,
+) -> sp.Expr:
+    r"""Parse LaTeX written in the paper's notation into a SymPy expression in symhess's symbols.
+
+    Parameters
+    ----------
+    text : str
+        A formula, e.g. ``r"\frac{2}{\pi}\arcsin\frac{2Q_{ik}}{\sqrt{(1+2Q_{ii})(1+2Q_{kk})}}"``.
+        Math delimiters, equation environments, ``\label``, alignment (``&``, ``\\``), size
+        commands (``\Big``, ``\biggl``) and a trailing condition ``\qquad (i \neq k)`` are ignored;
+        if the text contains ``=`` at top level, the part after the last one is read.
+    activation : str or Activation, optional
+        Gives :math:`\sigma` a meaning in :math:`\mathbb E[\dots]` terms, and the scale of the
+        erf determinant :math:`\tilde\Delta`.
+    definitions : mapping or iterable, optional
+        Extra abbreviations: ``{latex name: expression}``, or
+        :class:`~symhess.export.notation.Determinant` objects (as in ``Equation.determinants``).
+    aliases : mapping, optional
+        Extra names, canonical form (``"Q_jl"``, ``"a_j"``) to expression, e.g.
+        :data:`PAPER_INDEX_ALIASES`.
+
+    Returns
+    -------
+    sympy.Expr
+        The expression in the symbols of :mod:`symhess.symbols`.
+
+    Raises
+    ------
+    PaperLatexError
+        If the text does not parse, or uses a symbol or function name with no meaning; the
+        message names it and lists the names that are known.
+
+    Examples
+    --------
+    >>> parse_paper_latex(r"Q_{ik} + \epsilon^2 (Q_{ii} Q_{kk} + 2 Q_{ik}^2)")
+    Q_ii*Q_kk*epsilon**2 + 2*Q_ik**2*epsilon**2 + Q_ik
+    >>> parse_paper_latex(r"\frac{4}{\pi \sqrt{\tilde\Delta_{ik}}}")
+    4/(pi*sqrt(-4*Q_ik**2 + (2*Q_ii + 1)*(2*Q_kk + 1)))
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse_paper_latex expects a LaTeX string, got {type(text).__name__}")
+    try:
+        from sympy.parsing.latex import parse_latex
+        from sympy.parsing.latex.errors import LaTeXParsingError
+    except ImportError as exc:  # pragma: no cover - dependency declared in pyproject
+        raise ImportError("parse_paper_latex needs antlr4-python3-runtime==4.11.*") from exc
+
+    names: dict[str, sp.Expr] = dict(PARSE_NAMES)
+    names.update(_default_definitions(activation))
+    names.update(_definitions_map(definitions))
+    if aliases:
+        names.update({canonical_name(k): sp.sympify(v) for k, v in aliases.items()})
+
+    def recurse(sub: str) -> sp.Expr:
+        return parse_paper_latex(sub, activation=activation, definitions=definitions, aliases=aliases)
+
+    clean = _rhs(_preclean(text))
+    nodes = _Nodes(activation, recurse)
+    clean = nodes.replace_all(clean)
+    clean, protected = _protect_names(clean)
+    if not clean.strip():
+        raise PaperLatexError(f"no formula in {text!r}")
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = parse_latex(clean)
+    except LaTeXParsingError as exc:
+        raise PaperLatexError(f"SymPy's LaTeX parser cannot read {clean!r}: {exc}") from None
+    if isinstance(raw, (sp.Eq, sp.Rel)):
+        raw = raw.rhs
+    names.update(nodes.values)
+    unknown: list[str] = []
+
+    def symbol(sym: sp.Symbol, bound: frozenset) -> sp.Expr:
+        if sym in bound:
+            return sym
+        key = protected.get(sym.name) or canonical_name(sym.name)
+        if key in names:
+            return names[key]
+        unknown.append(key)
+        return sym
+
+    def rebuild(expr: sp.Basic, bound: frozenset = frozenset()) -> sp.Basic:
+        if isinstance(expr, sp.Symbol):
+            return symbol(expr, bound)
+        if isinstance(expr, AppliedUndef):
+            fname = canonical_name(type(expr).__name__)
+            args = [rebuild(a, bound) for a in expr.args]
+            if fname in FUNCTION_NAMES:
+                return FUNCTION_NAMES[fname](*args)
+            if fname in names and len(args) == 1:  # "W_{il}(1 + 2Q_{kk})" is a product
+                return names[fname] * args[0]
+            unknown.append(f"{type(expr).__name__}(...)")
+            return expr
+        if isinstance(expr, (sp.Integral, sp.Sum, sp.Product)):
+            inner = bound | {lim[0] for lim in expr.limits}
+            fn = rebuild(expr.function, inner)
+            limits = [(lim[0], *[rebuild(x, bound) for x in lim[1:]]) for lim in expr.limits]
+            return type(expr)(fn, *limits)
+        if not expr.args:
+            return expr
+        return expr.func(*[rebuild(a, bound) for a in expr.args])
+
+    out = rebuild(raw)
+    if unknown:
+        known = sorted(k for k in names if not k.startswith("symhess"))
+        raise PaperLatexError(
+            f"cannot map {sorted(set(unknown))} in {text!r} onto symhess's notation; known names: {known}, "
+            f"functions: {sorted(FUNCTION_NAMES)} (pass aliases={{name: expr}} for other names)"
+        )
+    return out

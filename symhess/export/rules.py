@@ -1,0 +1,1 @@
+"""Exporters for the results of :mod:`symhess.analysis` (counting rules, spectral laws)."""
