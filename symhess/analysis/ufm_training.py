@@ -12,8 +12,9 @@ Each step is :math:`\theta\leftarrow\theta-\eta\nabla\mathcal L(\theta)` on all 
   :math:`v_{cc'}=\mathrm{vec}(\hat{\bar h}_{l+1,c}\hat{\bar h}_{l,c'}^\top)` (Figure 4, Table 1);
 * the coefficients of the unit descent direction :math:`-g/\|g\|` of the MSE gradient in that natural
   basis (Figure 7);
-* the fraction of the full gradient (with the regulariser) inside the top-:math:`K^2` eigenspace of
-  the layer Hessian (Gur-Ari et al.);
+* the fraction of the gradient inside the top-:math:`K^2` eigenspace of the layer Hessian (Gur-Ari
+  et al.), for the MSE gradient (``top_fraction``) and for the full gradient with the regulariser
+  (``top_fraction_full``);
 * the eigenvalues of :math:`W_lW_l^\top` (Figures 8 and 11);
 
 and, for every feature layer, the DNC1 metric; plus the objective, the MSE, the gradient norm and
@@ -30,7 +31,7 @@ import numpy as np
 
 from ..errors import NonFiniteError
 from .ufm_calculus import ForwardPass, backprop_maps, forward, gradient_arrays, layer_hessian_dense, mse_loss
-from .ufm_collapse import class_means, eigenvector_alignment, natural_basis, nc1
+from .ufm_collapse import class_means, eigenvector_alignment, natural_basis, nc1, top_space_fraction
 from .ufm_point import UFMPoint
 
 __all__ = ["TrainingRun", "LayerSnapshot", "layer_snapshot", "checkpoints", "run_gradient_descent"]
@@ -43,7 +44,8 @@ class LayerSnapshot:
     hessian_eigenvalues: np.ndarray  # descending, all d_out*d_in of them
     eigvec_alignment: np.ndarray  # (K, K)
     gradient_coefficients: np.ndarray  # (K, K)
-    top_fraction: float
+    top_fraction: float  # MSE gradient
+    top_fraction_full: float  # gradient with the regulariser
     weight_eigenvalues: np.ndarray  # descending
 
 
@@ -57,11 +59,13 @@ def _kron_snapshot(left: np.ndarray, right: np.ndarray, basis_mats: np.ndarray, 
     num = np.einsum("...ab,...ab->...", basis_mats, HX)
     den = np.linalg.norm(basis_mats, axis=(-2, -1)) * np.linalg.norm(HX, axis=(-2, -1))
     align = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-    C = U.T @ g_full @ V
     top = np.argsort(prods.ravel())[::-1][:k_top]
-    tot = float((C * C).sum())
-    frac = float((C.ravel()[top] ** 2).sum() / tot) if tot > 0 else float("nan")
-    return eigs, align, frac
+    fracs = []
+    for g in (g_mse, g_full):
+        C = U.T @ g @ V  # coefficients on the eigenvectors U[:, i] V[:, j]^T
+        tot = float((C * C).sum())
+        fracs.append(float((C.ravel()[top] ** 2).sum() / tot) if tot > 0 else float("nan"))
+    return eigs, align, fracs
 
 
 def layer_snapshot(point: UFMPoint, fp: ForwardPass, g_full: np.ndarray, layer: int, n_classes: int,
@@ -81,18 +85,16 @@ def layer_snapshot(point: UFMPoint, fp: ForwardPass, g_full: np.ndarray, layer: 
     if activation == "linear":
         A = backprop_maps(point, layer, "linear")
         left, right = A.T @ A, H_in @ H_in.T / H_in.shape[1]
-        eigs, align, frac = _kron_snapshot(left, right, basis.reshape(K, K, *W.shape), g_mse, g_full, K * K)
+        eigs, align, fracs = _kron_snapshot(left, right, basis.reshape(K, K, *W.shape), g_mse, g_full, K * K)
     else:
         Hm = layer_hessian_dense(point, layer, activation, "C", fp)
         w, Q = np.linalg.eigh(Hm)
         eigs = w[::-1]
         align = eigenvector_alignment(Hm, basis)
         Qt = Q[:, -K * K:]
-        c = Qt.T @ g_full.ravel()
-        tot = float((g_full * g_full).sum())
-        frac = float(c @ c / tot) if tot > 0 else float("nan")
+        fracs = [top_space_fraction(Qt, g.ravel()) for g in (g_mse, g_full)]
     weig = np.linalg.eigvalsh(W @ W.T)[::-1]
-    return LayerSnapshot(eigs, align, coeffs, frac, weig)
+    return LayerSnapshot(eigs, align, coeffs, fracs[0], fracs[1], weig)
 
 
 @dataclass
@@ -100,7 +102,8 @@ class TrainingRun:
     """The record of a gradient-descent run (arrays indexed by checkpoint first).
 
     ``hessian_eigenvalues[l]``, ``weight_eigenvalues[l]``, ``eigvec_alignment[l]`` (``(R, K, K)``),
-    ``gradient_coefficients[l]`` (``(R, K, K)``) and ``top_fraction[l]`` (``(R,)``) are keyed by the
+    ``gradient_coefficients[l]`` (``(R, K, K)``), ``top_fraction[l]`` and ``top_fraction_full[l]``
+    (``(R,)``, MSE and full gradient) are keyed by the
     tracked weight layers ``l``; ``nc1`` has shape ``(R, L)`` (feature layers :math:`H_1..H_L`) and
     ``balancedness`` shape ``(R, L)`` (pairs :math:`(H_1,W_1),(W_1,W_2),\\dots`).
     """
@@ -116,6 +119,7 @@ class TrainingRun:
     eigvec_alignment: dict[int, np.ndarray] = field(default_factory=dict)
     gradient_coefficients: dict[int, np.ndarray] = field(default_factory=dict)
     top_fraction: dict[int, np.ndarray] = field(default_factory=dict)
+    top_fraction_full: dict[int, np.ndarray] = field(default_factory=dict)
     initial: UFMPoint | None = None
     final: UFMPoint | None = None
     lr: float = 0.0
@@ -178,44 +182,49 @@ def run_gradient_descent(init: UFMPoint, Y: np.ndarray, reg_w, reg_h: float, *, 
                balancedness=np.empty((R, L)))
     per_layer = {name: {l: [] for l in layers} for name in
                  ("hessian_eigenvalues", "weight_eigenvalues", "eigvec_alignment", "gradient_coefficients",
-                  "top_fraction")}
+                  "top_fraction", "top_fraction_full")}
     Ws = [np.array(W) for W in init.weights]
     H = np.array(init.features)
     reg_w = [float(r) for r in reg_w]
     reg_h = float(reg_h)
     r = 0
-    for t in range(int(steps) + 1):
-        at_ckpt = t == ckpts[r]
-        point = UFMPoint(tuple(Ws), H) if at_ckpt else _Light(Ws, H)
-        fp = forward(point, activation)  # type: ignore[arg-type]
-        gW, gH = gradient_arrays(point, Y, reg_w, reg_h, activation, fp)
-        if at_ckpt:
-            mse = mse_loss(fp, Y)
-            reg = sum(lam / 2 * float((W * W).sum()) for lam, W in zip(reg_w, Ws)) + reg_h / 2 * float((H * H).sum())
-            if not np.isfinite(mse + reg):
-                raise NonFiniteError(
-                    f"gradient descent diverged (non-finite objective at step {t}, lr={lr}); lower lr or the init scale"
-                )
-            rec["objective"][r] = mse + reg
-            rec["mse"][r] = mse
-            rec["grad_norm"][r] = np.sqrt(sum(float((x * x).sum()) for x in gW) + float((gH * gH).sum()))
-            rec["nc1"][r] = [nc1(Hl, K) for Hl in fp.features]
-            rec["balancedness"][r] = _balancedness(point, reg_w, reg_h)  # type: ignore[arg-type]
-            for l in layers:
-                snap = layer_snapshot(point, fp, gW[l - 1], l, K, reg_w[l - 1], activation)  # type: ignore[arg-type]
-                per_layer["hessian_eigenvalues"][l].append(snap.hessian_eigenvalues)
-                per_layer["weight_eigenvalues"][l].append(snap.weight_eigenvalues)
-                per_layer["eigvec_alignment"][l].append(snap.eigvec_alignment)
-                per_layer["gradient_coefficients"][l].append(snap.gradient_coefficients)
-                per_layer["top_fraction"][l].append(snap.top_fraction)
-            r += 1
-            if t == steps:
-                break
-        for W, dW in zip(Ws, gW):
-            W -= lr * dW
-        H -= lr * gH
-        if not np.isfinite(H[0, 0]):
-            raise NonFiniteError(f"gradient descent diverged at step {t} (lr={lr}); lower lr or the init scale")
+    # overflow during a divergent run is reported below as NonFiniteError, not as RuntimeWarnings
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(int(steps) + 1):
+            at_ckpt = t == ckpts[r]
+            if at_ckpt and not (np.isfinite(H).all() and all(np.isfinite(W).all() for W in Ws)):
+                raise NonFiniteError(f"gradient descent diverged before step {t} (lr={lr}); lower lr or the init scale")
+            point = UFMPoint(tuple(Ws), H) if at_ckpt else _Light(Ws, H)
+            fp = forward(point, activation)  # type: ignore[arg-type]
+            gW, gH = gradient_arrays(point, Y, reg_w, reg_h, activation, fp)
+            if at_ckpt:
+                mse = mse_loss(fp, Y)
+                reg = sum(lam / 2 * float((W * W).sum()) for lam, W in zip(reg_w, Ws)) + reg_h / 2 * float((H * H).sum())
+                if not np.isfinite(mse + reg):
+                    raise NonFiniteError(
+                        f"gradient descent diverged (non-finite objective at step {t}, lr={lr}); lower lr or the init scale"
+                    )
+                rec["objective"][r] = mse + reg
+                rec["mse"][r] = mse
+                rec["grad_norm"][r] = np.sqrt(sum(float((x * x).sum()) for x in gW) + float((gH * gH).sum()))
+                rec["nc1"][r] = [nc1(Hl, K) for Hl in fp.features]
+                rec["balancedness"][r] = _balancedness(point, reg_w, reg_h)  # type: ignore[arg-type]
+                for l in layers:
+                    snap = layer_snapshot(point, fp, gW[l - 1], l, K, reg_w[l - 1], activation)  # type: ignore[arg-type]
+                    per_layer["hessian_eigenvalues"][l].append(snap.hessian_eigenvalues)
+                    per_layer["weight_eigenvalues"][l].append(snap.weight_eigenvalues)
+                    per_layer["eigvec_alignment"][l].append(snap.eigvec_alignment)
+                    per_layer["gradient_coefficients"][l].append(snap.gradient_coefficients)
+                    per_layer["top_fraction"][l].append(snap.top_fraction)
+                    per_layer["top_fraction_full"][l].append(snap.top_fraction_full)
+                r += 1
+                if t == steps:
+                    break
+            for W, dW in zip(Ws, gW):
+                W -= lr * dW
+            H -= lr * gH
+            if not np.isfinite(H[0, 0]):
+                raise NonFiniteError(f"gradient descent diverged at step {t} (lr={lr}); lower lr or the init scale")
     final = UFMPoint(tuple(Ws), H)
     stacked = {name: {l: np.array(v) for l, v in d.items()} for name, d in per_layer.items()}
     return TrainingRun(steps=ckpts, initial=init, final=final, lr=lr, activation=activation, **rec, **stacked)
