@@ -58,6 +58,13 @@ _EXPORTS: dict[str, str] = {
     "UFMTheory": "symhess.analysis.ufm_theory",
     "RegularisationTooStrongError": "symhess.analysis.ufm_optimum",
     "SymbolicDeepLinearUFM": "symhess.model.ufm",
+    # checking a user's derivation (issue 9)
+    "check_formula": "symhess.check",
+    "check_expectation": "symhess.check",
+    "check_count": "symhess.check",
+    "FormulaCheck": "symhess.check",
+    "CountCheck": "symhess.check",
+    "NotationError": "symhess.check",
 }
 
 __all__ = sorted(_EXPORTS)

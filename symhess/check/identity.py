@@ -529,10 +529,10 @@ def compare(
     else:
         difference = _cheap(inst.user - inst.reference, budget)
     if exact:
-        guarantee = (f"disproved: at the point above the two formulas differ in exact rational arithmetic "
+        guarantee = (f"disproved: at the counterexample below the two formulas differ in exact rational arithmetic "
                      f"(configuration {inst.label})")
     else:
-        guarantee = (f"disproved: at the point above the two formulas differ by far more than the {dps}-digit "
+        guarantee = (f"disproved: at the counterexample below the two formulas differ by far more than the {dps}-digit "
                      f"evaluation error (configuration {inst.label})")
     return Comparison(False, method, arithmetic, None, guarantee, cex, difference, terms or [], points=n_done)
 

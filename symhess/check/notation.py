@@ -145,6 +145,19 @@ def _text_to_command(m: re.Match) -> str:
     return f"\\{word} "
 
 
+def _right_hand_side(text: str) -> str:
+    """The part after the last top-level ``=`` (``[H_{vv}]_{ik} = ...`` -> ``...``)."""
+    depth, cut = 0, -1
+    for pos, ch in enumerate(text):
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif ch == "=" and depth == 0:
+            cut = pos
+    return text[cut + 1:] if cut >= 0 else text
+
+
 def preprocess_latex(text: str) -> str:
     r"""Normalise LaTeX that SymPy's parser does not read (see the module docstring).
 
@@ -162,6 +175,8 @@ def preprocess_latex(text: str) -> str:
     s = s.replace("&", " ")
     if "\\\\" in s:
         raise NotationError("the formula has a line break '\\\\': give one expression (check one entry at a time)")
+    s = re.sub(r"\\q?quad\s*\([^()]*\)\s*[.,;]?\s*$", " ", s.strip())  # trailing "\qquad (i \neq k)"
+    s = _right_hand_side(s)
     s = re.sub(r"\\(?:left|right|middle)\s*\.", " ", s)
     s = re.sub(r"\\(?:left|right|middle|[bB]igg?[lrm]?)(?![A-Za-z])", " ", s)
     s = re.sub(r"\\[,;:! ]|\\q?quad(?![A-Za-z])|~", " ", s)

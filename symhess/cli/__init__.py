@@ -6,5 +6,6 @@ heavy dependencies inside the command function, so ``symhess --help`` stays fast
 
 from ._common import main
 from . import report  # noqa: F401  (registers `symhess report`)
+from . import check  # noqa: F401  (registers `symhess check`)
 
 __all__ = ["main"]
