@@ -79,8 +79,9 @@ class PaperLatexPrinter(LatexPrinter):
     Parameters
     ----------
     settings : dict, optional
-        SymPy LaTeX printer settings; ``inv_trig_style`` defaults to ``"full"`` and ``order`` to
-        ``"rev-lex"`` (constants first: :math:`1 + 2Q_{ii}`).
+        SymPy LaTeX printer settings; ``inv_trig_style`` defaults to ``"full"`` and
+        ``long_frac_ratio`` to 3 (:math:`\frac{2}{\pi}\arcsin(\dots)`). Sums print with constants
+        first and subtracted terms last (:math:`1 + 2Q_{ii}`, :math:`Q_{ii}Q_{kk} - Q_{ik}^2`).
     determinants : iterable of Determinant, optional
         Abbreviations whose symbols appear in the expressions to print.
     """
@@ -88,7 +89,7 @@ class PaperLatexPrinter(LatexPrinter):
     def __init__(self, settings: dict | None = None, determinants: Iterable[Determinant] = ()):
         settings = dict(settings or {})
         settings.setdefault("inv_trig_style", "full")
-        settings.setdefault("order", "rev-lex")  # 1 + 2 Q_{ii}: constants first, as the papers write
+        settings.setdefault("long_frac_ratio", 3)  # \frac{2}{\pi} \arcsin(...), not one big fraction
         names = dict(settings.pop("symbol_names", {}) or {})
         for det in determinants:
             names[det.symbol] = det.latex
@@ -96,6 +97,17 @@ class PaperLatexPrinter(LatexPrinter):
             names.setdefault(sym, tex)
         settings["symbol_names"] = names
         super().__init__(settings)
+
+    def _as_ordered_terms(self, expr, order=None):
+        """Terms of a sum as the papers write them: constants first, subtracted terms last."""
+        terms = list(super()._as_ordered_terms(expr, order=order))
+
+        def rank(term):
+            if term.is_number:
+                return 0
+            return 2 if term.could_extract_minus_sign() else 1
+
+        return sorted(terms, key=rank)
 
     def _print_Heaviside(self, expr, exp=None):
         tex = rf"\Theta\left({self._print(expr.args[0])}\right)"
@@ -292,6 +304,8 @@ class Equation:
         Abbreviations used in ``rhs``.
     condition : str
         Side condition printed after the formula (``i \neq k``).
+    relation : str
+        ``"="`` or another relation (``"\\le"`` for a bound).
     """
 
     lhs: str
@@ -301,11 +315,12 @@ class Equation:
     lines: tuple[str, ...] = ()
     determinants: tuple[Determinant, ...] = ()
     condition: str = ""
+    relation: str = "="
 
     @property
     def math(self) -> str:
         """``lhs = rhs`` on one line (no environment)."""
-        return f"{self.lhs} = {self.rhs}"
+        return f"{self.lhs} {self.relation} {self.rhs}"
 
     def render(self, environment: str = "equation") -> str:
         r"""The equation as LaTeX source: ``\begin{equation}\label{...} ... \end{equation}``.
@@ -317,7 +332,7 @@ class Equation:
         tail = rf"\end{{{environment}}}"
         if not self.lines:
             return f"{head}\n{self.math}{cond}\n{tail}"
-        body = [rf"{self.lhs} ={{}}& {self.lines[0]} \\"]
+        body = [rf"{self.lhs} {self.relation}{{}}& {self.lines[0]} \\"]
         for line in self.lines[1:-1]:
             body.append(rf"&\quad {line} \\")
         body.append(rf"&\quad {self.lines[-1]}{cond}")
@@ -366,6 +381,8 @@ def _term_latex(printer: PaperLatexPrinter, coeff: sp.Expr, basis: sp.Expr) -> t
     sign = "+"
     if coeff.could_extract_minus_sign():
         sign, coeff = "-", -coeff
+    if basis == 1:
+        return sign, printer.doprint(coeff)
     btex = _wrap(printer.doprint(basis), basis)
     if coeff == 1:
         return sign, btex
@@ -377,6 +394,20 @@ def _sum_latex(parts: Sequence[tuple[str, str]]) -> list[str]:
     for n, (sign, body) in enumerate(parts):
         out.append((f"- {body}" if sign == "-" else body) if n == 0 else f"{sign} {body}")
     return out
+
+
+def _pack_lines(opening: str, pieces: Sequence[str], closing: str, width: int = LINE_BREAK_CHARS) -> tuple[str, ...]:
+    """Greedy line filling: terms go on the current line while its LaTeX stays under ``width`` characters."""
+    lines: list[str] = []
+    cur = opening + pieces[0]
+    for piece in pieces[1:]:
+        if len(cur) + 1 + len(piece) > width * 0.75:
+            lines.append(cur)
+            cur = piece
+        else:
+            cur = f"{cur} {piece}"
+    lines.append(cur + closing)
+    return tuple(lines)
 
 
 def structured_equation(
@@ -406,7 +437,13 @@ def structured_equation(
     printer = PaperLatexPrinter(determinants=dets)
     if len(abbr) <= 1:
         whole = sp.sympify(prefactor) * (abbr[0][0] * abbr[0][1] if abbr else 0)
-        return Equation(lhs, source, printer.doprint(whole), label, (), tuple(dets), condition)
+        rhs = printer.doprint(whole)
+        lines: tuple[str, ...] = ()
+        if isinstance(whole, sp.Add) and len(rhs) > LINE_BREAK_CHARS:
+            terms = printer._as_ordered_terms(whole)
+            parts = [_term_latex(printer, t, sp.Integer(1)) for t in terms]
+            lines = _pack_lines("", _sum_latex(parts), "")
+        return Equation(lhs, source, rhs, label, lines, tuple(dets), condition)
     common = _common_factor([cf for cf, _ in abbr])
     front = printer.doprint(sp.sympify(prefactor) * common)
     parts = [_term_latex(printer, sp.factor_terms(sp.powsimp(cf / common)), b) for cf, b in abbr]
@@ -415,10 +452,7 @@ def structured_equation(
     rhs = rf"{front}\left[{' '.join(pieces)}\right]"
     lines: tuple[str, ...] = ()
     if len(rhs) > LINE_BREAK_CHARS:
-        first = rf"{front}\biggl[{pieces[0]}"
-        rest = list(pieces[1:])
-        rest[-1] = rest[-1] + r"\biggr]"
-        lines = (first, *rest)
+        lines = _pack_lines(rf"{front}\biggl[", pieces, r"\biggr]")
     return Equation(lhs, source, rhs, label, lines, tuple(dets), condition)
 
 
@@ -463,8 +497,9 @@ def block_equations(
         )
         defs.update(dict.fromkeys(off.determinants + dia.determinants))
         out += [off, dia]
+    res = "res" if items and items[0].part == "residual" else ""
     head = [
-        definition_equation(d, label=label_slug(label_prefix, "Delta", "ii" if d.diagonal else "ik"))
+        definition_equation(d, label=label_slug(label_prefix, res, "Delta", "ii" if d.diagonal else "ik"))
         for d in sorted(defs, key=lambda d: d.diagonal)
     ]
     return head + out

@@ -71,6 +71,7 @@ FUNCTION_NAMES: dict[str, object] = {
     "Gamma": sp.gamma, "binom": sp.binomial,
 }
 
+_LIMITS = re.compile(r"\\(?:no)?limits(?![A-Za-z])")
 _SIZE = re.compile(r"\\(?:[bB]igg?|[bB]igg?[lrm])(?![A-Za-z])")
 _ENV = re.compile(r"\\(?:begin|end)\{[^}]*\}")
 _DROP = re.compile(r"\\(?:label|tag|text|mbox)\{[^}]*\}|\\(?:nonumber|notag|displaystyle|textstyle)(?![A-Za-z])")
@@ -91,11 +92,12 @@ def _placeholder(prefix: str, n: int) -> str:
     return prefix + "".join("abcefghijk"[int(d)] for d in str(n))
 
 
-def _protect_names(text: str) -> tuple[str, dict[str, str]]:
+def _protect_names(text: str, functions: Mapping[str, object] = {}) -> tuple[str, dict[str, str]]:
     """Replace each subscripted name (``W_{kj}``) by a placeholder the parser keeps whole.
 
     SymPy's parser reads a subscript as a product and sorts it (``W_{kj}`` becomes ``W_{j*k}``),
-    which would lose the order of the indices.
+    which would lose the order of the indices. Names in ``functions`` become a command
+    (``\\symhessfn...``), so that ``p_{\\chi}(t)`` stays a function call.
     """
     table: dict[str, str] = {}
 
@@ -104,6 +106,10 @@ def _protect_names(text: str) -> tuple[str, dict[str, str]]:
         if head.startswith("\\") and head[1:] not in _GREEK:
             return m.group(0)
         name = canonical_name(head + "_" + sub)
+        if name in functions:
+            key = _placeholder("symhessfn", len(table))
+            table[key] = name
+            return rf" \{key}"
         key = _placeholder("symhessvar", len(table))
         table[key] = name
         return rf" \mathit{{{key}}} "
@@ -156,6 +162,7 @@ def _preclean(text: str) -> str:
     text = text.replace(r"\\", " ").replace("&", " ").replace("{}", " ")
     text = text.replace(r"\left.", " ").replace(r"\right.", " ")
     text = _SIZE.sub(" ", text)
+    text = _LIMITS.sub(" ", text)
     text = _COND.sub(" ", text.strip())
     text = _OPNAME.sub(lambda m: "\\" + m.group(1), text)
     text = _TILDE.sub(r"\\tildeDelta", text)
@@ -292,6 +299,7 @@ def parse_paper_latex(
     activation=None,
     definitions: Mapping | Iterable | None = None,
     aliases: Mapping[str, sp.Expr] | None = None,
+    functions: Mapping[str, object] | None = None,
 ) -> sp.Expr:
     r"""Parse LaTeX written in the paper's notation into a SymPy expression in symhess's symbols.
 
@@ -311,6 +319,8 @@ def parse_paper_latex(
     aliases : mapping, optional
         Extra names, canonical form (``"Q_jl"``, ``"a_j"``) to expression, e.g.
         :data:`PAPER_INDEX_ALIASES`.
+    functions : mapping, optional
+        Extra function names, canonical form (``"p_chi"``) to a SymPy function or ``Lambda``.
 
     Returns
     -------
@@ -345,12 +355,15 @@ def parse_paper_latex(
         names.update({canonical_name(k): sp.sympify(v) for k, v in aliases.items()})
 
     def recurse(sub: str) -> sp.Expr:
-        return parse_paper_latex(sub, activation=activation, definitions=definitions, aliases=aliases)
+        return parse_paper_latex(
+            sub, activation=activation, definitions=definitions, aliases=aliases, functions=functions
+        )
 
     clean = _rhs(_preclean(text))
     nodes = _Nodes(activation, recurse)
     clean = nodes.replace_all(clean)
-    clean, protected = _protect_names(clean)
+    funcs = {canonical_name(k): v for k, v in (functions or {}).items()}
+    clean, protected = _protect_names(clean, funcs)
     if not clean.strip():
         raise PaperLatexError(f"no formula in {text!r}")
     try:
@@ -380,7 +393,10 @@ def parse_paper_latex(
             return symbol(expr, bound)
         if isinstance(expr, AppliedUndef):
             fname = canonical_name(type(expr).__name__)
+            fname = protected.get(fname, fname)
             args = [rebuild(a, bound) for a in expr.args]
+            if fname in funcs:
+                return funcs[fname](*args)
             if fname in FUNCTION_NAMES:
                 return FUNCTION_NAMES[fname](*args)
             if fname in names and len(args) == 1:  # "W_{il}(1 + 2Q_{kk})" is a product
@@ -388,9 +404,12 @@ def parse_paper_latex(
             unknown.append(f"{type(expr).__name__}(...)")
             return expr
         if isinstance(expr, (sp.Integral, sp.Sum, sp.Product)):
-            inner = bound | {lim[0] for lim in expr.limits}
-            fn = rebuild(expr.function, inner)
-            limits = [(lim[0], *[rebuild(x, bound) for x in lim[1:]]) for lim in expr.limits]
+            # a bound variable is mapped when its name is known, and is no error when it is not
+            rename = {lim[0]: names.get(protected.get(lim[0].name) or canonical_name(lim[0].name), lim[0])
+                      for lim in expr.limits}
+            inner = bound | {lim[0] for lim in expr.limits if rename[lim[0]] is lim[0]}
+            fn = rebuild(expr.function, inner).xreplace(rename)
+            limits = [(rename[lim[0]], *[rebuild(x, bound) for x in lim[1:]]) for lim in expr.limits]
             return type(expr)(fn, *limits)
         if not expr.args:
             return expr
@@ -398,7 +417,7 @@ def parse_paper_latex(
 
     out = rebuild(raw)
     if unknown:
-        known = sorted(k for k in names if not k.startswith("symhess"))
+        known = sorted(k for k in names if not k.startswith("symhess")) + sorted(funcs)
         raise PaperLatexError(
             f"cannot map {sorted(set(unknown))} in {text!r} onto symhess's notation; known names: {known}, "
             f"functions: {sorted(FUNCTION_NAMES)} (pass aliases={{name: expr}} for other names)"
