@@ -165,3 +165,33 @@ def test_spec_check_values():
     # mu_l scales with lambda_l: mu_2 = 2 mu_1, mu_3 = 3 mu_1
     assert th.hessian_eigenvalues[1] / th.hessian_eigenvalues[0] == pytest.approx(2, rel=1e-12)
     assert th.hessian_eigenvalues[2] / th.hessian_eigenvalues[0] == pytest.approx(3, rel=1e-12)
+
+
+@given(c=configs)
+def test_full_hessian_outliers(c):
+    """Derived here: GN part exact (K^2 at Lambda, K(N-K) at mu_H); residual splits the K^2 outliers
+    into K(K+1)/2 at Lambda - delta and K(K-1)/2 at Lambda + delta, up to O((1-x)^2)."""
+    m, opt, th = _model(c)
+    assume(m.n_params <= 250)
+    K, N = m.n_classes, m.n_samples
+    gn = np.sort(_nonzero(m.full_hessian(opt, part="gauss_newton")))[::-1]
+    assert gn.size == K * N
+    np.testing.assert_allclose(gn[: K * K], th.full_outlier, rtol=1e-9)
+    np.testing.assert_allclose(gn[K * K:], th.feature_hessian_eigenvalue, rtol=1e-9)
+    F = m.full_hessian(opt)
+    n_w = sum(a * b for a, b in m.shapes[:-1])
+    tol = 2 * (1 - th.x) ** 2 * th.full_outlier + 1e-12
+    for H, lam, delta in [(F, th.full_outlier, th.full_split), (F[:n_w, :n_w], th.weights_outlier, th.weights_split)]:
+        ev = np.linalg.eigvalsh(H)[::-1]
+        n_up, n_down = K * (K - 1) // 2, K * (K + 1) // 2
+        np.testing.assert_allclose(ev[:n_up], lam + delta, atol=tol)
+        np.testing.assert_allclose(ev[n_up:n_up + n_down], lam - delta, atol=tol)
+
+
+def test_full_hessian_split_is_resolved():
+    """The split is resolved, not hidden in the tolerance, for the instance of formulas.md Part C."""
+    m = DeepLinearUFM(3, 4, 8, 3, reg_w=[2e-3, 3e-3, 1e-3], reg_h=2e-3)
+    th = m.theory()
+    ev = np.linalg.eigvalsh(m.full_hessian(m.optimum()))[::-1]
+    assert abs(ev[0] - th.full_outlier - th.full_split) < 1e-6 < th.full_split / 1000
+    np.testing.assert_allclose(ev[[0, 3, 9]], [1.0068, 0.9953, 0.2503], atol=6e-5)  # formulas.md check values

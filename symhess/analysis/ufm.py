@@ -443,11 +443,15 @@ class DeepLinearUFM(DeepUFM):
         Ws = tuple(th.weight_singular_values[l] * frames[l + 1] @ frames[l].T for l in range(L))
         return UFMOptimum(Ws, H, theory=th, frames=tuple(frames[:L]))
 
-    def full_hessian(self, point: object, *, order: str = "C", include_reg: bool = False,
+    def full_hessian(self, point: object, *, order: str = "C", include_reg: bool = False, part: str = "full",
                      max_bytes: int | None = None) -> np.ndarray:
-        r"""Dense Hessian of the MSE part (plus the regulariser with ``include_reg``) in all of
-        :math:`\theta=(W_1,\dots,W_L,H_1)`; raises :class:`~symhess.errors.MemoryLimitError` if too big."""
+        r"""Dense Hessian of the MSE part in all of :math:`\theta=(W_1,\dots,W_L,H_1)`.
+
+        ``part``: ``"full"`` (default), ``"gauss_newton"`` (:math:`J^\top J/N`) or ``"residual"`` (the terms
+        linear in :math:`\hat Y-Y`); ``include_reg`` adds the regulariser's :math:`\lambda I`. The weights-only
+        Hessian is the leading ``sum(d_{l+1} d_l)`` block. Raises :class:`~symhess.errors.MemoryLimitError` if
+        the dense matrix would not fit.
+        """
         p = self.as_point(point)
-        if include_reg:
-            return full_hessian_dense(p, self.labels, check_order(order), self.reg_w, self.reg_h, max_bytes)
-        return full_hessian_dense(p, self.labels, check_order(order), max_bytes=max_bytes)
+        regs = (self.reg_w, self.reg_h) if include_reg else (None, None)
+        return full_hessian_dense(p, self.labels, check_order(order), *regs, max_bytes=max_bytes, part=part)

@@ -248,8 +248,12 @@ def _check_dense(n: int, max_bytes: int | None) -> None:
         )
 
 
+#: parts of the full Hessian
+HESSIAN_PARTS_UFM = ("full", "gauss_newton", "residual")
+
+
 def full_hessian_dense(point: UFMPoint, Y: np.ndarray, order: str = "C", reg_w=None, reg_h: float | None = None,
-                       max_bytes: int | None = None) -> np.ndarray:
+                       max_bytes: int | None = None, part: str = "full") -> np.ndarray:
     r"""Dense Hessian of the linear UFM objective in all of :math:`\theta=(W_1,\dots,W_L,H_1)`.
 
     With factors :math:`F_0=H_1, F_j=W_j`, product :math:`P=F_L\cdots F_0`, residual :math:`R=P-Y`,
@@ -265,8 +269,11 @@ def full_hessian_dense(point: UFMPoint, Y: np.ndarray, order: str = "C", reg_w=N
     and, for :math:`i<j`, the residual part adds to the entry of :math:`(F_j)_{ab}` and
     :math:`(F_i)_{ce}` the term :math:`\frac1N(\mathcal L_j^\top R\,\mathcal R_i^\top)_{ae}\,(M_{ji})_{bc}`.
     ``reg_w``/``reg_h`` (optional) add :math:`\lambda I` on each block (the regulariser's Hessian).
+    ``part`` selects the Gauss–Newton part, the residual part, or their sum (``"full"``).
     """
     order = check_order(order)
+    if part not in HESSIAN_PARTS_UFM:
+        raise ValueError(f"part={part!r}; use one of {HESSIAN_PARTS_UFM}")
     mats = [point.features] + list(point.weights)  # F_0 .. F_L
     n_f = len(mats)
     sizes = [M.size for M in mats]
@@ -295,8 +302,11 @@ def full_hessian_dense(point: UFMPoint, Y: np.ndarray, order: str = "C", reg_w=N
     Hmat = np.zeros((P_total, P_total))
     for i in range(n_f):
         for j in range(i, n_f):
-            T = np.einsum("ac,be->abce", left[i].T @ left[j], right[i] @ right[j].T) / N
-            if j > i:
+            if part == "residual":
+                T = np.zeros((*mats[i].shape, *mats[j].shape))
+            else:
+                T = np.einsum("ac,be->abce", left[i].T @ left[j], right[i] @ right[j].T) / N
+            if j > i and part != "gauss_newton":
                 G = left[j].T @ R @ right[i].T  # rows(F_j) x cols(F_i)
                 Mid = prod(i + 1, j - 1, mats[i].shape[0])  # cols(F_j) x rows(F_i)
                 T = T + np.einsum("ae,bc->abce", G, Mid).transpose(2, 3, 0, 1) / N

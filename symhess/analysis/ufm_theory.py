@@ -18,7 +18,14 @@ nonzero singular values with :math:`\lambda_{W_l}s_l^2=\lambda_{H_1}s_H^2=\tau` 
   :math:`K-1`, same eigenvalue;
 * extended back-propagated errors (E.2): :math:`K-1` eigenvalues :math:`\alpha_l^2(1+x^2)` and one
   :math:`\alpha_l^2(1-x)^2`;
-* features (E.3): :math:`\frac1NH_lH_l^\top` has rank :math:`K`, eigenvalue :math:`m_l^2/K`.
+* features (E.3): :math:`\frac1NH_lH_l^\top` has rank :math:`K`, eigenvalue :math:`m_l^2/K`;
+* full Hessian (derived here, docs/ufm.md): its Gauss–Newton part has :math:`K^2` eigenvalues
+  :math:`\Lambda=\sum_l\mu_l+\mu_H` (:math:`\mu_H=x^2\lambda_{H_1}/(K\tau)`), :math:`K(N-K)` eigenvalues
+  :math:`\mu_H` and no others (weights only: :math:`K^2` eigenvalues :math:`\sum_l\mu_l`); the residual
+  part splits the :math:`K^2` outliers into :math:`K(K+1)/2` at :math:`\Lambda-\delta` and
+  :math:`K(K-1)/2` at :math:`\Lambda+\delta`, to first order in :math:`1-x`, with
+  :math:`\delta=\frac2K\,x(1-x)\,e_2(\lambda)/(\tau\,e_1(\lambda))` (elementary symmetric polynomials of
+  the :math:`\lambda` of the factors included).
 """
 
 from __future__ import annotations
@@ -57,6 +64,10 @@ class UFMTheory:
     gradient_moment_eigenvalues: tuple[float, ...]
     backprop_error_eigenvalues: tuple[tuple[float, float], ...]
     feature_moment_eigenvalues: tuple[float, ...]
+    full_outlier: float
+    full_split: float
+    weights_outlier: float
+    weights_split: float
 
     @property
     def hessian_rank(self) -> int:
@@ -82,6 +93,8 @@ class UFMTheory:
                     (f"eig backprop_{i} (x{self.n_classes - 1})", self.backprop_error_eigenvalues[l][0]),
                     (f"eig backprop_{i} (x1)", self.backprop_error_eigenvalues[l][1]),
                     (f"eig H_{i}H_{i}^T/N", self.feature_moment_eigenvalues[l])]
+        out += [("full GN outlier (xK^2)", self.full_outlier), ("full split delta", self.full_split),
+                ("weights GN outlier (xK^2)", self.weights_outlier), ("weights split delta", self.weights_split)]
         return out
 
 
@@ -104,14 +117,23 @@ def ufm_theory(n_classes: int, n_per_class: int, depth: int, reg_w, reg_h: float
             acc *= s[l]
     gains = tuple(math.prod(sj * sj for sj in s[l + 1:]) for l in range(L))
     mu = tuple(x * x * lam / (K * tau) for lam in reg_w)
+    mu_h = x * x * reg_h / (K * tau)
+
+    def split(lams: tuple[float, ...]) -> float:
+        e1 = sum(lams)
+        e2 = sum(a * b for i, a in enumerate(lams) for b in lams[i + 1:])
+        return 2.0 / K * x * (1 - x) * e2 / (tau * e1)
+
     return UFMTheory(
         n_classes=K, n_per_class=n, depth=L, reg_w=reg_w, reg_h=float(reg_h), beta=beta, beta_c=critical_beta(L),
         x=x, tau=tau, objective=0.5 * (1 - x) * (1 + L * x),
         weight_singular_values=s, feature_singular_value=s_h, class_mean_norms=tuple(m), backprop_gains=gains,
-        hessian_eigenvalues=mu, feature_hessian_eigenvalue=x * x * reg_h / (K * tau),
+        hessian_eigenvalues=mu, feature_hessian_eigenvalue=mu_h,
         gradient_coefficients=tuple(-math.sqrt(lam * tau) for lam in reg_w),
         weight_eigenvalues=tuple(tau / lam for lam in reg_w),
         gradient_moment_eigenvalues=tuple((1 - x) ** 2 * u for u in mu),
         backprop_error_eigenvalues=tuple((g * (1 + x * x), g * (1 - x) ** 2) for g in gains),
         feature_moment_eigenvalues=tuple(mm * mm / K for mm in m[:L]),
+        full_outlier=sum(mu) + mu_h, full_split=split(reg_w + (float(reg_h),)),
+        weights_outlier=sum(mu), weights_split=split(reg_w),
     )
