@@ -58,6 +58,11 @@ _EXPORTS: dict[str, str] = {
     "UFMTheory": "symhess.analysis.ufm_theory",
     "RegularisationTooStrongError": "symhess.analysis.ufm_optimum",
     "SymbolicDeepLinearUFM": "symhess.model.ufm",
+    # export (issue 7)
+    "to_latex": "symhess.export",
+    "parse_paper_latex": "symhess.export",
+    "paper_document": "symhess.export",
+    "PaperLatexError": "symhess.export",
     # checking a user's derivation (issue 9)
     "check_formula": "symhess.check",
     "check_expectation": "symhess.check",

@@ -12,12 +12,18 @@ from .latex import (
     EXPORTERS, Equation, PaperLatexPrinter, abbreviate, block_equations, export_equations, latex_expr,
     register_exporter, render_equations, to_latex,
 )
+from .document import DEFAULT_ACTIVATIONS, PaperDocument, paper_document, symbolic_activation
+from .engine import CompiledDocument, LatexCompileError, compile_latex, find_latex_engine
 from .notation import Determinant, find_determinant
 from .parse import PAPER_INDEX_ALIASES, PaperLatexError, parse_paper_latex
+from .rules import COUNTING_RULES, CountingRule, linear_law_formulas
 
 __all__ = [
     "EXPORTERS", "Equation", "PaperLatexPrinter", "abbreviate", "block_equations", "export_equations",
     "latex_expr", "register_exporter", "render_equations", "to_latex",
+    "DEFAULT_ACTIVATIONS", "PaperDocument", "paper_document", "symbolic_activation",
+    "CompiledDocument", "LatexCompileError", "compile_latex", "find_latex_engine",
     "Determinant", "find_determinant",
+    "COUNTING_RULES", "CountingRule", "linear_law_formulas",
     "PAPER_INDEX_ALIASES", "PaperLatexError", "parse_paper_latex",
 ]
