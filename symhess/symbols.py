@@ -45,3 +45,22 @@ delta_jl = sp.Symbol("delta_jl", nonnegative=True)
 PAIR_ARGS = (q1, q2, c)
 #: the same arguments named as overlaps of hidden units i and k
 OVERLAP_ARGS = (Q_ii, Q_kk, Q_ik)
+
+# -- free probability (Pennington & Bahri, formulas.md Part B) ---------------------------------
+# The spectral argument of the Stieltjes transform is printed "zeta" so that it never collides
+# with the activation argument ``z`` above; the energy is printed "varepsilon" so that it never
+# collides with the quadratic activation's ``eps``.
+#: Stieltjes variable :math:`G` (complex)
+G = sp.Symbol("G")
+#: spectral argument :math:`\zeta` of :math:`G(\zeta)` (complex; the papers' :math:`z`)
+zeta = sp.Symbol("zeta")
+#: ratio of parameters to data points :math:`\phi` (the slides' :math:`\tau`)
+phi = sp.Symbol("phi", positive=True)
+#: energy of the critical point :math:`\epsilon` (residuals of variance :math:`2\epsilon`)
+energy = sp.Symbol("varepsilon", positive=True)
+#: Marchenko-Pastur scale :math:`\sigma` (mean eigenvalue of :math:`H_0`; the slides' :math:`\sigma`)
+mp_scale = sp.Symbol("sigma", positive=True)
+#: spectral argument on the real line, :math:`\lambda`
+lam = sp.Symbol("lambda", real=True)
+
+__all__ += ["G", "zeta", "phi", "energy", "mp_scale", "lam"]
