@@ -6,6 +6,8 @@ heavy dependencies inside the command function, so ``symhess --help`` stays fast
 
 from ._common import main
 from . import report  # noqa: F401  (registers `symhess report`)
+from . import derive  # noqa: F401  (registers `symhess derive`)
+from . import paper  # noqa: F401  (registers `symhess paper`)
 from . import check  # noqa: F401  (registers `symhess check`)
 
 __all__ = ["main"]

@@ -1,0 +1,76 @@
+"""``symhess paper``: a complete LaTeX document of the derived formulas (optionally compiled to PDF)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._common import load_activation, main
+
+__all__ = ["paper", "split_specs"]
+
+
+def split_specs(text: str) -> list[str]:
+    """Split ``"linear,quadratic:eps=0.5,poly:coeffs=[1,0.3]"`` at the commas outside brackets."""
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return [p.strip() for p in parts if p.strip()]
+
+
+@main.command()
+@click.option("--activations", "-a", "specs", default="linear,quadratic,erf,relu", show_default=True,
+              help='Comma-separated activations, e.g. "linear,quadratic:eps=0.5,erf,relu".')
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("formulas.tex"),
+              show_default=True, help="The .tex file to write.")
+@click.option("--residual", is_flag=True, help="Also include the residual part away from the optimum.")
+@click.option("--symbolic", is_flag=True, help="Keep activation parameters as symbols (epsilon, s, c_k).")
+@click.option("--no-counting", is_flag=True, help="Leave out the counting rules.")
+@click.option("--no-law", is_flag=True, help="Leave out the linear spectral law.")
+@click.option("--pdf", is_flag=True,
+              help="Also compile with pdflatex and check that every equation is in the PDF.")
+def paper(specs: str, out: Path, residual: bool, symbolic: bool, no_counting: bool, no_law: bool, pdf: bool) -> None:
+    """Write a complete .tex document: Hessian blocks per activation, counting rules, linear law.
+
+    Example: ``symhess paper --activations linear,quadratic,erf,relu --out formulas.tex --pdf``.
+    """
+    from ..export.document import paper_document, symbolic_activation
+    from ..export.engine import LatexCompileError, compile_latex
+
+    try:
+        acts = [load_activation(spec) for spec in split_specs(specs)]
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.message, param_hint="--activations") from exc
+    if not acts:
+        raise click.BadParameter("no activation given", param_hint="--activations")
+    if symbolic:
+        acts = [symbolic_activation(a) for a in acts]
+    doc = paper_document(acts, residual=residual, counting=not no_counting, linear_law=not no_law,
+                         symbolic=False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(doc.tex, encoding="utf-8")
+    click.echo(f"wrote {out}: {len(doc.equations)} equations, activations {', '.join(a.spec for a in acts)}")
+    if not pdf:
+        return
+    try:
+        res = compile_latex(out)
+    except LatexCompileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"compiled {res.pdf} ({res.pages} pages)")
+    if res.text is None:
+        click.echo("pdftotext not found (poppler-utils): equations not checked in the PDF", err=True)
+        return
+    missing = res.missing_equations(doc.labels)
+    if missing:
+        raise click.ClickException(f"{len(missing)} equations missing from the PDF: {missing}")
+    click.echo(f"all {len(doc.labels)} equations are in the PDF")
