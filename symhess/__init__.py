@@ -70,6 +70,13 @@ _EXPORTS: dict[str, str] = {
     "FormulaCheck": "symhess.check",
     "CountCheck": "symhess.check",
     "NotationError": "symhess.check",
+    # Pennington-Bahri Wishart + Wigner model by free probability (issue 5)
+    "pennington_bahri": "symhess.analysis.free_law",
+    "PenningtonBahriLaw": "symhess.analysis.free_law",
+    "FreeSumLaw": "symhess.analysis.free_law",
+    "critical_energy": "symhess.derivation.free_addition",
+    "index_prefactor": "symhess.derivation.free_addition",
+    "pennington_bahri_model": "symhess.derivation.free_addition",
 }
 
 __all__ = sorted(_EXPORTS)
