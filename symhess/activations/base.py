@@ -53,10 +53,14 @@ def to_exact(value: object, name: str) -> sp.Expr:
             raise ActivationParameterError(f"parameter {name}={value!r} must be finite")
         expr = sp.Rational(repr(float(value)))
     elif isinstance(value, str):
+        # exact numbers ("1/3", "0.3" -> 3/10, "sqrt(2)/2") or symbolic parameters ("epsilon")
         try:
-            expr = sp.Rational(value)
-        except (TypeError, ValueError) as exc:
-            raise ActivationParameterError(f"parameter {name}={value!r} is not a number") from exc
+            expr = sp.sympify(value, rational=True)
+        except (sp.SympifyError, TypeError, SyntaxError) as exc:
+            raise ActivationParameterError(f"parameter {name}={value!r} is not a number or a symbol") from exc
+        if not isinstance(expr, sp.Expr):
+            raise ActivationParameterError(f"parameter {name}={value!r} is not a number or a symbol")
+        expr = expr.subs({s: sp.Symbol(s.name, real=True) for s in expr.free_symbols})
     else:
         try:
             expr = sp.Rational(value)  # fractions.Fraction and friends
