@@ -188,15 +188,16 @@ class DeepUFM:
             raise ValueError(f"point has shapes {point.shapes} but this model needs {self.shapes} (W_1..W_L, H_1)")
         return point
 
-    def random_point(self, rng: object = None, init_scale: float = 0.1) -> UFMPoint:
-        r"""I.i.d. Gaussian point: :math:`W_l` entries :math:`N(0, 1/d)` (fan-in scaling), :math:`H_1` entries
-        :math:`N(0, s^2)` with :math:`s=` ``init_scale``."""
+    def random_point(self, rng: object = None, init_scale: float = 0.1, weight_scale: float = 1.0) -> UFMPoint:
+        r"""I.i.d. Gaussian point: :math:`W_l` entries :math:`N(0, w^2/d)` (fan-in scaling, :math:`w=`
+        ``weight_scale``), :math:`H_1` entries :math:`N(0, s^2)` with :math:`s=` ``init_scale``."""
         gen = as_rng(rng)
-        s = float(init_scale)
-        if not (np.isfinite(s) and s > 0):
-            raise ValueError(f"init_scale={init_scale} must be finite and > 0")
+        s, w = float(init_scale), float(weight_scale)
+        for name, val in (("init_scale", s), ("weight_scale", w)):
+            if not (np.isfinite(val) and val > 0):
+                raise ValueError(f"{name}={val} must be finite and > 0")
         d = self.width
-        Ws = tuple(gen.normal(size=shape) / np.sqrt(d) for shape in self.shapes[:-1])
+        Ws = tuple(gen.normal(size=shape) * (w / np.sqrt(d)) for shape in self.shapes[:-1])
         H = gen.normal(size=self.shapes[-1]) * s
         return UFMPoint(Ws, H)
 
@@ -238,7 +239,7 @@ class DeepUFM:
 
     # -- training -------------------------------------------------------------------------------
     def train(self, steps: int = 20000, lr: float = 0.5, rng: object = 0, *, init: object = None,
-              init_scale: float = 0.1, record_at: int | Iterable[int] | None = None,
+              init_scale: float = 0.1, weight_scale: float = 1.0, record_at: int | Iterable[int] | None = None,
               track_layers: Iterable[int] | None = None, spectra: bool = True) -> TrainingRun:
         r"""Full-batch gradient descent from a random (or given) start, with collapse and spectra tracked.
 
@@ -252,9 +253,9 @@ class DeepUFM:
             Seed of the random start (:meth:`random_point`).
         init : UFMPoint, optional
             Start here instead of at a random point.
-        init_scale : float
-            Standard deviation of the entries of :math:`H_1` at the random start (weights:
-            :math:`N(0, 1/d)`).
+        init_scale, weight_scale : float
+            The random start: :math:`H_1` entries :math:`N(0, \text{init\_scale}^2)`, :math:`W_l` entries
+            :math:`N(0, \text{weight\_scale}^2/d)`.
         record_at : int or iterable of int, optional
             Number of log-spaced checkpoints (default 40, plus steps 0 and ``steps``) or the explicit steps.
         track_layers : iterable of int, optional
@@ -267,7 +268,7 @@ class DeepUFM:
         TrainingRun
             The record, with ``run.final`` the last point (see :class:`~symhess.analysis.ufm_training.TrainingRun`).
         """
-        start = self.random_point(rng, init_scale) if init is None else self.as_point(init)
+        start = self.random_point(rng, init_scale, weight_scale) if init is None else self.as_point(init)
         return run_gradient_descent(start, self.labels, self.reg_w, self.reg_h, steps=steps, lr=lr,
                                     activation=self.activation, record_at=record_at, track_layers=track_layers,
                                     spectra=spectra)
