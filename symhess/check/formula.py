@@ -133,6 +133,8 @@ class FormulaCheck:
             lines.append("    " + ", ".join(f"{k} = {v}" for k, v in cex["values"].items()))
             lines.append(f"    your value:    {cex['yours']}")
             lines.append(f"    symhess value: {cex['expected']}")
+            if "relative_difference" in cex:
+                lines.append(f"    |yours - symhess| / max(1, |symhess|) = {sp.N(cex['relative_difference'], 6)}")
             ind = cex.get("independent")
             if ind:
                 agree = "agrees with symhess" if ind["agrees"] else "DISAGREES with symhess: please report a symhess bug"
@@ -504,7 +506,7 @@ def _confirm_entry(result: FormulaCheck, act: Activation, part: str, block: str,
         return
     W_txt = "[" + ", ".join("[" + ", ".join(str(x) for x in r) + "]" for r in rows) + "]"
     v_txt = "[" + ", ".join(str(x) for x in v) + "]"
-    cex.update({"W": W_txt, "v": v_txt, "entry": (row, col), "assembled": float(H[row, col]),
+    cex.update({"activation": num_act.spec, "W": W_txt, "v": v_txt, "entry": (row, col), "assembled": float(H[row, col]),
                 "python": (f"symhess.expected_hessian({num_act.spec!r}, np.array({W_txt}, dtype=float), "
                            f"np.array({v_txt}, dtype=float))[{row}, {col}]")})
 

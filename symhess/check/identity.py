@@ -429,6 +429,10 @@ def compare(
     # 2. random evaluation
     exact = all(is_exact_rational(i.user) and is_exact_rational(i.reference) for i in instances)
     arithmetic = "exact rational arithmetic" if exact else f"{dps}-digit mpmath arithmetic"
+    quadrature = [i for i in instances if i.extra_modules]
+    if quadrature:
+        arithmetic += (", expectations without a closed form by Gauss-Hermite quadrature in double precision "
+                       f"(relative tolerance {max(i.tol or 0 for i in quadrature):.0e})")
     rng = np.random.default_rng(seed)
     n_small = max(1, points // 3)
     kinds = ["small"] * n_small + ["large"] * max(0, points - n_small)
@@ -523,6 +527,9 @@ def compare(
         "expected": _fmt(expected),
         **{k: v for k, v in pt.info.items() if k != "kind"},
     }
+    if yours is not None and not isinstance(yours, mp.mpc):
+        rel = abs(yours - expected) / max(1, abs(expected))
+        cex["relative_difference"] = rel if exact else sp.Float(mp.nstr(rel, 6), 6)
     terms = _term_diffs(inst, pt, [trial(idx, "large")[0] for _ in range(2)], exact, dps, tols[idx])
     if terms is not None and terms:
         difference = sp.factor_terms(sp.Add(*[_cheap(t.yours - t.expected, budget) * t.monomial for t in terms]))
@@ -532,8 +539,8 @@ def compare(
         guarantee = (f"disproved: at the counterexample below the two formulas differ in exact rational arithmetic "
                      f"(configuration {inst.label})")
     else:
-        guarantee = (f"disproved: at the counterexample below the two formulas differ by far more than the {dps}-digit "
-                     f"evaluation error (configuration {inst.label})")
+        guarantee = (f"disproved: at the counterexample below the two formulas differ by more than the relative "
+                     f"tolerance {tols[idx]:.0e} of the evaluation (configuration {inst.label})")
     return Comparison(False, method, arithmetic, None, guarantee, cex, difference, terms or [], points=n_done)
 
 
@@ -541,7 +548,13 @@ def _term_diffs(inst: Instance, pt: Point, extra: list[Point], exact: bool, dps:
     user_terms = term_coefficients(inst.user, inst.gens)
     ref_terms = term_coefficients(inst.reference, inst.gens)
     if user_terms is None or ref_terms is None or len(set(user_terms) | set(ref_terms)) < 2:
-        return None  # not a sum of structure terms: nothing to localise
+        # not a sum of structure terms; polynomials still split into monomials of all their symbols
+        syms = sorted(inst.user.free_symbols | inst.reference.free_symbols, key=str)
+        if not all(e.is_polynomial(*syms) for e in (inst.user, inst.reference)):
+            return None
+        user_terms, ref_terms = term_coefficients(sp.expand(inst.user), syms), term_coefficients(sp.expand(inst.reference), syms)
+        if user_terms is None or ref_terms is None or len(set(user_terms) | set(ref_terms)) < 2:
+            return None
     out = []
     for mono in sorted(set(user_terms) | set(ref_terms), key=sp.default_sort_key):
         yc, ec = user_terms.get(mono, sp.Integer(0)), ref_terms.get(mono, sp.Integer(0))

@@ -145,6 +145,46 @@ def _text_to_command(m: re.Match) -> str:
     return f"\\{word} "
 
 
+_ARG_COMMANDS = {"frac": 2, "dfrac": 2, "tfrac": 2, "binom": 2, "sqrt": 1}
+
+
+def _brace_arguments(text: str) -> str:
+    r"""``\frac2\pi`` -> ``\frac{2}{\pi}``, ``\sqrt2`` -> ``\sqrt{2}``: SymPy's parser needs the braces."""
+    out, pos, n = [], 0, len(text)
+    while pos < n:
+        m = re.match(r"\\(d?frac|tfrac|binom|sqrt)(?![A-Za-z])", text[pos:])
+        if not m:
+            out.append(text[pos])
+            pos += 1
+            continue
+        out.append(m.group(0))
+        pos += m.end()
+        nargs = _ARG_COMMANDS[m.group(1)]
+        for _ in range(nargs):
+            while pos < n and text[pos] == " ":
+                pos += 1
+            if pos < n and text[pos] == "[" and m.group(1) == "sqrt":  # \sqrt[3]{x}
+                end = text.index("]", pos)
+                out.append(text[pos:end + 1])
+                pos = end + 1
+            if pos >= n:
+                break
+            if text[pos] == "{":
+                depth, start = 0, pos
+                while pos < n:
+                    depth += text[pos] == "{"
+                    depth -= text[pos] == "}"
+                    pos += 1
+                    if depth == 0:
+                        break
+                out.append(_brace_arguments(text[start:pos]))
+            else:
+                tok = re.match(r"\\[A-Za-z]+|.", text[pos:]).group(0)
+                out.append("{" + tok + "}")
+                pos += len(tok)
+    return "".join(out)
+
+
 def _right_hand_side(text: str) -> str:
     """The part after the last top-level ``=`` (``[H_{vv}]_{ik} = ...`` -> ``...``)."""
     depth, cut = 0, -1
@@ -187,6 +227,7 @@ def preprocess_latex(text: str) -> str:
         r"\\(tilde|widetilde|hat|widehat|bar|overline)\s*(?:\{\s*\\?([A-Za-z]+)\s*\}|\\([A-Za-z]+)|([A-Za-z]))",
         lambda m: f"\\{m.group(1)}{m.group(2) or m.group(3) or m.group(4)}", s,
     )
+    s = _brace_arguments(s)
     s = s.strip()
     s = re.sub(r"[.,;]\s*$", "", s).strip()
     return s
