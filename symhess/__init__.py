@@ -50,6 +50,16 @@ _EXPORTS: dict[str, str] = {
     "expected_hessian": "symhess.kernels",
     "hessian_blocks": "symhess.kernels",
     "n_params": "symhess.kernels",
+    # effective number of parameters: exact, certified and numerical rank (issue 3)
+    "hessian_rank": "symhess.analysis.rank",
+    "RankResult": "symhess.analysis.rank",
+    "effective_parameters": "symhess.analysis.counting",
+    "EffectiveParameters": "symhess.analysis.counting",
+    "rational_teacher": "symhess.model.rational",
+    "rational_biases": "symhess.model.rational",
+    "exact_expected_hessian": "symhess.kernels.exact",
+    "coefficient_jacobian": "symhess.kernels.coefficients",
+    "NotRationalError": "symhess.kernels.exact",
     # deep unconstrained-feature model (issue 6)
     "DeepLinearUFM": "symhess.analysis.ufm",
     "DeepUFM": "symhess.analysis.ufm",
