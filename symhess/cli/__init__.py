@@ -9,5 +9,6 @@ from . import report  # noqa: F401  (registers `symhess report`)
 from . import derive  # noqa: F401  (registers `symhess derive`)
 from . import paper  # noqa: F401  (registers `symhess paper`)
 from . import check  # noqa: F401  (registers `symhess check`)
+from . import sweep  # noqa: F401  (registers `symhess sweep`)
 
 __all__ = ["main"]
