@@ -167,3 +167,35 @@ def test_point_validation():
     for order in "CF":
         q = UFMPoint.from_vector(p.to_vector(order), p.shapes, order)
         np.testing.assert_array_equal(q.to_vector(), p.to_vector())
+
+
+def test_small_starts_end_in_partial_collapse():
+    """docs/ufm.md section 2: for L >= 2 each label direction has a local minimum at 0, so a too-small
+    start ends with only r < K directions fitted, objective (r g* + (K - r)/2)/K (r = 0: the origin)."""
+    m = DeepLinearUFM(3, 4, 8, 4, reg_w=1e-2, reg_h=1e-2)
+    th = m.theory()
+    assert m.beta < m.beta_c
+    levels = {r: (r * th.objective + (3 - r) / 2) / 3 for r in range(4)}
+    for ws, r in [(0.2, 0), (0.5, 1), (0.7, 2), (1.0, 3)]:
+        run = m.train(steps=3000, lr=0.5, rng=0, weight_scale=ws, spectra=False, record_at=2)
+        assert run.objective[-1] == pytest.approx(levels[r], abs=1e-9), ws
+        assert run.grad_norm[-1] < 1e-6  # a stationary point, not a slow transient
+    assert run.objective[-1] == pytest.approx(th.objective, abs=1e-12)
+
+
+def test_relu_compatible_optimum():
+    """docs/ufm.md section 9: the linear optimum with coordinate frames is a ReLU stationary point with
+    the same objective; its one-sided layer Hessians have rank K below the last layer."""
+    K, L = 3, 3
+    lin = DeepLinearUFM(K, 2, 5, L, reg_w=2e-2, reg_h=1e-2)
+    relu = DeepUFM(K, 2, 5, L, reg_w=2e-2, reg_h=1e-2, activation="relu")
+    opt, th = lin.optimum(), lin.theory()
+    assert relu.objective(opt) == pytest.approx(th.objective, rel=1e-13)
+    assert relu.gradient(opt).norm() < 1e-13
+    for l in range(1, L + 1):
+        ev = relu.layer_spectrum(opt, l)
+        rank = int((ev > 1e-9).sum())
+        assert rank == (K * K if l == L else K)
+        np.testing.assert_allclose(ev[:rank], th.hessian_eigenvalues[l - 1], rtol=1e-10)
+    # with random (sign-mixed) frames the point is not ReLU-compatible
+    assert relu.gradient(lin.optimum(rng=0)).norm() > 1e-3

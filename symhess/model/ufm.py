@@ -53,6 +53,17 @@ def _check_order(order: object) -> str:
     return order  # type: ignore[return-value]
 
 
+def _hessian(f: sp.Expr, params: list[sp.Symbol]) -> sp.Matrix:
+    """``sympy.hessian`` with each first derivative computed once and the symmetric half filled by copy."""
+    grads = [sp.diff(f, p) for p in params]
+    n = len(params)
+    out = sp.zeros(n, n)
+    for i in range(n):
+        for j in range(i, n):
+            out[i, j] = out[j, i] = sp.diff(grads[i], params[j])
+    return out
+
+
 def vec(M: sp.MatrixBase, order: str = "C") -> list:
     """Entries of ``M`` in row-major (``"C"``) or column-major (``"F"``) order."""
     _check_order(order)
@@ -238,11 +249,11 @@ class SymbolicDeepLinearUFM:
         r"""Hessian in all of :math:`\theta`: of the data term (``part="mse"``) or of the objective (``"full"``)."""
         if part not in ("mse", "full"):
             raise ValueError(f"part={part!r}; use 'mse' or 'full'")
-        return sp.hessian(self.mse if part == "mse" else self.objective, self.params(order))
+        return _hessian(self.mse if part == "mse" else self.objective, self.params(order))
 
     def layer_hessian(self, layer: int, order: str = "C") -> sp.Matrix:
         r"""Hessian of the data term with respect to :math:`\mathrm{vec}\,W_l` (direct differentiation)."""
-        return sp.hessian(self.mse, self.layer_params(layer, order))
+        return _hessian(self.mse, self.layer_params(layer, order))
 
     def values(self, weights, features) -> dict[sp.Symbol, float]:
         """Substitution ``{symbol: value}`` for numeric ``weights`` (list of arrays) and ``features``."""
