@@ -50,6 +50,16 @@ _EXPORTS: dict[str, str] = {
     "expected_hessian": "symhess.kernels",
     "hessian_blocks": "symhess.kernels",
     "n_params": "symhess.kernels",
+    # matrix-free Hessian, Lanczos spectra, sweeps (issue 8)
+    "hessian_operator": "symhess.kernels.hvp",
+    "HessianOperator": "symhess.kernels.hvp",
+    "hessian_spectrum": "symhess.analysis.hessian_spectrum",
+    "HessianSpectrum": "symhess.analysis.hessian_spectrum",
+    "extreme_eigenvalues": "symhess.analysis.lanczos",
+    "hutchinson_trace": "symhess.analysis.lanczos",
+    "slq_density": "symhess.analysis.slq",
+    "SpectralDensity": "symhess.analysis.slq",
+    "run_sweep": "symhess.sweep",
     # effective number of parameters: exact, certified and numerical rank (issue 3)
     "hessian_rank": "symhess.analysis.rank",
     "RankResult": "symhess.analysis.rank",
