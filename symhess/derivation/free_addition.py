@@ -159,19 +159,33 @@ def free_cumulants(r_transform: sp.Expr, order: int, w: sp.Symbol = G) -> list[s
 
 
 def moments_from_cumulants(kappa: list[sp.Expr]) -> list[sp.Expr]:
-    r"""Moments :math:`m_1..m_k` from free cumulants by inverting :math:`G(R(G)+1/G)=G`.
+    r"""Moments :math:`m_1..m_k` from free cumulants :math:`\kappa_1..\kappa_k`.
 
-    Uses the series :math:`M(x) = 1 + \sum m_k x^k` with the functional relation
-    :math:`M(x) = 1 + \sum_k \kappa_k x^k M(x)^k` (moment–free-cumulant formula), solved
-    order by order.
+    Solves the functional relation of the moment series :math:`M(x)=\sum_{n\ge0} m_n x^n`,
+
+    .. math:: M(x) = 1 + \sum_{k\ge1}\kappa_k\,x^k M(x)^k
+
+    (the moment–free-cumulant formula, a sum over non-crossing partitions), order by order:
+    the coefficient of :math:`x^n` on the right involves only :math:`m_0..m_{n-1}`.
     """
-    x = sp.Dummy("x")
     order = len(kappa)
-    M = sp.Integer(1)
-    for _ in range(order):
-        M = 1 + sum((kappa[k - 1] * x**k * M**k for k in range(1, order + 1)), sp.Integer(0))
-        M = (sp.series(sp.expand(M), x, 0, order + 1).removeO())
-    return [sp.expand(M.coeff(x, n)) for n in range(1, order + 1)]
+    m = [sp.Integer(1)]
+
+    def mul(p: list, q: list, n: int) -> list:
+        out = [sp.Integer(0)] * (n + 1)
+        for i, pi in enumerate(p[: n + 1]):
+            for j, qj in enumerate(q[: n + 1 - i]):
+                out[i + j] += pi * qj
+        return out
+
+    for n in range(1, order + 1):
+        total = sp.Integer(0)
+        power = [sp.Integer(1)]  # M^k truncated at order n - k
+        for k in range(1, n + 1):
+            power = mul(power, m, n)
+            total += kappa[k - 1] * power[n - k]
+        m.append(sp.expand(total))
+    return m[1:]
 
 
 # -- the model ---------------------------------------------------------------------------------
