@@ -115,7 +115,7 @@ def hessian_spectrum(
     method: str = "auto",
     dense_max_params: int = DENSE_MAX_PARAMS,
     k: int = 6,
-    n_probes: int = 4,
+    n_probes: int | None = None,
     n_steps: int = 60,
     reorth: str = "full",
     rng: Any = None,
@@ -134,8 +134,8 @@ def hessian_spectrum(
         Size threshold of ``"auto"``.
     k : int
         Number of largest eigenvalues reported (matrix-free: by ``eigsh``).
-    n_probes, n_steps, reorth : int, int, str
-        SLQ error controls (:func:`symhess.analysis.slq.slq_density`).
+    n_probes, n_steps, reorth : int or None, int, str
+        SLQ error controls (default probes: :func:`symhess.analysis.slq.default_probes`) (:func:`symhess.analysis.slq.slq_density`).
     rng : seed or Generator
         Randomness of the Lanczos start and SLQ probes.
     backend : str

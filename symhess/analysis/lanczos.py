@@ -246,7 +246,7 @@ def extreme_eigenvalues(
     k: int = 6,
     which: str = "LA",
     *,
-    tol: float = 1e-10,
+    tol: float = 1e-8,
     ncv: int | None = None,
     maxiter: int | None = None,
     rng: Any = None,
@@ -269,7 +269,8 @@ def extreme_eigenvalues(
     tol : float
         ARPACK's relative accuracy target.
     ncv, maxiter : int, optional
-        Krylov subspace size and restart limit (ARPACK defaults).
+        Krylov subspace size (default :math:`\max(2k+1, 20)`: Hessian spectra have clustered top
+        eigenvalues, where a larger subspace saves restarts) and restart limit (ARPACK's default).
     rng : seed or Generator
         Starting vector (reproducible runs).
     return_vectors : bool
@@ -282,6 +283,7 @@ def extreme_eigenvalues(
     if not (isinstance(k, (int, np.integer)) and 1 <= k < P):
         raise ValueError(f"k={k!r} eigenvalues: need 1 <= k < P = {P} (use dense eigenvalues for all of them)")
     counted = _CountingOperator(op)
+    ncv = min(P, max(2 * int(k) + 1, 20)) if ncv is None else ncv
     v0 = np.random.default_rng(rng).standard_normal(P)
     vals, vecs = eigsh(counted, k=int(k), which=which, tol=tol, ncv=ncv, maxiter=maxiter, v0=v0)
     order = np.argsort(vals)

@@ -48,7 +48,16 @@ from scipy.stats import wasserstein_distance as _scipy_w1
 
 from .lanczos import REORTH, TraceEstimate, as_symmetric_operator, lanczos, random_probes
 
-__all__ = ["SpectralDensity", "slq_density", "slq_error_bound", "spectral_wasserstein"]
+__all__ = ["SpectralDensity", "slq_density", "slq_error_bound", "spectral_wasserstein", "default_probes"]
+
+
+def default_probes(n: int) -> int:
+    r"""Default number of SLQ probes for an :math:`n\times n` operator: :math:`\lceil10^5/n\rceil` clipped to [2, 16].
+
+    The sampling error of SLQ falls like :math:`1/\sqrt{n\,n_v}` (module docstring), so large operators
+    need few probes: two for :math:`n\ge5\cdot10^4`, sixteen for :math:`n\le6250`.
+    """
+    return int(min(16, max(2, -(-100_000 // max(int(n), 1)))))
 
 
 def slq_error_bound(n: int, n_steps: int, n_probes: int, eta: float = 0.05) -> float:
@@ -177,7 +186,7 @@ class SpectralDensity:
 
 def slq_density(
     A: Any,
-    n_probes: int = 4,
+    n_probes: int | None = None,
     n_steps: int = 60,
     *,
     reorth: str = "full",
@@ -191,8 +200,9 @@ def slq_density(
     ----------
     A : LinearOperator or matrix
         Symmetric, applied only through products (``symhess.hessian_operator``).
-    n_probes : int
-        Probes :math:`n_v` (sampling error :math:`\propto 1/\sqrt{n\,n_v}`).
+    n_probes : int, optional
+        Probes :math:`n_v` (sampling error :math:`\propto 1/\sqrt{n\,n_v}`). Default
+        :func:`default_probes`: :math:`n\,n_v\ge10^5` within :math:`2\le n_v\le16`.
     n_steps : int
         Lanczos steps :math:`m` per probe (quadrature error; moments to degree :math:`2m-1` exact).
     reorth : {"full", "none"}
@@ -217,6 +227,7 @@ def slq_density(
     50.0
     """
     op = as_symmetric_operator(A)
+    n_probes = default_probes(op.shape[0]) if n_probes is None else n_probes
     if not (isinstance(n_probes, (int, np.integer)) and n_probes >= 1):
         raise ValueError(f"n_probes must be a positive integer, got {n_probes!r}")
     if reorth not in REORTH:

@@ -122,7 +122,8 @@ def sweep() -> None:
 @click.option("--method", type=click.Choice(["auto", "dense", "matrix_free"]), default="auto", show_default=True,
               help="Dense below --dense-max-params, matrix-free (Lanczos, SLQ) above, or forced.")
 @click.option("--dense-max-params", type=click.IntRange(min=1), default=4000, show_default=True)
-@click.option("--n-probes", type=click.IntRange(min=1), default=4, show_default=True, help="SLQ probes.")
+@click.option("--n-probes", type=click.IntRange(min=1), default=None,
+              help="SLQ probes (default: ceil(1e5 / P) clipped to [2, 16]).")
 @click.option("--n-steps", type=click.IntRange(min=2), default=60, show_default=True, help="Lanczos steps per probe.")
 @click.option("--backend", default="numpy", show_default=True, help="Array backend: numpy, torch, torch:cuda, cupy, jax.")
 def sweep_spectrum(activations, n_in, n_hidden, square, seeds, out, scheduler, workers, retry_errors, quiet,

@@ -30,7 +30,7 @@ def spectrum_point(
     method: str = "auto",
     dense_max_params: int = DENSE_MAX_PARAMS,
     k: int = 6,
-    n_probes: int = 4,
+    n_probes: int | None = None,
     n_steps: int = 60,
     n_bins: int = 50,
     backend: str = "numpy",
