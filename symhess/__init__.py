@@ -97,6 +97,11 @@ _EXPORTS: dict[str, str] = {
     "critical_energy": "symhess.derivation.free_addition",
     "index_prefactor": "symhess.derivation.free_addition",
     "pennington_bahri_model": "symhess.derivation.free_addition",
+    # spectra and learning dynamics near the optimum (issue 4)
+    "linear_spectrum_law": "symhess.analysis.linear_law",
+    "LinearSpectrumLaw": "symhess.analysis.linear_law",
+    "population_loss": "symhess.kernels.loss",
+    "population_gradient": "symhess.kernels.loss",
 }
 
 __all__ = sorted(_EXPORTS)
