@@ -244,6 +244,27 @@ def _float_hessian(act, W, v, hidden_bias, output_bias) -> np.ndarray:
     return coefficient_jacobian(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias, exact=False).hessian()
 
 
+def _symmetrized(H: np.ndarray, act) -> tuple[np.ndarray, list[str]]:
+    """Symmetrize a computed expected Hessian (exactly symmetric in exact arithmetic) and say what was done."""
+    H = np.asarray(H, dtype=float)
+    notes = []
+    if not np.all(np.isfinite(H)):
+        from ..errors import NonFiniteError
+
+        raise NonFiniteError(f"the float64 expected Hessian of {act.spec!r} has non-finite entries at these weights")
+    asym = float(np.abs(H - H.T).max()) if H.size else 0.0
+    if asym > 0.0:
+        H = 0.5 * (H + H.T)
+        if asym > 1e-12 * max(float(np.abs(H).max()), 1.0):
+            notes.append(f"the computed Hessian was asymmetric by {asym:.2g} (quadrature/rounding error) and was "
+                         "symmetrized")
+    if act.is_polynomial is False and getattr(act, "name", "") not in ("erf", "relu"):
+        notes.append(f"{act.spec!r} has no closed-form Gaussian integrals: the float64 Hessian comes from numerical "
+                     "quadrature, so its small eigenvalues are unreliable; certify='points' proves the rank "
+                     "without it")
+    return H, notes
+
+
 def _trustworthy(res: RankResult) -> bool:
     return res.agrees is not False and (res.gap_decades or 0.0) >= TRUSTED_GAP_DECADES
 
@@ -441,7 +462,10 @@ def hessian_rank(
     if certify and (hidden_bias is not None or output_bias is not None):
         raise ValueError("certify does not support biases; polynomial networks with biases use exact=True")
     H = _float_hessian(act, W, v, hidden_bias, output_bias)
+    H, notes = _symmetrized(H, act)
     float_res = numerical_rank(H, tol, warn=not certify)
+    if notes:
+        float_res = _with_note(float_res, " ".join(notes))
     if not certify or (certify == "auto" and _trustworthy(float_res)):
         return float_res
     mode = certify if certify in CERTIFY_ROUTES else None

@@ -6,6 +6,7 @@ heavy dependencies inside the command function, so ``symhess --help`` stays fast
 
 from ._common import main
 from . import report  # noqa: F401  (registers `symhess report`)
+from . import count  # noqa: F401  (registers `symhess count`)
 from . import derive  # noqa: F401  (registers `symhess derive`)
 from . import paper  # noqa: F401  (registers `symhess paper`)
 from . import check  # noqa: F401  (registers `symhess check`)
