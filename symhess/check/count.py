@@ -314,7 +314,7 @@ def check_count(
     --------
     >>> r = check_count(lambda n_in, n_hidden: n_in * (n_in + 3) // 2, "quadratic", n_in=(1, 3), n_hidden=(1, 3))
     >>> r.ok, r.counterexample, r.predicted, r.measured, r.certainty
-    (False, (2, 1), 5, 3, 'evidence')
+    (False, (2, 1), 5, 3, 'proof')
     """
     act = get_activation(activation)
     check_exact_activation(act)

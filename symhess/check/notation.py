@@ -203,8 +203,8 @@ def preprocess_latex(text: str) -> str:
 
     Examples
     --------
-    >>> preprocess_latex(r"a_j\Big[W_{1,jk}\,\mathrm{erf}\left(x\right)\Big].")
-    'a_j[W_{1jk} \\erf (x)]'
+    >>> preprocess_latex(r"\frac2\pi\mathrm{erf}\Big(x\Big).")
+    '\\frac{2}{\\pi}\\erf  (x )'
     """
     s = re.sub(r"(?<!\\)%[^\n]*", "", str(text))  # comments
     s = _ENVIRONMENTS.sub(" ", s)
