@@ -110,6 +110,15 @@ def test_residual_part_and_diagonal():
     assert r.ok and "i = k" in r.what
 
 
+def test_residual_vv_block_is_zero():
+    # f is linear in v, so the residual part E[e grad^2 f] has no vv entries: 0 passes, anything else is caught
+    assert check_formula("0", "erf", "vv", part="residual", pair="both").ok
+    r = check_formula(r"v_i v_k Q_{ik}", "quadratic", "vv", part="residual")
+    assert not r.ok and r.counterexample["expected"] == 0
+    assert r.counterexample["yours"] == _user_value(r) != 0
+    assert r.counterexample["independent"]["agrees"]
+
+
 def test_relu_arccos_kernel_passes_numerically():
     r = check_formula(r"\frac{1}{2\pi}\left(\sqrt{Q_{ii}Q_{kk}-Q_{ik}^2} + Q_{ik}\left(\pi - "
                       r"\arccos\frac{Q_{ik}}{\sqrt{Q_{ii}Q_{kk}}}\right)\right)", "relu", "vv")
@@ -211,8 +220,6 @@ def test_bad_input_messages():
         check_formula("Q_ik", "erf", "vW")
     with pytest.raises(ValueError, match="part='full' is unknown"):
         check_formula("Q_ik", "erf", "vv", part="full")
-    with pytest.raises(ValueError, match="has no residual part"):
-        check_formula("Q_ik", "erf", "vv", part="residual")
     with pytest.raises(NotationError, match="no column input index"):
         check_formula("v_i W_{il}", "erf", "Wv")
     with pytest.raises(NotationError, match="has no parameter 'eps'"):
