@@ -211,6 +211,9 @@ def numerical_rank(H: np.ndarray, tol: float | None = None, *, warn: bool = True
             warnings.warn(msg, SymhessAccuracyWarning, stacklevel=2)
     elif gap < TRUSTED_GAP_DECADES:
         notes.append(f"the widest log-gap is only {gap:.1f} decades: zero and nonzero eigenvalues are barely separated")
+    if rank < P:
+        notes.append(f"{P - rank} eigenvalue(s) at or below tol: float64 cannot tell zeros from eigenvalues below its "
+                     "resolution, so the deficiency is not proved (exact=True for polynomials, certify=True otherwise)")
     n_neg = int((eigs < -tau).sum())
     if n_neg:
         notes.append(f"{n_neg} eigenvalue(s) below -tol: the matrix is not positive semidefinite")
@@ -266,7 +269,12 @@ def _symmetrized(H: np.ndarray, act) -> tuple[np.ndarray, list[str]]:
 
 
 def _trustworthy(res: RankResult) -> bool:
-    return res.agrees is not False and (res.gap_decades or 0.0) >= TRUSTED_GAP_DECADES
+    """A float64 count needs no proof only when it is full rank with a clean, wide gap.
+
+    A float rank *deficiency* is never trusted: eigenvalues below float64 resolution (erf reaches
+    1e-35 relative) produce a wide, clean gap down to the noise floor that looks exactly like a zero.
+    """
+    return res.rank == res.n and res.agrees is not False and (res.gap_decades or 0.0) >= TRUSTED_GAP_DECADES
 
 
 def _principal(A: flint.arb_mat, idx) -> flint.arb_mat:
@@ -283,7 +291,8 @@ def _certified(act, W, v, H: np.ndarray, float_res: RankResult, mode: str, preci
     Nh, Ni = Wf.shape
     base = dict(tolerance=float_res.tolerance, gap_rank=float_res.gap_rank, gap_decades=float_res.gap_decades,
                 eigenvalues=float_res.eigenvalues, min_eigenvalue=float_res.min_eigenvalue,
-                float_rank=float_res.float_rank)
+                float_rank=float_res.float_rank,
+                notes=tuple(f"float64 side: {n}" for n in float_res.notes))
     target = float_res.gap_rank if float_res.gap_rank is not None else float_res.rank
     if mode == "cholesky":
         build = lambda prec: ball_expected_hessian(act, W, v, prec)  # noqa: E731
@@ -389,8 +398,9 @@ def hessian_rank(
     certify : bool or str
         Prove the rank in ball arithmetic (non-polynomial activations): ``True`` (closed-form interval
         Cholesky where closed forms exist, else point evaluation), ``"cholesky"``, ``"points"``, or
-        ``"auto"`` (only when the float64 count is not trustworthy: tolerance and gap ranks disagree or
-        the gap is under 3 decades).
+        ``"auto"`` (prove unless float64 finds full rank with agreeing tolerance and gap ranks and a gap
+        of at least 3 decades; a float64 rank deficiency is always re-examined, since eigenvalues below
+        float64 resolution look like zeros behind a wide gap).
     tol : float, optional
         Float64 zero threshold (default scale-aware, see the module docstring).
     route : {"jacobian", "hessian", "both"}
