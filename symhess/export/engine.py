@@ -11,6 +11,7 @@ that ``pdftotext`` extracts from the PDF.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -56,8 +57,9 @@ class CompiledDocument:
     pages: int
     warnings: list[str] = field(default_factory=list)
 
-    def missing_equations(self, labels: Iterable[str]) -> list[str]:
-        """The labels among ``labels`` that have no number, or whose ``(number)`` is not in the PDF text.
+    @property
+    def equation_tags(self) -> list[str]:
+        """The equation numbers set in the PDF: ``(n)`` at the end of a line of ``pdftotext -layout`` text.
 
         Raises
         ------
@@ -66,8 +68,26 @@ class CompiledDocument:
         """
         if self.text is None:
             raise RuntimeError("pdftotext is not installed (Debian package poppler-utils); cannot read the PDF")
-        numbers = set(re.findall(r"\((\d+)\)", self.text))
-        return [lab for lab in labels if self.labels.get(lab) not in numbers]
+        return re.findall(r"\((\d+)\)[ \t]*$", self.text, re.M)
+
+    def missing_equations(self, labels: Iterable[str]) -> list[str]:
+        """The labels among ``labels`` that have no number, or whose number is not set as a tag in the PDF.
+
+        A label counts as present when LaTeX gave it a number (``.aux``), no other label has the same
+        number, and ``(number)`` ends a line of the PDF's text (where amsmath sets equation tags).
+
+        Raises
+        ------
+        RuntimeError
+            If the PDF text is unavailable (``pdftotext`` missing).
+        """
+        tags = set(self.equation_tags)
+        labels = list(labels)
+        numbers = [self.labels.get(lab) for lab in labels]
+        return [
+            lab for lab, num in zip(labels, numbers)
+            if num is None or num not in tags or numbers.count(num) > 1
+        ]
 
 
 def find_latex_engine(preferred: Iterable[str] = ENGINES) -> str | None:
@@ -80,8 +100,9 @@ def find_latex_engine(preferred: Iterable[str] = ENGINES) -> str | None:
 
 
 def _log_errors(log: str) -> str:
+    """The first error of a TeX log (``! ...``, or ``file:line: ...`` with ``-file-line-error``)."""
     lines = log.splitlines()
-    hits = [n for n, line in enumerate(lines) if line.startswith("!")]
+    hits = [n for n, line in enumerate(lines) if line.startswith("!") or re.match(r"^\S.*?:\d+: ", line)]
     if not hits:
         return "\n".join(lines[-20:])
     n = hits[0]
@@ -134,7 +155,8 @@ def compile_latex(
     for _ in range(2):  # the second run resolves labels and references
         try:
             proc = subprocess.run(cmd, cwd=out, capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL, errors="replace")
+                                  stdin=subprocess.DEVNULL, errors="replace",
+                                  env={**os.environ, "max_print_line": "10000"})  # unwrapped log lines
         except subprocess.TimeoutExpired as exc:
             raise LatexCompileError(f"{Path(engine).name} did not finish within {timeout} s") from exc
         logfile = out / (path.stem + ".log")

@@ -99,12 +99,12 @@ class PaperLatexPrinter(LatexPrinter):
         super().__init__(settings)
 
     def _as_ordered_terms(self, expr, order=None):
-        """Terms of a sum as the papers write them: constants first, subtracted terms last."""
+        """Terms of a sum as the papers write them: positive constants first, subtracted terms last."""
         terms = list(super()._as_ordered_terms(expr, order=order))
 
         def rank(term):
             if term.is_number:
-                return 0
+                return 3 if term.is_negative else 0
             return 2 if term.could_extract_minus_sign() else 1
 
         return sorted(terms, key=rank)

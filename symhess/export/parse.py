@@ -21,6 +21,7 @@ LaTeX                                       symhess
 ``q_1, q_2, c, q, z``                       pair covariance, single variance, argument
 ``\epsilon``, ``\varepsilon``, ``eps``      ``epsilon``
 ``s``                                       erf scale
+``c_1, c_2, ...``                           polynomial coefficients
 ``\pi``, ``e``                              :math:`\pi`, :math:`e`
 ``\tilde\Delta_{ik}``, ``\tilde\Delta_{ii}``  erf determinants of :math:`\mathrm{erf}(sz)`
                                             (:math:`s` from ``activation``, default 1)
@@ -71,6 +72,7 @@ FUNCTION_NAMES: dict[str, object] = {
     "Gamma": sp.gamma, "binom": sp.binomial,
 }
 
+_LEFTRIGHT = re.compile(r"\\(?:left|right)(?![A-Za-z])")
 _LIMITS = re.compile(r"\\(?:no)?limits(?![A-Za-z])")
 _SIZE = re.compile(r"\\(?:[bB]igg?|[bB]igg?[lrm])(?![A-Za-z])")
 _ENV = re.compile(r"\\(?:begin|end)\{[^}]*\}")
@@ -161,6 +163,7 @@ def _preclean(text: str) -> str:
     text = _DROP.sub(" ", text)
     text = text.replace(r"\\", " ").replace("&", " ").replace("{}", " ")
     text = text.replace(r"\left.", " ").replace(r"\right.", " ")
+    text = _LEFTRIGHT.sub(" ", text)  # the grammar skips them; strict mode needs the text to start with a token
     text = _SIZE.sub(" ", text)
     text = _LIMITS.sub(" ", text)
     text = _COND.sub(" ", text.strip())
@@ -364,6 +367,7 @@ def parse_paper_latex(
     clean = nodes.replace_all(clean)
     funcs = {canonical_name(k): v for k, v in (functions or {}).items()}
     clean, protected = _protect_names(clean, funcs)
+    clean = clean.strip()
     if not clean.strip():
         raise PaperLatexError(f"no formula in {text!r}")
     try:
@@ -371,7 +375,7 @@ def parse_paper_latex(
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            raw = parse_latex(clean)
+            raw = parse_latex(clean, strict=True)  # strict: never drop an unread tail silently
     except LaTeXParsingError as exc:
         raise PaperLatexError(f"SymPy's LaTeX parser cannot read {clean!r}: {exc}") from None
     if isinstance(raw, (sp.Eq, sp.Rel)):
@@ -385,6 +389,8 @@ def parse_paper_latex(
         key = protected.get(sym.name) or canonical_name(sym.name)
         if key in names:
             return names[key]
+        if re.fullmatch(r"c_\d+", key):  # polynomial coefficients c_1, c_2, ... (symbolic_activation)
+            return sp.Symbol(key, real=True)
         unknown.append(key)
         return sym
 

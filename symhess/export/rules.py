@@ -72,7 +72,7 @@ _NAMES = {
 
 
 def _printer() -> PaperLatexPrinter:
-    return _LawPrinter({"symbol_names": dict(_NAMES), "order": None})
+    return _LawPrinter({"symbol_names": dict(_NAMES), "order": None, "long_frac_ratio": None})
 
 
 class _LawPrinter(PaperLatexPrinter):
