@@ -46,7 +46,7 @@ import flint
 import numpy as np
 
 from ..activations import activation as get_activation
-from ..errors import NoClosedFormError, SymhessAccuracyWarning, SymhessError
+from ..errors import NoClosedFormError, QuadratureWarning, SymhessAccuracyWarning, SymhessError
 from ..kernels import as_weights, expected_hessian
 from ..kernels.balls import ball_expected_hessian, ball_gradients, rational_points
 from ..kernels.coefficients import coefficient_jacobian
@@ -236,18 +236,26 @@ def _exact_result(mat, route: str, what: str) -> RankResult:
     return RankResult(rank=er.rank, n=mat.ncols(), status=status, route=route, method=f"{what}; {er.method}")
 
 
-def _float_hessian(act, W, v, hidden_bias, output_bias) -> np.ndarray:
+def _float_hessian(act, W, v, hidden_bias, output_bias) -> tuple[np.ndarray, bool]:
+    """The float64 expected Hessian, and whether Gauss-Hermite quadrature was used for it."""
     if hidden_bias is None and output_bias is None:
-        return expected_hessian(act, W, v)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            H = expected_hessian(act, W, v)
+        quadrature = False
+        for w in caught:
+            quadrature |= issubclass(w.category, QuadratureWarning)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return H, quadrature
     if not act.is_polynomial:
         raise NoClosedFormError(
             f"biases are supported for polynomial activations only (coefficient-Jacobian route); {act.spec!r} "
             "is not a polynomial. Drop hidden_bias/output_bias or use a polynomial activation"
         )
-    return coefficient_jacobian(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias, exact=False).hessian()
+    return coefficient_jacobian(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias, exact=False).hessian(), False
 
 
-def _symmetrized(H: np.ndarray, act) -> tuple[np.ndarray, list[str]]:
+def _symmetrized(H: np.ndarray, act, quadrature: bool) -> tuple[np.ndarray, list[str]]:
     """Symmetrize a computed expected Hessian (exactly symmetric in exact arithmetic) and say what was done."""
     H = np.asarray(H, dtype=float)
     notes = []
@@ -261,10 +269,9 @@ def _symmetrized(H: np.ndarray, act) -> tuple[np.ndarray, list[str]]:
         if asym > 1e-12 * max(float(np.abs(H).max()), 1.0):
             notes.append(f"the computed Hessian was asymmetric by {asym:.2g} (quadrature/rounding error) and was "
                          "symmetrized")
-    if act.is_polynomial is False and getattr(act, "name", "") not in ("erf", "relu"):
-        notes.append(f"{act.spec!r} has no closed-form Gaussian integrals: the float64 Hessian comes from numerical "
-                     "quadrature, so its small eigenvalues are unreliable; certify='points' proves the rank "
-                     "without it")
+    if quadrature:
+        notes.append(f"the float64 Hessian of {act.spec!r} comes from Gauss-Hermite quadrature (no closed forms), so "
+                     "its small eigenvalues are unreliable; certify='points' proves the rank without it")
     return H, notes
 
 
@@ -471,8 +478,8 @@ def hessian_rank(
         raise ValueError(f"certify={certify!r} must be False, True, 'auto', 'cholesky' or 'points'")
     if certify and (hidden_bias is not None or output_bias is not None):
         raise ValueError("certify does not support biases; polynomial networks with biases use exact=True")
-    H = _float_hessian(act, W, v, hidden_bias, output_bias)
-    H, notes = _symmetrized(H, act)
+    H, quadrature = _float_hessian(act, W, v, hidden_bias, output_bias)
+    H, notes = _symmetrized(H, act, quadrature)
     float_res = numerical_rank(H, tol, warn=not certify)
     if notes:
         float_res = _with_note(float_res, " ".join(notes))
