@@ -121,9 +121,10 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, certify: bool,
             click.echo(f"measured (seed {seed}): {row['_meas']}")
             click.echo(f"match: {row['match']}")
             return
-        from ..kernels import n_params
+        from ..analysis.counting import n_parameters
 
-        grid = [(a, b) for a in ins for b in hids if n_params(a, b) <= max_params]
+        grid = [(a, b) for a in ins for b in hids
+                if n_parameters(a, b, hidden_bias=hidden_bias, output_bias=output_bias) <= max_params]
         rows = []
         with click.progressbar(grid, label=f"count {act.spec} ({method})", file=click.get_text_stream("stderr"),
                                item_show_func=lambda g: "" if g is None else f"Ni={g[0]} Nh={g[1]}") as bar:
