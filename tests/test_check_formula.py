@@ -226,3 +226,49 @@ def test_bad_input_messages():
         check_formula(r"\epsilon Q_{ik}", "linear", "vv")
     with pytest.raises(symhess.UnknownActivationError):
         check_formula("Q_ik", "softplus", "vv")
+
+
+# -- randomized identity testing and its stated failure probability ---------------------------------
+def test_numeric_route_states_the_schwartz_zippel_bound():
+    # skip simplification: the right A5 entry passes at random points in exact arithmetic. Its
+    # difference has weighted degree <= 6 in the drawn variables (v_i v_k eps^2 Q_ik: 1+1+2+2), and
+    # 16 of the 24 points are drawn from 2*10^6+1 values per variable
+    r = check_formula(A5_WW, "quadratic", "WW", pair="both", symbolic=False)
+    assert r.ok and r.method == "numeric at 24 random points" and r.arithmetic == "exact rational arithmetic"
+    assert 0 < r.failure_probability <= (6 / (2 * 10**6 + 1 - 8)) ** 16
+    assert "Schwartz" in r.guarantee and "--numeric" in r.command
+    # and the same route catches the dropped factor with the same verdict as the symbolic one
+    wrong = A5_WW.replace(r"+4\epsilon^2\big(", r"+2\epsilon^2\big(")
+    r = check_formula(wrong, "quadratic", "WW", symbolic=False)
+    assert not r.ok and r.counterexample["yours"] == _user_value(r) != r.counterexample["expected"]
+
+
+_x, _y, _z = sp.symbols("x y z")
+
+
+@st.composite
+def _rational_expressions(draw, depth=3):
+    if depth == 0 or draw(st.booleans()):
+        return draw(st.sampled_from([_x, _y, _z, sp.Integer(draw(st.integers(-3, 3)))]))
+    a, b = draw(_rational_expressions(depth=depth - 1)), draw(_rational_expressions(depth=depth - 1))
+    op = draw(st.sampled_from(["add", "mul", "div", "pow"]))
+    if op == "div" and b == 0:
+        op = "add"
+    return {"add": lambda: a + b, "mul": lambda: a * b, "div": lambda: a / b,
+            "pow": lambda: a ** draw(st.integers(-2, 3)) if a != 0 else a}[op]()
+
+
+@settings(max_examples=25, deadline=None)
+@given(u=_rational_expressions(), r=_rational_expressions())
+def test_degree_bound_bounds_the_numerator_of_the_difference(u, r):
+    """The bound used in the stated probability is >= the true degree of numerator(u - r) (cancelled)."""
+    from symhess.check.identity import degree_bound
+
+    weights = {_x: 2, _y: 1, _z: 3}
+    (nu, du), (nr, dr) = degree_bound(u, weights), degree_bound(r, weights)
+    num, _ = sp.fraction(sp.cancel(sp.together(u - r)))
+    if num == 0:
+        return
+    terms = sp.Poly(num, _x, _y, _z).monoms()
+    true = max(2 * a + b + 3 * c for a, b, c in terms)
+    assert true <= max(nu + dr, nr + du)

@@ -337,6 +337,7 @@ def check_formula(
     budget: float | None = 5.0,
     dps: int = 50,
     syntax: str = "auto",
+    symbolic: bool = True,
 ) -> FormulaCheck:
     r"""Check a formula for one entry of a Hessian block against symhess's derivation.
 
@@ -386,6 +387,9 @@ def check_formula(
         Digits of the ``mpmath`` evaluation of non-rational formulas.
     syntax : {"auto", "latex", "sympy"}
         How to read a string formula.
+    symbolic : bool
+        Try simplification first (default). ``False`` decides by random points only (with the
+        Schwartz–Zippel bound for rational formulas), e.g. for formulas too large to simplify.
 
     Returns
     -------
@@ -453,7 +457,7 @@ def check_formula(
                 large_size=2 * _R + 1, weights=_WEIGHTS, gens=_GENS, extra_modules=mods,
                 tol=QUADRATURE_TOL if mods else None,
             ))
-    cmp = compare(instances, points=points, seed=seed, budget=budget, dps=dps)
+    cmp = compare(instances, points=points, seed=seed, budget=budget, dps=dps, symbolic=symbolic)
     where = {"offdiagonal": "i != k", "diagonal": "i = k", "both": "i != k and i = k"}[pair]
     at = "at the optimum (Gauss-Newton part)" if part == "gauss_newton" else "residual part E[e grad^2 f], per residual unit k"
     entry = {"WW": "H_WW[(ij),(kl)]", "Wv": "H_Wv[(ij),k]", "vv": "H_vv[i,k]"}[block]
@@ -467,6 +471,8 @@ def check_formula(
         cmd += ["--define", shlex.quote(f"{name}={body}")]
     if points != 24:
         cmd += ["--points", str(points)]
+    if not symbolic:
+        cmd += ["--numeric"]
     cmd += ["--seed", str(seed)]
     result = _wrap(cmp, formula_expr=user if pairs != ["diagonal"] else user.xreplace(_DIAGONAL),
                    reference=reference, what=what, mapping=dict(parsed.mapping),
@@ -539,6 +545,7 @@ def check_expectation(
     budget: float | None = 5.0,
     dps: int = 50,
     syntax: str = "auto",
+    symbolic: bool = True,
 ) -> FormulaCheck:
     r"""Check a formula for a Gaussian expectation of activation derivatives.
 
@@ -571,14 +578,19 @@ def check_expectation(
         sample=_pair_sampler(single, needed, params, scale_down=bool(mods)), large_size=2 * _R + 1,
         weights=_WEIGHTS, gens=(), extra_modules=mods, tol=QUADRATURE_TOL if mods else None,
     )
-    cmp = compare([inst], points=points, seed=seed, budget=budget, dps=dps)
+    cmp = compare([inst], points=points, seed=seed, budget=budget, dps=dps, symbolic=symbolic)
     a, b = orders[:2]
     what = (f"E[(sigma^({a}) sigma^({b}))^({orders[2]})(h)], h ~ N(0, q)" if single
             else f"E[sigma^({a})(u) sigma^({b})(v)] in (q1, q2, c)") + f", activation {act.spec}"
     if ref.has(GaussianQuadrature):
         what += " (no closed form: reference by Gauss-Hermite quadrature)"
     spec = activation if isinstance(activation, str) else act.spec
-    cmd = ["--expectation", ",".join(map(str, orders)), "--activation", shlex.quote(spec), "--seed", str(seed)]
+    cmd = ["--expectation", ",".join(map(str, orders)), "--activation", shlex.quote(spec)]
+    if points != 24:
+        cmd += ["--points", str(points)]
+    if not symbolic:
+        cmd += ["--numeric"]
+    cmd += ["--seed", str(seed)]
     result = _wrap(cmp, formula_expr=user, reference=ref, what=what, mapping=dict(parsed.mapping), indices=None,
                    command=_command(formula, cmd))
     if not result.ok and result.counterexample is not None and not single:

@@ -40,7 +40,7 @@ import sympy as sp
 
 __all__ = [
     "Instance", "Point", "TermDiff", "Comparison", "compare", "symbolic_zero", "is_exact_rational",
-    "time_limit", "BudgetExceeded", "term_coefficients",
+    "time_limit", "BudgetExceeded", "term_coefficients", "degree_bound",
 ]
 
 
@@ -373,14 +373,41 @@ def _cheap(expr: sp.Expr, budget: float | None) -> sp.Expr:
 
 
 # -- the comparison ------------------------------------------------------------------------------
-def _weighted_degree(expr: sp.Expr, weights: Mapping[sp.Symbol, int]) -> int:
-    num, _ = sp.fraction(sp.cancel(sp.together(expr)))
-    syms = sorted(num.free_symbols, key=str)
-    if not syms:
-        return 0
-    poly = sp.Poly(num, *syms)
-    w = [weights.get(s, 1) for s in syms]
-    return max(sum(wi * ei for wi, ei in zip(w, mono)) for mono in poly.monoms())
+def degree_bound(expr: sp.Expr, weights: Mapping[sp.Symbol, int]) -> tuple[int, int]:
+    r"""Upper bounds ``(a, b)`` on the weighted degrees of a numerator and a denominator of ``expr``.
+
+    Computed on the expression tree without expanding anything (so it is cheap exactly where
+    simplification is not): a symbol :math:`s` has degree ``weights[s]`` (default 1) in the drawn
+    variables, and with :math:`x=p/q`, :math:`y=r/t`: :math:`x+y=(pt+rq)/(qt)`,
+    :math:`xy=pr/(qt)`, :math:`x^n=p^n/q^n`, :math:`x^{-n}=q^n/p^n`.
+
+    Examples
+    --------
+    >>> x, y = sp.symbols("x y")
+    >>> degree_bound(x / (1 + y) - x**2, {x: 2})
+    (5, 1)
+    """
+    if expr.is_Symbol:
+        return int(weights.get(expr, 1)), 0
+    if expr.is_Number:
+        return 0, 0
+    if expr.is_Add:
+        num, den = degree_bound(expr.args[0], weights)
+        for arg in expr.args[1:]:
+            a, b = degree_bound(arg, weights)
+            num, den = max(num + b, a + den), den + b
+        return num, den
+    if expr.is_Mul:
+        num = den = 0
+        for arg in expr.args:
+            a, b = degree_bound(arg, weights)
+            num, den = num + a, den + b
+        return num, den
+    if expr.is_Pow and expr.exp.is_Integer:
+        a, b = degree_bound(expr.base, weights)
+        n = int(expr.exp)
+        return (n * a, n * b) if n >= 0 else (-n * b, -n * a)
+    raise ValueError(f"not a rational function: {expr}")
 
 
 def compare(
@@ -490,16 +517,26 @@ def compare(
     method = f"numeric at {len(kinds)} random points"
     if mismatch is None:
         if exact:
-            bounds = []
+            # Schwartz-Zippel on the numerator of user - reference, of weighted degree <= D in the drawn
+            # variables (uniform on a set of large_size values). The draws are conditioned on a nondegenerate
+            # Gram matrix, an event of probability >= 1 - 8/|S|, so one point misses a nonzero difference
+            # with probability <= (D/|S|) / (1 - 8/|S|) = D / (|S| - 8); the small points are not counted.
+            bounds, degrees = [], []
+            n_large = len(kinds) - n_small
             for inst in instances:
-                d = (inst.user - inst.reference).xreplace(dict(inst.subs))
-                deg = _weighted_degree(d, inst.weights)
-                n_large = len(kinds) - n_small
-                bounds.append((deg / inst.large_size) ** n_large if n_large else 1.0)
+                u = inst.user.xreplace(dict(inst.subs))
+                r = inst.reference.xreplace(dict(inst.subs))
+                (nu, du), (nr, dr) = degree_bound(u, inst.weights), degree_bound(r, inst.weights)
+                deg = max(nu + dr, nr + du)
+                degrees.append(deg)
+                per_point = min(1.0, deg / (inst.large_size - 8))
+                bounds.append(per_point**n_large if n_large else 1.0)
             prob = max(bounds) if bounds else 0.0
             guarantee = (
                 f"passed at {len(kinds)} points per configuration in exact arithmetic; by the Schwartz–Zippel "
-                f"lemma a wrong formula passes with probability <= {prob:.1e}"
+                f"lemma (numerator of the difference of degree <= {max(degrees)} in the variables drawn, "
+                f"{n_large} points drawn from {instances[0].large_size} values each) a wrong formula passes with "
+                f"probability <= {prob:.1e}"
             )
             return Comparison(True, method, arithmetic, prob, guarantee, points=len(kinds))
         tol = min(tols)

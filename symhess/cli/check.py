@@ -81,10 +81,12 @@ def _orders(text: str) -> tuple[int, ...]:
 @click.option("--exhaustive", is_flag=True, help="--count: try every size instead of a hypothesis search.")
 @click.option("--points", default=24, show_default=True, type=click.IntRange(min=1),
               help="Random points per configuration when simplification does not decide.")
+@click.option("--numeric", is_flag=True,
+              help="Skip simplification: decide by random points only (Schwartz-Zippel bound for rational formulas).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random points / teachers.")
 @click.option("--budget", default=5.0, show_default=True, type=float, help="Seconds for the symbolic step.")
 def check(latex_file, formula, syntax, activation, block, part, pair, indices, define, expectation, count_rule,
-          n_in, n_hidden, examples, teachers, exhaustive, points, seed, budget) -> None:
+          n_in, n_hidden, examples, teachers, exhaustive, points, numeric, seed, budget) -> None:
     """Check a hand-derived formula or counting rule against symhess.
 
     \b
@@ -123,12 +125,13 @@ def check(latex_file, formula, syntax, activation, block, part, pair, indices, d
             if expectation:
                 orders = _orders(expectation)
                 result = check_expectation(text, activation, orders, points=points, seed=seed, budget=budget,
-                                           syntax=syntax)
+                                           syntax=syntax, symbolic=not numeric)
                 args += ["--expectation", ",".join(map(str, orders))]
             else:
                 defs = _definitions(define)
                 result = check_formula(text, activation, block, part=part, pair=pair, indices=indices,
-                                       definitions=defs, points=points, seed=seed, budget=budget, syntax=syntax)
+                                       definitions=defs, points=points, seed=seed, budget=budget, syntax=syntax,
+                                       symbolic=not numeric)
                 args += ["--block", block, "--part", part, "--pair", pair]
                 if indices != "auto":
                     args += ["--indices", shlex.quote(indices)]
@@ -136,6 +139,8 @@ def check(latex_file, formula, syntax, activation, block, part, pair, indices, d
                     args += ["--define", shlex.quote(item)]
             if points != 24:
                 args += ["--points", str(points)]
+            if numeric:
+                args += ["--numeric"]
             args += ["--seed", str(seed)]
             result.command = " ".join(["symhess", "check"] + source + args)
     except (SymhessError, ValueError, TypeError) as exc:
