@@ -221,3 +221,17 @@ def test_critical_energy_bad_activation_and_missing_phi():
         symhess.critical_energy(0.5, scale=0)
     with pytest.raises(ValueError, match="0 < phi < 1"):
         symhess.index_prefactor(1.5)
+
+
+def test_critical_variance_limits_by_the_free_clt():
+    # independent route for phi -> 0: MP(phi) -> delta_1 and the ReLU H1 (compound free Poisson of
+    # rate 1/phi) -> a semicircle (free CLT), so H -> 1 + semicircle of variance v, whose left edge
+    # 1 - 2 sqrt(v) reaches 0 at v = 1/4. The H1 variances are 2 eps (linear) and eps phi / 2 (ReLU).
+    lin = symhess.critical_energy(symbolic=True)
+    relu = symhess.critical_energy(symbolic=True, activation="relu")
+    assert sp.limit(2 * lin, PHI, 0) == sp.Rational(1, 4)
+    assert sp.limit(relu * PHI / 2, PHI, 0) == sp.Rational(1, 4)
+    # phi -> 1: both critical variances vanish like (4/27)(1 - phi)^3 (the hard MP edge at 0)
+    u = sp.Symbol("u", positive=True)
+    for v in (2 * lin, relu * PHI / 2):
+        assert sp.limit(v.subs(PHI, 1 - u) / u**3, u, 0) == sp.Rational(4, 27)
