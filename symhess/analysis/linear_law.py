@@ -255,7 +255,7 @@ class LinearSpectrumLaw:
     @cached_property
     def _table(self) -> tuple[np.ndarray, np.ndarray]:
         hi = self.mean() + 12 * self.std() + self.mp_edges[1]
-        xs = np.linspace(0.0, hi, 1025)
+        xs = np.linspace(0.0, hi, 257)
         return xs, self.cdf(xs)
 
     # -- sampling and moments ---------------------------------------------------------------
