@@ -214,11 +214,14 @@ class HessianProduct:
         """
         xp, c, W = self._xp, self._c, self._W
         S = W @ _mT(xp, X)  # S[k, i, l] = w_i . X_l
-        d = xp.sum(W * X, axis=-1)  # d[k, i] = w_i . X_i
+        d = xp.vecdot(W, X, axis=-1)  # d[k, i] = w_i . X_i
         if self._gn:
-            M = c["Abb"] * d[:, None, :] + c["Aab"] * S + c["Bb"] * y[:, None, :]
-            coef = xp.sum(c["Aaa"] * S, axis=-1) + d @ c["AabT"] + y @ _mT(xp, c["Ba"])
-            z = d @ c["Ba"] + xp.sum(c["BbT"] * S, axis=-1) + y @ c["KT"]
+            M = c["Aab"] * S
+            M += c["Abb"] * d[:, None, :]
+            M += c["Bb"] * y[:, None, :]
+            # row sums as vecdot: no (Nh x Nh) temporary
+            coef = xp.vecdot(c["Aaa"], S, axis=-1) + d @ c["AabT"] + y @ _mT(xp, c["Ba"])
+            z = d @ c["Ba"] + xp.vecdot(c["BbT"], S, axis=-1) + y @ c["KT"]
             Z = c["Dd"] @ X
         else:
             M = None
@@ -228,14 +231,14 @@ class HessianProduct:
         if self._residual:
             res = c["Rs"] * _mT(xp, S)
             M = res if M is None else M + res
-            coef = coef + c["a_res"] * d + xp.sum(c["U"] * X, axis=-1)
+            coef = coef + c["a_res"] * d + xp.vecdot(c["U"], X, axis=-1)
             Z = Z + d[..., None] * c["U"] + y[..., None] * c["R"]
-            z = z + xp.sum(c["R"] * X, axis=-1)
+            z = z + xp.vecdot(c["R"], X, axis=-1)
             if self._Wt.shape[0]:
                 Z = Z + (c["Rt"] * (X @ self._WtT)) @ self._Wt
         if M is not None:
-            Z = Z + M @ W
-        Z = Z + coef[..., None] * W
+            Z += M @ W
+        Z += coef[..., None] * W
         return Z, z
 
     def matmat(self, x: Any) -> Any:
