@@ -143,3 +143,12 @@ def test_api_bad_block_and_format_list_what_exists():
     with pytest.raises(ValueError, match=r"unknown format 'tex'; formats: \['latex', 'sympy', 'python', 'markdown'\]"):
         format_blocks("erf", "vv", "tex")
     assert FORMATS == ("latex", "sympy", "python", "markdown")
+
+
+def test_markdown_labels_are_myst_equation_labels():
+    from symhess.export.formats import markdown_equations
+
+    eqs = symhess.export.block_equations(symhess.derive_blocks("erf"), label_prefix="erf")
+    text = markdown_equations(eqs, label=True)
+    assert re.findall(r"^\$\$ \(([^)]*)\)$", text, re.M) == [eq.label.replace(":", "-") for eq in eqs]
+    assert "$$ (" not in markdown_equations(eqs)  # plain Markdown (GitHub, MathJax) gets no labels

@@ -187,6 +187,19 @@ def test_counting_rules_parse_back_and_match_the_case_forms(n_in, n_hidden):
     assert quad["polynomial"](n_in, n_hidden, 1) == min(n_hidden * (n_in + 1), n_in)
 
 
+@given(n_in=st.integers(1, 60), n_hidden=st.integers(1, 60))
+def test_parsed_counting_rules_match_the_analysis_implementation(n_in, n_hidden):
+    """The exported rules, read back from their LaTeX, equal symhess.analysis.counting (written separately)."""
+    from symhess.analysis import counting
+
+    theirs = {"parameters": counting.n_parameters, "linear": counting.linear_rank,
+              "quadratic": counting.quadratic_rank, "square": counting.pure_square_rank}
+    for parsed, rule in zip(_parsed_counting_rules(), COUNTING_RULES):
+        if rule.key in theirs:
+            value = sp.nsimplify(parsed.subs({N_i: n_in, N_h: n_hidden}))
+            assert value == theirs[rule.key](n_in, n_hidden), (rule.key, n_in, n_hidden)
+
+
 def test_counting_rule_table_of_the_spec():
     rule = {r.key: r for r in COUNTING_RULES}
     # spec A6: (Ni, Nh) = (10, 20): P = 220, N_eff = 65; (30, 10): 310, 265; (10, 5): 55, 45

@@ -86,7 +86,7 @@ class Activation:
     singular_at_parallel: ClassVar[bool] = False
     #: True where the derivative at 0 is undefined, so a zero row of W has no Hessian (ReLU).
     undefined_at_zero: ClassVar[bool] = False
-    #: pair kernels (a, b) that diverge at |rho| = 1 but whose sum in every Stein template tends to 0
+    #: pair kernels (a, b) that diverge at :math:`|\rho| = 1` but whose sum in every Stein template tends to 0
     parallel_singular_keys: ClassVar[frozenset] = frozenset()
 
     # -- the expression ---------------------------------------------------------------------

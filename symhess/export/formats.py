@@ -20,7 +20,7 @@ from ..activations import ActivationLike, activation as get_activation
 from ..expectation import BlockFormula, PairQuadrature, SingleQuadrature, derive_blocks
 from .latex import Equation, block_equations, render_equations
 
-__all__ = ["FORMATS", "BLOCKS", "format_blocks", "python_source"]
+__all__ = ["FORMATS", "BLOCKS", "format_blocks", "python_source", "markdown_math", "markdown_equations"]
 
 #: output formats of :func:`format_blocks`
 FORMATS = ("latex", "sympy", "python", "markdown")
@@ -88,28 +88,45 @@ def python_source(blocks: list[BlockFormula], act) -> str:
     return "\n".join(head) + "\n\n\n" + "\n\n".join(body)
 
 
+def markdown_math(eq: Equation, *, label: bool = False) -> str:
+    r"""One equation as a ``$$`` display-math block (MyST / MathJax).
+
+    Long right-hand sides are set with ``aligned``. With ``label=True`` the block ends with MyST's
+    ``$$ (label)`` (the equation's label with ``:`` replaced by ``-``), which Sphinx numbers.
+
+    Examples
+    --------
+    >>> import symhess
+    >>> eq = block_equations(symhess.derive_blocks("linear")["vv"])[0]
+    >>> print(markdown_math(eq, label=True))
+    $$
+    \left[H_{vv}\right]_{ik} = Q_{ik} \qquad (i \neq k)
+    $$ (eq-vv-ik)
+    """
+    if eq.lines:
+        body = "\\\\\n".join(
+            [f"{eq.lhs} {eq.relation}{{}}& {eq.lines[0]}"] + [f"&\\quad {line}" for line in eq.lines[1:]]
+        )
+        math = "\\begin{aligned}\n" + body + "\n\\end{aligned}"
+    else:
+        math = eq.math
+    if eq.condition:
+        math += rf" \qquad ({eq.condition})"
+    tail = f" ({eq.label.replace(':', '-')})" if label else ""
+    return f"$$\n{math}\n$${tail}"
+
+
+def markdown_equations(equations: list[Equation], *, label: bool = False) -> str:
+    """Several equations as ``$$`` blocks separated by blank lines (see :func:`markdown_math`)."""
+    return "\n\n".join(markdown_math(eq, label=label) for eq in equations)
+
+
 def _markdown(blocks: list[BlockFormula], act, label_prefix: str) -> str:
-    out = [f"## Hessian blocks, activation `{act.spec}`", ""]
     eqs: list[Equation] = []
     for blk in blocks:
         eqs += block_equations(blk, label_prefix=label_prefix)
-    defs = {}
-    for eq in eqs:
-        for det in eq.determinants:
-            defs[det] = None
-    for eq in eqs:
-        if eq.lines:
-            rel = eq.relation
-            body = "\\\\\n".join(
-                [f"{eq.lhs} {rel}{{}}& {eq.lines[0]}"] + [f"&\\quad {line}" for line in eq.lines[1:]]
-            )
-            math = "\\begin{aligned}\n" + body + "\n\\end{aligned}"
-        else:
-            math = eq.math
-        if eq.condition:
-            math += rf" \qquad ({eq.condition})"
-        out += ["$$", math, "$$", ""]
-    return "\n".join(out)
+    unique = list({eq.label: eq for eq in eqs}.values())  # one definition of each determinant
+    return f"## Hessian blocks, activation `{act.spec}`\n\n" + markdown_equations(unique) + "\n"
 
 
 def format_blocks(

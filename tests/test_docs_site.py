@@ -1,0 +1,43 @@
+"""The documentation site builds with warnings as errors, with generated formula pages and gallery.
+
+The build runs every derivation script in quick mode (about a minute on two idle cores), so it is
+``slow`` here; ``.ci/run`` builds the site on every CI run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_docs_build_with_warnings_as_errors(tmp_path):
+    if importlib.util.find_spec("sphinx") is None or importlib.util.find_spec("myst_parser") is None:
+        pytest.skip('sphinx/myst-parser not installed: pip install -e ".[docs]"')
+    out = tmp_path / "html"
+    proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+                           str(ROOT / "docs"), str(out), "-d", str(tmp_path / "doctrees")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    # the formula pages come from the exporter: the erf page shows the determinant and every block
+    erf = (out / "math" / "generated" / "blocks-erf.html").read_text()
+    for label in ("eq-erf-Delta-ik", "eq-erf-WW-ik", "eq-erf-Wv-ii", "eq-erf-vv-ik", "eq-erf-res-WW-ik"):
+        assert f'id="equation-{label.lower()}"' in erf, label
+    # every derivation has a gallery page that ran and shows its figures
+    for script in sorted((ROOT / "derivations").glob("[0-9][0-9]_*.py")):
+        page = (out / "gallery" / "generated" / f"{script.stem}.html").read_text()
+        assert "passed its asserts" in page, script.name
+        for fig in re.findall(r'<img [^>]*src="([^"]+)"', page):
+            assert (out / "gallery" / "generated" / fig).resolve().is_file(), fig
+    # the API reference documents every exported name
+    import symhess
+
+    for name in symhess._EXPORTS:
+        assert (out / "api" / "generated" / f"symhess.{name}.html").is_file(), name
