@@ -67,6 +67,25 @@ class _CountingOperator(LinearOperator):
         return self
 
 
+class _ShiftedOperator(LinearOperator):
+    """``op + shift * I``, through products only."""
+
+    def __init__(self, op: LinearOperator, shift: float) -> None:
+        self.op, self.shift = op, float(shift)
+        super().__init__(dtype=op.dtype, shape=op.shape)
+
+    def _matvec(self, x):
+        return self.op.matvec(x) + self.shift * np.ravel(x)
+
+    def _matmat(self, X):
+        return self.op.matmat(X) + self.shift * X
+
+    _rmatvec = _matvec
+
+    def _adjoint(self):
+        return self
+
+
 def as_symmetric_operator(A: Any) -> LinearOperator:
     """A square SciPy ``LinearOperator`` for ``A`` (an operator, dense or sparse matrix); ``ValueError`` if not square.
 
@@ -279,7 +298,9 @@ def extreme_eigenvalues(
     which : {"LA", "SA", "BE"}
         Largest algebraic, smallest algebraic, both ends.
     tol : float
-        ARPACK's relative accuracy target.
+        ARPACK's accuracy target, relative to :math:`\|H\|` (for ``"SA"`` and ``"BE"`` the operator is
+        shifted by an estimate of :math:`\|H\|` from 12 Lanczos steps, so that eigenvalues near 0, the
+        null space of a Hessian at the optimum, converge; the Krylov spaces are shift-invariant).
     ncv, maxiter : int, optional
         Krylov subspace size (default :math:`\max(2k+1, 20)`: Hessian spectra have clustered top
         eigenvalues, where a larger subspace saves restarts) and restart limit (ARPACK's default).
@@ -296,8 +317,22 @@ def extreme_eigenvalues(
         raise ValueError(f"k={k!r} eigenvalues: need 1 <= k < P = {P} (use dense eigenvalues for all of them)")
     counted = _CountingOperator(op)
     ncv = min(P, max(2 * int(k) + 1, 20)) if ncv is None else ncv
-    v0 = np.random.default_rng(rng).standard_normal(P)
-    vals, vecs = eigsh(counted, k=int(k), which=which, tol=tol, ncv=ncv, maxiter=maxiter, v0=v0)
+    gen = np.random.default_rng(rng)
+    v0 = gen.standard_normal(P)
+    shift = 0.0
+    if which != "LA":
+        # ARPACK's test |r| <= tol * max(|theta|, eps^(2/3)) cannot be met at eigenvalues ~ 0 (the null space of
+        # a Hessian at the optimum); shifting the wanted end away from 0 by ~|H| makes it tol * |H| (the Krylov
+        # spaces, hence the convergence, are shift-invariant). |H| is estimated by a few Lanczos steps.
+        short = lanczos(counted, gen.standard_normal(P), min(P, 12), reorth="full")
+        theta, _ = short.ritz(0)
+        m = int(short.lengths[0])
+        norm = max(abs(theta[0]), abs(theta[-1])) + (short.beta[0, m - 1] if m < P else 0.0)
+        shift = -norm if which == "SA" else 2.0 * norm
+        shift = shift if norm > 0 else 0.0
+    target = counted if shift == 0.0 else _ShiftedOperator(counted, shift)
+    vals, vecs = eigsh(target, k=int(k), which=which, tol=tol, ncv=ncv, maxiter=maxiter, v0=v0)
+    vals = vals - shift
     order = np.argsort(vals)
     vals, vecs = vals[order], vecs[:, order]
     vecs = vecs / np.linalg.norm(vecs, axis=0)
