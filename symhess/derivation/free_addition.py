@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Union
 
+import mpmath
 import sympy as sp
 
 from ..errors import SymhessError
@@ -321,6 +322,11 @@ class FreeSumModel:
         shift = sp.cancel(e["P_eps"] / e["P_zeta"] * e["eps"])
         return 2 / (3 * sp.pi) * amp * shift ** sp.Rational(3, 2)
 
+    @cached_property
+    def index_prefactor_function(self):
+        r""":meth:`index_prefactor_in_g` compiled for mpmath: ``f(G_c, phi, sigma)`` (30-digit evaluation)."""
+        return sp.lambdify((G, PHI, SIGMA), self.index_prefactor_in_g, modules="mpmath")
+
 
 def _sqrt_of_factored(expr: sp.Expr) -> sp.Expr:
     r"""``sqrt(expr)`` written as :math:`\sqrt c\,f^{3/2}` when ``expr`` factors as :math:`c f^3`.
@@ -506,8 +512,10 @@ def index_prefactor(phi: Number, activation: str = "linear", *, scale: Number = 
     if p >= 1:
         raise ValueError(f"phi={phi!r}: the 3/2 law and alpha_0 exist only for 0 < phi < 1")
     g_c = critical_g(p, model.activation, scale=s)
-    value = model.index_prefactor_in_g.subs({PHI: p, SIGMA: s, G: g_c})
-    return float(sp.re(sp.N(value, 20)))
+    with mpmath.workdps(30):
+        value = model.index_prefactor_function(mpmath.mpf(str(g_c)), mpmath.mpf(str(sp.N(p, 40))),
+                                               mpmath.mpf(str(sp.N(s, 40))))
+    return float(mpmath.re(value))
 
 
 def critical_g(phi_value: sp.Expr, activation: str = "linear", *, scale: sp.Expr = 1) -> sp.Expr:
