@@ -21,16 +21,17 @@ independent random draw theta0 (t = 1: a random student), so the energy eps(t) r
 Findings (asserted below, numbers printed; see docs/pennington_bahri.md):
 
 1. Exactness of the split: H0 + H1 = expected_hessian(part="full") to rounding; H0 is PSD.
-2. H0 is far from Marchenko-Pastur: its eigenvalues span four decades (a few O(1) outliers, a bulk
-   at ~1e-3); the moment fit gives phi ~ 20 and the fitted PB law misses the spectrum of H
-   (Kolmogorov-Smirnov distance ~ 0.4). The population Gauss-Newton matrix is not white; PB's
-   white-Wishart H0 describes it neither in shape nor in the index.
-3. var(spec H1) grows with the energy like the model assumes (eps_hat / eps stays within a factor
-   ~2 along the segment), but eps_hat is ~20x smaller than eps: the semicircle-of-variance-2eps
-   normalisation does not carry over.
-4. Freeness is the better half of the model: H0 [+] H1 (Haar) is within KS ~ 0.2 of H, but it
-   underestimates the index, most at low energy, where H's negative directions are aligned with
-   H0's near-null space rather than generic.
+2. H0 is far from Marchenko-Pastur: its eigenvalues span five to six decades (a few O(1) outliers, a
+   bulk at 1e-4..1e-2); the moment fit gives phi ~ 15-35, an MP atom of > 93 % at 0, and the fitted
+   PB law misses the spectrum of H (Kolmogorov-Smirnov distance 0.36-0.44). The population
+   Gauss-Newton matrix is not white; PB's white-Wishart H0 describes it neither in shape nor in the
+   index (the fitted law gives alpha ~ 0.48 at every energy).
+3. var(spec H1) grows with the energy as the model assumes (eps_hat / eps stays within 0.024-0.055
+   along the segment), but eps_hat is 20-40x smaller than eps: the semicircle-of-variance-2eps
+   normalisation does not carry over, and H1 is a central peak plus +- outliers, not a semicircle.
+4. Freeness is the better half of the model: H0 [+] H1 (Haar) is within KS 0.10-0.21 of H, but it
+   underestimates the index at every point (by up to 0.15): H's negative directions are not in
+   generic position with respect to H0.
 
 Run: ``python derivations/52_pennington_bahri_network.py [--quick] [--out DIR]``
 (quick: N_i = N_h = 16, P = 272, three points; full: N_i = N_h = 32, P = 1056, nine points).
@@ -130,15 +131,16 @@ def main(argv: list[str] | None = None) -> int:
         # finding 2: the white-Wishart H0 is a poor model of the population Gauss-Newton matrix
         assert r["phi_hat"] > 5 and r["ks_pb"] > 0.2
         assert abs(r["near_null"] - r["atom"]) > 0.2 or r["ks_h0_mp"] > 0.2
-        # finding 4: freeness of the true marginals is much closer than the fitted PB law
-        assert r["ks_free"] < r["ks_pb"] / 1.5
+        # finding 4: freeness of the true marginals is much closer than the fitted PB law, and
+        # underestimates the index
+        assert r["ks_free"] < r["ks_pb"] / 1.5 and r["alpha_free"] < r["alpha"]
         assert r["alpha"] > 0  # non-optimal points are saddles
     eps = np.array([r["eps"] for r in rows])
     ratio = np.array([r["eps_hat"] for r in rows]) / eps
     print(f"eps_hat / eps along the segment: {np.round(ratio, 4)}")
-    # finding 3: var(spec H1) grows with eps (monotone here), eps_hat/eps within a factor ~3, far below 1
-    assert np.all(np.diff([r["eps_hat"] for r in rows]) < 0)  # rows go down in t, so in eps
-    assert ratio.max() / ratio.min() < 3 and ratio.max() < 0.2
+    # finding 3: var(spec H1) grows with eps (monotone here), eps_hat/eps within a factor 3, far below 1
+    assert np.all(np.diff(eps) < 0) and np.all(np.diff([r["eps_hat"] for r in rows]) < 0)  # t decreases
+    assert ratio.max() / ratio.min() < 3 and ratio.max() < 0.1
     # the index falls with the energy
     assert rows[0]["alpha"] > rows[-1]["alpha"]
 
@@ -151,14 +153,14 @@ def main(argv: list[str] | None = None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         fig, axes = plt.subplots(1, 4, figsize=(20, 4))
         r = rows[0]
-        lo, hi = np.quantile(r["e"], [0.02, 0.93])
+        lo, hi = np.quantile(r["e"], [0.03, 0.97])
         bins = np.linspace(lo, hi, 60)
         ax = axes[0]
         ax.hist(r["e"], bins=bins, density=True, alpha=0.5, label="spec H (network)")
         ax.hist(r["e_free"], bins=bins, density=True, histtype="step", lw=1.2, label=r"spec $H_0 + QH_1Q^T$ (free)")
         x = np.linspace(lo, hi, 600)
         ax.plot(x, r["law"].pdf(x), "k", lw=1, label="PB law, moment fit")
-        ax.set_title(rf"t={r['t']}: $\epsilon$={r['eps']:.3f}, P={r['e'].size} (central 91%)", fontsize=9)
+        ax.set_title(rf"t={r['t']}: $\epsilon$={r['eps']:.3f}, P={r['e'].size} (central 94%)", fontsize=9)
         ax.legend(fontsize=7)
         ax = axes[1]
         e0 = np.clip(r["e0"], 1e-8, None)
