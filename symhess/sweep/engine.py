@@ -117,13 +117,32 @@ class ResultsFile:
             out[rec["key"]] = rec
         return out
 
+    def _drop_partial_line(self) -> None:
+        """Cut a last line without its newline (a crash mid-write; :meth:`records` ignored it)."""
+        with open(self.path, "rb+") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return
+            pos = size
+            while pos > 0:  # back to the last newline, in chunks
+                step = min(pos, 1 << 16)
+                fh.seek(pos - step)
+                cut = fh.read(step).rfind(b"\n")
+                if cut >= 0:
+                    pos = pos - step + cut + 1
+                    break
+                pos -= step
+            fh.truncate(pos)
+
     def append(self, record: Mapping[str, Any]) -> None:
-        """Append one record as a line and force it to disk."""
+        """Append one record as a line and force it to disk (a partial last line is dropped first)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = self.path.read_bytes()[-1:] if self.path.exists() else b""
+        if self.path.exists():
+            self._drop_partial_line()
         with open(self.path, "a") as fh:
-            if text and text != b"\n":
-                fh.write("\n")  # a truncated line from a crash stays on its own line
             fh.write(json.dumps(_jsonable(record), sort_keys=True) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
@@ -183,7 +202,7 @@ def _run_point(task: Callable, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _dask_client(scheduler: Any, n_workers: int | None):
-    """(client, cluster-or-None) for a Dask scheduler spec."""
+    """(client, cluster-or-None, whether we own the client) for a Dask scheduler spec."""
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
@@ -192,11 +211,11 @@ def _dask_client(scheduler: Any, n_workers: int | None):
             "`pip install 'dask[distributed]'`, or use scheduler='processes' or 'serial'"
         ) from exc
     if isinstance(scheduler, Client):
-        return scheduler, None
+        return scheduler, None, False
     if scheduler == "local":
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        return Client(cluster), cluster
-    return Client(scheduler), None
+        return Client(cluster), cluster, True
+    return Client(scheduler), None, True
 
 
 def run_sweep(
@@ -290,7 +309,7 @@ def run_sweep(
                         fut.cancel()
                     raise
         else:
-            client, cluster = _dask_client(scheduler, n_workers)
+            client, cluster, own = _dask_client(scheduler, n_workers)
             try:
                 from distributed import as_completed as dask_as_completed
 
@@ -302,7 +321,8 @@ def run_sweep(
                     client.cancel(futures)
                     raise
             finally:
-                if cluster is not None:
+                if own:
                     client.close()
+                if cluster is not None:
                     cluster.close()
     return SweepSummary(store.path, total, skipped, total - skipped, failed, done)
