@@ -27,7 +27,8 @@ from ..kernels import expected_hessian
 from ..kernels.validate import as_weights
 from ..model.teacher import as_rng, teacher
 
-__all__ = ["teacher_spectra", "outlier_ratio", "outer_bulk_count", "quadratic_outlier_bound", "lower_bulk_mean"]
+__all__ = ["teacher_spectra", "outlier_ratio", "outer_bulk_count", "quadratic_outlier_bound", "lower_bulk_mean",
+           "lower_bulk_bound"]
 
 
 def teacher_spectra(
@@ -96,3 +97,17 @@ def quadratic_outlier_bound(W: np.ndarray, v: np.ndarray, eps: float = 1.0) -> f
     r"""Certified lower bound :math:`\epsilon^2(\operatorname{tr}Q)^2/N_h\le\lambda_{\max}` for :math:`\sigma=z+\epsilon z^2`."""
     W, _ = as_weights(W, v)
     return float(eps**2 * np.einsum("ij,ij->", W, W) ** 2 / W.shape[0])
+
+
+def lower_bulk_bound(H: np.ndarray, n_in: int, n_hidden: int) -> float:
+    r"""Ky Fan bound on the mean of all but the :math:`N_h` largest eigenvalues: :math:`\operatorname{tr}H_{WW}/(N_hN_i)`.
+
+    Valid for any symmetric :math:`H` ordered :math:`(W, v)`: the top :math:`N_h` eigenvalues sum to at
+    least the trace of the :math:`vv` compression, so the rest sum to at most
+    :math:`\operatorname{tr}H-\operatorname{tr}H_{vv}`.
+    """
+    H = np.asarray(H, dtype=float)
+    m = int(n_in) * int(n_hidden)
+    if H.shape != (m + int(n_hidden),) * 2:
+        raise ValueError(f"H of shape {H.shape} is not the Hessian of a net with n_in={n_in}, n_hidden={n_hidden}")
+    return float(np.trace(H[:m, :m]) / m)
