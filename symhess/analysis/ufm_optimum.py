@@ -58,7 +58,7 @@ def critical_beta(depth: int) -> float:
     Examples
     --------
     >>> critical_beta(1), round(critical_beta(2), 6)
-    (1.0, 0.31498)
+    (1.0, 0.39685)
     """
     L = _depth(depth)
     return (1.0 / L) * ((L - 1) / L) ** ((L - 1) / (L + 1))

@@ -162,8 +162,8 @@ class SymbolicDeepLinearUFM:
     >>> m = SymbolicDeepLinearUFM(2, 1, 2, 1)
     >>> m.output
     Matrix([
-    [W1_0_0*H_0_0 + W1_0_1*H_1_0, W1_0_0*H_0_1 + W1_0_1*H_1_1],
-    [W1_1_0*H_0_0 + W1_1_1*H_1_0, W1_1_0*H_0_1 + W1_1_1*H_1_1]])
+    [H_0_0*W1_0_0 + H_1_0*W1_0_1, H_0_1*W1_0_0 + H_1_1*W1_0_1],
+    [H_0_0*W1_1_0 + H_1_0*W1_1_1, H_0_1*W1_1_0 + H_1_1*W1_1_1]])
     """
 
     def __init__(self, n_classes: int, n_per_class: int, width: int, depth: int) -> None:
