@@ -176,7 +176,7 @@ def latex_expr(expr: sp.Expr, *, determinants: Iterable[Determinant] = (), **set
     --------
     >>> import symhess
     >>> latex_expr(symhess.derive_blocks("erf")["vv"].entry)
-    '\\frac{2 \\arcsin{\\left(\\frac{2 Q_{ik}}{\\sqrt{2 Q_{ii} + 1} \\sqrt{2 Q_{kk} + 1}} \\right)}}{\\pi}'
+    '\\frac{2}{\\pi} \\arcsin\\left(\\frac{2 Q_{ik}}{\\sqrt{1 + 2 Q_{ii}} \\sqrt{1 + 2 Q_{kk}}}\\right)'
     """
     return PaperLatexPrinter(settings, determinants).doprint(sp.sympify(expr))
 

@@ -339,7 +339,7 @@ def parse_paper_latex(
     Examples
     --------
     >>> parse_paper_latex(r"Q_{ik} + \epsilon^2 (Q_{ii} Q_{kk} + 2 Q_{ik}^2)")
-    Q_ii*Q_kk*epsilon**2 + 2*Q_ik**2*epsilon**2 + Q_ik
+    Q_ik + epsilon**2*(Q_ii*Q_kk + 2*Q_ik**2)
     >>> parse_paper_latex(r"\frac{4}{\pi \sqrt{\tilde\Delta_{ik}}}")
     4/(pi*sqrt(-4*Q_ik**2 + (2*Q_ii + 1)*(2*Q_kk + 1)))
     """
