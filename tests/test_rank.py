@@ -155,9 +155,11 @@ def test_exact_rank_matches_sympy_and_flint_rref(m, n, r, seed):
     B = [[Fraction(int(rng.integers(-9, 10)), int(rng.integers(1, 5))) for _ in range(n)] for _ in range(r)]
     M = [[sum((A[i][k] * B[k][j] for k in range(r)), Fraction(0)) for j in range(n)] for i in range(m)]
     res = exact_rank(M)
+    mm = exact_rank(M, method="multimodular")
     ref = sp.Matrix(m, n, lambda i, j: sp.Rational(M[i][j].numerator, M[i][j].denominator)).rank()
     Mq = flint.fmpq_mat(m, n, [flint.fmpq(x.numerator, x.denominator) for row in M for x in row])
-    assert res.certified and res.rank == ref == Mq.rref()[1] <= min(m, n, r)
+    assert res.certified and mm.certified
+    assert res.rank == mm.rank == ref == Mq.rref()[1] <= min(m, n, r)
 
 
 def test_exact_rank_hadamard_certificate_and_lower_bound():
@@ -166,8 +168,12 @@ def test_exact_rank_hadamard_certificate_and_lower_bound():
     A = [[int(x) for x in row] for row in rng.integers(-10**12, 10**12, size=(12, 11))]
     B = [[int(x) for x in row] for row in rng.integers(-10**12, 10**12, size=(11, 12))]
     M = flint.fmpz_mat(A) * flint.fmpz_mat(B)
-    full = exact_rank(M)
+    full = exact_rank(M, method="multimodular")
     assert full.certified and full.rank == 11 and full.n_primes > 1 and full.bits_used > full.bits_needed
+    ff = exact_rank(M)
+    assert ff.certified and ff.rank == 11 and ff.proof == "fraction-free" and "fraction-free" in ff.method
+    with pytest.raises(ValueError, match="method"):
+        exact_rank(M, method="guess")
     one = exact_rank(M, certify=False)
     assert not one.certified and one.rank <= 11 and one.n_primes == 1
     assert "lower bound" in one.method
