@@ -254,3 +254,13 @@ def test_counting_rules_export_through_to_latex():
     tex = to_latex(list(COUNTING_RULES))
     assert tex.count(r"\begin{equation}") == len(COUNTING_RULES)
     assert r"\label{eq:count-erf}" in tex
+
+
+def test_unknown_options_are_rejected():
+    with pytest.raises(TypeError, match=r"unknown option\(s\) \['label_prefx'\].*\['label_prefix'\]"):
+        to_latex(symhess.derive_blocks("linear"), label_prefx="x")
+    with pytest.raises(TypeError, match="label_prefx"):
+        to_latex(COUNTING_RULES[0], label_prefx="x")
+    with pytest.raises(TypeError, match="label_prefx"):
+        to_latex(Q_ik, label_prefx="x")
+    assert to_latex(Q_ik * Q_ii, mul_symbol="dot") == r"Q_{ii} \cdot Q_{ik}"

@@ -569,6 +569,9 @@ def export_equations(obj: object, **options: Any) -> list[Equation]:
     if isinstance(obj, BlockFormula) or (
         isinstance(obj, Mapping) and obj and all(isinstance(v, BlockFormula) for v in obj.values())
     ):
+        unknown = sorted(set(options) - {"label_prefix"})
+        if unknown:
+            raise TypeError(f"unknown option(s) {unknown} for Hessian blocks; options: ['label_prefix']")
         return block_equations(obj, label_prefix=options.get("label_prefix", ""))
     func = _exporter_for(obj)
     if func is not None:
@@ -599,7 +602,14 @@ def to_latex(obj: object, **options: Any) -> str:
         * counting rules and spectral laws of :mod:`symhess.analysis` (see
           :mod:`symhess.export.rules`), and anything registered with :func:`register_exporter`.
     **options
-        ``label_prefix`` (str) for labels; ``environment`` (default ``"equation"``).
+        ``label_prefix`` (str) for labels; ``environment`` (default ``"equation"``). For a bare
+        expression: settings of :class:`PaperLatexPrinter` (SymPy's LaTeX printer settings).
+
+    Raises
+    ------
+    TypeError
+        For an object no exporter is registered for (the message lists what exports), or an
+        unknown option.
 
     Returns
     -------
@@ -613,6 +623,6 @@ def to_latex(obj: object, **options: Any) -> str:
     'Q_{ii} Q_{kk} + 2 Q_{ik}^{2} + Q_{ik}'
     """
     if isinstance(obj, sp.Basic):
-        return latex_expr(obj)
+        return latex_expr(obj, **options)  # options are printer settings (SymPy rejects unknown ones)
     environment = options.pop("environment", "equation")
     return render_equations(export_equations(obj, **options), environment)

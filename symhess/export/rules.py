@@ -258,10 +258,10 @@ def linear_law_equations(
 
 
 @register_exporter(CountingRule)
-def _export_rule(rule: CountingRule, *, label_prefix: str = "count", **_: object) -> list[Equation]:
+def _export_rule(rule: CountingRule, *, label_prefix: str = "count") -> list[Equation]:
     return counting_equations([rule], label_prefix=label_prefix)
 
 
 @register_exporter(LinearLawFormulas)
-def _export_law_formulas(law: LinearLawFormulas, *, label_prefix: str = "law", **_: object) -> list[Equation]:
+def _export_law_formulas(law: LinearLawFormulas, *, label_prefix: str = "law") -> list[Equation]:
     return linear_law_equations(law.var_w, law.var_v, label_prefix=label_prefix)
