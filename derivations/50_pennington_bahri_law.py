@@ -101,13 +101,13 @@ def numeric_part(quick: bool) -> dict:
             assert symhess.pennington_bahri(phi, ec * (1 - 1e-3), activation=act).index() == 0.0
             print(f"{act:6s} phi={phi:.2f}: eps_c={ec:.6g}, alpha_0={a0:.5g}, "
                   f"alpha/(alpha_0 delta^1.5) = {r[0]:.5f} (delta=1e-2), {r[1]:.5f} (delta=1e-3)")
-            n_eps = 6 if quick else 30
+            n_eps = 5 if quick else 30
             delta = np.geomspace(1e-3, 1e2, n_eps)
             alpha = np.array([symhess.pennington_bahri(phi, ec * (1 + d), activation=act).index() for d in delta])
             assert np.all(np.diff(alpha) > 0)  # more energy, more negative directions
             out["alpha"][(act, phi)] = (ec, a0, delta, alpha)
             if act == "linear":
-                eps = np.linspace(0, 0.5, 11 if quick else 51)
+                eps = np.linspace(0, 0.5, 8 if quick else 51)
                 out["alpha_lin"][phi] = (eps, np.array([symhess.pennington_bahri(phi, e).index() for e in eps]))
     # the slides' Figure 1: as eps grows the spectrum becomes semicircular with negative eigenvalues
     for phi in phis:
