@@ -239,3 +239,28 @@ def test_erf_spectrum_has_nh_outer_eigenvalues_and_a_lower_bulk_going_to_zero():
             # sigma = erf(z): diag of H_WW = v_i^2 E[sigma'(h)^2 x_k^2] <= (4/pi) v_i^2, so the lower-bulk
             # mean is <= (4/pi)|v|^2 / Nh = O(1/N) -> 0, and the bound is not vacuous (>= 1/5 of that)
             assert 0.2 * 4 / np.pi * (v @ v) / N <= bound <= 4 / np.pi * (v @ v) / N
+
+
+# -- CLI ------------------------------------------------------------------------------------------------
+
+
+def test_cli_spectrum_reports_the_law_and_writes_figures(tmp_path):
+    from click.testing import CliRunner
+
+    from symhess.cli import main
+
+    runner = CliRunner()
+    out = runner.invoke(main, ["spectrum", "-a", "linear", "--n-in", "6", "--n-hidden", "4", "--teachers", "60",
+                               "--plot", str(tmp_path / "lin.png")])
+    assert out.exit_code == 0, out.output
+    assert "numerical rank (tolerance" in out.output and "6..6 of 28" in out.output  # rank Ni
+    d, bound = (float(x) for x in out.output.split("KS distance ")[1].split(" (")[0:1]
+                + [out.output.split("accept below ")[1].split(":")[0]])
+    assert d < bound and (tmp_path / "lin.png").stat().st_size > 1000
+    out = runner.invoke(main, ["spectrum", "-a", "erf", "--n-in", "3", "--n-hidden", "3", "--teachers", "2",
+                               "--plot", str(tmp_path / "erf.pdf")])
+    assert out.exit_code == 0 and "12..12 of 12" in out.output and (tmp_path / "erf.pdf").exists()
+    bad = runner.invoke(main, ["spectrum", "--plot", str(tmp_path / "x.txt")])
+    assert bad.exit_code == 2 and ".png, .pdf or .svg" in bad.output
+    bad = runner.invoke(main, ["spectrum", "-a", "softplux"])
+    assert bad.exit_code == 2 and "softplux" in bad.output

@@ -11,5 +11,6 @@ from . import derive  # noqa: F401  (registers `symhess derive`)
 from . import paper  # noqa: F401  (registers `symhess paper`)
 from . import check  # noqa: F401  (registers `symhess check`)
 from . import sweep  # noqa: F401  (registers `symhess sweep`)
+from . import spectrum  # noqa: F401  (registers `symhess spectrum`)
 
 __all__ = ["main"]

@@ -1,0 +1,89 @@
+"""``symhess spectrum``: expected-Hessian spectra over random teachers, with an optional figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ._common import activation_option, load_activation, main
+
+__all__ = ["spectrum"]
+
+
+@main.command()
+@activation_option()
+@click.option("--n-in", default=10, show_default=True, type=click.IntRange(min=1), help="Input dimension Ni.")
+@click.option("--n-hidden", default=20, show_default=True, type=click.IntRange(min=1), help="Hidden width Nh.")
+@click.option("--teachers", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Number of random teachers whose spectra are pooled.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random teachers.")
+@click.option("--var-w", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Variance of the teacher's W entries [default: 1/Ni].")
+@click.option("--var-v", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Variance of the teacher's v entries [default: 1/Nh].")
+@click.option("--plot", "plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a histogram (PNG, PDF or SVG, by suffix); linear nets get the eq. (15) density.")
+@click.option("--log/--no-log", "log_scale", default=None,
+              help="Histogram of log10(lambda) [default: on for nonlinear activations].")
+def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int, var_w, var_v,
+             plot: Path | None, log_scale: bool | None) -> None:
+    """Eigenvalues of the expected Hessian at the optimum, pooled over random teachers.
+
+    Prints P, the numerical rank, the smallest nonzero and the largest eigenvalue, and for linear nets
+    the Kolmogorov-Smirnov distance of one eigenvalue per teacher to the chi^2 (*) MP law (eq. 15).
+    """
+    import numpy as np
+
+    from ..analysis.spectra import default_tolerance
+    from ..analysis.teacher_spectra import teacher_spectra
+
+    act = load_activation(activation)
+    if plot is not None and plot.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise click.BadParameter(f"{plot.name!r}: the figure must end in .png, .pdf or .svg", param_hint="--plot")
+    P = n_in * n_hidden + n_hidden
+    if P > 4000:
+        raise click.BadParameter(f"P = {P} parameters is too large for dense spectra here (at most 4000); "
+                                 "use symhess.hessian_spectrum for the matrix-free route", param_hint="--n-in/--n-hidden")
+    spec = teacher_spectra(act, n_in, n_hidden, teachers, np.random.default_rng(seed), var_w=var_w, var_v=var_v)
+    tol = max(default_tolerance(e) for e in spec)
+    ranks = [int(np.sum(e > tol)) for e in spec]
+    pos = spec[spec > tol]
+    click.echo(f"symhess spectrum: {act.spec}, Ni = {n_in}, Nh = {n_hidden}, P = {P}, {teachers} teacher(s), seed {seed}")
+    click.echo(f"numerical rank (tolerance {tol:.1e}): {min(ranks)}..{max(ranks)} of {P}")
+    click.echo(f"smallest nonzero eigenvalue: {pos.min():.6g}   largest: {spec.max():.6g}   "
+               f"mean nonzero: {pos.mean():.6g}")
+    law = None
+    if act.is_polynomial and act.degree == 1 and act.polynomial_coeffs()[1] == 1:
+        from ..analysis.linear_law import ks_critical_value, ks_distance, linear_spectrum_law
+
+        law = linear_spectrum_law(n_in, n_hidden, var_w, var_v)
+        rng = np.random.default_rng(seed + 1)
+        one = np.array([e[-n_in:][rng.integers(n_in)] for e in spec])
+        d = ks_distance(one, law.cdf)
+        bound = ks_critical_value(len(one), 1e-3) + 0.25 / min(n_in, n_hidden)
+        click.echo(f"eq. (15) law: KS distance {d:.4f} (one eigenvalue per teacher; accept below {bound:.4f}: "
+                   f"critical value at level 1e-3 + finite-size allowance 0.25/min(Ni, Nh))")
+    if plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        use_log = (law is None) if log_scale is None else log_scale
+        fig, ax = plt.subplots(figsize=(6, 3.8))
+        data = np.log10(pos) if use_log else pos
+        ax.hist(data, bins=max(20, min(100, pos.size // 20)), density=True, alpha=0.6,
+                label=f"{teachers} teacher(s), {spec.size - pos.size} zero eigenvalue(s) omitted")
+        if law is not None and not use_log:
+            x = np.linspace(0, np.quantile(pos, 0.999), 400)
+            ax.plot(x, law.pdf(x), "k", lw=1.5, label=r"$\chi^2\circledast$MP (eq. 15)")
+        ax.set_xlabel(r"$\log_{10}\lambda$" if use_log else r"$\lambda$")
+        ax.set_ylabel("density")
+        ax.set_title(f"{act.spec}: $N_i$={n_in}, $N_h$={n_hidden}, nonzero eigenvalues of $H^\\star$", fontsize=9)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(plot, dpi=120)
+        plt.close(fig)
+        click.echo(f"figure written to {plot}")
