@@ -36,8 +36,10 @@ panels whose ends are the MP edges, the point :math:`\mu=\lambda` (where :math:`
 (so a narrow :math:`\chi^2`, large :math:`N_h`, is resolved). Every factor with an end-point
 singularity is evaluated from the node's *distance* to the panel end, so the
 :math:`\sqrt{\cdot}` edges of MP, the :math:`\mu^{-1/2}` hard edge at :math:`N_h=N_i` and the
-:math:`s^{-1/2}` singularity of :math:`\chi^2_1` lose no digits. The error is below
-:math:`10^{-10}` (checked against adaptive QUADPACK with algebraic weights in the tests).
+:math:`s^{-1/2}` singularity of :math:`\chi^2_1` lose no digits. Against a 30-digit mpmath
+evaluation of eq. (15) the relative error of ``pdf`` is ~1e-14 for comparable :math:`N_i, N_h` and
+grows to ~1e-8 for very narrow shifts (:math:`N_h\gg N_i`, e.g. (3, 200)); ``cdf`` agrees with
+QUADPACK integration of ``pdf`` to 1e-8 (tests/test_linear_law.py).
 """
 
 from __future__ import annotations
