@@ -15,7 +15,7 @@ asserts that they agree:
 5. biases: the gain over the bias-free rank (the paper's "+1" conjecture), per activation;
 6. erf: the float64 rank against the rank proved in ball arithmetic (full rank; float64 undercounts).
 
-Every polynomial rank is exact over Q (multimodular, proved); an exact rank at one random rational
+Every polynomial rank is exact over Q (proved); an exact rank at one random rational
 point is a certified lower bound for the generic rank.
 
 Run: ``python derivations/30_counting_rules.py [--quick] [--out DIR]``

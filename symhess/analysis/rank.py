@@ -23,7 +23,7 @@ the gap spans several decades the count is trustworthy; when they disagree a
 routes — (a) the exact expected Hessian from the pair formulas
 (:func:`symhess.kernels.exact.exact_expected_hessian`), (b) the Jacobian :math:`J` of the map
 :math:`\theta\mapsto` coefficients of :math:`f` in :math:`x`, with :math:`H=J^\top GJ`, :math:`G\succ0`
-(:mod:`symhess.kernels.coefficients`) — and a proved multimodular rank
+(:mod:`symhess.kernels.coefficients`) — and a proved exact rank (one prime when full rank, else flint's fraction-free elimination)
 (:func:`symhess.analysis.exact_rank.exact_rank`). The rank at one point never exceeds the
 generic rank, so **an exact rank at one random rational point is a certified lower bound for the
 generic rank** (the rank at almost every teacher); it equals it unless the point is special.
