@@ -102,6 +102,53 @@ def analyse_point(act, W, v, Wt, vt, rng) -> dict:
     }
 
 
+def empirical_split(W, v, Wt, vt, X):
+    r"""Finite-data split of :math:`L=\frac1{2m}\sum_\mu e_\mu^2` for the erf network (NumPy).
+
+    :math:`H_0=J^\top J/m` with :math:`J_{\mu}=\nabla_\theta f(x_\mu)`, and
+    :math:`H_1=\frac1m\sum_\mu e_\mu\nabla^2_\theta f(x_\mu)` (blocks: :math:`WW` block-diagonal
+    :math:`v_ig''(a_i)xx^\top`, :math:`W_iv_i` entries :math:`g'(a_i)x`, :math:`vv=0`). Checked
+    against ``expected_hessian`` by Monte Carlo in :func:`main`. Returns ``(H0, H1, L)``.
+    """
+    from scipy.special import erf
+
+    m = X.shape[0]
+    nh, ni = W.shape
+    A = X @ W.T
+    g = erf(A)
+    g1 = 2 / np.sqrt(np.pi) * np.exp(-A * A)
+    g2 = -2 * A * g1
+    e = g @ v - erf(X @ Wt.T) @ vt
+    J = np.concatenate([((v * g1)[:, :, None] * X[:, None, :]).reshape(m, nh * ni), g], axis=1)
+    P = nh * ni + nh
+    H1 = np.zeros((P, P))
+    for i in range(nh):
+        sl = slice(i * ni, (i + 1) * ni)
+        H1[sl, sl] = (X * (e * v[i] * g2[:, i])[:, None]).T @ X / m
+        col = (e * g1[:, i]) @ X / m
+        H1[sl, nh * ni + i] = col
+        H1[nh * ni + i, sl] = col
+    return J.T @ J / m, H1, 0.5 * float(np.mean(e * e))
+
+
+def finite_data_point(W, v, Wt, vt, phi, rng) -> dict:
+    """PB in its own regime: m = P / phi Gaussian inputs, empirical H0 and H1, phi known."""
+    import symhess
+
+    P = W.size + v.size
+    X = rng.standard_normal((int(round(P / phi)), W.shape[1]))
+    H0, H1, L = empirical_split(W, v, Wt, vt, X)
+    e0, e1, e = (np.linalg.eigvalsh(M) for M in (H0, H1, H0 + H1))
+    sigma, eps_hat = float(e0.mean()), float(e1.var() / 2)
+    law = symhess.pennington_bahri(phi, eps_hat, scale=sigma)
+    Q = haar_orthogonal(P, rng)
+    e_free = np.linalg.eigvalsh(H0 + Q @ H1 @ Q.T)
+    return {"phi": phi, "L": L, "eps_hat": eps_hat, "spread": float(e0.var() / sigma**2), "law": law,
+            "e": e, "e_free": e_free, "ks_h0_mp": ks_law(symhess.pennington_bahri(phi, 0.0, scale=sigma), e0),
+            "ks_pb": ks_law(law, e), "ks_free": ks_two(e, e_free), "alpha": float(np.mean(e < 0)),
+            "alpha_free": float(np.mean(e_free < 0)), "alpha_pb": law.index()}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="P = 272 and three points")
@@ -144,6 +191,32 @@ def main(argv: list[str] | None = None) -> int:
     # the index falls with the energy
     assert rows[0]["alpha"] > rows[-1]["alpha"]
 
+    # -- finite data: PB's own regime (phi = P / m known, H0 a genuine sample covariance) --------
+    # the empirical split converges to symhess's expected Hessian (Monte Carlo, P = 12)
+    Wa, va = symhess.teacher(3, 3, rng)
+    Wb, vb = symhess.teacher(3, 3, rng)
+    H0, H1, _ = empirical_split(Wa, va, Wb, vb, rng.standard_normal((100_000, 3)))
+    for part, Hm in (("gauss_newton", H0), ("residual", H1)):
+        Hp = symhess.expected_hessian(act, Wa, va, W_teacher=Wb, v_teacher=vb, part=part)
+        err = np.linalg.norm(Hm - Hp) / np.linalg.norm(Hp)
+        print(f"Monte Carlo (m = 1e5) empirical {part} vs expected_hessian: relative error {err:.4f}")
+        assert err < 0.03
+    fin = []
+    print("finite data (m = P / phi samples): t  phi   L        eps_hat   var/mean^2(H0)  KS(H0,MP)  KS(H,PB)  "
+          "KS(H,free)  alpha  alpha_free  alpha_PB")
+    for t in (1.0, 0.2):
+        W, v = Wt + t * (W0 - Wt), vt + t * (v0 - vt)
+        for phi in ((0.5, 2.0) if args.quick else (0.25, 0.5, 1.0, 2.0)):
+            f = finite_data_point(W, v, Wt, vt, phi, rng)
+            f["t"] = t
+            fin.append(f)
+            print(f"  {t:4.2f} {phi:4.2f}  {f['L']:.3e}  {f['eps_hat']:.2e}  {f['spread']:8.2f}        "
+                  f"{f['ks_h0_mp']:.3f}      {f['ks_pb']:.3f}     {f['ks_free']:.3f}      {f['alpha']:.3f}  "
+                  f"{f['alpha_free']:.3f}       {f['alpha_pb']:.3f}")
+            # MP(phi) has var/mean^2 = phi; the empirical H0 is far wider (non-white covariance)
+            assert f["spread"] > 3 * phi + 1 and f["ks_pb"] > 0.2
+            assert f["ks_free"] < f["ks_pb"] / 2
+
     if args.out is not None:
         import matplotlib
 
@@ -151,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         import matplotlib.pyplot as plt
 
         args.out.mkdir(parents=True, exist_ok=True)
-        fig, axes = plt.subplots(1, 4, figsize=(20, 4))
+        fig, axes = plt.subplots(1, 5, figsize=(25, 4))
         r = rows[0]
         lo, hi = np.quantile(r["e"], [0.03, 0.97])
         bins = np.linspace(lo, hi, 60)
@@ -185,6 +258,18 @@ def main(argv: list[str] | None = None) -> int:
         ax.set_xlabel(r"energy $\epsilon(\theta)$")
         ax.set_ylabel(r"index $\alpha$")
         ax.set_title("index along theta* + t (theta0 - theta*)", fontsize=9)
+        ax.legend(fontsize=7)
+        ax = axes[4]
+        f = next(q for q in fin if q["t"] == 1.0 and q["phi"] == 0.5)
+        xs = np.sort(f["e"])
+        ax.plot(xs, np.arange(1, xs.size + 1) / xs.size, label="spec H (network, m = 2P)")
+        xf = np.sort(f["e_free"])
+        ax.plot(xf, np.arange(1, xf.size + 1) / xf.size, "--", label="free sum of its $H_0$, $H_1$")
+        xg = np.linspace(xs[0], xs[-1], 800)
+        ax.plot(xg, f["law"].cdf(xg), ":", label=rf"PB law, $\phi$=0.5, $\hat\epsilon$ fitted")
+        ax.set_xlim(*np.quantile(xs, [0.02, 0.98]))
+        ax.set_title(rf"finite data $\phi=P/m=0.5$, t=1: CDFs (KS PB {f['ks_pb']:.2f}, free {f['ks_free']:.2f})",
+                     fontsize=9)
         ax.legend(fontsize=7)
         fig.tight_layout()
         fig.savefig(args.out / "52_pennington_bahri_network.png", dpi=110)
