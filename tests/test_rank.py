@@ -330,6 +330,13 @@ def test_erf_and_tanh_certified_full_rank(Ni, Nh, seed):
     assert any("quadrature" in n for n in tanh.notes)
 
 
+@pytest.mark.slow
+@settings(max_examples=80)
+@given(st.integers(1, 8), st.integers(1, 8), st.integers(0, 10**6))
+def test_erf_and_tanh_certified_full_rank_more_instances(Ni, Nh, seed):
+    test_erf_and_tanh_certified_full_rank.hypothesis.inner_test(Ni, Nh, seed)
+
+
 def test_certify_auto_only_when_float_is_untrustworthy():
     W, v = symhess.rational_teacher(3, 2, rng=4)
     clean = hessian_rank("erf", W.astype(float), v.astype(float), certify="auto")
@@ -417,3 +424,21 @@ def test_rank_result_api():
     r = hessian_rank("linear", [[1, 2], [3, 5]], [1, 1], exact=True)
     assert isinstance(r, RankResult) and int(r) == 2 and r.certified and r.nullity == 4 and not r.full_rank
     assert r.agrees is None
+
+
+@given(st.integers(1, 3), st.integers(1, 40), st.integers(0, 10**6))
+def test_rational_teacher_is_generic_and_float_exact(Ni, Nh, seed):
+    W, v = symhess.rational_teacher(Ni, Nh, rng=seed)
+    assert W.shape == (Nh, Ni) and v.shape == (Nh,)
+    assert all(x != 0 and x.denominator <= 1024 and float(x) == x for x in list(W.ravel()) + list(v))
+    rows = {tuple(r) for r in W.tolist()}
+    assert len(rows) == Nh and not any(tuple(-x for x in r) in rows for r in rows)  # no unit twice (up to sign)
+
+
+def test_rational_teacher_bad_input():
+    with pytest.raises(ValueError, match="denominator"):
+        symhess.rational_teacher(2, 2, denominator=0)
+    with pytest.raises(TypeError, match="denominator"):
+        symhess.rational_teacher(2, 2, denominator=2.5)
+    with pytest.raises(ValueError, match="var_w"):
+        symhess.rational_teacher(2, 2, var_w=-1.0)

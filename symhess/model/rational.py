@@ -3,7 +3,9 @@ r"""Random *rational* teachers, for exact (rank over :math:`\mathbb Q`) and ball
 Place in the pipeline: layer 2 (NumPy and :mod:`fractions` only).
 
 Entries are :math:`k/D` with :math:`k` the nearest integer to :math:`D\,\xi`,
-:math:`\xi\sim N(0,\sigma^2)`, and zero redrawn, so every entry is a nonzero rational. The default
+:math:`\xi\sim N(0,\sigma^2)`, and zero redrawn, so every entry is a nonzero rational; a row equal to
+plus or minus another row (two copies of one unit, likely for :math:`N_i=1` on the grid :math:`1/D`)
+is redrawn too. The default
 denominator :math:`D=2^{10}` is a power of two: such numbers are *exactly* representable as
 ``float64``, so the floating-point, ball-arithmetic and exact routes all see the same point.
 
@@ -94,6 +96,19 @@ def rational_teacher(
             raise ValueError(f"{name}={val} must be a positive finite variance")
     gen = as_rng(rng)
     W = _rational_normal(gen, np.sqrt(var_w), (n_hidden, n_in), den)
+    while True:  # redraw rows equal to +-another row (duplicate units: a special, rank-deficient point)
+        seen: dict[tuple, int] = {}
+        dup = []
+        for i in range(n_hidden):
+            key = tuple(W[i].tolist())
+            if W[i, 0] < 0:
+                key = tuple((-W[i]).tolist())
+            if key in seen:
+                dup.append(i)
+            seen.setdefault(key, i)
+        if not dup:
+            break
+        W[dup] = _rational_normal(gen, np.sqrt(var_w), (len(dup), n_in), den)
     v = _rational_normal(gen, np.sqrt(var_v), (n_hidden,), den)
     return W, v
 
