@@ -497,8 +497,12 @@ def effective_parameters(
             Ni, Nh, prof.coeffs, hidden_bias=hidden_bias, output_bias=output_bias)
     elif prof.kind in ("erf", "tanh"):
         value, rule, status, formula = P, "full rank", "conjecture", "P = N_h(N_i+1)"
-        note = ("paper Sec. 5 (erf); certified (ball arithmetic) on every drawn instance in the tests; "
-                "float64 ranks undercount (smallest eigenvalues down to 1e-35 of the largest)")
+        if prof.kind == "erf":
+            note = ("paper Sec. 5; proved (interval Cholesky) on every drawn instance in the tests; float64 ranks "
+                    "undercount (smallest eigenvalues down to 1e-35 of the largest for N_i = 1)")
+        else:
+            note = ("by analogy with erf (odd, saturating); proved (point evaluation) on every drawn instance in "
+                    "the tests")
     elif prof.kind == "relu":
         value, rule, status, formula = relu_rank(Ni, Nh), "ReLU homogeneity", "exact", (
             "N_h N_i (N_i >= 2; teacher rows pairwise non-parallel); 2 for N_i = 1 (w_i of both signs)")
