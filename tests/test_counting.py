@@ -169,6 +169,16 @@ def test_known_defects_by_both_routes(key):
     assert r.rank == KNOWN_DEFECTS[key] < polynomial_rank_bound(Ni, Nh, degs)
 
 
+@settings(max_examples=12)
+@given(st.sampled_from(sorted(KNOWN_DEFECTS)), st.lists(nonzero_q, min_size=3, max_size=3), seeds)
+def test_known_defects_do_not_depend_on_the_coefficients(key, cs, seed):
+    degs, Ni, Nh = key
+    coeffs = [0] * max(degs)
+    for d, c in zip(degs, cs):
+        coeffs[d - 1] = c
+    assert exact(poly(coeffs), Ni, Nh, seed).rank == KNOWN_DEFECTS[key] == effective_parameters(poly(coeffs), Ni, Nh).value
+
+
 # --------------------------------------------------------------------------- biases: the "+1" conjecture
 BIAS_OPTIONS = [(True, False), (False, True), (True, True)]
 BIAS_ACTS = ["linear", "quadratic", "quadratic:eps=-1/3", "poly:coeffs=[0,1]", "poly:coeffs=[0,0,1]",
