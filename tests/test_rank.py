@@ -442,3 +442,24 @@ def test_rational_teacher_bad_input():
         symhess.rational_teacher(2, 2, denominator=2.5)
     with pytest.raises(ValueError, match="var_w"):
         symhess.rational_teacher(2, 2, var_w=-1.0)
+
+
+@pytest.mark.parametrize("act", ["erf", "erf:scale=1/2", "relu", "quadratic:eps=1/3"])
+def test_ball_hessian_encloses_the_float_pipeline(act):
+    """The ball matrices used by the proofs contain the float64 pipeline's Hessian (itself checked by
+    Monte Carlo in the pipeline's tests) up to float64 rounding."""
+    from symhess.kernels.balls import ball_expected_hessian, ball_gradients, rational_points
+
+    W, v = symhess.rational_teacher(3, 3, rng=2)
+    B = ball_expected_hessian(act, W, v, 128)
+    mid = np.array([[float(B[i, j].mid()) for j in range(B.ncols())] for i in range(B.nrows())])
+    H = symhess.expected_hessian(act, W.astype(float), v.astype(float))
+    np.testing.assert_allclose(mid, H, rtol=0, atol=1e-12 * np.abs(H).max())
+    assert max(float(B[i, j].rad()) for i in range(B.nrows()) for j in range(B.ncols())) < 1e-30
+    X = rational_points(5, 3, rng=1)
+    G = ball_gradients(act, W, v, X, 128)
+    Gm = np.array([[float(G[i, j].mid()) for j in range(G.ncols())] for i in range(G.nrows())])
+    from symhess.analysis.rank import build_float_gradients
+
+    np.testing.assert_allclose(Gm, build_float_gradients(symhess.activation(act), W.astype(float), v.astype(float),
+                                                         X.astype(float)), rtol=1e-13, atol=1e-13)
