@@ -183,7 +183,7 @@ def test_known_defects_do_not_depend_on_the_coefficients(key, cs, seed):
 BIAS_OPTIONS = [(True, False), (False, True), (True, True)]
 BIAS_ACTS = ["linear", "quadratic", "quadratic:eps=-1/3", "poly:coeffs=[0,1]", "poly:coeffs=[0,0,1]",
              "poly:coeffs=[1,0,1]", "poly:coeffs=[1,3/10,1/5]", "poly:coeffs=[0,1,1]", "poly:coeffs=[2,0,0,1]",
-             "poly:coeffs=[0,1,1,1]"]
+             "poly:coeffs=[0,1,1,1]", "poly:coeffs=[3,3,1]", "poly:coeffs=[4,6,4,1]"]  # (z+1)^3 - 1, (z+1)^4 - 1
 
 
 @settings(max_examples=40)
