@@ -33,8 +33,15 @@ Findings (asserted below, numbers printed; see docs/pennington_bahri.md):
    underestimates the index at every point (by up to 0.15): H's negative directions are not in
    generic position with respect to H0.
 
+5. PB's own regime, finite data (m = P / phi Gaussian inputs, H0 = J^T J / m a genuine sample
+   covariance, phi known; the empirical split is first checked against expected_hessian by Monte
+   Carlo): MP(phi) has var/mean^2 = phi, the empirical H0 has 15-35 whatever phi is, and the PB law
+   with the fitted eps_hat stays at KS > 0.3 from spec H, the free sum of the empirical marginals at
+   KS ~ 0.1. The failure is the non-white covariance of the Jacobian, not the population limit.
+
 Run: ``python derivations/52_pennington_bahri_network.py [--quick] [--out DIR]``
-(quick: N_i = N_h = 16, P = 272, three points; full: N_i = N_h = 32, P = 1056, nine points).
+(quick: N_i = N_h = 16, P = 272, three points, phi in {0.5, 2}; full: N_i = N_h = 32, P = 1056, nine
+points, phi in {0.25, 0.5, 1, 2}).
 """
 
 from __future__ import annotations
