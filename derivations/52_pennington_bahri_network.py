@@ -40,7 +40,7 @@ Findings (asserted below, numbers printed; see docs/pennington_bahri.md):
    KS ~ 0.1. The failure is the non-white covariance of the Jacobian, not the population limit.
 
 Run: ``python derivations/52_pennington_bahri_network.py [--quick] [--out DIR]``
-(quick: N_i = N_h = 16, P = 272, three points, phi in {0.5, 2}; full: N_i = N_h = 32, P = 1056, nine
+(quick: N_i = N_h = 16, P = 272, two points, phi in {0.5, 2} at t = 1; full: N_i = N_h = 32, P = 1056, nine
 points, phi in {0.25, 0.5, 1, 2}).
 """
 
@@ -81,13 +81,15 @@ def haar_orthogonal(n: int, rng: np.random.Generator) -> np.ndarray:
     return q * np.sign(np.diag(r))
 
 
-def analyse_point(act, W, v, Wt, vt, rng) -> dict:
+def analyse_point(act, W, v, Wt, vt, rng, check_split: bool = False) -> dict:
     import symhess
 
     H0 = symhess.expected_hessian(act, W, v, W_teacher=Wt, v_teacher=vt, part="gauss_newton")
     H1 = symhess.expected_hessian(act, W, v, W_teacher=Wt, v_teacher=vt, part="residual")
-    H = symhess.expected_hessian(act, W, v, W_teacher=Wt, v_teacher=vt, part="full")
-    assert np.allclose(H0 + H1, H, atol=1e-12 * np.abs(H).max())
+    H = H0 + H1
+    if check_split:
+        full = symhess.expected_hessian(act, W, v, W_teacher=Wt, v_teacher=vt, part="full")
+        assert np.allclose(H, full, atol=1e-12 * np.abs(full).max())
     eps = symhess.population_loss(act, W, v, Wt, vt)
     e0, e1, e = (np.linalg.eigvalsh(M) for M in (H0, H1, H))
     assert e0.min() > -1e-10 * e0.max()  # Gauss-Newton part is PSD
@@ -158,7 +160,7 @@ def finite_data_point(W, v, Wt, vt, phi, rng) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="P = 272 and three points")
+    ap.add_argument("--quick", action="store_true", help="P = 272 and fewer points")
     ap.add_argument("--out", type=Path, default=None, help="directory for the figure")
     args = ap.parse_args(argv)
 
@@ -166,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
 
     act = "erf"
     n = 16 if args.quick else 32
-    ts = (1.0, 0.4, 0.1) if args.quick else (1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05)
+    ts = (1.0, 0.1) if args.quick else (1.0, 0.7, 0.5, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05)
     rng = np.random.default_rng(5)
     Wt, vt = symhess.teacher(n, n, rng)
     W0, v0 = symhess.teacher(n, n, rng)  # an independent draw: the random student
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
           "H0<sigma/100  MP atom  KS(H0>0,MP>0)")
     for t in ts:
         W, v = Wt + t * (W0 - Wt), vt + t * (v0 - vt)
-        r = analyse_point(act, W, v, Wt, vt, rng)
+        r = analyse_point(act, W, v, Wt, vt, rng, check_split=(t == ts[0]))
         r["t"] = t
         rows.append(r)
         print(f"  {t:4.2f}  {r['eps']:.3e}  {r['eps_hat']:.2e}  {r['phi_hat']:6.2f}  {r['sigma']:.4f}  "
@@ -211,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     fin = []
     print("finite data (m = P / phi samples): t  phi   L        eps_hat   var/mean^2(H0)  KS(H0,MP)  KS(H,PB)  "
           "KS(H,free)  alpha  alpha_free  alpha_PB")
-    for t in (1.0, 0.2):
+    for t in ((1.0,) if args.quick else (1.0, 0.2)):
         W, v = Wt + t * (W0 - Wt), vt + t * (v0 - vt)
         for phi in ((0.5, 2.0) if args.quick else (0.25, 0.5, 1.0, 2.0)):
             f = finite_data_point(W, v, Wt, vt, phi, rng)
