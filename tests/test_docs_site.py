@@ -17,6 +17,27 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _extension():
+    """docs/_ext/symhess_docs.py, the extension that generates pages (needs Sphinx)."""
+    if importlib.util.find_spec("sphinx") is None:
+        pytest.skip('sphinx not installed: pip install -e ".[docs]"')
+    spec = importlib.util.spec_from_file_location("symhess_docs", ROOT / "docs" / "_ext" / "symhess_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gallery_docstrings_become_valid_rst():
+    """Docstrings written without RST in mind (``|v|^2``, ``chi^2_Nh``) are escaped, never a -W failure."""
+    ext = _extension()
+    assert ext._safe_rst("plain ``code`` and :math:`x^2`") == "plain ``code`` and :math:`x^2`"
+    escaped = ext._safe_rst("the shift |v|^2 and *emphasis and a_b_")
+    assert escaped == r"the shift \|v\|^2 and \*emphasis and a\_b\_" and not ext._rst_problems(escaped)
+    for script in sorted((ROOT / "derivations").glob("[0-9][0-9]_*.py")):
+        title, body = ext._docstring(script)
+        assert title and not ext._rst_problems(ext._safe_rst(body)), script.name
+
+
 @pytest.mark.slow
 def test_docs_build_with_warnings_as_errors(tmp_path):
     if importlib.util.find_spec("sphinx") is None or importlib.util.find_spec("myst_parser") is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -193,6 +194,37 @@ def _docstring(script: Path) -> tuple[str, str]:
     return script.stem, doc.strip()
 
 
+#: docutils messages that only mean "a Sphinx role or directive" (Sphinx knows them)
+_SPHINX_ONLY = re.compile(r"Unknown interpreted text role|No role entry|Unknown directive type|No directive entry")
+
+
+def _rst_problems(text: str) -> list[str]:
+    """The docutils warnings and errors that ``text`` raises as reStructuredText (Sphinx roles aside)."""
+    import io
+
+    from docutils import nodes
+    from docutils.core import publish_doctree
+
+    tree = publish_doctree(text, settings_overrides={"report_level": 5, "halt_level": 5,
+                                                     "warning_stream": io.StringIO()})
+    out = []
+    for msg in tree.findall(nodes.system_message):
+        if msg["level"] >= 2 and not _SPHINX_ONLY.search(msg.astext()):
+            out.append(msg.astext())
+    return out
+
+
+def _safe_rst(text: str) -> str:
+    r"""``text`` as it is when it is valid reStructuredText; else with ``| * ` _ \`` escaped
+    (prose written without RST in mind: ``|v|^2``, ``chi^2_Nh``); else as a literal block."""
+    if not _rst_problems(text):
+        return text
+    escaped = re.sub(r"([|*`_\\])", r"\\\1", text)
+    if not _rst_problems(escaped):
+        return escaped
+    return "::\n\n" + "\n".join(f"   {line}" for line in text.splitlines())
+
+
 def _literal(text: str, max_lines: int = 80, language: str = "text") -> str:
     lines = text.rstrip().splitlines() or ["(no output)"]
     if len(lines) > max_lines:
@@ -203,7 +235,8 @@ def _literal(text: str, max_lines: int = 80, language: str = "text") -> str:
 def _gallery_page(script: Path, out: Path, result: dict | None) -> str:
     title, body = _docstring(script)
     rel = os.path.relpath(script, out.parent)
-    parts = [f".. _gallery-{script.stem}:", "", title, "=" * max(len(title), 3), "", body, ""]
+    title = re.sub(r"([|*`_\\])", r"\\\1", title) if _rst_problems(title) else title
+    parts = [f".. _gallery-{script.stem}:", "", title, "=" * max(len(title), 3), "", _safe_rst(body), ""]
     if "Run:" not in body:
         parts += [f"Run: ``python derivations/{script.name} [--quick] [--out DIR]``", ""]
     if result is None:
