@@ -22,7 +22,7 @@ Findings (asserted below, numbers printed; see docs/pennington_bahri.md):
 
 1. Exactness of the split: H0 + H1 = expected_hessian(part="full") to rounding; H0 is PSD.
 2. H0 is far from Marchenko-Pastur: its eigenvalues span five to six decades (a few O(1) outliers, a
-   bulk at 1e-4..1e-2); the moment fit gives phi ~ 15-35, an MP atom of > 93 % at 0, and the fitted
+   bulk at 1e-4..1e-2); the moment fit gives phi ~ 14-34, an MP atom of > 93 % at 0, and the fitted
    PB law misses the spectrum of H (Kolmogorov-Smirnov distance 0.36-0.44). The population
    Gauss-Newton matrix is not white; PB's white-Wishart H0 describes it neither in shape nor in the
    index (the fitted law gives alpha ~ 0.48 at every energy).
@@ -35,9 +35,9 @@ Findings (asserted below, numbers printed; see docs/pennington_bahri.md):
 
 5. PB's own regime, finite data (m = P / phi Gaussian inputs, H0 = J^T J / m a genuine sample
    covariance, phi known; the empirical split is first checked against expected_hessian by Monte
-   Carlo): MP(phi) has var/mean^2 = phi, the empirical H0 has 15-35 whatever phi is, and the PB law
-   with the fitted eps_hat stays at KS > 0.3 from spec H, the free sum of the empirical marginals at
-   KS ~ 0.1. The failure is the non-white covariance of the Jacobian, not the population limit.
+   Carlo): MP(phi) has var/mean^2 = phi, the empirical H0 has 15-18 (P = 272) or 27-34 (P = 1056)
+   whatever phi is, and the PB law with the fitted eps_hat stays at KS > 0.3 from spec H, the free
+   sum of the empirical marginals at KS ~ 0.1. The failure is the non-white covariance of the Jacobian, not the population limit.
 
 Run: ``python derivations/52_pennington_bahri_network.py [--quick] [--out DIR]``
 (quick: N_i = N_h = 16, P = 272, two points, phi in {0.5, 2} at t = 1; full: N_i = N_h = 32, P = 1056, nine
