@@ -135,7 +135,8 @@ def hessian_spectrum(
     k : int
         Number of largest eigenvalues reported (matrix-free: by ``eigsh``).
     n_probes, n_steps, reorth : int or None, int, str
-        SLQ error controls (default probes: :func:`symhess.analysis.slq.default_probes`) (:func:`symhess.analysis.slq.slq_density`).
+        SLQ error controls of :func:`symhess.analysis.slq.slq_density` (default probes:
+        :func:`symhess.analysis.slq.default_probes`); see docs/matrix_free.md.
     rng : seed or Generator
         Randomness of the Lanczos start and SLQ probes.
     backend : str
