@@ -24,6 +24,13 @@ def test_single_size_exact():
     assert "match: yes" in res.output
 
 
+def test_single_size_both_exact_routes():
+    res = run(["-a", "poly:coeffs=[0,0,0,1]", "--n-in", "3", "--n-hidden", "5", "--exact", "--route", "both"])
+    assert res.exit_code == 0, res.output
+    assert "rank = 14 of P = 20" in res.output and "cross-checked" in res.output  # AH exception (4, 3, 5)
+    assert "match: yes" in res.output
+
+
 def test_single_size_with_biases_and_certify():
     res = run(["-a", "quadratic", "--n-in", "3", "--n-hidden", "2", "--exact", "--hidden-bias", "--output-bias"])
     assert res.exit_code == 0 and f"N_eff = {quadratic_rank(3, 2) + 1} of P = 11" in res.output
@@ -71,6 +78,7 @@ def test_sweep_skips_sizes_above_max_params(tmp_path):
     (["--n-in", "a"], "is not a size"),
     (["-a", "erf", "--exact"], "--certify instead of --exact"),
     (["-a", "nonsense"], "nonsense"),
+    (["--exact", "--route", "both", "--hidden-bias"], "route='jacobian'"),
 ])
 def test_count_errors(args, message):
     res = CliRunner().invoke(main, ["count", *args])

@@ -530,12 +530,15 @@ def measure_rank(
     hidden_bias: bool = False,
     output_bias: bool = False,
     rng: object = 0,
+    route: str = "jacobian",
 ):
     r"""Measure the Hessian rank at a random rational teacher (:func:`symhess.rational_teacher`).
 
     ``method``: ``"exact"`` (over :math:`\mathbb Q`, polynomials), ``"certify"`` (ball arithmetic),
     ``"float"`` (float64 with tolerance and gap), or ``"auto"`` (exact for polynomials with rational
-    coefficients, certified otherwise). Returns a :class:`~symhess.analysis.rank.RankResult`.
+    coefficients, certified otherwise). ``route`` is the exact route of
+    :func:`~symhess.analysis.rank.hessian_rank` (``"jacobian"``, ``"hessian"`` or ``"both"``).
+    Returns a :class:`~symhess.analysis.rank.RankResult`.
     """
     from ..model.rational import rational_biases, rational_teacher
     from ..model.teacher import as_rng
@@ -553,7 +556,7 @@ def measure_rank(
         prof = activation_profile(act)
         method = "exact" if prof.kind == "polynomial" and None not in prof.coeffs else "certify"
     if method == "exact":
-        return hessian_rank(act, W, v, exact=True, **bias)
+        return hessian_rank(act, W, v, exact=True, route=route, **bias)
     if method == "certify":
         if hidden_bias or output_bias:
             return hessian_rank(act, W, v, exact=True, **bias)

@@ -51,12 +51,14 @@ def _method(exact: bool, certify: bool) -> str:
     return "exact" if exact else "certify" if certify else "float"
 
 
-def _row(act, n_in: int, n_hidden: int, method: str, hidden_bias: bool, output_bias: bool, seed: int) -> dict:
+def _row(act, n_in: int, n_hidden: int, method: str, hidden_bias: bool, output_bias: bool, seed: int,
+         route: str = "jacobian") -> dict:
     from ..analysis.counting import effective_parameters, measure_rank
 
     t0 = time.perf_counter()
     pred = effective_parameters(act, n_in, n_hidden, hidden_bias=hidden_bias, output_bias=output_bias, measure=False)
-    meas = measure_rank(act, n_in, n_hidden, method=method, hidden_bias=hidden_bias, output_bias=output_bias, rng=seed)
+    meas = measure_rank(act, n_in, n_hidden, method=method, hidden_bias=hidden_bias, output_bias=output_bias, rng=seed,
+                        route=route)
     if pred.status == "upper bound":
         match = "yes" if meas.rank == pred.value else ("below bound" if meas.rank < pred.value else "NO")
     elif meas.status == "lower bound":
@@ -88,6 +90,8 @@ def _markdown(rows: list[dict], title: str) -> str:
 @click.option("--n-in", "n_in", default="5", show_default=True, help="Input dimension Ni (a range with --sweep: 1..6 or 2,4,8).")
 @click.option("--n-hidden", "n_hidden", default="3", show_default=True, help="Hidden width Nh (a range with --sweep).")
 @click.option("--exact", is_flag=True, help="Measure the exact rank over Q (polynomial activations).")
+@click.option("--route", type=click.Choice(["jacobian", "hessian", "both"]), default="jacobian", show_default=True,
+              help="With --exact: coefficient Jacobian (b), exact expected Hessian (a), or both (cross-checked).")
 @click.option("--certify", is_flag=True, help="Measure a certified rank in ball arithmetic (erf, relu, tanh).")
 @click.option("--hidden-bias", is_flag=True, help="Add hidden biases (polynomial activations).")
 @click.option("--output-bias", is_flag=True, help="Add an output bias (polynomial activations).")
@@ -97,8 +101,8 @@ def _markdown(rows: list[dict], title: str) -> str:
               help="With --sweep: write OUT.csv and OUT.md.")
 @click.option("--max-params", default=600, show_default=True, type=click.IntRange(min=1),
               help="With --sweep: skip sizes with more parameters than this.")
-def count(activation: str, n_in: str, n_hidden: str, exact: bool, certify: bool, hidden_bias: bool, output_bias: bool,
-          seed: int, sweep: bool, out: str, max_params: int) -> None:
+def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, certify: bool, hidden_bias: bool,
+          output_bias: bool, seed: int, sweep: bool, out: str, max_params: int) -> None:
     """Effective number of parameters: the counting rule's prediction against the measured Hessian rank.
 
     The measurement is float64 (tolerance and log-gap) by default, exact over Q with --exact, or
@@ -114,7 +118,7 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, certify: bool,
         if not sweep:
             if len(ins) != 1 or len(hids) != 1:
                 raise click.UsageError("give single sizes --n-in N --n-hidden M, or add --sweep for a grid")
-            row = _row(act, ins[0], hids[0], method, hidden_bias, output_bias, seed)
+            row = _row(act, ins[0], hids[0], method, hidden_bias, output_bias, seed, route)
             click.echo(f"symhess count: activation {act.spec}, Ni = {ins[0]}, Nh = {hids[0]}, P = {row['n_params']}"
                        + (", hidden biases" if hidden_bias else "") + (", output bias" if output_bias else ""))
             click.echo(f"prediction: {row['_pred']}")
@@ -129,8 +133,8 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, certify: bool,
         with click.progressbar(grid, label=f"count {act.spec} ({method})", file=click.get_text_stream("stderr"),
                                item_show_func=lambda g: "" if g is None else f"Ni={g[0]} Nh={g[1]}") as bar:
             for k, (a, b) in enumerate(bar):
-                rows.append(_row(act, a, b, method, hidden_bias, output_bias, seed + k))
-    except SymhessError as exc:
+                rows.append(_row(act, a, b, method, hidden_bias, output_bias, seed + k, route))
+    except (SymhessError, ValueError) as exc:  # bad combinations raise ValueError naming the allowed values
         hint = " (on the command line: --certify instead of --exact)" if "certify=True" in str(exc) else ""
         raise click.ClickException(str(exc) + hint) from exc
     stem = Path(out)
