@@ -86,7 +86,7 @@ def _activation_page(spec: str, symbolic: bool, page: str, title: str) -> str:
     for part, heading in (("gauss_newton", "At the optimum"), ("residual", "Residual part away from the optimum")):
         blocks = symhess.derive_blocks(act, part)
         routes = sorted({r for blk in blocks.values() for r in blk.routes.values()})
-        eqs = block_equations(blocks, label_prefix=f"{page}-{'res-' if part == 'residual' else ''}")
+        eqs = block_equations(blocks, label_prefix=page)  # residual labels get their own "res"
         out += ["", f"## {heading}", "", f"Gaussian expectations: {'; '.join(routes)}.", ""]
         if part == "residual":
             out += ["Contribution of one residual unit $k$ (student units with $s_k = v_k$, teacher units "
