@@ -35,6 +35,7 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "gallery/generated/*/**", "Thumbs.db", ".DS_Store"]
 templates_path = ["_templates"]
+smartquotes = False  # keep "--quick" and quotes in docstrings as written
 # "more than one target found" for a word of a numpydoc type ("W : ndarray, shapes ...") is a
 # link ambiguity, not a documentation error; unresolved references are not reported (not nitpicky)
 suppress_warnings = ["ref.python"]

@@ -31,8 +31,10 @@ def test_gallery_docstrings_become_valid_rst():
     """Docstrings written without RST in mind (``|v|^2``, ``chi^2_Nh``) are escaped, never a -W failure."""
     ext = _extension()
     assert ext._safe_rst("plain ``code`` and :math:`x^2`") == "plain ``code`` and :math:`x^2`"
-    escaped = ext._safe_rst("the shift |v|^2 and *emphasis and a_b_")
-    assert escaped == r"the shift \|v\|^2 and \*emphasis and a\_b\_" and not ext._rst_problems(escaped)
+    escaped = ext._safe_rst("the shift |v|^2 and *emphasis and ``--quick``")
+    assert escaped == r"the shift \|v\|^2 and \*emphasis and ``--quick``" and not ext._rst_problems(escaped)
+    escaped = ext._safe_rst("a_b_ and |v| and `x")
+    assert escaped == r"a\_b\_ and \|v\| and \`x" and not ext._rst_problems(escaped)
     for script in sorted((ROOT / "derivations").glob("[0-9][0-9]_*.py")):
         title, body = ext._docstring(script)
         assert title and not ext._rst_problems(ext._safe_rst(body)), script.name

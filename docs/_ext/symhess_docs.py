@@ -219,9 +219,10 @@ def _safe_rst(text: str) -> str:
     (prose written without RST in mind: ``|v|^2``, ``chi^2_Nh``); else as a literal block."""
     if not _rst_problems(text):
         return text
-    escaped = re.sub(r"([|*`_\\])", r"\\\1", text)
-    if not _rst_problems(escaped):
-        return escaped
+    for chars in (r"|*", r"|*_", r"|*_`\\"):  # keep ``literals`` and \ when escaping less suffices
+        escaped = re.sub(f"([{re.escape(chars)}])", r"\\\1", text)
+        if not _rst_problems(escaped):
+            return escaped
     return "::\n\n" + "\n".join(f"   {line}" for line in text.splitlines())
 
 
