@@ -44,10 +44,16 @@ def _moments(k):
 
 
 def _ks(law, eigs):
+    """sup |F_emp - F| over both one-sided limits at each distinct eigenvalue (ties at an atom
+    are compared as one jump, not one eigenvalue at a time)."""
     eigs = np.sort(eigs)
     n = eigs.size
-    F = law.cdf(eigs)
-    return max(np.max(np.arange(1, n + 1) / n - F), np.max(F - np.arange(n) / n))
+    u = np.unique(eigs)
+    right = np.searchsorted(eigs, u, side="right") / n
+    left = np.searchsorted(eigs, u, side="left") / n
+    F = law.cdf(u)
+    F_left = F - np.array([sum(m for x, m in law.atoms if x == ui) for ui in u])
+    return max(np.max(np.abs(right - F)), np.max(np.abs(left - F_left)))
 
 
 # -- normalisation, moments, sanity for all parameters ---------------------------------------------
