@@ -93,7 +93,7 @@ _ROUTE_TEXT = {
     "closed form": "closed forms of the activation",
     "exact moments": "exact Gaussian moments (Isserlis' theorem)",
     "Price's theorem": "Price's theorem applied to the closed-form kernel",
-    "quadrature": r"no closed form: each $\mathbb{E}[\cdot]$ is evaluated by Gauss--Hermite quadrature",
+    "quadrature": r"no closed form: each $\mathbb{E}[\cdot]$ is evaluated by numerical quadrature",
 }
 
 
