@@ -11,7 +11,7 @@ Subclasses implement :meth:`Activation.expr` and may override the hooks
 
 A hook that returns ``None`` means "no closed form here"; the expectation layer then takes the
 generic route (Price's theorem from the base kernel, exact moments for polynomials, and finally
-Gauss–Hermite quadrature with a :class:`~symhess.errors.QuadratureWarning`). A hook never returns
+numerical quadrature with a :class:`~symhess.errors.QuadratureWarning`). A hook never returns
 an approximation.
 """
 
@@ -88,6 +88,17 @@ class Activation:
     undefined_at_zero: ClassVar[bool] = False
     #: pair kernels (a, b) that diverge at :math:`|\rho| = 1` but whose sum in every Stein template tends to 0
     parallel_singular_keys: ClassVar[frozenset] = frozenset()
+
+    # -- numerical integration ----------------------------------------------------------------
+    def analytic_strip(self) -> float | None:
+        r"""Half-width :math:`d` of the strip :math:`|\operatorname{Im} z| < d` where :math:`\sigma` is analytic.
+
+        The distance from the real axis to the nearest complex singularity of :math:`\sigma` (poles of
+        :math:`\tanh` at :math:`i\pi/2`, so :math:`d=\pi/2`). It sets the step of the trapezoidal rule
+        used when no closed form exists (:mod:`symhess.kernels.quadrature`). ``None``: entire, or not
+        known (the quadrature then uses a default step and checks itself by refinement).
+        """
+        return None
 
     # -- the expression ---------------------------------------------------------------------
     def expr(self, x: sp.Expr = z) -> sp.Expr:

@@ -1,11 +1,13 @@
 r"""Hyperbolic tangent :math:`\sigma(z)=\tanh(z)`: no closed form, numerical expectations.
 
-Place in the pipeline: layer 1. No hooks are given, so every Gaussian expectation falls back to
-Gauss–Hermite quadrature, with a :class:`~symhess.errors.QuadratureWarning`.
+Place in the pipeline: layer 1. No closed-form hooks are given, so every Gaussian expectation falls back to
+quadrature (a trapezoidal rule whose step is set by the poles of tanh at :math:`\pm i\pi/2`), with a
+:class:`~symhess.errors.QuadratureWarning`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -27,3 +29,7 @@ class Tanh(Activation):
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:
         return sp.tanh(x)
+
+    def analytic_strip(self) -> float:
+        r"""Poles of :math:`\tanh` at :math:`z = i\pi(k + 1/2)`: analytic for :math:`|\operatorname{Im} z| < \pi/2`."""
+        return math.pi / 2

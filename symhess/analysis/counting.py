@@ -206,7 +206,7 @@ def relu_rank(n_in: int, n_hidden: int) -> int:
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ActivationProfile:
-    """What the counting rules need to know about an activation.
+    r"""What the counting rules need to know about an activation.
 
     ``kind`` is ``"polynomial"``, ``"erf"``, ``"tanh"``, ``"relu"`` or ``"other"``; for polynomials
     ``coeffs`` are :math:`c_0, c_1, \dots` as Fractions (``None`` for a symbolic coefficient).

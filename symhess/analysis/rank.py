@@ -237,7 +237,7 @@ def _exact_result(mat, route: str, what: str) -> RankResult:
 
 
 def _float_hessian(act, W, v, hidden_bias, output_bias) -> tuple[np.ndarray, bool]:
-    """The float64 expected Hessian, and whether Gauss-Hermite quadrature was used for it."""
+    """The float64 expected Hessian, and whether numerical quadrature was used for it."""
     if hidden_bias is None and output_bias is None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -270,7 +270,7 @@ def _symmetrized(H: np.ndarray, act, quadrature: bool) -> tuple[np.ndarray, list
             notes.append(f"the computed Hessian was asymmetric by {asym:.2g} (quadrature/rounding error) and was "
                          "symmetrized")
     if quadrature:
-        notes.append(f"the float64 Hessian of {act.spec!r} comes from Gauss-Hermite quadrature (no closed forms), so "
+        notes.append(f"the float64 Hessian of {act.spec!r} comes from numerical quadrature (no closed forms), so "
                      "its small eigenvalues are unreliable; certify='points' proves the rank without it")
     return H, notes
 

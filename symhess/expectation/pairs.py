@@ -21,7 +21,7 @@ trying in order:
    :math:`D^{(2)}_{ab}=2\,\mathrm{d}D^{(0)}_{ab}/\mathrm{d}q` (the heat equation), for activations whose
    pair kernels are continuous at :math:`c^2=q_1q_2`;
 4. otherwise an unevaluated :class:`GaussianQuadrature` node, which the kernels layer evaluates by
-   Gauss–Hermite quadrature with a :class:`~symhess.errors.QuadratureWarning`.
+   numerical quadrature (a self-checking trapezoidal rule) with a :class:`~symhess.errors.QuadratureWarning`.
 
 Each function also reports the route it took (``with_route=True``).
 """

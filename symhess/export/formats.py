@@ -5,7 +5,7 @@ Place in the pipeline: layer 7 (export).
 * ``latex`` — the labelled equations of :func:`symhess.export.to_latex`;
 * ``sympy`` — ``name = expression`` lines that :func:`sympy.sympify` reads back;
 * ``python`` — a self-contained module with one NumPy-vectorised function per entry (Gaussian
-  expectations without a closed form call symhess's Gauss–Hermite quadrature);
+  expectations without a closed form call symhess's quadrature rules);
 * ``markdown`` — a section with ``$$`` display math (MyST / MathJax).
 """
 
@@ -29,15 +29,15 @@ BLOCKS = ("WW", "Wv", "vv")
 
 
 class _KernelPrinter(NumPyPrinter):
-    """NumPy source; quadrature nodes become calls of symhess's Gauss–Hermite rules."""
+    """NumPy source; quadrature nodes become calls of symhess's quadrature rules."""
 
     def _print_Function(self, expr):
         if isinstance(expr, PairQuadrature):
             a, b, *args = expr.args
-            return f"gauss_hermite_pair(_ACT, {int(a)}, {int(b)}, {', '.join(self._print(x) for x in args)})"
+            return f"gaussian_pair_quadrature(_ACT, {int(a)}, {int(b)}, {', '.join(self._print(x) for x in args)})"
         if isinstance(expr, SingleQuadrature):
             a, b, m, x = expr.args
-            return f"gauss_hermite_single(_ACT, {int(a)}, {int(b)}, {int(m)}, {self._print(x)})"
+            return f"gaussian_single_quadrature(_ACT, {int(a)}, {int(b)}, {int(m)}, {self._print(x)})"
         return super()._print_Function(expr)
 
 
@@ -81,7 +81,7 @@ def python_source(blocks: list[BlockFormula], act) -> str:
     if uses_quad:
         head += [
             "import symhess",
-            "from symhess.kernels.quadrature import gauss_hermite_pair, gauss_hermite_single",
+            "from symhess.kernels.quadrature import gaussian_pair_quadrature, gaussian_single_quadrature",
             "",
             f"_ACT = symhess.activation({act.spec!r})",
         ]

@@ -28,7 +28,7 @@ import sympy as sp
 from ..activations import Activation
 from ..expectation import pair_expectation, quadrature_nodes, single_expectation
 from ..symbols import PAIR_ARGS, q
-from .quadrature import gauss_hermite_pair, gauss_hermite_single
+from .quadrature import gaussian_pair_quadrature, gaussian_single_quadrature
 
 __all__ = ["sqrt_nonnegative", "arccos_clipped", "CompiledKernel", "compile_pair_kernel", "compile_single_kernel", "lambdify_checked"]
 
@@ -107,10 +107,10 @@ def _quadrature_modules(act: Activation) -> dict:
     pair_node, single_node = quadrature_nodes(act)
 
     def pair_impl(a, b, x1, x2, xc):
-        return gauss_hermite_pair(act, int(a), int(b), x1, x2, xc)
+        return gaussian_pair_quadrature(act, int(a), int(b), x1, x2, xc)
 
     def single_impl(a, b, m, x):
-        return gauss_hermite_single(act, int(a), int(b), int(m), x)
+        return gaussian_single_quadrature(act, int(a), int(b), int(m), x)
 
     return {pair_node.__name__: pair_impl, single_node.__name__: single_impl, "sqrt": sqrt_nonnegative,
             "arccos": arccos_clipped, "acos": arccos_clipped}
