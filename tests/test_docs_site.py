@@ -1,7 +1,8 @@
 """The documentation site builds with warnings as errors, with generated formula pages and gallery.
 
-The build runs every derivation script in quick mode (about a minute on two idle cores), so it is
-``slow`` here; ``.ci/run`` builds the site on every CI run.
+The build runs every derivation script in quick mode for the gallery (about a minute on two idle
+cores); it is part of the default test run, so CI (``.ci/run``, the README's test command) builds the
+site with ``-W`` every time.
 """
 
 from __future__ import annotations
@@ -40,10 +41,9 @@ def test_gallery_docstrings_become_valid_rst():
         assert title and not ext._rst_problems(ext._safe_rst(body)), script.name
 
 
-@pytest.mark.slow
 def test_docs_build_with_warnings_as_errors(tmp_path):
     if importlib.util.find_spec("sphinx") is None or importlib.util.find_spec("myst_parser") is None:
-        pytest.skip('sphinx/myst-parser not installed: pip install -e ".[docs]"')
+        pytest.fail('sphinx/myst-parser not installed: they are in the test extra, pip install -e ".[test]"')
     out = tmp_path / "html"
     proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
                            str(ROOT / "docs"), str(out), "-d", str(tmp_path / "doctrees")],
