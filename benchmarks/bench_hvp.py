@@ -16,7 +16,9 @@ optimum, so the expected Hessian is its Gauss-Newton part), erf activation, Ni =
   error at a pilot size n0 (error ~ c / sqrt(n), c fitted from the pilot); the time at n is the
   measured time per sample (at 4 n0, after checking it is linear between n0 and 4 n0) times n.
 * ``spectrum`` at the largest N -- ``extreme_eigenvalues(op, k=6)`` (ARPACK, certified residuals) and
-  ``slq_density(op)`` (default probes, 60 Lanczos steps, full re-orthogonalisation), wall time each.
+  ``slq_density(op)`` (default probes, 60 Lanczos steps, full re-orthogonalisation), wall time each,
+  and the CPU seconds of the process (all threads): CPU s / cores bounds the wall time on an idle
+  machine of that many cores, whatever else the shared machine is running.
 
 Threads: NumPy's BLAS and torch both use the machine's cores (torch.set_num_threads(os.cpu_count())).
 """
@@ -145,6 +147,7 @@ def main(argv=None) -> int:
     if not args.no_spectrum:
         N = max(args.sizes)
         W, v = symhess.teacher(N, N, rng=0)
+        c0 = time.process_time()  # CPU seconds of all this process's threads: robust to other load
         t0 = time.perf_counter()
         op = symhess.hessian_operator("erf", W, v)
         t_setup = time.perf_counter() - t0
@@ -154,15 +157,17 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         dens = slq_density(op, rng=0)
         t_slq = time.perf_counter() - t0
+        cpu = time.process_time() - c0
         spectrum = dict(N=N, P=op.shape[0], setup_s=t_setup, eigsh_s=t_eig, eigsh_products=top.n_products,
                         largest=top.values.tolist(), max_residual=float(top.residuals.max()), slq_s=t_slq,
                         slq_products=dens.n_products, slq_probes=dens.n_probes, slq_steps=dens.n_steps,
-                        w1_bound=dens.error_bound(), total_s=t_setup + t_eig + t_slq,
+                        w1_bound=dens.error_bound(), total_s=t_setup + t_eig + t_slq, cpu_s=cpu,
+                        load_avg=os.getloadavg(),
                         trace_exact=op.trace(), trace_slq=dens.trace().value, trace_slq_stderr=dens.trace().stderr)
         print(f"\nspectrum at N={N} (P={op.shape[0]}): setup {t_setup:.1f} s; top-6 eigsh {t_eig:.1f} s "
               f"({top.n_products} products, max residual {top.residuals.max():.1e}); SLQ {t_slq:.1f} s "
               f"({dens.n_probes} probes x {dens.n_steps} steps, {dens.n_products} products); total "
-              f"{spectrum['total_s']:.1f} s")
+              f"{spectrum['total_s']:.1f} s wall, {cpu:.1f} CPU s (load average {os.getloadavg()[0]:.1f})")
         print(f"  largest {top.values[-1]:.6g}; trace exact {spectrum['trace_exact']:.6g}, SLQ "
               f"{spectrum['trace_slq']:.6g} +- {spectrum['trace_slq_stderr']:.2g}")
     if args.out:
