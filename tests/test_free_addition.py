@@ -14,7 +14,7 @@ from fractions import Fraction
 import mpmath
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import symhess
@@ -117,6 +117,7 @@ def test_critical_quadratic_has_roots_of_opposite_sign(model):
         assert all(not (0 < r < 1) for r in roots if r.is_real), f"factor {f} changes sign in (0, 1)"
 
 
+@example(p=sp.Rational(23, 800))  # nsimplify once "identified" a wrong closed form here (error 2e-19)
 @given(p=phis)
 def test_derived_eps_c_equals_slides_formulas(p):
     for act in ACTS:

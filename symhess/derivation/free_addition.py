@@ -491,9 +491,9 @@ def critical_energy(
     p = exact_parameter(phi, "phi")
     if p >= 1:
         return sp.Integer(0) if symbolic else 0.0
-    value = sp.nsimplify(sp.radsimp(expr.subs(PHI, p))) if symbolic else None
     if symbolic:
-        return value
+        # exact: radsimp only rewrites radicals (nsimplify would *identify* a nearby closed form)
+        return sp.radsimp(sp.expand(expr.subs(PHI, p)))
     # evalf on exact input: adaptive precision, so no cancellation as phi -> 1
     return float(sp.N(expr.subs(PHI, p), 20))
 
