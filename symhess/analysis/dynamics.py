@@ -173,6 +173,24 @@ def gradient_flow(
     return LossCurve(t, loss, W.copy(), v.copy(), "gradient_flow", calls[0])
 
 
+def _descend(act, W, v, Wt, vt, lr, n_steps, every, loss_method, direction, name) -> LossCurve:
+    r""":math:`\theta_{t+1}=\theta_t-\eta\,g(\theta_t)` for ``n_steps`` steps, ``g = direction(W, v)``.
+
+    Records the population loss at steps ``0, every, 2*every, ...`` and at the last step.
+    """
+    theta = np.concatenate([W.ravel(), v])
+    steps, losses = [], []
+    for step in range(n_steps + 1):
+        W, v = _split(theta, W.shape)
+        if step % every == 0 or step == n_steps:
+            steps.append(step)
+            losses.append(population_loss(act, W, v, Wt, vt, method=loss_method))
+        if step < n_steps:
+            theta = theta - lr * direction(W, v)
+    W, v = _split(theta, W.shape)
+    return LossCurve(np.array(steps, float), np.array(losses), W.copy(), v.copy(), name, n_steps)
+
+
 def gradient_descent(
     act: ActivationLike,
     W0: np.ndarray,
@@ -197,17 +215,10 @@ def gradient_descent(
     lr = _check_positive(lr, "lr")
     n_steps = _check_count(n_steps, "n_steps")
     every = _check_count(record_every, "record_every", 1)
-    theta = np.concatenate([W.ravel(), v])
-    steps, losses = [], []
-    for step in range(n_steps + 1):
-        W, v = _split(theta, W.shape)
-        if step % every == 0 or step == n_steps:
-            steps.append(step)
-            losses.append(population_loss(act, W, v, Wt, vt, method=loss_method))
-        if step < n_steps:
-            theta = theta - lr * population_gradient(act, W, v, Wt, vt, method=gradient_method)
-    W, v = _split(theta, W.shape)
-    return LossCurve(np.array(steps, float), np.array(losses), W.copy(), v.copy(), "gradient_descent", n_steps)
+    def full_batch(W, v):
+        return population_gradient(act, W, v, Wt, vt, method=gradient_method)
+
+    return _descend(act, W, v, Wt, vt, lr, n_steps, every, loss_method, full_batch, "gradient_descent")
 
 
 def network_jacobian(act: ActivationLike, W: np.ndarray, v: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -263,18 +274,10 @@ def sgd(
     batch = _check_count(batch_size, "batch_size", 1)
     every = _check_count(record_every, "record_every", 1)
     gen = as_rng(rng)
-    theta = np.concatenate([W.ravel(), v])
-    steps, losses = [], []
-    for step in range(n_steps + 1):
-        W, v = _split(theta, W.shape)
-        if step % every == 0 or step == n_steps:
-            steps.append(step)
-            losses.append(population_loss(act, W, v, Wt, vt, method=loss_method))
-        if step < n_steps:
-            x = gen.standard_normal((batch, W.shape[1]))
-            theta = theta - lr * batch_loss_gradient(act, W, v, Wt, vt, x)[1]
-    W, v = _split(theta, W.shape)
-    return LossCurve(np.array(steps, float), np.array(losses), W.copy(), v.copy(), "sgd", n_steps)
+    def fresh_batch(W, v):
+        return batch_loss_gradient(act, W, v, Wt, vt, gen.standard_normal((batch, W.shape[1])))[1]
+
+    return _descend(act, W, v, Wt, vt, lr, n_steps, every, loss_method, fresh_batch, "sgd")
 
 
 def _modes(H: np.ndarray, dtheta0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
