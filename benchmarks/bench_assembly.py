@@ -18,19 +18,10 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import time
 import warnings
 
 import numpy as np
-
-
-def best_of(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+from _timing import best_of
 
 
 def floor_write(P):
@@ -83,10 +74,10 @@ def main(argv=None) -> int:
             W, v = symhess.teacher(N, N, rng=rng)
             P = N * N + N
             symhess.expected_hessian(act, W[:2, :2], v[:2])  # compile kernels once
-            t_asm = best_of(lambda: symhess.expected_hessian(act, W, v), args.repeat)
-            t_floor = best_of(lambda: floor_write(P), args.repeat)
+            t_asm = best_of(lambda: symhess.expected_hessian(act, W, v), args.repeat)[0]
+            t_floor = best_of(lambda: floor_write(P), args.repeat)[0]
             H = symhess.expected_hessian(act, W, v)
-            t_mc = best_of(lambda: mc_hessian(act, W, v, 1000, rng), 1)
+            t_mc = best_of(lambda: mc_hessian(act, W, v, 1000, rng), 1)[0]
             err = np.linalg.norm(mc_hessian(act, W, v, 1000, rng) - H) / np.linalg.norm(H)
             print(f"| {spec} | {N} | {P} | {t_asm:.4f} | {t_floor:.4f} | {t_asm / t_floor:.2f} | {t_mc:.4f} "
                   f"| {err:.2e} | {t_mc / t_asm:.1f} |")

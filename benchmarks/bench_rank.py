@@ -25,18 +25,9 @@ Numerical rank: ``numerical_rank(H)`` (eigenvalues, tolerance, log-gap) against 
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
-
-
-def timed(fn, repeat: int = 1):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+from _timing import best_of
 
 
 def main(argv=None) -> int:
@@ -63,24 +54,24 @@ def main(argv=None) -> int:
           f"{'(a) total':>9} {'(b) total':>9} {'1 prime':>8}  ratios sympy/domain/multimod")
     for N in sizes:
         W, v = symhess.rational_teacher(N, N, rng=0)
-        t_build, H = timed(lambda: exact_expected_hessian("quadratic", W, v))
+        t_build, H = best_of(lambda: exact_expected_hessian("quadratic", W, v))
         P = H.nrows()
         rep = 1 if P > 200 else 3
-        t_er, res = timed(lambda: exact_rank(H), repeat=rep)
-        t_mm, mm = timed(lambda: exact_rank(H, method="multimodular"), repeat=rep)
-        t_one, _ = timed(lambda: exact_rank(H, certify=False))
-        t_b, rb = timed(lambda: symhess.hessian_rank("quadratic", W, v, exact=True), repeat=rep)
+        t_er, res = best_of(lambda: exact_rank(H), repeat=rep)
+        t_mm, mm = best_of(lambda: exact_rank(H, method="multimodular"), repeat=rep)
+        t_one, _ = best_of(lambda: exact_rank(H, certify=False))
+        t_b, rb = best_of(lambda: symhess.hessian_rank("quadratic", W, v, exact=True), repeat=rep)
         assert rb.rank == res.rank == mm.rank == symhess.effective_parameters("quadratic", N, N).value
         rows = [[sp.Rational(int(H[i, j].p), int(H[i, j].q)) for j in range(P)] for i in range(P)]
         t_sym = t_dom = t_fz = float("nan")
         if P <= 20:
-            t_sym, r = timed(lambda: sp.Matrix(rows).rank())
+            t_sym, r = best_of(lambda: sp.Matrix(rows).rank())
             assert r == res.rank
         if P <= 110:
-            t_dom, r = timed(lambda: DomainMatrix.from_list_sympy(P, P, rows).convert_to(sp.QQ).rank())
+            t_dom, r = best_of(lambda: DomainMatrix.from_list_sympy(P, P, rows).convert_to(sp.QQ).rank())
             assert r == res.rank
         Z = integer_rows(H)
-        t_fz, r = timed(lambda: Z.rank(), repeat=rep)
+        t_fz, r = best_of(lambda: Z.rank(), repeat=rep)
         assert r == res.rank
         ratios = "/".join("-" if np.isnan(t) else f"{t / t_er:.2g}x" for t in (t_sym, t_dom, t_mm))
         print(f"{N:>3} {P:>4} {res.rank:>5} {t_sym:>8.3f} {t_dom:>8.3f} {t_fz:>8.3f} {t_mm:>9.3f} {t_er:>10.3f} "
@@ -90,11 +81,11 @@ def main(argv=None) -> int:
     print(f"{'N':>4} {'P':>6} {'assembly':>9} {'eigvalsh':>9} {'numerical_rank':>15} {'ratio':>6} {'rank':>6}")
     for N in ([] if args.part == "exact" else [20, 44] if args.quick else [44, 99]):
         Wf, vf = symhess.teacher(N, N + (1 if N == 99 else 0), rng=1)
-        t_asm, H = timed(lambda: symhess.expected_hessian("erf", Wf, vf))
+        t_asm, H = best_of(lambda: symhess.expected_hessian("erf", Wf, vf))
         P = H.shape[0]
         rep = 1 if P > 3000 else 3
-        t_floor, _ = timed(lambda: np.linalg.eigvalsh(H), repeat=rep)
-        t_rank, r = timed(lambda: numerical_rank(H, warn=False), repeat=rep)
+        t_floor, _ = best_of(lambda: np.linalg.eigvalsh(H), repeat=rep)
+        t_rank, r = best_of(lambda: numerical_rank(H, warn=False), repeat=rep)
         print(f"{N:>4} {P:>6} {t_asm:>9.2f} {t_floor:>9.2f} {t_rank:>15.2f} {t_rank / t_floor:>6.2f} {r.rank:>6}",
               flush=True)
     print(f"\npython-flint {flint.__version__}, sympy {sp.__version__}, numpy {np.__version__}")

@@ -16,18 +16,9 @@ Run:  flock /tmp/symhess_bench.lock python benchmarks/bench_spectra.py [--n 100]
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
-
-
-def best_of(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+from _timing import best_of
 
 
 def main(argv=None) -> int:
