@@ -12,6 +12,7 @@ A grid of sizes, written as CSV and Markdown tables (with a progress bar)::
 from __future__ import annotations
 
 import csv
+import sys
 import time
 from pathlib import Path
 
@@ -130,7 +131,7 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
         grid = [(a, b) for a in ins for b in hids
                 if n_parameters(a, b, hidden_bias=hidden_bias, output_bias=output_bias) <= max_params]
         rows = []
-        with click.progressbar(grid, label=f"count {act.spec} ({method})", file=click.get_text_stream("stderr"),
+        with click.progressbar(grid, label=f"count {act.spec} ({method})", file=sys.stderr,
                                item_show_func=lambda g: "" if g is None else f"Ni={g[0]} Nh={g[1]}") as bar:
             for k, (a, b) in enumerate(bar):
                 rows.append(_row(act, a, b, method, hidden_bias, output_bias, seed + k, route))
