@@ -206,29 +206,25 @@ class LinearSpectrumLaw:
             g = np.where(left, g, 1.0)
         return (np.sum(mp * g * _W, axis=2) * length[..., 0]).sum(axis=1)
 
+    def _mixture(self, kind: str, x: np.ndarray) -> np.ndarray:
+        """``kind`` ("pdf", "cdf" or "sf") of the continuous part plus the atom's shifted component."""
+        x = np.asarray(x, dtype=float)
+        out = self._convolve(x, kind)
+        if self.atom_weight:
+            out = out + self.atom_weight * self._shift(kind, x)
+        return out
+
     def pdf(self, x: np.ndarray) -> np.ndarray:
         r"""Density :math:`\rho_+(\lambda)` of a nonzero eigenvalue (vectorised)."""
-        x = np.asarray(x, dtype=float)
-        out = self._convolve(x, "pdf")
-        if self.atom_weight:
-            out = out + self.atom_weight * self._shift("pdf", x)
-        return out
+        return self._mixture("pdf", x)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         r"""Distribution function :math:`P(\lambda\le x)` (vectorised)."""
-        x = np.asarray(x, dtype=float)
-        out = self._convolve(x, "cdf")
-        if self.atom_weight:
-            out = out + self.atom_weight * self._shift("cdf", x)
-        return np.clip(out, 0.0, 1.0)
+        return np.clip(self._mixture("cdf", x), 0.0, 1.0)
 
     def sf(self, x: np.ndarray) -> np.ndarray:
         r"""Survival function :math:`P(\lambda > x)`, accurate in the far right tail (vectorised)."""
-        x = np.asarray(x, dtype=float)
-        out = self._convolve(x, "sf")
-        if self.atom_weight:
-            out = out + self.atom_weight * self._shift("sf", x)
-        return np.clip(out, 0.0, 1.0)
+        return np.clip(self._mixture("sf", x), 0.0, 1.0)
 
     def ppf(self, q: np.ndarray) -> np.ndarray:
         """Quantile function: the :math:`x` with ``cdf(x) = q``, by safeguarded Newton (vectorised)."""
