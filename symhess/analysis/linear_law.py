@@ -51,7 +51,7 @@ from math import comb
 import numpy as np
 from scipy import special
 
-from ..model.teacher import as_rng
+from ..model.teacher import as_rng, check_size, teacher_variances
 
 __all__ = ["LinearSpectrumLaw", "linear_spectrum_law", "ks_distance", "ks_critical_value"]
 
@@ -78,26 +78,6 @@ def _de_rule(step: float = _DE_STEP, tmax: float = _DE_TMAX):
 
 
 _D0, _D1, _W = _de_rule()
-
-
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}={value!r} must be an integer")
-    if value < 1:
-        raise ValueError(f"{name}={value} must be >= 1")
-    return int(value)
-
-
-def _variance(value: object, default: float, name: str) -> float:
-    if value is None:
-        return default
-    try:
-        val = float(value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name}={value!r} must be a positive number") from exc
-    if not np.isfinite(val) or val <= 0:
-        raise ValueError(f"{name}={value!r} must be a positive finite variance")
-    return val
 
 
 @dataclass(frozen=True)
@@ -361,10 +341,10 @@ def linear_spectrum_law(
     >>> round(law.mean(), 12), round(float(law.cdf(1e3)), 12)
     (3.0, 1.0)
     """
-    n_in = _positive_int(n_in, "n_in")
-    n_hidden = _positive_int(n_hidden, "n_hidden")
+    n_in = check_size(n_in, "n_in")
+    n_hidden = check_size(n_hidden, "n_hidden")
     return LinearSpectrumLaw(
-        n_in, n_hidden, _variance(var_w, 1.0 / n_in, "var_w"), _variance(var_v, 1.0 / n_hidden, "var_v")
+        n_in, n_hidden, *teacher_variances(n_in, n_hidden, var_w, var_v)
     )
 
 

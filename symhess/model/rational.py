@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .teacher import _check_size, as_rng
+from .teacher import as_rng, check_size, teacher_variances
 
 __all__ = ["rational_teacher", "rational_biases", "DEFAULT_DENOMINATOR"]
 
@@ -86,14 +86,10 @@ def rational_teacher(
     >>> W.shape, v.shape, W[0, 0]
     ((2, 3), (2,), Fraction(1, 8))
     """
-    n_in = _check_size(n_in, "n_in")
-    n_hidden = _check_size(n_hidden, "n_hidden")
+    n_in = check_size(n_in, "n_in")
+    n_hidden = check_size(n_hidden, "n_hidden")
     den = _check_denominator(denominator)
-    var_w = 1.0 / n_in if var_w is None else float(var_w)
-    var_v = 1.0 / n_hidden if var_v is None else float(var_v)
-    for name, val in (("var_w", var_w), ("var_v", var_v)):
-        if not np.isfinite(val) or val <= 0:
-            raise ValueError(f"{name}={val} must be a positive finite variance")
+    var_w, var_v = teacher_variances(n_in, n_hidden, var_w, var_v)
     gen = as_rng(rng)
     W = _rational_normal(gen, np.sqrt(var_w), (n_hidden, n_in), den)
     while True:  # redraw rows equal to +-another row (duplicate units: a special, rank-deficient point)
@@ -130,7 +126,7 @@ def rational_biases(
     >>> b.shape, type(b0).__name__
     ((2,), 'Fraction')
     """
-    n_hidden = _check_size(n_hidden, "n_hidden")
+    n_hidden = check_size(n_hidden, "n_hidden")
     den = _check_denominator(denominator)
     if not np.isfinite(var_b) or var_b <= 0:
         raise ValueError(f"var_b={var_b} must be a positive finite variance")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["teacher", "as_rng"]
+__all__ = ["teacher", "as_rng", "check_size", "teacher_variances"]
 
 
 def as_rng(rng: object = None) -> np.random.Generator:
@@ -21,12 +21,36 @@ def as_rng(rng: object = None) -> np.random.Generator:
     raise TypeError(f"rng must be None, an int seed or a numpy Generator; got {type(rng).__name__}")
 
 
-def _check_size(value: object, name: str) -> int:
+def check_size(value: object, name: str) -> int:
+    """``value`` as a layer size: an integer >= 1 (TypeError / ValueError naming ``name`` otherwise)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name}={value!r} must be an integer")
     if value < 1:
         raise ValueError(f"{name}={value} must be >= 1")
     return int(value)
+
+
+def teacher_variances(
+    n_in: int, n_hidden: int, var_w: float | None = None, var_v: float | None = None
+) -> tuple[float, float]:
+    r"""The teacher variances :math:`(\sigma_w^2, \sigma_v^2)`, defaults :math:`(1/N_i, 1/N_h)`, checked.
+
+    Raises ``TypeError`` for a value that is not a number and ``ValueError`` for one that is not a
+    positive finite variance.
+    """
+    out = []
+    for name, val, default in (("var_w", var_w, 1.0 / n_in), ("var_v", var_v, 1.0 / n_hidden)):
+        if val is None:
+            out.append(default)
+            continue
+        try:
+            x = float(val)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name}={val!r} must be a positive number") from exc
+        if not np.isfinite(x) or x <= 0:
+            raise ValueError(f"{name}={val!r} must be a positive finite variance")
+        out.append(x)
+    return out[0], out[1]
 
 
 def teacher(
@@ -54,13 +78,9 @@ def teacher(
     >>> W.shape, v.shape
     ((3, 5), (3,))
     """
-    n_in = _check_size(n_in, "n_in")
-    n_hidden = _check_size(n_hidden, "n_hidden")
-    var_w = 1.0 / n_in if var_w is None else float(var_w)
-    var_v = 1.0 / n_hidden if var_v is None else float(var_v)
-    for name, val in (("var_w", var_w), ("var_v", var_v)):
-        if not np.isfinite(val) or val <= 0:
-            raise ValueError(f"{name}={val} must be a positive finite variance")
+    n_in = check_size(n_in, "n_in")
+    n_hidden = check_size(n_hidden, "n_hidden")
+    var_w, var_v = teacher_variances(n_in, n_hidden, var_w, var_v)
     gen = as_rng(rng)
     W = gen.normal(0.0, np.sqrt(var_w), size=(n_hidden, n_in))
     v = gen.normal(0.0, np.sqrt(var_v), size=n_hidden)
