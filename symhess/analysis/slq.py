@@ -223,8 +223,8 @@ def slq_density(
     --------
     >>> import numpy as np
     >>> d = slq_density(np.diag(np.arange(1.0, 101.0)), n_probes=20, n_steps=30, rng=0)
-    >>> round(d.moment(1), 0)   # mean eigenvalue 50.5
-    50.0
+    >>> bool(abs(d.moment(1) - 50.5) < 0.05 * 50.5)   # mean eigenvalue 50.5, 20 random probes
+    True
     """
     op = as_symmetric_operator(A)
     n_probes = default_probes(op.shape[0]) if n_probes is None else n_probes

@@ -120,7 +120,7 @@ def pair_expectation(act: ActivationLike, a: int, b: int, *, with_route: bool = 
     Examples
     --------
     >>> pair_expectation("quadratic:eps=1", 0, 0)
-    c**2*2 + c + q1*q2
+    2*c**2 + c + q1*q2
     """
     if a < 0 or b < 0:
         raise ValueError(f"derivative orders a={a}, b={b} must be >= 0")

@@ -64,7 +64,7 @@ class TwoLayerNet:
     --------
     >>> net = TwoLayerNet(1, 1, "linear")
     >>> net.output
-    v_0*W_0_0*x_0
+    W_0_0*v_0*x_0
     """
 
     def __init__(
