@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from ._common import activation_option, load_activation, main
+from ._common import activation_option, load_activation, main, parse_range
 
 __all__ = ["count", "parse_sizes"]
 
@@ -27,23 +27,8 @@ COLUMNS = ("n_in", "n_hidden", "n_params", "predicted", "rule", "rule_status", "
 
 
 def parse_sizes(text: str) -> list[int]:
-    """Parse ``"5"``, ``"1..6"`` (inclusive), ``"2,4,8"`` or ``"1..4,10"`` into a sorted list of positive ints."""
-    out: set[int] = set()
-    for part in str(text).split(","):
-        part = part.strip()
-        if not part:
-            continue
-        lo, sep, hi = part.partition("..")
-        try:
-            a, b = (int(lo), int(hi)) if sep else (int(part), int(part))
-        except ValueError as exc:
-            raise click.BadParameter(f"{part!r} is not a size: use 5, 1..6 or 2,4,8") from exc
-        if a < 1 or b < a:
-            raise click.BadParameter(f"{part!r}: sizes must be >= 1 and ranges increasing (a..b with a <= b)")
-        out.update(range(a, b + 1))
-    if not out:
-        raise click.BadParameter(f"{text!r} gives no sizes")
-    return sorted(out)
+    """Parse ``"5"``, ``"1..6"`` (also ``1-6``, ``1:6``), ``"2,4,8"`` or ``"1..4,10"``: see :func:`parse_range`."""
+    return parse_range(text, "sizes")
 
 
 def _method(exact: bool, certify: bool) -> str:
@@ -88,7 +73,7 @@ def _markdown(rows: list[dict], title: str) -> str:
 
 @main.command()
 @activation_option(default="quadratic")
-@click.option("--n-in", "n_in", default="5", show_default=True, help="Input dimension Ni (a range with --sweep: 1..6 or 2,4,8).")
+@click.option("--n-in", "n_in", default="5", show_default=True, help="Input dimension Ni (a range with --sweep: 1..6, 1-6, 1:6 or 2,4,8).")
 @click.option("--n-hidden", "n_hidden", default="3", show_default=True, help="Hidden width Nh (a range with --sweep).")
 @click.option("--exact", is_flag=True, help="Measure the exact rank over Q (polynomial activations).")
 @click.option("--route", type=click.Choice(["jacobian", "hessian", "both"]), default="jacobian", show_default=True,
@@ -112,7 +97,7 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
     """
     from ..errors import SymhessError
 
-    act = load_activation(activation)
+    act = load_activation(activation, numeric=True)
     method = _method(exact, certify)
     ins, hids = parse_sizes(n_in), parse_sizes(n_hidden)
     try:

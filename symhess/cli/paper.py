@@ -47,10 +47,7 @@ def paper(specs: str, out: Path, residual: bool, symbolic: bool, no_counting: bo
     from ..export.document import paper_document, symbolic_activation
     from ..export.engine import LatexCompileError, compile_latex
 
-    try:
-        acts = [load_activation(spec) for spec in split_specs(specs)]
-    except click.BadParameter as exc:
-        raise click.BadParameter(exc.message, param_hint="--activations") from exc
+    acts = [load_activation(spec) for spec in split_specs(specs)]
     if not acts:
         raise click.BadParameter("no activation given", param_hint="--activations")
     if symbolic:

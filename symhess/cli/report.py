@@ -29,7 +29,7 @@ def report(activation: str, n_in: int, n_hidden: int, seed: int) -> None:
     from ..kernels import expected_hessian
     from ..model import teacher
 
-    act = load_activation(activation)
+    act = load_activation(activation, numeric=True)
     t0 = time.perf_counter()
     blocks = derive_blocks(act)
     t_derive = time.perf_counter() - t0

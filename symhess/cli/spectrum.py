@@ -38,7 +38,7 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
     from ..analysis.spectra import default_tolerance
     from ..analysis.teacher_spectra import teacher_spectra
 
-    act = load_activation(activation)
+    act = load_activation(activation, numeric=True)
     if plot is not None and plot.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise click.BadParameter(f"{plot.name!r}: the figure must end in .png, .pdf or .svg", param_hint="--plot")
     P = n_in * n_hidden + n_hidden
