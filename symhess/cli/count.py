@@ -39,20 +39,13 @@ def _method(exact: bool, certify: bool) -> str:
 
 def _row(act, n_in: int, n_hidden: int, method: str, hidden_bias: bool, output_bias: bool, seed: int,
          route: str = "jacobian") -> dict:
-    from ..analysis.counting import effective_parameters, measure_rank
+    from ..analysis.counting import effective_parameters, measure_rank, rule_match
 
     t0 = time.perf_counter()
     pred = effective_parameters(act, n_in, n_hidden, hidden_bias=hidden_bias, output_bias=output_bias, measure=False)
     meas = measure_rank(act, n_in, n_hidden, method=method, hidden_bias=hidden_bias, output_bias=output_bias, rng=seed,
                         route=route)
-    if pred.status == "upper bound":
-        match = "yes" if meas.rank == pred.value else ("below bound" if meas.rank < pred.value else "NO")
-    elif meas.status == "lower bound":
-        match = "yes" if meas.rank == pred.value else ("lower bound" if meas.rank < pred.value else "NO")
-    elif meas.status == "numerical" and meas.rank != pred.value:
-        match = "NO (float64 rank; check with --exact or --certify)"
-    else:
-        match = "yes" if meas.rank == pred.value else "NO"
+    match = rule_match(pred.value, pred.status, meas.rank, meas.status)
     return {
         "n_in": n_in, "n_hidden": n_hidden, "n_params": pred.n_params, "predicted": pred.value, "rule": pred.rule,
         "rule_status": pred.status, "measured": meas.rank, "measured_status": meas.status, "route": meas.route,

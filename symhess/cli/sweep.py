@@ -7,7 +7,7 @@ import click
 from ._common import main, parse_range
 
 _SPECTRUM_COLUMNS = ("method", "n_params", "largest", "trace")
-_COUNT_COLUMNS = ("n_params", "rank", "predicted", "rule", "status")
+_COUNT_COLUMNS = ("n_params", "rank", "predicted", "rule", "status", "match")
 
 
 def parse_int_list(text: str, name: str) -> list[int]:
@@ -46,9 +46,9 @@ def _common_options(fn):
         click.option("--seeds", default="0", show_default=True, help="Teacher seeds: '0,1,2' or a range '0..9'."),
         click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False),
                      help="JSON-lines results file; an existing one is resumed (done points are skipped)."),
-        click.option("--scheduler", default="local", show_default=True,
-                     help="'local' (Dask LocalCluster), 'processes', 'serial', or a Dask scheduler ADDRESS "
-                          "(tcp://host:8786)."),
+        click.option("--scheduler", default="processes", show_default=True,
+                     help="'processes' (a local process pool), 'serial', 'local' (a Dask LocalCluster; needs "
+                          "dask[distributed]) or a Dask scheduler ADDRESS (tcp://host:8786)."),
         click.option("--workers", type=click.IntRange(min=1), default=None,
                      help="Workers for 'local' and 'processes' (default: CPU count)."),
         click.option("--retry-errors", is_flag=True, help="Recompute points recorded as errors."),
@@ -88,15 +88,17 @@ def _run(task, points, out, scheduler, workers, retry_errors, quiet, columns) ->
 
     mine = [summary.records[point_key(p)] for p in points if point_key(p) in keys]
     click.echo(_table(mine, columns))
+    mismatches = [r for r in mine if r["status"] == "ok" and str((r.get("result") or {}).get("match", "")).startswith("NO")]
     click.echo(f"\n{summary.total} points: {summary.skipped} already in {summary.path}, {summary.computed} computed, "
-               f"{summary.failed} failed")
+               f"{summary.failed} failed" + (f", {len(mismatches)} MISMATCHES with the counting rule (match = NO)"
+                                             if mismatches else ""))
     if summary.failed:
         raise SystemExit(1)
 
 
 @main.group("sweep")
 def sweep() -> None:
-    """Sweeps over sizes, activations and seeds: parallel, on Dask, resumable (one JSON line per point)."""
+    """Sweeps over sizes, activations and seeds: parallel (local processes or Dask), resumable (one JSON line per point)."""
 
 
 @sweep.command("spectrum")
