@@ -229,3 +229,18 @@ def test_paper_pdf_compiles_in_a_temporary_folder(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in work.iterdir()) == ["f.pdf", "f.tex"]
     assert f"compiled {work / 'f.pdf'}" in res.output
+
+
+# -- hessian_spectrum says what it is doing ------------------------------------------------------------------
+
+def test_hessian_spectrum_reports_its_stages(capsys):
+    import symhess
+
+    W, v = symhess.teacher(8, 6, rng=0)
+    msgs = []
+    symhess.hessian_spectrum("erf", W, v, method="matrix_free", n_probes=2, n_steps=10, k=2, progress=msgs.append)
+    assert len(msgs) == 4 and "Lanczos" in msgs[1] and "SLQ, 2 probe(s) x 10 steps" in msgs[2] and "done" in msgs[3]
+    symhess.hessian_spectrum("erf", W, v, method="matrix_free", n_probes=2, n_steps=10, k=2, progress=True)
+    assert capsys.readouterr().err.count("hessian_spectrum:") == 4
+    symhess.hessian_spectrum("erf", W, v, method="matrix_free", n_probes=2, n_steps=10, k=2)  # not a terminal
+    assert capsys.readouterr().err == ""
