@@ -102,12 +102,25 @@ _EXPORTS: dict[str, str] = {
     "LinearSpectrumLaw": "symhess.analysis.linear_law",
     "population_loss": "symhess.kernels.loss",
     "population_gradient": "symhess.kernels.loss",
+    # peer tools' conventions (nn2pp / Saad-Solla, MLPGradientFlow.jl, Neural Tangents)
+    "from_nn2pp": "symhess.model.conventions",
+    "to_nn2pp": "symhess.model.conventions",
+    "from_mlpgradientflow": "symhess.model.conventions",
+    "to_mlpgradientflow": "symhess.model.conventions",
+    "from_neural_tangents": "symhess.model.conventions",
 }
+
+#: submodules reachable as attributes without an explicit import (``symhess.conventions``)
+_SUBMODULES: dict[str, str] = {"conventions": "symhess.model.conventions"}
 
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value = importlib.import_module(_SUBMODULES[name])
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'symhess' has no attribute {name!r}")
@@ -117,4 +130,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))
