@@ -1,4 +1,4 @@
-"""``symhess sweep``: spectrum and counting sweeps over a grid, locally or on a Dask cluster, resumable."""
+"""``symhess sweep``: spectrum and counting sweeps over a grid, in local processes or on a Dask cluster, resumable."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def sweep_spectrum(activations, n_in, n_hidden, square, seeds, out, scheduler, w
 def sweep_count(activations, n_in, n_hidden, square, seeds, out, scheduler, workers, retry_errors, quiet, exact) -> None:
     """Hessian rank at the optimum (effective number of parameters) vs the counting rule, for every grid point.
 
-    Example: symhess sweep count -a quadratic --n-in 2-6 --n-hidden 1-6 -o count.jsonl --scheduler processes
+    Example: symhess sweep count -a quadratic --n-in 2..6 --n-hidden 1..6 -o count.jsonl
     """
     from ..sweep import count_point
 
