@@ -211,3 +211,14 @@ def test_relu_overflowing_vv_is_a_clear_error(net):
         warnings.simplefilter("error")
         with pytest.raises(NonFiniteError, match="beyond float64 range"):
             symhess.expected_hessian("relu", W * 1e160, v)  # H_vv ~ |w|^2 = 1e320
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1.0, 1e100])
+def test_relu_matrix_free_route_takes_any_row_norm(scale):
+    W, v = symhess.teacher(4, 3, rng=2)
+    W = W * np.array([scale, 1.0, 0.5])[:, None]
+    H = symhess.expected_hessian("relu", W, v)
+    op = symhess.hessian_operator("relu", W, v)
+    assert np.allclose(op @ np.eye(15), H, rtol=1e-13, atol=1e-15 * np.abs(H).max())
+    assert np.allclose(op.diagonal(), np.diag(H), rtol=1e-13, atol=0)
+    assert np.diag(H)[0] == pytest.approx(v[0] ** 2 / 2, rel=1e-14)  # E[v^2 Theta(w.x) x_1^2] at any norm

@@ -47,7 +47,11 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="symhess")
 def main() -> None:
-    """symhess: symbolic-numeric Hessians of two-layer network losses near the optimum."""
+    """symhess: symbolic-numeric Hessians of two-layer network losses near the optimum.
+
+    Errors are one line on standard error. Exit status: 0 success, 1 a failed check or a file that
+    cannot be read or written, 2 bad input (a value, an activation, a size).
+    """
 
 
 def activation_option(default: str = "erf"):

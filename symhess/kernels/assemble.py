@@ -25,7 +25,7 @@ import numpy as np
 from ..activations import ActivationLike, activation as get_activation
 from ..derivation import GAUSS_NEWTON, RESIDUAL
 from .pairs import template_matrices
-from .validate import as_teacher, as_weights, check_dense_size, check_finite_result
+from .validate import as_teacher, as_weights, check_dense_size, check_finite_result, row_norms
 
 __all__ = ["expected_hessian", "hessian_blocks", "HESSIAN_PARTS", "n_params"]
 
@@ -99,17 +99,10 @@ def _write_ww(out: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray]) -> None:
         list(pool.map(lambda t: _write_ww_rows(out4, W, C, range(t, Nh, n_threads)), range(n_threads)))
 
 
-def _row_norms(W: np.ndarray) -> np.ndarray:
-    """Row norms without overflow or underflow (each row scaled by its largest entry first)."""
-    m = np.abs(W).max(axis=1)
-    safe = np.where(m > 0, m, 1.0)
-    return m * np.linalg.norm(W / safe[:, None], axis=1)
-
-
 def _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv) -> None:
     Nh, Ni = W.shape
     if act.positively_homogeneous:
-        r = _row_norms(W)
+        r = row_norms(W)
         if np.all(r > 0):
             # sigma(r z) = r sigma(z): the gradient in w_i does not depend on |w_i|, the one in v_i is
             # r_i times that of the unit row, so H(W) = D H(W/r) D with D = diag(1, ..., 1, r)

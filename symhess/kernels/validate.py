@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import MemoryLimitError, NonFiniteError, ShapeError
 
-__all__ = ["as_weights", "as_teacher", "check_dense_size", "available_memory", "check_variance_range", "check_finite_result",
+__all__ = ["as_weights", "as_teacher", "check_dense_size", "available_memory", "check_variance_range", "check_finite_result", "row_norms",
            "MAX_VARIANCE"]
 
 #: largest pre-activation variance s^2 |w|^2 the float64 kernels take: they form products of two
@@ -144,3 +144,10 @@ def check_finite_result(H: np.ndarray, W: np.ndarray, what: str = "expected Hess
             "powers of the row norms; rescale the weights"
         )
     return H
+
+
+def row_norms(W: np.ndarray) -> np.ndarray:
+    """Euclidean norms of the rows of ``W`` without overflow or underflow (each row scaled by its largest entry)."""
+    m = np.abs(W).max(axis=1)
+    safe = np.where(m > 0, m, 1.0)
+    return m * np.linalg.norm(W / safe[:, None], axis=1)
