@@ -244,3 +244,16 @@ def test_hessian_spectrum_reports_its_stages(capsys):
     assert capsys.readouterr().err.count("hessian_spectrum:") == 4
     symhess.hessian_spectrum("erf", W, v, method="matrix_free", n_probes=2, n_steps=10, k=2)  # not a terminal
     assert capsys.readouterr().err == ""
+
+
+def test_console_errors_are_one_line_end_to_end(tmp_path):
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    for args, code in ((["derive", "-a", "erf", "-o", str(tmp_path / "missing" / "x.py")], 1),
+                       (["report", "-a", "quadratic:eps=abc"], 2)):
+        proc = subprocess.run([sys.executable, "-m", "symhess", *args], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=120)
+        assert proc.returncode == code, proc.stderr
+        assert proc.stdout == "" and proc.stderr.count("\n") == 1 and proc.stderr.startswith("Error: "), proc.stderr

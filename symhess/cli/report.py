@@ -51,7 +51,8 @@ def report(activation: str, n_in: int, n_hidden: int, seed: int) -> None:
         expected_hessian(act, W, v)
         t_assemble = time.perf_counter() - t0
     notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
-    click.echo(f"expectations: {', '.join(routes)} route" + (f"; {'; '.join(notes)}" if notes else ""))
+    more = f" (and {len(notes) - 1} more warning(s) of this run)" if len(notes) > 1 else ""
+    click.echo(f"expectations: {', '.join(routes)} route" + (f"; {notes[0]}{more}" if notes else ""))
     eigs = eigenvalues(H)
     click.echo(f"teacher: Ni = {n_in}, Nh = {n_hidden}, seed = {seed}; W ~ N(0, 1/Ni), v ~ N(0, 1/Nh)")
     click.echo(f"expected Hessian: kernels compiled in {max(t_first - t_assemble, 0.0) * 1e3:.1f} ms, "
