@@ -24,6 +24,18 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the final flush does not raise again."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests), nothing to do
+        pass
+
+
 class _Group(click.Group):
     """A click group whose subcommands report library errors as one line instead of a traceback.
 
@@ -38,6 +50,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:  # the reader went away (`symhess ... | head`): stop quietly, like other tools
+            _silence_stdout()
+            raise click.exceptions.Exit(0) from None
         except (OSError, MemoryError) as exc:  # before SymhessError: MemoryLimitError is both
             raise click.ClickException(_one_line(exc)) from exc
         except (SymhessError, ValueError, TypeError, ArithmeticError) as exc:
