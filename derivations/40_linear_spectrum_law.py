@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                 ax.plot(x, law.atom_weight * law.shift_pdf(x), "r--", lw=1, label=r"pure $\chi^2$ part")
             ax.set_title(f"linear net, $N_i$={ni}, $N_h$={nh}: nonzero eigenvalues")
             ax.set_xlabel(r"$\lambda$")
+            ax.set_ylabel(r"density of nonzero eigenvalues")
             ax.legend(fontsize=8)
         fig.tight_layout()
         for ext in ("png", "pdf"):

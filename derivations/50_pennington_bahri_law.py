@@ -128,15 +128,18 @@ def make_figure(num: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     phis = (0.25, 0.5, 0.75)
-    fig, axes = plt.subplots(1, 5, figsize=(22, 4))
+    # a 2 x 3 grid at 16:9, fit for a slide: densities on top; index and the 3/2 law below, legend beside
+    fig, grid = plt.subplots(2, 3, figsize=(13.3, 7.5))
+    axes = list(grid.ravel())
     for ax, phi in zip(axes[:3], phis):
         for eps in (0.0, 0.01, 0.1, 0.5):
             x, rho, a = num["densities"][(phi, eps)]
             ax.plot(x, rho, label=rf"$\epsilon={eps:g}$ ($\alpha={a:.3f}$)")
         ax.set_ylim(0, 1.6)
         ax.axvline(0, color="k", lw=0.5)
-        ax.set_title(rf"$\rho_H(\lambda)$, $\phi={phi}$ (Wishart + Wigner)")
+        ax.set_title(rf"$\phi={phi}$ (Wishart + Wigner)")
         ax.set_xlabel(r"$\lambda$")
+        ax.set_ylabel(r"$\rho_H(\lambda)$")
         ax.legend(fontsize=8)
     ax = axes[3]
     for phi in phis:
@@ -157,7 +160,9 @@ def make_figure(num: dict, path: Path) -> None:
     ax.set_xlabel(r"$(\epsilon-\epsilon_c)/\epsilon_c$")
     ax.set_ylabel(r"$\alpha$")
     ax.set_title(r"3/2 law: markers $\alpha$, lines $\alpha_0(\phi)\,\delta^{3/2}$", fontsize=9)
-    ax.legend(fontsize=7, ncol=2)
+    handles, labels = ax.get_legend_handles_labels()
+    axes[5].axis("off")
+    axes[5].legend(handles, labels, loc="center", fontsize=9, ncol=2, title="3/2 law panel")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

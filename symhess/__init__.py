@@ -109,12 +109,25 @@ _EXPORTS: dict[str, str] = {
     "NotationError": "symhess.check",
     # parameter sweeps
     "run_sweep": "symhess.sweep",
+    # peer tools' conventions (nn2pp / Saad-Solla, MLPGradientFlow.jl, Neural Tangents)
+    "from_nn2pp": "symhess.two_layer.conventions",
+    "to_nn2pp": "symhess.two_layer.conventions",
+    "from_mlpgradientflow": "symhess.two_layer.conventions",
+    "to_mlpgradientflow": "symhess.two_layer.conventions",
+    "from_neural_tangents": "symhess.two_layer.conventions",
 }
+
+#: submodules reachable as attributes without an explicit import (``symhess.conventions``)
+_SUBMODULES: dict[str, str] = {"conventions": "symhess.two_layer.conventions"}
 
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value = importlib.import_module(_SUBMODULES[name])
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'symhess' has no attribute {name!r}")
@@ -124,4 +137,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))

@@ -11,7 +11,10 @@ import numpy as np
 
 from .errors import MemoryLimitError, NonFiniteError, ShapeError
 
-__all__ = ["as_rng", "check_size", "as_weights", "as_teacher", "check_dense_size", "available_memory"]
+__all__ = [
+    "as_rng", "check_size", "as_weights", "as_teacher", "check_dense_size", "available_memory",
+    "check_variance_range", "check_finite_result", "row_norms", "MAX_VARIANCE",
+]
 
 
 def as_rng(rng: object = None) -> np.random.Generator:
@@ -32,13 +35,27 @@ def check_size(value: object, name: str) -> int:
     return int(value)
 
 
+#: largest pre-activation variance s^2 |w|^2 the float64 kernels take: they form products of two
+#: variances (and their squares in the ReLU-free closed forms), which must stay below ~1.8e308
+MAX_VARIANCE = 1e150
+
+
 def _as_float_array(x: object, name: str) -> np.ndarray:
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}")
+    raw = x if isinstance(x, np.ndarray) else np.asarray(x)
+    if raw.dtype.kind == "c":
+        raise TypeError(f"{name} has complex dtype {raw.dtype}: weights must be real (the loss is defined for "
+                        "real networks); pass the real part explicitly if that is what you mean")
+    if raw.dtype.kind not in "biufO":
+        raise TypeError(f"{name} has dtype {raw.dtype}; expected a real numeric array (bool, int or float)")
+    if raw.dtype.kind == "O" and any(isinstance(e, (complex, np.complexfloating)) for e in raw.flat):
+        raise TypeError(f"{name} has a complex entry: weights must be real")
     try:
-        arr = np.asarray(x, dtype=float)
+        arr = np.asarray(raw, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array: {exc}") from exc
+        raise TypeError(f"{name} must be a real numeric array (object arrays only of real numbers such as "
+                        f"Fraction): {exc}") from exc
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise NonFiniteError(f"{name} has a non-finite entry {arr[tuple(bad)]} at index {tuple(int(b) for b in bad)}")
@@ -51,7 +68,7 @@ def as_weights(W: object, v: object, *, name: str = "") -> tuple[np.ndarray, np.
     Raises
     ------
     TypeError
-        Non-numeric input.
+        Non-numeric, complex or object input.
     ShapeError
         ``W`` not 2-D, ``v`` not 1-D, or their hidden sizes differ, or an empty dimension.
     NonFiniteError
@@ -110,3 +127,48 @@ def check_dense_size(n_params: int, *, max_bytes: int | None = None, what: str =
             f"{budget / 2**30:.1f} GiB budget; use the matrix-free route symhess.hessian_operator(act, W, v) "
             "(Hessian-vector products, Lanczos spectra) instead"
         )
+
+
+def check_variance_range(act, sq_norms: np.ndarray, what: str = "W") -> None:
+    r"""Raise :class:`NonFiniteError` where a pre-activation variance :math:`s^2\|w_i\|^2` is beyond float64 kernels.
+
+    The closed forms multiply two variances (:math:`q_1q_2-c^2`, :math:`(1+2q_1)(1+2q_2)`); above
+    :data:`MAX_VARIANCE` these products overflow and the kernels would return NaN or a wrong limit.
+    Homogeneous activations (ReLU) are rescaled before this check by the dense assembly.
+    """
+    factor = act.variance_scale()
+    if not factor <= MAX_VARIANCE:
+        raise NonFiniteError(
+            f"activation {act.name!r} has variance scale s^2 = {factor:.3g}, beyond the {MAX_VARIANCE:.0e} that "
+            "float64 kernels take (they need s^2 |w_i|^2 <= 1e150); use a smaller scale or fold it into W"
+        )
+    with np.errstate(over="ignore"):
+        eff = sq_norms * factor
+    big = np.flatnonzero(~(eff <= MAX_VARIANCE))
+    if big.size:
+        i = int(big[0])
+        norm = float(np.sqrt(sq_norms[i])) if np.isfinite(sq_norms[i]) else float("inf")
+        scale = "" if factor == 1.0 else f" times the activation's variance scale {factor:.3g}"
+        raise NonFiniteError(
+            f"row {i} of {what} has norm {norm:.3g}: its pre-activation variance{scale} exceeds {MAX_VARIANCE:.0e}, "
+            "beyond which the float64 kernels overflow; rescale the weights (row norms below ~1e75 times 1/scale)"
+        )
+
+
+def check_finite_result(H: np.ndarray, W: np.ndarray, what: str = "expected Hessian") -> np.ndarray:
+    """Raise :class:`NonFiniteError` if ``H`` has an entry that overflowed float64; return ``H`` otherwise."""
+    if not np.all(np.isfinite(H)):
+        with np.errstate(over="ignore"):
+            big = float(np.abs(W).max())
+        raise NonFiniteError(
+            f"the {what} has entries beyond float64 range (largest |W| entry {big:.3g}): its entries scale like "
+            "powers of the row norms; rescale the weights"
+        )
+    return H
+
+
+def row_norms(W: np.ndarray) -> np.ndarray:
+    """Euclidean norms of the rows of ``W`` without overflow or underflow (each row scaled by its largest entry)."""
+    m = np.abs(W).max(axis=1)
+    safe = np.where(m > 0, m, 1.0)
+    return m * np.linalg.norm(W / safe[:, None], axis=1)

@@ -74,7 +74,7 @@ def test_sweep_skips_sizes_above_max_params(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--exact", "--certify"], "not both"),
     (["--n-in", "1..3"], "--sweep"),
-    (["--n-in", "0..3", "--sweep"], "sizes must be >= 1"),
+    (["--n-in", "0..3", "--sweep"], "values must be >= 1"),
     (["--n-in", "a"], "is not a size"),
     (["-a", "erf", "--exact"], "--certify instead of --exact"),
     (["-a", "nonsense"], "nonsense"),

@@ -55,6 +55,7 @@ def test_symhess_paper_compiles_and_the_pdf_has_every_equation(tmp_path):
     tex = out.read_text()
     n = len(_labels_in(tex))
     assert f"all {n} equations are in the PDF" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["formulas.pdf", "formulas.tex"]  # no .aux/.log left
     compiled = compile_latex(out, out_dir=tmp_path / "again")  # and by our own hand
     _assert_every_equation_in_pdf(tex, compiled)
     assert compiled.pages >= 2

@@ -28,6 +28,9 @@ from ..symbols import z
 
 __all__ = ["Activation", "to_exact"]
 
+#: spellings of non-finite numbers that SymPy would otherwise read as symbol names
+_NOT_SYMBOLS = frozenset({"inf", "infinity", "nan", "none"})
+
 
 def to_exact(value: object, name: str) -> sp.Expr:
     """Convert a parameter value to an exact SymPy number (floats by their decimal repr).
@@ -60,6 +63,9 @@ def to_exact(value: object, name: str) -> sp.Expr:
             raise ActivationParameterError(f"parameter {name}={value!r} is not a number or a symbol") from exc
         if not isinstance(expr, sp.Expr):
             raise ActivationParameterError(f"parameter {name}={value!r} is not a number or a symbol")
+        bad = sorted(s.name for s in expr.free_symbols if s.name.lower() in _NOT_SYMBOLS)
+        if bad:
+            raise ActivationParameterError(f"parameter {name}={value!r} must be finite")
         expr = expr.subs({s: sp.Symbol(s.name, real=True) for s in expr.free_symbols})
     else:
         try:
@@ -86,6 +92,8 @@ class Activation:
     singular_at_parallel: ClassVar[bool] = False
     #: True where the derivative at 0 is undefined, so a zero row of W has no Hessian (ReLU).
     undefined_at_zero: ClassVar[bool] = False
+    #: True where :math:`\sigma(rz) = r\sigma(z)` for :math:`r>0` (ReLU): numeric routes may normalise rows
+    positively_homogeneous: ClassVar[bool] = False
     #: pair kernels (a, b) that diverge at :math:`|\rho| = 1` but whose sum in every Stein template tends to 0
     parallel_singular_keys: ClassVar[frozenset] = frozenset()
 
@@ -154,6 +162,41 @@ class Activation:
 
     def __str__(self) -> str:
         return self.spec
+
+    @property
+    def symbolic_params(self) -> dict[str, object]:
+        """The parameters that are symbols rather than numbers (kept for derivations)."""
+        out = {}
+        for key, val in self.params.items():
+            vals = val if isinstance(val, tuple) else (val,)
+            if any(isinstance(x, sp.Basic) and x.free_symbols for x in vals):
+                out[key] = val
+        return out
+
+    def require_numeric(self) -> None:
+        """Raise if a parameter is a symbol: numeric routes (kernels, spectra, ranks) need values.
+
+        Raises
+        ------
+        ActivationParameterError
+            Naming the symbolic parameters; symbols are kept for derivations only.
+        """
+        from ..errors import ActivationParameterError
+
+        sym = self.symbolic_params
+        if sym:
+            names = ", ".join(f"{k}={v}" for k, v in sym.items())
+            raise ActivationParameterError(
+                f"activation {self.spec!r} has symbolic parameter(s) {names}: numeric routes need a number "
+                f"(e.g. {self.name}:{next(iter(sym))}=0.5); symbols are for derivations only"
+            )
+
+    def variance_scale(self) -> float:
+        r"""Factor :math:`s^2` by which the activation scales pre-activation variances (1 by default).
+
+        ``erf(s z)`` sees the variance :math:`s^2 q`; numeric routes check that this stays in float64 range.
+        """
+        return 1.0
 
     # -- closed-form hooks (None = no closed form) -------------------------------------------
     def pair_kernel(self, q1: sp.Expr, q2: sp.Expr, c: sp.Expr) -> sp.Expr | None:

@@ -8,8 +8,10 @@ Place in the package: engine, activations. The base kernel is the arcsine kernel
     \frac{2s^2 c}{\sqrt{(1+2s^2q_1)(1+2s^2q_2)}} ,
 
 and every derivative pair follows from it by Price's theorem in the expectation layer, giving
-the determinant forms with :math:`\tilde\Delta = (1+2s^2q_1)(1+2s^2q_2)-4s^4c^2`. The paper's
-Saad–Solla convention :math:`\mathrm{erf}(z/\sqrt2)` is ``scale=1/sqrt(2)``.
+the determinant forms with :math:`\tilde\Delta = (1+2s^2q_1)(1+2s^2q_2)-4s^4c^2`. The
+Saad–Solla convention :math:`\mathrm{erf}(z/\sqrt2)` (also Goldt et al.'s nn2pp and
+MLPGradientFlow.jl's ``sigmoid2``) is ``"erf:scale=1/sqrt(2)"``, exact, also available by the
+name ``"saad_solla_erf"``.
 
 References
 ----------
@@ -27,7 +29,7 @@ import sympy as sp
 from ..errors import ActivationParameterError
 from ..symbols import z
 from .base import Activation, to_exact
-from .registry import register_activation
+from .registry import register_activation, register_alias
 
 __all__ = ["Erf"]
 
@@ -40,27 +42,29 @@ class Erf(Activation):
     Parameters
     ----------
     scale : positive number or sympy expression
-        Input scale; ``scale=sympy.sqrt(2)/2`` (or the string ``"sqrt(2)/2"``) is the Saad–Solla
-        ``erf(z/sqrt(2))`` convention.
+        Input scale; ``scale=sympy.sqrt(2)/2`` (or the strings ``"1/sqrt(2)"``, ``"sqrt(2)/2"``, both
+        exact) is the Saad–Solla ``erf(z/sqrt(2))`` convention, also named ``"saad_solla_erf"``.
     """
 
     name: ClassVar[str] = "erf"
     scale: sp.Expr = sp.Integer(1)
 
     def __post_init__(self) -> None:
-        val = self.scale
-        if isinstance(val, str):
-            try:
-                val = sp.sympify(val)
-            except (sp.SympifyError, TypeError) as exc:
-                raise ActivationParameterError(f"erf scale={self.scale!r} is not a number") from exc
-        val = to_exact(val, "scale")
+        val = to_exact(self.scale, "scale")  # strings exactly: "1/sqrt(2)" -> sqrt(2)/2
         if val.is_positive is False or (val.is_number and not val > 0):
             raise ActivationParameterError(f"erf scale={self.scale!r} must be positive")
         object.__setattr__(self, "scale", val)
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:
         return sp.erf(self.scale * x)
+
+    def variance_scale(self) -> float:
+        r""":math:`s^2`: ``erf(s z)`` at variance :math:`q` is ``erf(z)`` at variance :math:`s^2 q`."""
+        self.require_numeric()
+        try:
+            return float(self.scale**2)
+        except OverflowError:
+            return float("inf")
 
     def pair_kernel(self, q1: sp.Expr, q2: sp.Expr, c: sp.Expr) -> sp.Expr:
         s2 = self.scale**2
@@ -74,3 +78,6 @@ class Erf(Activation):
         if (a, b, m) == (1, 1, 0):
             return 4 * s2 / (sp.pi * sp.sqrt(1 + 4 * s2 * q))
         return None
+
+
+register_alias("saad_solla_erf", "erf:scale=1/sqrt(2)")

@@ -16,10 +16,13 @@ from ..errors import ActivationParameterError, UnknownActivationError
 if TYPE_CHECKING:  # pragma: no cover
     from .base import Activation
 
-__all__ = ["ACTIVATIONS", "register_activation", "activation", "ActivationLike"]
+__all__ = ["ACTIVATIONS", "ALIASES", "register_activation", "register_alias", "activation", "ActivationLike"]
 
 #: registered activation classes by lowercase name
 ACTIVATIONS: dict[str, type] = {}
+
+#: names for a point of a parametrised family, e.g. ``"saad_solla_erf"`` -> ``"erf:scale=1/sqrt(2)"``
+ALIASES: dict[str, str] = {}
 
 ActivationLike = Union[str, "Activation"]
 
@@ -37,6 +40,20 @@ def register_activation(cls: type) -> type:
         raise ValueError(f"activation name {name!r} is already registered by {ACTIVATIONS[name].__name__}")
     ACTIVATIONS[name] = cls
     return cls
+
+
+def register_alias(name: str, spec: str) -> None:
+    """Make ``name`` stand for the activation ``spec`` (a registered name with parameters).
+
+    Raises
+    ------
+    ValueError
+        If the name is already an activation or an alias.
+    """
+    key = name.lower()
+    if key in ACTIVATIONS or key in ALIASES:
+        raise ValueError(f"activation name {key!r} is already registered")
+    ALIASES[key] = spec
 
 
 def _parse_value(text: str, key: str) -> object:
@@ -74,7 +91,7 @@ def activation(spec: ActivationLike, **params: object) -> "Activation":
     ----------
     spec : str or Activation
         A registered name (``"erf"``), a spec string with parameters
-        (``"quadratic:eps=0.5"``, ``"poly:coeffs=[1,0.3,0.2]"``, ``"erf:scale=0.7071"``), or an
+        (``"quadratic:eps=0.5"``, ``"poly:coeffs=[1,0.3,0.2]"``, ``"erf:scale=1/sqrt(2)"``, exact), or an
         :class:`Activation` instance, returned unchanged (then ``params`` must be empty).
     **params
         Parameters, overriding those in the string.
@@ -84,7 +101,7 @@ def activation(spec: ActivationLike, **params: object) -> "Activation":
     UnknownActivationError
         If the name is not registered; the message lists the known names.
     ActivationParameterError
-        If a parameter is unknown for that activation or has an invalid value.
+        If a parameter is unknown for that activation, given twice, or has an invalid value.
 
     Examples
     --------
@@ -101,14 +118,20 @@ def activation(spec: ActivationLike, **params: object) -> "Activation":
         raise TypeError(f"activation must be a name, a spec string or an Activation; got {type(spec).__name__}")
     name, _, rest = spec.partition(":")
     name = name.strip().lower()
+    if name in ALIASES:
+        if rest.strip():
+            raise ActivationParameterError(f"{name!r} names {ALIASES[name]!r} and takes no parameters; got {spec!r}")
+        return activation(ALIASES[name], **params)
     if name not in ACTIVATIONS:
-        raise UnknownActivationError(f"unknown activation {name!r}; known: {sorted(ACTIVATIONS)}")
+        raise UnknownActivationError(f"unknown activation {name!r}; known: {sorted(ACTIVATIONS) + sorted(ALIASES)}")
     cls = ACTIVATIONS[name]
     parsed: dict[str, object] = {}
     for item in _split_params(rest):
         key, sep, val = item.partition("=")
         if not sep:
             raise ActivationParameterError(f"activation spec {spec!r}: expected key=value, got {item.strip()!r}")
+        if key.strip() in parsed:
+            raise ActivationParameterError(f"activation spec {spec!r}: parameter {key.strip()!r} is given twice")
         parsed[key.strip()] = _parse_value(val, key.strip())
     parsed.update(params)
     allowed = [f.name for f in fields(cls)]

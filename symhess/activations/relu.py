@@ -61,6 +61,7 @@ class ReLU(Activation):
     name: ClassVar[str] = "relu"
     singular_at_parallel: ClassVar[bool] = True
     undefined_at_zero: ClassVar[bool] = True
+    positively_homogeneous: ClassVar[bool] = True
     #: pair kernels that diverge like 1/sqrt(q1 q2 - c^2); for exactly (anti)parallel units their
     #: combination in every Stein template tends to 0 (sigma'' is a pure delta at 0), so they drop out
     parallel_singular_keys: ClassVar[frozenset] = frozenset({(2, 2), (3, 1), (1, 3), (4, 0), (0, 4)})

@@ -11,20 +11,18 @@ import sys
 
 import click
 
-from ._common import main
+from ._common import main, parse_range
 
 __all__ = ["check"]
 
 
 def _size_range(text: str, name: str) -> tuple[int, int]:
-    lo, sep, hi = str(text).partition(":")
-    try:
-        out = (int(lo), int(hi)) if sep else (int(lo), int(lo))
-    except ValueError:
-        raise click.BadParameter(f"{text!r} must be N or LOW:HIGH, e.g. 1:6", param_hint=name) from None
-    if out[0] < 1 or out[1] < out[0]:
-        raise click.BadParameter(f"{text!r} must satisfy 1 <= LOW <= HIGH", param_hint=name)
-    return out
+    """A contiguous range of sizes (``5``, ``1..6``, ``1-6`` or ``1:6``) as ``(low, high)``."""
+    sizes = parse_range(text, name)
+    if sizes != list(range(sizes[0], sizes[-1] + 1)):
+        raise click.BadParameter(f"{text!r}: --count searches a contiguous range such as 1..6, not a list",
+                                 param_hint=name)
+    return sizes[0], sizes[-1]
 
 
 def _definitions(items: tuple[str, ...]) -> dict[str, str]:
@@ -72,8 +70,8 @@ def _orders(text: str) -> tuple[int, ...]:
                    "instead of a block entry.")
 @click.option("--count", "count_rule", metavar="RULE",
               help="Check a counting rule for the Hessian rank, an expression in n_in, n_hidden.")
-@click.option("--n-in", default="1:6", show_default=True, help="Sizes for --count: N or LOW:HIGH.")
-@click.option("--n-hidden", default="1:8", show_default=True, help="Sizes for --count: N or LOW:HIGH.")
+@click.option("--n-in", default="1..6", show_default=True, help="Sizes for --count: N or a range 1..6 (1-6, 1:6).")
+@click.option("--n-hidden", default="1..8", show_default=True, help="Sizes for --count: N or a range 1..8 (1-8, 1:8).")
 @click.option("--examples", default=60, show_default=True, type=click.IntRange(min=1),
               help="Hypothesis examples for --count.")
 @click.option("--teachers", default=3, show_default=True, type=click.IntRange(min=1),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from ._common import activation_option, load_activation, main
+from ._common import activation_option, load_activation, main, parse_range
 
 __all__ = ["count", "parse_sizes"]
 
@@ -27,23 +27,8 @@ COLUMNS = ("n_in", "n_hidden", "n_params", "predicted", "rule", "rule_status", "
 
 
 def parse_sizes(text: str) -> list[int]:
-    """Parse ``"5"``, ``"1..6"`` (inclusive), ``"2,4,8"`` or ``"1..4,10"`` into a sorted list of positive ints."""
-    out: set[int] = set()
-    for part in str(text).split(","):
-        part = part.strip()
-        if not part:
-            continue
-        lo, sep, hi = part.partition("..")
-        try:
-            a, b = (int(lo), int(hi)) if sep else (int(part), int(part))
-        except ValueError as exc:
-            raise click.BadParameter(f"{part!r} is not a size: use 5, 1..6 or 2,4,8") from exc
-        if a < 1 or b < a:
-            raise click.BadParameter(f"{part!r}: sizes must be >= 1 and ranges increasing (a..b with a <= b)")
-        out.update(range(a, b + 1))
-    if not out:
-        raise click.BadParameter(f"{text!r} gives no sizes")
-    return sorted(out)
+    """Parse ``"5"``, ``"1..6"`` (also ``1-6``, ``1:6``), ``"2,4,8"`` or ``"1..4,10"``: see :func:`parse_range`."""
+    return parse_range(text, "sizes")
 
 
 def _method(exact: bool, certify: bool) -> str:
@@ -54,20 +39,13 @@ def _method(exact: bool, certify: bool) -> str:
 
 def _row(act, n_in: int, n_hidden: int, method: str, hidden_bias: bool, output_bias: bool, seed: int,
          route: str = "jacobian") -> dict:
-    from ..two_layer.counting import effective_parameters, measure_rank
+    from ..two_layer.counting import effective_parameters, measure_rank, rule_match
 
     t0 = time.perf_counter()
     pred = effective_parameters(act, n_in, n_hidden, hidden_bias=hidden_bias, output_bias=output_bias, measure=False)
     meas = measure_rank(act, n_in, n_hidden, method=method, hidden_bias=hidden_bias, output_bias=output_bias, rng=seed,
                         route=route)
-    if pred.status == "upper bound":
-        match = "yes" if meas.rank == pred.value else ("below bound" if meas.rank < pred.value else "NO")
-    elif meas.status == "lower bound":
-        match = "yes" if meas.rank == pred.value else ("lower bound" if meas.rank < pred.value else "NO")
-    elif meas.status == "numerical" and meas.rank != pred.value:
-        match = "NO (float64 rank; check with --exact or --certify)"
-    else:
-        match = "yes" if meas.rank == pred.value else "NO"
+    match = rule_match(pred.value, pred.status, meas.rank, meas.status)
     return {
         "n_in": n_in, "n_hidden": n_hidden, "n_params": pred.n_params, "predicted": pred.value, "rule": pred.rule,
         "rule_status": pred.status, "measured": meas.rank, "measured_status": meas.status, "route": meas.route,
@@ -88,7 +66,7 @@ def _markdown(rows: list[dict], title: str) -> str:
 
 @main.command()
 @activation_option(default="quadratic")
-@click.option("--n-in", "n_in", default="5", show_default=True, help="Input dimension Ni (a range with --sweep: 1..6 or 2,4,8).")
+@click.option("--n-in", "n_in", default="5", show_default=True, help="Input dimension Ni (a range with --sweep: 1..6, 1-6, 1:6 or 2,4,8).")
 @click.option("--n-hidden", "n_hidden", default="3", show_default=True, help="Hidden width Nh (a range with --sweep).")
 @click.option("--exact", is_flag=True, help="Measure the exact rank over Q (polynomial activations).")
 @click.option("--route", type=click.Choice(["jacobian", "hessian", "both"]), default="jacobian", show_default=True,
@@ -112,7 +90,7 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
     """
     from ..errors import SymhessError
 
-    act = load_activation(activation)
+    act = load_activation(activation, numeric=True)
     method = _method(exact, certify)
     ins, hids = parse_sizes(n_in), parse_sizes(n_hidden)
     try:

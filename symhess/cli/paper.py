@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -38,7 +42,8 @@ def split_specs(text: str) -> list[str]:
 @click.option("--no-counting", is_flag=True, help="Leave out the counting rules.")
 @click.option("--no-law", is_flag=True, help="Leave out the linear spectral law.")
 @click.option("--pdf", is_flag=True,
-              help="Also compile with pdflatex and check that every equation is in the PDF.")
+              help="Also compile with pdflatex (in a temporary folder: only OUT.pdf is written next to OUT) "
+                   "and check that every equation is in the PDF.")
 def paper(specs: str, out: Path, residual: bool, symbolic: bool, no_counting: bool, no_law: bool, pdf: bool) -> None:
     """Write a complete .tex document: Hessian blocks per activation, counting rules, linear law.
 
@@ -47,14 +52,19 @@ def paper(specs: str, out: Path, residual: bool, symbolic: bool, no_counting: bo
     from ..export.document import paper_document, symbolic_activation
     from ..export.engine import LatexCompileError, compile_latex
 
-    try:
-        acts = [load_activation(spec) for spec in split_specs(specs)]
-    except click.BadParameter as exc:
-        raise click.BadParameter(exc.message, param_hint="--activations") from exc
+    acts = [load_activation(spec) for spec in split_specs(specs)]
     if not acts:
         raise click.BadParameter("no activation given", param_hint="--activations")
     if symbolic:
         acts = [symbolic_activation(a) for a in acts]
+    from ..two_layer.blocks import derive_blocks
+
+    parts = ["gauss_newton"] + (["residual"] if residual else [])
+    jobs = [(a, part) for a in acts for part in parts]
+    with click.progressbar(jobs, label="deriving", file=sys.stderr,
+                           item_show_func=lambda j: "" if j is None else f"{j[0].spec} ({j[1]})") as bar:
+        for act, part in bar:
+            derive_blocks(act, part)  # cached: the document below reuses these derivations
     doc = paper_document(acts, residual=residual, counting=not no_counting, linear_law=not no_law,
                          symbolic=False)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -62,10 +72,15 @@ def paper(specs: str, out: Path, residual: bool, symbolic: bool, no_counting: bo
     click.echo(f"wrote {out}: {len(doc.equations)} equations, activations {', '.join(a.spec for a in acts)}")
     if not pdf:
         return
-    try:
-        res = compile_latex(out)
-    except LatexCompileError as exc:
-        raise click.ClickException(str(exc)) from exc
+    click.echo("compiling the PDF (two LaTeX runs) ...", err=True)
+    with tempfile.TemporaryDirectory(prefix="symhess-paper-") as tmp:  # .aux/.log stay out of the user's folder
+        try:
+            res = compile_latex(out, out_dir=tmp)
+        except LatexCompileError as exc:
+            raise click.ClickException(str(exc)) from exc
+        pdf_path = out.with_suffix(".pdf")
+        shutil.copyfile(res.pdf, pdf_path)
+        res = dataclasses.replace(res, pdf=pdf_path)
     click.echo(f"compiled {res.pdf} ({res.pages} pages)")
     if res.text is None:
         click.echo("pdftotext not found (poppler-utils): equations not checked in the PDF", err=True)

@@ -29,7 +29,7 @@ def report(activation: str, n_in: int, n_hidden: int, seed: int) -> None:
     from ..two_layer.assemble import expected_hessian
     from ..two_layer.teacher import teacher
 
-    act = load_activation(activation)
+    act = load_activation(activation, numeric=True)
     t0 = time.perf_counter()
     blocks = derive_blocks(act)
     t_derive = time.perf_counter() - t0
@@ -41,16 +41,18 @@ def report(activation: str, n_in: int, n_hidden: int, seed: int) -> None:
         click.echo(f"  i != k: {blk.entry}")
         click.echo(f"  i == k: {blk.diagonal_entry}\n")
     W, v = teacher(n_in, n_hidden, rng=np.random.default_rng(seed))
-    t0 = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
+    routes = sorted({r for blk in blocks.values() for r in blk.routes.values()})
+    with warnings.catch_warnings(record=True) as caught:  # every numeric step: one summary line below
         warnings.simplefilter("always")
+        t0 = time.perf_counter()
         H = expected_hessian(act, W, v)
-    t_first = time.perf_counter() - t0  # includes compiling the kernels (cached afterwards)
-    t0 = time.perf_counter()
-    expected_hessian(act, W, v)
-    t_assemble = time.perf_counter() - t0
-    for w in {str(w.message) for w in caught}:
-        click.echo(f"warning: {w}", err=True)
+        t_first = time.perf_counter() - t0  # includes compiling the kernels (cached afterwards)
+        t0 = time.perf_counter()
+        expected_hessian(act, W, v)
+        t_assemble = time.perf_counter() - t0
+    notes = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
+    more = f" (and {len(notes) - 1} more warning(s) of this run)" if len(notes) > 1 else ""
+    click.echo(f"expectations: {', '.join(routes)} route" + (f"; {notes[0]}{more}" if notes else ""))
     eigs = eigenvalues(H)
     click.echo(f"teacher: Ni = {n_in}, Nh = {n_hidden}, seed = {seed}; W ~ N(0, 1/Ni), v ~ N(0, 1/Nh)")
     click.echo(f"expected Hessian: kernels compiled in {max(t_first - t_assemble, 0.0) * 1e3:.1f} ms, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -30,7 +31,8 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
              plot: Path | None, log_scale: bool | None) -> None:
     """Eigenvalues of the expected Hessian at the optimum, pooled over random teachers.
 
-    Prints P, the numerical rank, the smallest nonzero and the largest eigenvalue, and for linear nets
+    Prints P, the numerical rank, how many eigenvalues are positive, zero and negative, the smallest
+    positive and the largest eigenvalue, and for linear nets
     the Kolmogorov-Smirnov distance of one eigenvalue per teacher to the chi^2 (*) MP law (eq. 15).
     """
     import numpy as np
@@ -38,21 +40,38 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
     from ..linalg.spectra import default_tolerance
     from ..two_layer.teacher_spectra import teacher_spectra
 
-    act = load_activation(activation)
+    act = load_activation(activation, numeric=True)
     if plot is not None and plot.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise click.BadParameter(f"{plot.name!r}: the figure must end in .png, .pdf or .svg", param_hint="--plot")
     P = n_in * n_hidden + n_hidden
     if P > 4000:
         raise click.BadParameter(f"P = {P} parameters is too large for dense spectra here (at most 4000); "
                                  "use symhess.hessian_spectrum for the matrix-free route", param_hint="--n-in/--n-hidden")
-    spec = teacher_spectra(act, n_in, n_hidden, teachers, np.random.default_rng(seed), var_w=var_w, var_v=var_v)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught, \
+            click.progressbar(length=teachers, label=f"spectra of {teachers} teacher(s)", file=sys.stderr) as bar:
+        warnings.simplefilter("always")
+        spec = teacher_spectra(act, n_in, n_hidden, teachers, np.random.default_rng(seed), var_w=var_w, var_v=var_v,
+                               progress=lambda done, total: bar.update(1))
+    for note in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+        click.echo(f"note: {note}", err=True)
     tol = max(default_tolerance(e) for e in spec)
-    ranks = [int(np.sum(e > tol)) for e in spec]
+    ranks = [int(np.sum(np.abs(e) > tol)) for e in spec]  # rank counts every nonzero eigenvalue, negative too
     pos = spec[spec > tol]
+    neg = spec[spec < -tol]
+    n_zero = int(np.sum(np.abs(spec) <= tol))
     click.echo(f"symhess spectrum: {act.spec}, Ni = {n_in}, Nh = {n_hidden}, P = {P}, {teachers} teacher(s), seed {seed}")
-    click.echo(f"numerical rank (tolerance {tol:.1e}): {min(ranks)}..{max(ranks)} of {P}")
-    click.echo(f"smallest nonzero eigenvalue: {pos.min():.6g}   largest: {spec.max():.6g}   "
-               f"mean nonzero: {pos.mean():.6g}")
+    click.echo(f"numerical rank (|lambda| > {tol:.1e}, float64 eigenvalues; a proof: symhess.hessian_rank(..., "
+               f"certify=True)): {min(ranks)}..{max(ranks)} of {P}")
+    click.echo(f"eigenvalues: {pos.size} positive, {n_zero} zero (|lambda| <= {tol:.1e}), {neg.size} negative"
+               + (" over all teachers" if teachers > 1 else ""))
+    if pos.size:
+        click.echo(f"smallest positive eigenvalue: {pos.min():.6g}   largest: {spec.max():.6g}   "
+                   f"mean positive: {pos.mean():.6g}")
+    if neg.size:
+        click.echo(f"WARNING: {neg.size} negative eigenvalue(s), most negative {neg.min():.6g}: H = E[grad f grad f^T] "
+                   "is positive semi-definite at the optimum, so these are errors of the numerical route", err=True)
     law = None
     if act.is_polynomial and act.degree == 1 and act.polynomial_coeffs()[1] == 1:
         from ..two_layer.linear_law import ks_critical_value, ks_distance, linear_spectrum_law
@@ -73,14 +92,16 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
         use_log = (law is None) if log_scale is None else log_scale
         fig, ax = plt.subplots(figsize=(6, 3.8))
         data = np.log10(pos) if use_log else pos
+        hidden = [f"{n_zero} zero"] if n_zero else []
+        hidden += [f"{neg.size} NEGATIVE"] if neg.size else []
         ax.hist(data, bins=max(20, min(100, pos.size // 20)), density=True, alpha=0.6,
-                label=f"{teachers} teacher(s), {spec.size - pos.size} zero eigenvalue(s) omitted")
+                label=f"{teachers} teacher(s)" + (f"; not shown: {', '.join(hidden)} eigenvalue(s)" if hidden else ""))
         if law is not None and not use_log:
             x = np.linspace(0, np.quantile(pos, 0.999), 400)
             ax.plot(x, law.pdf(x), "k", lw=1.5, label=r"$\chi^2\circledast$MP (eq. 15)")
         ax.set_xlabel(r"$\log_{10}\lambda$" if use_log else r"$\lambda$")
         ax.set_ylabel("density")
-        ax.set_title(f"{act.spec}: $N_i$={n_in}, $N_h$={n_hidden}, nonzero eigenvalues of $H^\\star$", fontsize=9)
+        ax.set_title(f"{act.spec}: $N_i$={n_in}, $N_h$={n_hidden}, positive eigenvalues of $H^\\star$", fontsize=9)
         ax.legend(fontsize=8)
         fig.tight_layout()
         plot.parent.mkdir(parents=True, exist_ok=True)

@@ -1,36 +1,18 @@
-"""``symhess sweep``: spectrum and counting sweeps over a grid, locally or on a Dask cluster, resumable."""
+"""``symhess sweep``: spectrum and counting sweeps over a grid, in local processes or on a Dask cluster, resumable."""
 
 from __future__ import annotations
 
 import click
 
-from ._common import main
+from ._common import main, parse_range
 
 _SPECTRUM_COLUMNS = ("method", "n_params", "largest", "trace")
-_COUNT_COLUMNS = ("n_params", "rank", "predicted", "rule", "status")
+_COUNT_COLUMNS = ("n_params", "rank", "predicted", "rule", "status", "match")
 
 
 def parse_int_list(text: str, name: str) -> list[int]:
-    """``"2,3,5"``, an inclusive range ``"2-6"``, or mixtures ``"2-4,8"`` -> list of non-negative ints."""
-    out: list[int] = []
-    for part in str(text).split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            lo, sep, hi = part.partition("-")
-            lo_i = int(lo)
-            hi_i = int(hi) if sep else lo_i
-            if lo_i < 0 or hi_i < lo_i:
-                raise ValueError
-        except ValueError:
-            raise click.BadParameter(
-                f"{text!r}: expected non-negative integers like '2,3,5' or a range '2-6'", param_hint=name
-            ) from None
-        out.extend(range(lo_i, hi_i + 1))
-    if not out:
-        raise click.BadParameter(f"{text!r} lists no values", param_hint=name)
-    return out
+    """``"2,3,5"``, an inclusive range ``"2..6"`` (also ``2-6``, ``2:6``) or mixtures -> non-negative ints."""
+    return parse_range(text, name, minimum=0)
 
 
 def _cell(value) -> str:
@@ -58,15 +40,15 @@ def _common_options(fn):
     opts = [
         click.option("--activation", "-a", "activations", multiple=True, default=("erf",), show_default=True,
                      help="Activation spec; repeat for several (-a erf -a relu)."),
-        click.option("--n-in", "n_in", default="5", show_default=True, help="Input sizes: '5,10' or '2-8'."),
-        click.option("--n-hidden", "n_hidden", default="5", show_default=True, help="Hidden sizes: '5,10' or '2-8'."),
+        click.option("--n-in", "n_in", default="5", show_default=True, help="Input sizes: '5,10' or a range '2..8' (also 2-8, 2:8)."),
+        click.option("--n-hidden", "n_hidden", default="5", show_default=True, help="Hidden sizes: '5,10' or a range '2..8' (also 2-8, 2:8)."),
         click.option("--square", is_flag=True, help="Only points with n_in == n_hidden (uses --n-in)."),
-        click.option("--seeds", default="0", show_default=True, help="Teacher seeds: '0,1,2' or '0-9'."),
+        click.option("--seeds", default="0", show_default=True, help="Teacher seeds: '0,1,2' or a range '0..9'."),
         click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False),
                      help="JSON-lines results file; an existing one is resumed (done points are skipped)."),
-        click.option("--scheduler", default="local", show_default=True,
-                     help="'local' (Dask LocalCluster), 'processes', 'serial', or a Dask scheduler ADDRESS "
-                          "(tcp://host:8786)."),
+        click.option("--scheduler", default="processes", show_default=True,
+                     help="'processes' (a local process pool), 'serial', 'local' (a Dask LocalCluster; needs "
+                          "dask[distributed]) or a Dask scheduler ADDRESS (tcp://host:8786)."),
         click.option("--workers", type=click.IntRange(min=1), default=None,
                      help="Workers for 'local' and 'processes' (default: CPU count)."),
         click.option("--retry-errors", is_flag=True, help="Recompute points recorded as errors."),
@@ -82,13 +64,13 @@ def _points(activations, n_in, n_hidden, square, seeds, extra):
     from ._common import load_activation
 
     for a in activations:
-        load_activation(a)  # a bad spec fails here, before any cluster starts
-    nis = parse_int_list(n_in, "--n-in")
+        load_activation(a, numeric=True)  # a bad spec fails here, before any cluster starts
+    nis = parse_range(n_in, "--n-in")
     seeds_l = parse_int_list(seeds, "--seeds")
     if square:
         pts = [dict(p, n_hidden=p["n_in"]) for p in grid(activation=list(activations), n_in=nis, seed=seeds_l)]
     else:
-        pts = grid(activation=list(activations), n_in=nis, n_hidden=parse_int_list(n_hidden, "--n-hidden"), seed=seeds_l)
+        pts = grid(activation=list(activations), n_in=nis, n_hidden=parse_range(n_hidden, "--n-hidden"), seed=seeds_l)
     return [dict(p, **extra) for p in pts]
 
 
@@ -106,15 +88,17 @@ def _run(task, points, out, scheduler, workers, retry_errors, quiet, columns) ->
 
     mine = [summary.records[point_key(p)] for p in points if point_key(p) in keys]
     click.echo(_table(mine, columns))
+    mismatches = [r for r in mine if r["status"] == "ok" and str((r.get("result") or {}).get("match", "")).startswith("NO")]
     click.echo(f"\n{summary.total} points: {summary.skipped} already in {summary.path}, {summary.computed} computed, "
-               f"{summary.failed} failed")
+               f"{summary.failed} failed" + (f", {len(mismatches)} MISMATCHES with the counting rule (match = NO)"
+                                             if mismatches else ""))
     if summary.failed:
         raise SystemExit(1)
 
 
 @main.group("sweep")
 def sweep() -> None:
-    """Sweeps over sizes, activations and seeds: parallel, on Dask, resumable (one JSON line per point)."""
+    """Sweeps over sizes, activations and seeds: parallel (local processes or Dask), resumable (one JSON line per point)."""
 
 
 @sweep.command("spectrum")
@@ -145,7 +129,7 @@ def sweep_spectrum(activations, n_in, n_hidden, square, seeds, out, scheduler, w
 def sweep_count(activations, n_in, n_hidden, square, seeds, out, scheduler, workers, retry_errors, quiet, exact) -> None:
     """Hessian rank at the optimum (effective number of parameters) vs the counting rule, for every grid point.
 
-    Example: symhess sweep count -a quadratic --n-in 2-6 --n-hidden 1-6 -o count.jsonl --scheduler processes
+    Example: symhess sweep count -a quadratic --n-in 2..6 --n-hidden 1..6 -o count.jsonl
     """
     from ..sweep import count_point
 

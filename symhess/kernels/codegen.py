@@ -119,6 +119,7 @@ def _quadrature_modules(act: Activation) -> dict:
 @lru_cache(maxsize=None)
 def compile_pair_kernel(act: Activation, keys: tuple[tuple[int, int], ...]) -> CompiledKernel:
     r"""Compile :math:`K_{ab}(q_1,q_2,c)` for every ``(a, b)`` in ``keys`` into one function."""
+    act.require_numeric()
     exprs = tuple(pair_expectation(act, a, b) for a, b in keys)
     fn, src = lambdify_checked(PAIR_ARGS, list(exprs), _quadrature_modules(act))
     return CompiledKernel(tuple(keys), exprs, PAIR_ARGS, fn, src)
@@ -127,6 +128,7 @@ def compile_pair_kernel(act: Activation, keys: tuple[tuple[int, int], ...]) -> C
 @lru_cache(maxsize=None)
 def compile_single_kernel(act: Activation, keys: tuple[tuple[int, int, int], ...]) -> CompiledKernel:
     r"""Compile :math:`D^{(m)}_{ab}(q)` for every ``(a, b, m)`` in ``keys`` into one function."""
+    act.require_numeric()
     exprs = tuple(single_expectation(act, a, b, m) for a, b, m in keys)
     fn, src = lambdify_checked((q,), list(exprs), _quadrature_modules(act))
     return CompiledKernel(tuple(keys), exprs, (q,), fn, src)

@@ -18,8 +18,8 @@ every key already recorded with status ``"ok"`` (and ``"error"`` unless ``retry_
 runs only the rest: an interrupted sweep resumes without recomputing. A truncated last line (a
 crash mid-write) is ignored and that point recomputed.
 
-Schedulers: ``"serial"`` (this process), ``"processes"`` (a local process pool, no Dask needed),
-``"local"`` (a Dask ``LocalCluster``, the default), a scheduler address such as
+Schedulers: ``"serial"`` (this process), ``"processes"`` (a local process pool, no Dask needed; the default),
+``"local"`` (a Dask ``LocalCluster``), a scheduler address such as
 ``"tcp://10.0.0.5:8786"`` (an existing Dask cluster spanning machines), or a
 ``distributed.Client``. Tasks must be importable top-level functions (they are pickled to workers).
 """
@@ -156,6 +156,7 @@ class Progress:
         self.min_interval = min_interval
         self._t0 = time.perf_counter()
         self._last = -math.inf
+        self._start: int | None = None  # points already done when the sweep started (skipped)
 
     def __call__(self, done: int, total: int, record: Mapping[str, Any] | None) -> None:
         now = time.perf_counter()
@@ -163,10 +164,13 @@ class Progress:
             return
         self._last = now
         el = now - self._t0
-        eta = el / done * (total - done) if done else float("nan")
+        if self._start is None:
+            self._start = done
+        computed = done - self._start
+        eta = "ETA --" if computed <= 0 and done < total else f"ETA {el / max(computed, 1) * (total - done):7.1f}s"
         what = "" if record is None else f" {record.get('status', '')} {record.get('key', '')}"
         pct = 100.0 * done / total if total else 100.0
-        print(f"[{done}/{total}] {pct:5.1f}%  {el:7.1f}s elapsed, ETA {eta:7.1f}s{what}", file=self.stream, flush=True)
+        print(f"[{done}/{total}] {pct:5.1f}%  {el:7.1f}s elapsed, {eta}{what}", file=self.stream, flush=True)
 
 
 @dataclass
@@ -223,7 +227,7 @@ def run_sweep(
     points: Iterable[Mapping[str, Any]],
     out: str | os.PathLike,
     *,
-    scheduler: Any = "local",
+    scheduler: Any = "processes",
     n_workers: int | None = None,
     progress: Callable[[int, int, Mapping[str, Any] | None], None] | bool = True,
     retry_errors: bool = False,
@@ -239,7 +243,8 @@ def run_sweep(
     out : path
         JSON-lines results file (created, or resumed).
     scheduler : str or distributed.Client
-        ``"local"`` (Dask ``LocalCluster``, default), ``"processes"``, ``"serial"``, a Dask scheduler
+        ``"processes"`` (a local process pool, default; no Dask needed), ``"serial"``, ``"local"`` (Dask
+        ``LocalCluster``; needs ``dask[distributed]``), a Dask scheduler
         address (``"tcp://host:8786"``), or a Client.
     n_workers : int, optional
         Workers for ``"local"`` and ``"processes"`` (default: the CPU count).

@@ -93,6 +93,9 @@ def count_point(activation: str, n_in: int, n_hidden: int, seed: int = 0, *, exa
     if effective_parameters is not None:
         pred = effective_parameters(act, Ni, Nh, measure=False)
         out.update(predicted=None if pred.value is None else int(pred.value), rule=pred.rule, rule_status=pred.status)
+        from ..two_layer.counting import rule_match
+
+        out["match"] = rule_match(out["predicted"], pred.status, out["rank"], out["status"])
     return out
 
 

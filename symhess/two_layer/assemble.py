@@ -25,7 +25,7 @@ import numpy as np
 from ..activations import ActivationLike, activation as get_activation
 from .templates import GAUSS_NEWTON, RESIDUAL
 from .pairs import template_matrices
-from ..validation import as_teacher, as_weights, check_dense_size
+from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result, row_norms
 
 __all__ = ["expected_hessian", "hessian_blocks", "HESSIAN_PARTS", "n_params"]
 
@@ -37,8 +37,21 @@ _PARALLEL_MIN = 1 << 20  # entries of WW below which threads cost more than they
 
 
 def n_params(n_in: int, n_hidden: int) -> int:
-    """Number of parameters :math:`P = N_hN_i + N_h`."""
-    return n_hidden * n_in + n_hidden
+    """Number of parameters :math:`P = N_hN_i + N_h`.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer.
+    ValueError
+        If a size is below 1.
+    """
+    for name, val in (("n_in", n_in), ("n_hidden", n_hidden)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
+            raise TypeError(f"{name}={val!r} must be an integer")
+        if val < 1:
+            raise ValueError(f"{name}={val} must be >= 1")
+    return int(n_hidden) * int(n_in) + int(n_hidden)
 
 
 def _as_4d(out: np.ndarray, Nh: int, Ni: int) -> np.ndarray:
@@ -87,6 +100,21 @@ def _write_ww(out: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray]) -> None:
 
 
 def _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv) -> None:
+    Nh, Ni = W.shape
+    if act.positively_homogeneous:
+        r = row_norms(W)
+        if np.all(r > 0):
+            # sigma(r z) = r sigma(z): the gradient in w_i does not depend on |w_i|, the one in v_i is
+            # r_i times that of the unit row, so H(W) = D H(W/r) D with D = diag(1, ..., 1, r)
+            _gauss_newton_blocks_unscaled(act, W / r[:, None], v, out_ww, out_wv, out_vv)
+            with np.errstate(over="ignore", under="ignore"):
+                out_wv *= r[None, :]
+                out_vv *= np.outer(r, r)
+            return
+    _gauss_newton_blocks_unscaled(act, W, v, out_ww, out_wv, out_vv)
+
+
+def _gauss_newton_blocks_unscaled(act, W, v, out_ww, out_wv, out_vv) -> None:
     Nh, Ni = W.shape
     vv_pref = np.outer(v, v)
     cww = template_matrices(act, GAUSS_NEWTON["WW"], W, W, same=True)
@@ -158,6 +186,8 @@ def hessian_blocks(
     check_dense_size(Nh * Ni, max_bytes=max_bytes, what="WW block")
     blocks = {"WW": np.empty((Nh * Ni, Nh * Ni)), "Wv": np.empty((Nh * Ni, Nh)), "vv": np.empty((Nh, Nh))}
     _fill(act, W, v, W_teacher, v_teacher, part, blocks["WW"], blocks["Wv"], blocks["vv"])
+    for name, blk in blocks.items():
+        check_finite_result(blk, W, f"{name} block")
     return blocks
 
 
@@ -225,4 +255,4 @@ def expected_hessian(
     m = Nh * Ni
     _fill(act, W, v, W_teacher, v_teacher, part, H[:m, :m], H[:m, m:], H[m:, m:])
     H[m:, :m] = H[:m, m:].T
-    return H
+    return check_finite_result(H, W)

@@ -69,6 +69,7 @@ from ..activations import Activation, ActivationLike, activation as get_activati
 from ..errors import NoClosedFormError
 
 __all__ = [
+    "rule_match",
     "n_parameters", "linear_rank", "quadratic_rank", "pure_square_rank", "polynomial_bound",
     "veronese_secant_dimension", "AH_EXCEPTIONS", "pure_power_rank", "polynomial_rank_bound", "relu_rank",
     "polynomial_rule", "tschirnhaus_shift", "Rule", "KNOWN_DEFECTS", "ActivationProfile",
@@ -443,6 +444,24 @@ abla_	heta s]` with :math:`s=\sum_iv_i`, so the rank grows by one iff some null
                              note="sigma(0) != 0 and N_h > N_i: +1 (checked by exact ranks in the tests)")
     return Rule(min(P, rule.value + 1), rule.rule + " + constant", "upper bound", f"min(P, ({rule.formula}) + 1)",
                 "sigma(0) != 0: the constant coefficient c_0 sum(v) adds at most one direction")
+
+
+def rule_match(predicted: int | None, rule_status: str, measured: int, measured_status: str) -> str:
+    """How a measured rank compares with a rule: ``"yes"``, ``"NO ..."`` (a mismatch), or a bound that holds.
+
+    ``"below bound"`` / ``"lower bound"`` are consistent outcomes for an upper-bound rule or a
+    lower-bound measurement; every string starting with ``"NO"`` is a mismatch; ``"no rule"`` where
+    no rule is known.
+    """
+    if predicted is None:
+        return "no rule"
+    if rule_status == "upper bound":
+        return "yes" if measured == predicted else ("below bound" if measured < predicted else "NO")
+    if measured_status == "lower bound":
+        return "yes" if measured == predicted else ("lower bound" if measured < predicted else "NO")
+    if measured_status == "numerical" and measured != predicted:
+        return "NO (float64 rank; check with --exact or --certify)"
+    return "yes" if measured == predicted else "NO"
 
 
 def effective_parameters(

@@ -242,7 +242,8 @@ def batch_loss_gradient(act, W, v, W_teacher, v_teacher, x) -> tuple[float, np.n
     r"""Mini-batch loss :math:`\frac1{2B}\sum_\mu e_\mu^2` and its gradient :math:`\frac1B J^\top e`."""
     act = get_activation(act)
     f, J = network_jacobian(act, W, v, x)
-    ft = act.numeric(0)(x @ np.asarray(W_teacher, float).T) @ np.asarray(v_teacher, float)
+    Wt, vt = as_teacher(W_teacher, v_teacher, np.shape(W)[1])
+    ft = act.numeric(0)(np.atleast_2d(np.asarray(x, dtype=float)) @ Wt.T) @ vt
     e = f - ft
     return 0.5 * float(np.mean(e**2)), J.T @ e / len(e)
 

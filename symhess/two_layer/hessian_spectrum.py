@@ -14,6 +14,8 @@ not fit in memory raises :class:`~symhess.errors.MemoryLimitError` naming the ma
 
 from __future__ import annotations
 
+import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +26,7 @@ from .assemble import expected_hessian, n_params
 from .hvp import hessian_operator
 from ..validation import as_weights, check_dense_size
 from ..linalg.lanczos import extreme_eigenvalues
-from ..linalg.slq import SpectralDensity, slq_density, spectral_wasserstein
+from ..linalg.slq import SpectralDensity, default_probes, slq_density, spectral_wasserstein
 from ..linalg.spectra import eigenvalues
 
 __all__ = ["HessianSpectrum", "hessian_spectrum", "DENSE_MAX_PARAMS", "SPECTRUM_METHODS"]
@@ -104,6 +106,17 @@ class HessianSpectrum:
         return out
 
 
+def _progress(progress: Any):
+    """A ``say(message)`` function for the stage lines (see :func:`hessian_spectrum`)."""
+    if callable(progress):
+        return progress
+    if progress is None:
+        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    if not progress:
+        return lambda message: None
+    return lambda message: print(message, file=sys.stderr, flush=True)
+
+
 def hessian_spectrum(
     act: Any,
     W: Any,
@@ -121,6 +134,7 @@ def hessian_spectrum(
     rng: Any = None,
     backend: str = "numpy",
     max_bytes: int | None = None,
+    progress: Any = None,
 ) -> HessianSpectrum:
     r"""Spectrum of the expected Hessian: dense up to ``dense_max_params`` parameters, matrix-free above.
 
@@ -143,6 +157,10 @@ def hessian_spectrum(
         Array backend of the matrix-free products (``"numpy"``, ``"torch"``, ``"torch:cuda"``, ...).
     max_bytes : int, optional
         Memory budget of the dense matrix.
+    progress : bool, callable or None
+        Stage lines (what runs now, the time each stage took): ``True`` on standard error,
+        a callable ``progress(message)``, ``False`` none; ``None`` (default): on standard error for
+        the matrix-free route when standard error is a terminal.
 
     Raises
     ------
@@ -175,9 +193,17 @@ def hessian_spectrum(
         eigs = eigenvalues(H)
         kk = min(k, P)
         return HessianSpectrum("dense", P, float(np.trace(H)), eigs[P - kk:], np.zeros(kk), eigenvalues=eigs)
-    op = hessian_operator(act, W, v, W_teacher, v_teacher, part=part, backend=backend)
+    say = _progress(progress)
     if P <= k + 1:
         raise ValueError(f"matrix-free route needs P > k + 1 = {k + 1}; P = {P}: use method='dense'")
+    t0 = time.perf_counter()
+    say(f"hessian_spectrum: P = {P}, matrix-free; building the Hessian operator ...")
+    op = hessian_operator(act, W, v, W_teacher, v_teacher, part=part, backend=backend)
+    say(f"hessian_spectrum: operator ready ({time.perf_counter() - t0:.1f} s); {k} largest eigenvalues (Lanczos) ...")
     top = extreme_eigenvalues(op, k=k, which="LA", rng=rng)
+    n_pr = default_probes(P) if n_probes is None else n_probes
+    say(f"hessian_spectrum: largest eigenvalues done ({time.perf_counter() - t0:.1f} s); spectral density "
+        f"(SLQ, {n_pr} probe(s) x {n_steps} steps) ...")
     density = slq_density(op, n_probes=n_probes, n_steps=n_steps, reorth=reorth, rng=rng)
+    say(f"hessian_spectrum: done ({time.perf_counter() - t0:.1f} s)")
     return HessianSpectrum("matrix_free", P, op.trace(), top.values, top.residuals, density=density)

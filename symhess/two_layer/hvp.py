@@ -52,7 +52,7 @@ from ..errors import MemoryLimitError, NonFiniteError, ShapeError
 from .assemble import HESSIAN_PARTS
 from ..kernels.backend import ArrayBackend, get_backend
 from .pairs import template_matrices
-from ..validation import as_teacher, as_weights, available_memory
+from ..validation import as_teacher, as_weights, available_memory, check_finite_result, row_norms
 
 __all__ = ["HessianProduct", "HessianOperator", "hessian_operator"]
 
@@ -119,9 +119,20 @@ class HessianProduct:
         self._check_memory(Nh, Ni, Wt.shape[0], max_bytes)
         self._gn = part != "residual"
         self._residual = residual
+        r = row_norms(W) if act.positively_homogeneous and not residual else None
+        if r is not None and np.all(r > 0):
+            # sigma(r z) = r sigma(z) (ReLU): H(W) = D H(W/r) D, D = diag(1, .., 1, r), at any row norm
+            W = W / r[:, None]
+        else:
+            r = None
         c = self._coefficients(act, W, v, Wt, vt)
         self._diag = self._diagonal(W, Wt, c)
+        if r is not None:
+            with np.errstate(over="ignore"):
+                self._diag[Nh * Ni:] *= r * r
+            check_finite_result(self._diag, W * r[:, None], "Hessian diagonal")
         to = self.backend.asarray
+        self._vscale = None if r is None else to(r)
         self._W, self._Wt = to(W), to(Wt)
         self._c = {k: to(m) for k, m in c.items()}
         # transposes used as row operands, stored contiguous once
@@ -218,6 +229,12 @@ class HessianProduct:
         Returns ``(Z, z)`` of the same shapes: the ``W`` and ``v`` parts of :math:`H x` for each of the
         ``k`` vectors :math:`x = (\mathrm{vec}X, y)`.
         """
+        if self._vscale is not None:  # rows normalised at construction (positively homogeneous activation)
+            Z, z = self._apply(X, y * self._vscale)
+            return Z, z * self._vscale
+        return self._apply(X, y)
+
+    def _apply(self, X: Any, y: Any) -> tuple[Any, Any]:
         xp, c, W = self._xp, self._c, self._W
         S = W @ _mT(xp, X)  # S[k, i, l] = w_i . X_l
         d = xp.vecdot(W, X, axis=-1)  # d[k, i] = w_i . X_i

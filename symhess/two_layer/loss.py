@@ -48,7 +48,7 @@ import numpy as np
 from ..activations import ActivationLike, activation as get_activation
 from .templates import GAUSS_NEWTON, GRADIENT
 from .pairs import template_matrices
-from ..validation import as_teacher, as_weights
+from ..validation import as_teacher, as_weights, check_variance_range
 
 __all__ = ["population_loss", "population_gradient", "population_loss_and_gradient", "cross_gauss_newton_matvec",
            "LOSS_METHODS"]
@@ -70,6 +70,10 @@ def _residual_units(act, W, v, W_teacher, v_teacher):
             "(at the optimum, W_teacher=W and v_teacher=v, the loss and gradient are zero)"
         )
     Wt, vt = as_teacher(W_teacher, v_teacher, W.shape[1])
+    act.require_numeric()  # before any shortcut: a symbolic parameter has no numeric loss
+    with np.errstate(over="ignore"):
+        check_variance_range(act, np.einsum("ij,ij->i", W, W), "W")
+        check_variance_range(act, np.einsum("ij,ij->i", Wt, Wt), "W_teacher")
     return act, W, v, Wt, vt
 
 

@@ -29,6 +29,7 @@ from .templates import BlockSpec
 from ..expectation.stein import diagonal_template, pair_template
 from ..errors import SymhessAccuracyWarning
 from ..kernels.codegen import compile_pair_kernel, compile_single_kernel
+from ..validation import check_variance_range
 
 __all__ = ["template_matrices", "CLAMP_TOL", "check_zero_rows"]
 
@@ -36,13 +37,24 @@ __all__ = ["template_matrices", "CLAMP_TOL", "check_zero_rows"]
 CLAMP_TOL = 1e-14
 
 
-def check_zero_rows(act: Activation, sq_norms: np.ndarray, what: str) -> None:
-    """Reject zero rows where the activation's derivative at 0 is undefined (ReLU)."""
+def check_zero_rows(act: Activation, sq_norms: np.ndarray, what: str, rows: np.ndarray | None = None) -> None:
+    """Reject zero rows where the activation's derivative at 0 is undefined (ReLU).
+
+    A nonzero row whose squared norm underflows float64 is reported as such, not as zero.
+    """
     if act.undefined_at_zero:
         zero = np.flatnonzero(sq_norms == 0.0)
         if zero.size:
+            i = int(zero[0])
+            if rows is not None and np.any(rows[i] != 0):
+                norm = float(np.linalg.norm(rows[i] / np.abs(rows[i]).max())) * float(np.abs(rows[i]).max())
+                raise ValueError(
+                    f"row {i} of {what} has norm {norm:.3g}, whose square underflows float64; this route needs "
+                    "squared row norms above ~1e-308 (the dense Hessian at the optimum rescales ReLU rows and "
+                    "takes any norm)"
+                )
             raise ValueError(
-                f"row {int(zero[0])} of {what} is zero: {act.spec!r} is not differentiable at 0, so the "
+                f"row {i} of {what} is zero: {act.spec!r} is not differentiable at 0, so the "
                 "expected Hessian is undefined there; perturb or remove that hidden unit"
             )
 
@@ -87,18 +99,21 @@ def template_matrices(
     warn : bool
         Warn when a correlation had to be clamped.
     """
-    qa = np.einsum("ij,ij->i", A, A)
-    qb = qa if same else np.einsum("ij,ij->i", B, B)
-    check_zero_rows(act, qa, "W")
+    with np.errstate(over="ignore", under="ignore"):
+        qa = np.einsum("ij,ij->i", A, A)
+        qb = qa if same else np.einsum("ij,ij->i", B, B)
+    check_zero_rows(act, qa, "W", A)
+    check_variance_range(act, qa, "W")
     if not same:
-        check_zero_rows(act, qb, "the partner weights")
+        check_zero_rows(act, qb, "the partner weights", B)
+        check_variance_range(act, qb, "the partner weights")
     cov = A @ B.T
     if same:
         np.fill_diagonal(cov, 0.0)  # the diagonal is replaced below; keep its pair value finite
     parallel, cov = _parallel(act, qa, qb, cov, warn)
     template = pair_template(spec.alpha, spec.beta, spec.n_x)
     keys = tuple(sorted(set(template.values())))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         values = compile_pair_kernel(act, keys)(qa[:, None], qb[None, :], cov)
     out = {basis: np.array(values[k]) for basis, k in template.items()}
     if parallel is not None:

@@ -41,8 +41,11 @@ def teacher_spectra(
     *,
     var_w: float | None = None,
     var_v: float | None = None,
+    progress=None,
 ) -> np.ndarray:
     r"""Ascending eigenvalues of the expected Hessian at the optimum, one row per random teacher.
+
+    ``progress``, if given, is called as ``progress(done, n_teachers)`` after each teacher.
 
     Returns
     -------
@@ -56,6 +59,8 @@ def teacher_spectra(
     for _ in range(int(n_teachers)):
         W, v = teacher(n_in, n_hidden, gen, var_w=var_w, var_v=var_v)
         out.append(np.linalg.eigvalsh(expected_hessian(act, W, v)))
+        if progress is not None:
+            progress(len(out), int(n_teachers))
     return np.array(out)
 
 
