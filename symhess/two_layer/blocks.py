@@ -16,8 +16,7 @@ from typing import Mapping
 import sympy as sp
 
 from ..activations import Activation, ActivationLike, activation as get_activation
-from .templates import GAUSS_NEWTON, RESIDUAL, BlockSpec
-from ..expectation.stein import diagonal_template, pair_template
+from .templates import BLOCK_PARTS, GAUSS_NEWTON, RESIDUAL, BlockSpec, block_template, check_part
 from ..symbols import OVERLAP_ARGS, PAIR_ARGS, Q_ii, W_ij, W_il, W_kj, W_kl, delta_jl, q, v_i, v_k
 from ..expectation.pairs import pair_expectation, single_expectation
 
@@ -36,8 +35,8 @@ BASIS_SYMBOLS: dict[str, sp.Expr] = {
 
 _PREFACTORS = {"v_i v_k": v_i * v_k, "v_i": v_i, "1": sp.Integer(1)}
 
-#: parts of the Hessian that derive_blocks knows
-PARTS = ("gauss_newton", "residual")
+#: parts of the Hessian that derive_blocks knows (:data:`symhess.two_layer.templates.BLOCK_PARTS`)
+PARTS = BLOCK_PARTS
 
 
 @dataclass(frozen=True)
@@ -93,13 +92,14 @@ def _derive(act: Activation, part: str) -> dict[str, BlockFormula]:
     to_overlaps = dict(zip(PAIR_ARGS, OVERLAP_ARGS))
     out = {}
     for name, spec in specs.items():
+        template = block_template(spec)
         coeffs, routes = {}, {}
-        for basis, (a, b) in pair_template(spec.alpha, spec.beta, spec.n_x).items():
+        for basis, (a, b) in template.pair.items():
             expr, route = pair_expectation(act, a, b, with_route=True)
             coeffs[basis] = expr.subs(to_overlaps, simultaneous=True)
             routes[basis] = route
         diag = {}
-        for basis, (a, b, m) in diagonal_template(spec.alpha, spec.beta, spec.n_x).items():
+        for basis, (a, b, m) in template.diagonal.items():
             diag[basis] = single_expectation(act, a, b, m).subs(q, Q_ii)
         pref = _PREFACTORS[spec.prefactor]
         if part == "residual":  # the partner's signed output weight multiplies every term
@@ -130,6 +130,5 @@ def derive_blocks(act: ActivationLike, part: str = "gauss_newton") -> dict[str, 
     >>> derive_blocks("linear")["WW"].entry
     delta_jl*v_i*v_k
     """
-    if part not in PARTS:
-        raise ValueError(f"part={part!r} is unknown; choose one of {PARTS}")
+    check_part(part, PARTS)
     return dict(_derive(get_activation(act), part))
