@@ -34,7 +34,8 @@ from ..linalg.certify import arb_precision
 from ..symbols import PAIR_ARGS, q
 from .assemble import dense_hessian, write_gauss_newton
 from .pairs import fill_template
-from .templates import BLOCK_NAMES, GAUSS_NEWTON, BlockSpec, block_template
+from .blocks import block_template
+from .templates import BLOCK_NAMES, GAUSS_NEWTON, BlockSpec
 
 __all__ = [
     "RationalDomain", "BallDomain", "RATIONAL", "BALL", "compile_object_expr", "arb_precision",

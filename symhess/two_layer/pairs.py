@@ -27,7 +27,8 @@ import numpy as np
 from typing import Callable
 
 from ..activations import Activation
-from .templates import BLOCK_NAMES, GAUSS_NEWTON, BlockSpec, BlockTemplate, block_template
+from .blocks import BlockTemplate, block_template
+from .templates import BLOCK_NAMES, GAUSS_NEWTON, BlockSpec
 from ..errors import SymhessAccuracyWarning
 from ..kernels.codegen import compile_pair_kernel, compile_single_kernel
 

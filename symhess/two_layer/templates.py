@@ -20,14 +20,10 @@ derivative orders :math:`(\alpha,\beta)` of the activation pair and the number o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Mapping
-
-from ..expectation.stein import diagonal_template, pair_template
 
 __all__ = [
     "BlockSpec", "GAUSS_NEWTON", "RESIDUAL", "GRADIENT", "BLOCK_NAMES", "BLOCK_BASIS", "HESSIAN_PARTS",
-    "BLOCK_PARTS", "UNIT_PAIRS", "check_part", "BlockTemplate", "block_template",
+    "BLOCK_PARTS", "UNIT_PAIRS", "check_part",
 ]
 
 #: the blocks of :math:`H=\begin{pmatrix}H_{WW}&H_{Wv}\\H_{vW}&H_{vv}\end{pmatrix}` (``vW`` is ``Wv`` transposed)
@@ -93,46 +89,3 @@ GRADIENT = {
     "v": BlockSpec("v", 0, 0, 0, "1"),
 }
 
-
-@dataclass(frozen=True)
-class BlockTemplate:
-    r"""The pair expectations one block entry is made of: the representation every route evaluates.
-
-    Attributes
-    ----------
-    spec : BlockSpec
-        The block, its derivative orders, input factors and output-weight prefactor.
-    pair : dict
-        Basis element -> :math:`(\alpha', \beta')` of :math:`K_{\alpha'\beta'}(Q_{ii}, Q_{kk}, Q_{ik})`
-        (two different units, :func:`symhess.expectation.stein.pair_template`).
-    diagonal : dict
-        Basis element -> :math:`(\alpha, \beta, m)` of :math:`D^{(m)}_{\alpha\beta}(Q_{ii})` (a unit with
-        itself, :func:`symhess.expectation.stein.diagonal_template`); a basis element missing here is 0.
-
-    The symbolic route (:func:`symhess.two_layer.blocks.derive_blocks`) derives these expectations
-    as formulas, the float route (:func:`symhess.two_layer.pairs.template_matrices`) evaluates
-    them with compiled kernels, and the exact and ball routes (:mod:`symhess.two_layer.objects`)
-    over rationals or balls; :func:`symhess.two_layer.assemble.write_gauss_newton` places them.
-    """
-
-    spec: BlockSpec
-    pair: Mapping[str, tuple[int, int]]
-    diagonal: Mapping[str, tuple[int, int, int]]
-
-    @property
-    def pair_keys(self) -> tuple[tuple[int, int], ...]:
-        """The distinct pair expectations needed, sorted."""
-        return tuple(sorted(set(self.pair.values())))
-
-    @property
-    def diagonal_keys(self) -> tuple[tuple[int, int, int], ...]:
-        """The distinct one-unit expectations needed, sorted."""
-        return tuple(sorted(set(self.diagonal.values())))
-
-
-@lru_cache(maxsize=None)
-def block_template(spec: BlockSpec) -> BlockTemplate:
-    """The :class:`BlockTemplate` of a block: Stein's lemma applied to its expectation."""
-    return BlockTemplate(
-        spec, pair_template(spec.alpha, spec.beta, spec.n_x), diagonal_template(spec.alpha, spec.beta, spec.n_x)
-    )
