@@ -53,7 +53,7 @@ from ..symbols import Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, c, delta_jl, eps
 
 __all__ = [
     "NotationError", "IndexConvention", "SYMHESS_INDICES", "PAPER_INDICES", "ParsedFormula",
-    "parse_formula", "parse_expression", "delta_ik", "n_in", "n_hidden", "CONTEXTS",
+    "parse_formula", "parse_expression", "delta_ik", "n_in", "n_hidden", "CONTEXTS", "preprocess_latex",
 ]
 
 FormulaLike = Union[str, sp.Expr, int, float]

@@ -89,18 +89,6 @@ _SUBSCRIPT_COMMANDS = {"sum", "prod", "int", "lim", "log", "max", "min", "sup", 
 _ARG_COMMANDS = {"frac": 2, "dfrac": 2, "tfrac": 2, "binom": 2, "sqrt": 1}
 
 
-_TILDE = re.compile(r"\\(?:widetilde|tilde)\s*(?:\{\s*\\Delta\s*\}|\\Delta)")
-_EPS = re.compile(r"(?<![\\A-Za-z])eps(?![A-Za-z])")
-_ACCENT = re.compile(
-    r"\\(tilde|widetilde|hat|widehat|bar|overline)\s*(?:\{\s*\\?([A-Za-z]+)\s*\}|\\([A-Za-z]+)|([A-Za-z]))"
-)
-_NAME_COMMANDS = re.compile(r"\\(?:mathrm|operatorname|mathop|textrm|text|mbox|mathit|mathsf)\s*\{([^{}]*)\}")
-_SUBSCRIPTED = re.compile(r"(\\[A-Za-z]+|[A-Za-z])\s*_\s*(\{[^{}]*\}|[A-Za-z0-9])")
-#: commands whose subscript is a limit or a base, not part of a name
-_SUBSCRIPT_COMMANDS = {"sum", "prod", "int", "lim", "log", "max", "min", "sup", "inf", "oint", "bigcup", "bigcap"}
-_ARG_COMMANDS = {"frac": 2, "dfrac": 2, "tfrac": 2, "binom": 2, "sqrt": 1}
-
-
 def _placeholder(prefix: str, n: int) -> str:
     """A letters-only name for a placeholder; no ``d`` (the parser reads ``dx`` as a differential)."""
     return prefix + "".join("abcefghijk"[int(d)] for d in str(n))
