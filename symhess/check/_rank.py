@@ -2,8 +2,10 @@ r"""Exact rank of the expected Hessian at the optimum for polynomial activations
 
 Place in the package: outputs, checking (private). The per-pair block formulas of
 :func:`symhess.derive_blocks` are polynomials with rational coefficients in the overlaps, so at an
-integer teacher every entry is a rational number; the matrix is scaled to integers and its rank
-computed exactly with python-flint (``fmpz_mat.rank``, fraction-free elimination).
+integer teacher every entry is a rational number: the exact route of the kernels
+(:func:`symhess.two_layer.exact.exact_expected_hessian`) gives the matrix, which is scaled to
+integers and its rank computed exactly with python-flint (``fmpz_mat.rank``, fraction-free
+elimination).
 """
 
 from __future__ import annotations

@@ -99,15 +99,15 @@ def _function_of(name: str) -> object | None:
 
 
 def _name_command(m: re.Match, error: type[Exception]) -> str:
+    r"""``\mathrm{erf}`` -> ``\erf``; ``\text{for } i\neq k`` (prose, not a function name) -> dropped."""
+    prose = m.group(0)[1:5] in ("text", "mbox") and not m.group(0).startswith(r"\textrm")
     word = m.group(1).strip()
     if word == "e":
         return " e "
-    if not re.fullmatch(r"[A-Za-z]+", word):
-        if m.group(0).lstrip("\\").startswith(("text", "mbox")):
-            return " "  # prose such as \text{for } i \neq k
-        raise error(f"cannot read {m.group(0)!r}: expected a name such as erf")
-    if m.group(0).lstrip("\\").startswith(("text{", "text ", "mbox")) and _function_of(word) is None:
+    if prose and (not re.fullmatch(r"[A-Za-z]+", word) or _function_of(word) is None):
         return " "
+    if not re.fullmatch(r"[A-Za-z]+", word):
+        raise error(f"cannot read {m.group(0)!r}: expected a name such as erf")
     return f"\\{word} "
 
 

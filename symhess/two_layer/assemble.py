@@ -1,4 +1,4 @@
-r"""Vectorised assembly of the dense expected Hessian from the per-pair kernels.
+r"""Vectorised assembly of the dense expected Hessian from the per-pair kernels, for any number type.
 
 Place in the package: the two-layer teacher-student family. Conventions: ``W`` has shape ``(Nh, Ni)``, ``v`` shape ``(Nh,)``,
 :math:`\theta=(\mathrm{vec}_{\text{row-major}}W, v)`, :math:`P=N_hN_i+N_h`, and
@@ -9,10 +9,14 @@ Place in the package: the two-layer teacher-student family. Conventions: ``W`` h
     [H_{WW}]_{(ij),(kl)} = P_{ik}\big(C^{\delta}_{ik}\delta_{jl} + C^{aa}_{ik}W_{ij}W_{il}
       + C^{bb}_{ik}W_{kj}W_{kl} + C^{ab}_{ik}(W_{ij}W_{kl}+W_{kj}W_{il})\big)
 
-with the coefficient matrices of :mod:`symhess.two_layer.pairs`. The ``WW`` block is built in
-cache-sized tiles (two rank-structured products and a diagonal update per tile, in parallel
-threads) and each tile is written to the output once, so the cost is close to that of writing
-:math:`P^2` floats once (``benchmarks/bench_assembly.py``).
+with the coefficient matrices of :mod:`symhess.two_layer.pairs`. :func:`write_gauss_newton` is
+the one placement of the blocks for every number type: floats here, exact rationals and balls in
+:mod:`symhess.two_layer.objects` (object arrays), and through them the checker's exact ranks. The
+``WW`` block is built in cache-sized tiles (two rank-structured products and a diagonal update per
+tile, in parallel threads for floats) and each tile is written to the output once, so the cost is
+close to that of writing :math:`P^2` floats once (``benchmarks/bench_assembly.py``).
+:func:`residual_sums` is the residual part away from the optimum, shared with the matrix-free
+operator of :mod:`symhess.two_layer.hvp`.
 """
 
 from __future__ import annotations
