@@ -165,3 +165,18 @@ def test_import_graph_has_no_cycles():
     assert "symhess.export.latex" in graph["symhess.export.rules"]  # the graph sees imports
     cycle = _find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_block_names_and_parts_are_defined_once():
+    from symhess.check import formula
+    from symhess.export import formats, notation
+    from symhess.two_layer import assemble, blocks, templates
+
+    assert formula.BLOCKS is templates.BLOCK_NAMES and formats.BLOCKS is templates.BLOCK_NAMES
+    assert tuple(notation.BLOCK_NAMES) == templates.BLOCK_NAMES
+    assert assemble.HESSIAN_PARTS is templates.HESSIAN_PARTS
+    assert blocks.PARTS is templates.BLOCK_PARTS and formula.PARTS is templates.BLOCK_PARTS
+    assert set(templates.GAUSS_NEWTON) == set(templates.BLOCK_NAMES)
+    for name in templates.BLOCK_NAMES:  # the basis table is what Stein's lemma gives
+        assert set(blocks.block_template(templates.GAUSS_NEWTON[name]).pair) == set(templates.BLOCK_BASIS[name])
+    assert {b for basis in templates.BLOCK_BASIS.values() for b in basis} == set(blocks.BASIS_SYMBOLS)

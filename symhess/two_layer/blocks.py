@@ -118,6 +118,11 @@ class BlockFormula:
     routes: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def template(self) -> BlockTemplate:
+        """The pair expectations these formulas are (what the numeric routes evaluate)."""
+        return block_template(self.spec)
+
+    @property
     def entry(self) -> sp.Expr:
         r"""The entry for :math:`i\ne k`: prefactor times :math:`\sum` coefficient :math:`\times` basis."""
         return self.prefactor * sp.Add(*[cf * BASIS_SYMBOLS[b] for b, cf in self.coefficients.items()])
