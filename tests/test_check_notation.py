@@ -110,3 +110,20 @@ def test_bad_arguments():
         parse_formula([1, 2])
     with pytest.raises(NotationError, match="empty"):
         parse_formula("$$ $$", syntax="latex")
+
+
+def test_a_name_before_a_parenthesis_is_a_factor_even_under_a_power():
+    # a subscripted name followed by (...)^2 is a product with the square, not the square of a call
+    assert parse_formula(r"Q_{ik} (1+Q_{ii})^2").expr == Q_ik * (1 + Q_ii) ** 2
+    assert parse_formula(r"\frac{W_{ij}}{Q_{kk} (1 + 2 Q_{ii})^{2}}").expr == W_ij / (Q_kk * (1 + 2 * Q_ii) ** 2)
+
+
+@pytest.mark.parametrize("text", [
+    r"\frac{2}{\pi}\arcsin\left(\frac{2 Q_{ik}}{\sqrt{(1+2Q_{ii})(1+2Q_{kk})}}\right)",
+    r"v_i v_k \Big[(1+4\epsilon^2Q_{ik})\,\delta_{jl} + \frac2\pi W_{ij} W_{kl}\Big]",
+    r"$$[H_{vv}]_{ik} = \mathrm{erf}(Q_{ik})\,(1 + Q_{ii})^{2}.$$",
+])
+def test_checker_and_export_read_latex_alike(text):
+    from symhess.export.parse import parse_paper_latex
+
+    assert sp.expand(parse_formula(text, indices="symhess").expr - parse_paper_latex(text)) == 0

@@ -30,6 +30,7 @@ import sympy as sp
 from ..activations import Activation, ActivationLike, activation as get_activation
 from ..expectation.pairs import GaussianQuadrature, pair_expectation, single_expectation
 from ..two_layer.blocks import derive_blocks
+from ..two_layer.templates import BLOCK_NAMES, BLOCK_PARTS, UNIT_PAIRS
 from ..symbols import Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, c, delta_jl, eps, q, q1, q2, scale, v_i, v_k
 from .identity import Comparison, Instance, Point, TermDiff, compare
 from .independent import QUADRATURE_TOL, independent_entry, independent_pair, quadrature_modules
@@ -37,10 +38,9 @@ from .notation import FormulaLike, NotationError, parse_formula, delta_ik
 
 __all__ = ["FormulaCheck", "check_formula", "check_expectation", "BLOCKS", "PARTS", "PAIRS"]
 
-BLOCKS = ("WW", "Wv", "vv")
-#: parts of the Hessian (aliases: "optimum", "at_optimum", "gn" for "gauss_newton")
-PARTS = ("gauss_newton", "residual")
-PAIRS = ("auto", "offdiagonal", "diagonal", "both")
+#: the blocks, the parts (aliases: "optimum", "at_optimum", "gn" for "gauss_newton") and the unit pairs
+BLOCKS, PARTS = BLOCK_NAMES, BLOCK_PARTS
+PAIRS = ("auto", *UNIT_PAIRS, "both")
 _PART_ALIASES = {"gauss_newton": "gauss_newton", "optimum": "gauss_newton", "at_optimum": "gauss_newton",
                  "gn": "gauss_newton", "gauss-newton": "gauss_newton", "residual": "residual"}
 

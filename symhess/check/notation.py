@@ -30,12 +30,13 @@ entry :math:`H_{(jk),(lm)}` with hidden units ``j, l`` and inputs ``k, m`` and o
 Auxiliary quantities (the erf determinant :math:`\tilde\Delta`, say) are written out or passed as
 ``definitions={"\\tilde\\Delta": "(1+2Q_{ii})(1+2Q_{kk})-4Q_{ik}^2"}``.
 
-LaTeX goes through SymPy's ANTLR parser (``sympy.parsing.latex.parse_latex`` in strict mode, so
-trailing text that the grammar cannot read is an error instead of being dropped), after
-normalising what that parser does not know: sizing commands (``\left``, ``\Big``), spacing,
-``\mathrm{erf}``, ``\operatorname{...}``, accents (``\tilde\Delta``), commas in subscripts
-(``W_{1,jk}``) and math environments. ``v_i(1+x)`` — which the parser reads as a function call — is
-read as a product.
+LaTeX goes through symhess's one LaTeX reader, :func:`symhess.export.parse.read_latex` (SymPy's
+ANTLR parser in strict mode, so trailing text that the grammar cannot read is an error instead of
+being dropped, after normalising what that parser does not know: sizing commands (``\left``,
+``\Big``), spacing, ``\mathrm{erf}``, ``\operatorname{...}``, accents (``\tilde\Delta``), commas in
+subscripts (``W_{1,jk}``) and math environments); this module maps the names it keeps onto
+symhess's symbols by the index conventions above. ``v_i(1+x)`` — which the parser reads as a
+function call — is read as a product.
 """
 
 from __future__ import annotations
@@ -47,11 +48,12 @@ from typing import Mapping, Union
 import sympy as sp
 
 from ..errors import SymhessError
+from ..export.parse import apply_function, preprocess_latex, read_latex
 from ..symbols import Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, c, delta_jl, eps, q, q1, q2, scale, v_i, v_k
 
 __all__ = [
     "NotationError", "IndexConvention", "SYMHESS_INDICES", "PAPER_INDICES", "ParsedFormula",
-    "parse_formula", "parse_expression", "delta_ik", "n_in", "n_hidden", "CONTEXTS",
+    "parse_formula", "parse_expression", "delta_ik", "n_in", "n_hidden", "CONTEXTS", "preprocess_latex",
 ]
 
 FormulaLike = Union[str, sp.Expr, int, float]
@@ -110,12 +112,6 @@ PAPER_INDICES = IndexConvention("j", "k", "l", "m", name="paper")
 
 _EPS_NAMES = {"epsilon", "varepsilon", "eps", "ε", "ϵ"}
 _DELTA_NAMES = {"delta", "δ", "kronecker", "kroneckerdelta"}
-_KNOWN_FUNCTIONS = {
-    "theta": sp.Heaviside, "heaviside": sp.Heaviside, "min": sp.Min, "max": sp.Max, "erf": sp.erf,
-    "erfc": sp.erfc, "sgn": sp.sign, "sign": sp.sign, "arcsin": sp.asin, "arccos": sp.acos,
-    "arctan": sp.atan, "exp": sp.exp, "sqrt": sp.sqrt, "abs": sp.Abs, "binom": sp.binomial,
-    "binomial": sp.binomial, "floor": sp.floor, "ceil": sp.ceiling,
-}
 _COUNT_IN = {"in", "i", "input", "inputs"}
 _COUNT_HIDDEN = {"h", "hidden", "hid"}
 
@@ -132,166 +128,8 @@ def split_name(name: str) -> tuple[str, str]:
     return head, sub
 
 
-# -- LaTeX preprocessing ------------------------------------------------------------------------
-_ENVIRONMENTS = re.compile(r"\\(?:begin|end)\{(?:equation|align|gather|multline|displaymath|math)\*?\}")
-
-
-def _text_to_command(m: re.Match) -> str:
-    word = m.group(1).strip()
-    if word == "e":
-        return " e "
-    if not re.fullmatch(r"[A-Za-z]+", word):
-        raise NotationError(f"cannot read \\{m.group(0)[1:].split('{')[0]}{{{word}}}: expected a name such as erf")
-    return f"\\{word} "
-
-
-_ARG_COMMANDS = {"frac": 2, "dfrac": 2, "tfrac": 2, "binom": 2, "sqrt": 1}
-
-
-def _brace_arguments(text: str) -> str:
-    r"""``\frac2\pi`` -> ``\frac{2}{\pi}``, ``\sqrt2`` -> ``\sqrt{2}``: SymPy's parser needs the braces."""
-    out, pos, n = [], 0, len(text)
-    while pos < n:
-        m = re.match(r"\\(d?frac|tfrac|binom|sqrt)(?![A-Za-z])", text[pos:])
-        if not m:
-            out.append(text[pos])
-            pos += 1
-            continue
-        out.append(m.group(0))
-        pos += m.end()
-        nargs = _ARG_COMMANDS[m.group(1)]
-        for _ in range(nargs):
-            while pos < n and text[pos] == " ":
-                pos += 1
-            if pos < n and text[pos] == "[" and m.group(1) == "sqrt":  # \sqrt[3]{x}
-                end = text.index("]", pos)
-                out.append(text[pos:end + 1])
-                pos = end + 1
-            if pos >= n:
-                break
-            if text[pos] == "{":
-                depth, start = 0, pos
-                while pos < n:
-                    depth += text[pos] == "{"
-                    depth -= text[pos] == "}"
-                    pos += 1
-                    if depth == 0:
-                        break
-                out.append(_brace_arguments(text[start:pos]))
-            else:
-                tok = re.match(r"\\[A-Za-z]+|.", text[pos:]).group(0)
-                out.append("{" + tok + "}")
-                pos += len(tok)
-    return "".join(out)
-
-
-def _right_hand_side(text: str) -> str:
-    """The part after the last top-level ``=`` (``[H_{vv}]_{ik} = ...`` -> ``...``)."""
-    depth, cut = 0, -1
-    for pos, ch in enumerate(text):
-        if ch in "{([":
-            depth += 1
-        elif ch in "})]":
-            depth -= 1
-        elif ch == "=" and depth == 0:
-            cut = pos
-    return text[cut + 1:] if cut >= 0 else text
-
-
-def preprocess_latex(text: str) -> str:
-    r"""Normalise LaTeX that SymPy's parser does not read (see the module docstring).
-
-    Examples
-    --------
-    >>> preprocess_latex(r"\frac2\pi\mathrm{erf}\Big(x\Big).")
-    '\\frac{2}{\\pi}\\erf  (x )'
-    """
-    s = re.sub(r"(?<!\\)%[^\n]*", "", str(text))  # comments
-    s = _ENVIRONMENTS.sub(" ", s)
-    s = re.sub(r"\\(?:label|tag)\*?\{[^{}]*\}", " ", s)
-    s = re.sub(r"\\(?:nonumber|notag|displaystyle|textstyle|scriptstyle)(?![A-Za-z])", " ", s)
-    s = s.replace("$$", " ").replace("$", " ")
-    s = re.sub(r"\\[\[\]()]", " ", s)  # \[ \] \( \)
-    s = s.replace("&", " ")
-    if "\\\\" in s:
-        raise NotationError("the formula has a line break '\\\\': give one expression (check one entry at a time)")
-    s = re.sub(r"\\q?quad\s*\([^()]*\)\s*[.,;]?\s*$", " ", s.strip())  # trailing "\qquad (i \neq k)"
-    s = _right_hand_side(s)
-    s = re.sub(r"\\(?:left|right|middle)\s*\.", " ", s)
-    s = re.sub(r"\\(?:left|right|middle|[bB]igg?[lrm]?)(?![A-Za-z])", " ", s)
-    s = re.sub(r"\\[,;:! ]|\\q?quad(?![A-Za-z])|~", " ", s)
-    s = re.sub(r"\{\\rm\s+([A-Za-z]+)\}", r"\\mathrm{\1}", s)
-    s = re.sub(r"\\(?:mathrm|operatorname|textrm|text|mathit|mathsf)\s*\{([^{}]*)\}", _text_to_command, s)
-    # accents: \tilde\Delta, \tilde{\Delta}, \hat{Q} -> one symbol \tildeDelta, \hatQ
-    s = re.sub(
-        r"\\(tilde|widetilde|hat|widehat|bar|overline)\s*(?:\{\s*\\?([A-Za-z]+)\s*\}|\\([A-Za-z]+)|([A-Za-z]))",
-        lambda m: f"\\{m.group(1)}{m.group(2) or m.group(3) or m.group(4)}", s,
-    )
-    s = _brace_arguments(s)
-    s = s.strip()
-    s = re.sub(r"[.,;]\s*$", "", s).strip()
-    return s
-
-
-_SUBSCRIPTED = re.compile(r"(\\[A-Za-z]+|[A-Za-z])\s*_\s*(\{[^{}]*\}|[A-Za-z0-9])")
-_SUBSCRIPT_COMMANDS = {"sum", "prod", "int", "lim", "log", "max", "min", "sup", "inf", "oint", "bigcup", "bigcap"}
-
-
-def _letters(n: int) -> str:
-    out = ""
-    while True:
-        out = chr(ord("a") + n % 26) + out
-        n //= 26
-        if n == 0:
-            return out
-
-
-def protect_subscripts(text: str) -> tuple[str, dict[str, str]]:
-    r"""Replace every subscripted name by a placeholder command that keeps its index order.
-
-    SymPy's parser reads the subscript of ``W_{lk}`` as the product ``l*k`` and prints it back
-    sorted (``W_{k*l}``), losing which index is the unit and which the input; so ``W_{1,lk}``
-    becomes ``\symhessvara`` and the table maps ``'symhessvara' -> 'W_{1lk}'``.
-    """
-    table: dict[str, str] = {}
-
-    def repl(m: re.Match) -> str:
-        head, sub = m.group(1), m.group(2)
-        if head.lstrip("\\") in _SUBSCRIPT_COMMANDS:
-            return m.group(0)
-        sub = re.sub(r"[{},\s]", "", sub)
-        if not re.fullmatch(r"[A-Za-z0-9]*", sub):
-            raise NotationError(f"cannot read the subscript of {m.group(0)!r}: use letters and digits, e.g. W_{{ij}}")
-        key = "symhessvar" + _letters(len(table))
-        table[key] = f"{head.lstrip(chr(92))}_{{{sub}}}"
-        return "\\" + key + " "
-
-    return _SUBSCRIPTED.sub(repl, text), table
-
-
 def _parse_latex_raw(text: str) -> sp.Expr:
-    try:
-        from sympy.parsing.latex import parse_latex
-    except ImportError as exc:  # pragma: no cover - sympy always has the module
-        raise NotationError(f"SymPy's LaTeX parser is unavailable: {exc}") from exc
-    cleaned = preprocess_latex(text)
-    if not cleaned:
-        raise NotationError("the formula is empty")
-    protected, table = protect_subscripts(cleaned)
-    try:
-        raw = parse_latex(protected, strict=True)
-    except ImportError as exc:
-        raise NotationError(
-            f"reading LaTeX needs antlr4-python3-runtime 4.11 ({exc}); install it with "
-            "pip install 'antlr4-python3-runtime==4.11.*', or pass a SymPy expression instead"
-        ) from exc
-    except Exception as exc:  # LaTeXParsingError and antlr errors
-        detail = str(exc)
-        for key, name in table.items():
-            detail = detail.replace("\\" + key + " ", name).replace("\\" + key, name)
-        if "Invalid LaTeX" in detail:
-            detail = "SymPy's parser stopped before the end of the formula (unbalanced brackets or an unsupported command?)"
-        raise NotationError(f"cannot parse the LaTeX formula {cleaned!r}:\n{detail}") from exc
+    raw, table = read_latex(text, line_breaks="error", error=NotationError)
     raw = _fix_applications(raw)
     names = {sym: sp.Symbol(table[str(sym)]) for sym in raw.free_symbols if str(sym) in table}
     return raw.xreplace(names) if names else raw
@@ -320,10 +158,10 @@ def _fix_applications(expr: sp.Expr) -> sp.Expr:
 
     def fix(node):
         name = node.func.__name__
-        key = name.lstrip("\\").lower()
         args = [_fix_applications(a) for a in node.args]
-        if key in _KNOWN_FUNCTIONS:
-            return _KNOWN_FUNCTIONS[key](*args)
+        known = apply_function(name, args)
+        if known is not None:
+            return known
         if len(args) == 1:
             return sp.Symbol(name) * args[0]
         raise NotationError(f"{name}({', '.join(map(str, args))}) is written as a function of several arguments")

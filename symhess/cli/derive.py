@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
+from ..two_layer.templates import BLOCK_NAMES
 from ._common import activation_option, load_activation, main
 
 __all__ = ["derive"]
 
 _FORMATS = ("latex", "sympy", "python", "markdown")
-_BLOCKS = ("WW", "Wv", "vv")
+_BLOCKS = BLOCK_NAMES
 
 
 @main.command()

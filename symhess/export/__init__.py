@@ -16,7 +16,7 @@ from .document import DEFAULT_ACTIVATIONS, PaperDocument, paper_document, symbol
 from .engine import CompiledDocument, LatexCompileError, compile_latex, find_latex_engine
 from .notation import Determinant, find_determinant
 from .parse import PAPER_INDEX_ALIASES, PaperLatexError, parse_paper_latex
-from .rules import COUNTING_RULES, CountingRule, linear_law_formulas
+from .rules import COUNTING_RULES, CountingRule, linear_law_formulas  # registers the exporters of results
 
 __all__ = [
     "EXPORTERS", "Equation", "PaperLatexPrinter", "abbreviate", "block_equations", "export_equations",

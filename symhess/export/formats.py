@@ -19,6 +19,7 @@ from sympy.printing.numpy import NumPyPrinter
 from ..activations import ActivationLike, activation as get_activation
 from ..two_layer.blocks import BlockFormula, derive_blocks
 from ..expectation.pairs import PairQuadrature, SingleQuadrature
+from ..two_layer.templates import BLOCK_NAMES
 from .latex import Equation, block_equations, render_equations
 
 __all__ = ["FORMATS", "BLOCKS", "format_blocks", "python_source", "markdown_math", "markdown_equations"]
@@ -26,7 +27,7 @@ __all__ = ["FORMATS", "BLOCKS", "format_blocks", "python_source", "markdown_math
 #: output formats of :func:`format_blocks`
 FORMATS = ("latex", "sympy", "python", "markdown")
 #: block names
-BLOCKS = ("WW", "Wv", "vv")
+BLOCKS = BLOCK_NAMES
 
 
 class _KernelPrinter(NumPyPrinter):

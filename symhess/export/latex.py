@@ -16,7 +16,9 @@ Place in the package: outputs, export.
   right-hand sides, the same text broken into display lines.
 * :func:`to_latex` and :func:`export_equations` dispatch on the object through a registry
   (:func:`register_exporter`), so other stages' results (counting rules, spectral laws) export by
-  registering one function.
+  registering one function. The modules that register symhess's own results import this one
+  (never the reverse); ``symhess/export/__init__.py`` imports them, so they are registered
+  whenever this module is.
 
 Examples
 --------
@@ -547,10 +549,6 @@ def _exporter_for(obj: object) -> Callable[..., list[Equation]] | None:
     return None
 
 
-def _ensure_builtin_exporters() -> None:
-    from . import rules  # noqa: F401  (registers the exporters of analysis results)
-
-
 def export_equations(obj: object, **options: Any) -> list[Equation]:
     r"""The labelled equations of ``obj`` (anything :func:`to_latex` accepts, except bare expressions).
 
@@ -566,7 +564,6 @@ def export_equations(obj: object, **options: Any) -> list[Equation]:
     TypeError
         If no exporter is registered for ``obj``'s type; the message lists the known types.
     """
-    _ensure_builtin_exporters()
     if isinstance(obj, BlockFormula) or (
         isinstance(obj, Mapping) and obj and all(isinstance(v, BlockFormula) for v in obj.values())
     ):

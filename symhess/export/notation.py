@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ..two_layer.templates import BLOCK_NAMES as BLOCKS
 from ..symbols import (
     Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, c, delta_jl, eps, q, q1, q2, scale, v_i, v_k, z,
 )
@@ -92,7 +93,7 @@ PAIR_VARS = (q1, q2, c)
 DIAGONAL_VARS = {OVERLAP_VARS: Q_ii, PAIR_VARS: q}
 
 #: block name -> LaTeX of the block symbol
-BLOCK_NAMES = {"WW": "H_{WW}", "Wv": "H_{Wv}", "vv": "H_{vv}"}
+BLOCK_NAMES = {name: f"H_{{{name}}}" for name in BLOCKS}
 
 
 def block_lhs(name: str, *, diagonal: bool, part: str = "gauss_newton") -> str:

@@ -38,7 +38,8 @@ LaTeX                                       symhess
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping
+import warnings
+from typing import Callable, Iterable, Mapping
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -47,7 +48,10 @@ from ..errors import SymhessError
 from ..symbols import PAIR_ARGS, Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, delta_jl, q, v_i, v_k
 from .notation import OVERLAP_VARS, PARSE_NAMES, Determinant, canonical_name, determinant_value
 
-__all__ = ["parse_paper_latex", "PaperLatexError", "PAPER_INDEX_ALIASES", "FUNCTION_NAMES"]
+__all__ = [
+    "parse_paper_latex", "PaperLatexError", "PAPER_INDEX_ALIASES", "FUNCTION_NAMES", "read_latex",
+    "preprocess_latex", "protect_subscripts", "apply_function",
+]
 
 
 class PaperLatexError(SymhessError, ValueError):
@@ -65,58 +69,224 @@ PAPER_INDEX_ALIASES: dict[str, sp.Expr] = {
 
 #: parsed function name -> SymPy function
 FUNCTION_NAMES: dict[str, object] = {
-    "Theta": sp.Heaviside, "theta": sp.Heaviside, "Heaviside": sp.Heaviside, "H": sp.Heaviside,
-    "erf": sp.erf, "erfc": sp.erfc, "exp": sp.exp, "sqrt": sp.sqrt, "log": sp.log, "ln": sp.log,
-    "asin": sp.asin, "arcsin": sp.asin, "acos": sp.acos, "arccos": sp.acos, "atan": sp.atan,
+    "Theta": sp.Heaviside, "theta": sp.Heaviside, "Heaviside": sp.Heaviside, "heaviside": sp.Heaviside,
+    "H": sp.Heaviside, "erf": sp.erf, "erfc": sp.erfc, "exp": sp.exp, "sqrt": sp.sqrt, "log": sp.log,
+    "ln": sp.log, "asin": sp.asin, "arcsin": sp.asin, "acos": sp.acos, "arccos": sp.acos, "atan": sp.atan,
     "arctan": sp.atan, "tanh": sp.tanh, "max": sp.Max, "min": sp.Min, "Max": sp.Max, "Min": sp.Min,
-    "Gamma": sp.gamma, "binom": sp.binomial,
+    "Gamma": sp.gamma, "binom": sp.binomial, "binomial": sp.binomial, "sgn": sp.sign, "sign": sp.sign,
+    "abs": sp.Abs, "floor": sp.floor, "ceil": sp.ceiling,
 }
 
-_LEFTRIGHT = re.compile(r"\\(?:left|right)(?![A-Za-z])")
-_LIMITS = re.compile(r"\\(?:no)?limits(?![A-Za-z])")
-_SIZE = re.compile(r"\\(?:[bB]igg?|[bB]igg?[lrm])(?![A-Za-z])")
-_ENV = re.compile(r"\\(?:begin|end)\{[^}]*\}")
-_DROP = re.compile(r"\\(?:label|tag|text|mbox)\{[^}]*\}|\\(?:nonumber|notag|displaystyle|textstyle)(?![A-Za-z])")
-_COND = re.compile(r"\\q?quad\s*\([^()]*\)\s*[.,]?\s*$")
-_OPNAME = re.compile(r"\\(?:operatorname|mathrm|mathop)\s*\{\s*([A-Za-z]+)\s*\}")
 _TILDE = re.compile(r"\\(?:widetilde|tilde)\s*(?:\{\s*\\Delta\s*\}|\\Delta)")
 _EPS = re.compile(r"(?<![\\A-Za-z])eps(?![A-Za-z])")
-_GREEK = (
-    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi "
-    "rho varrho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi "
-    "Psi Omega tildeDelta"
-).split()
+_ACCENT = re.compile(
+    r"\\(tilde|widetilde|hat|widehat|bar|overline)\s*(?:\{\s*\\?([A-Za-z]+)\s*\}|\\([A-Za-z]+)|([A-Za-z]))"
+)
+_NAME_COMMANDS = re.compile(r"\\(?:mathrm|operatorname|mathop|textrm|text|mbox|mathit|mathsf)\s*\{([^{}]*)\}")
 _SUBSCRIPTED = re.compile(r"(\\[A-Za-z]+|[A-Za-z])\s*_\s*(\{[^{}]*\}|[A-Za-z0-9])")
+#: commands whose subscript is a limit or a base, not part of a name
+_SUBSCRIPT_COMMANDS = {"sum", "prod", "int", "lim", "log", "max", "min", "sup", "inf", "oint", "bigcup", "bigcap"}
+_ARG_COMMANDS = {"frac": 2, "dfrac": 2, "tfrac": 2, "binom": 2, "sqrt": 1}
 
 
 def _placeholder(prefix: str, n: int) -> str:
-    """A letters-only name for ``\\mathit{...}``; no ``d`` (the parser reads ``dx`` as a differential)."""
+    """A letters-only name for a placeholder; no ``d`` (the parser reads ``dx`` as a differential)."""
     return prefix + "".join("abcefghijk"[int(d)] for d in str(n))
 
 
-def _protect_names(text: str, functions: Mapping[str, object] = {}) -> tuple[str, dict[str, str]]:
-    """Replace each subscripted name (``W_{kj}``) by a placeholder the parser keeps whole.
+def _function_of(name: str) -> object | None:
+    return FUNCTION_NAMES.get(name) or FUNCTION_NAMES.get(name.lower())
+
+
+def _name_command(m: re.Match, error: type[Exception]) -> str:
+    r"""``\mathrm{erf}`` -> ``\erf``; ``\text{for } i\neq k`` (prose, not a function name) -> dropped."""
+    prose = m.group(0)[1:5] in ("text", "mbox") and not m.group(0).startswith(r"\textrm")
+    word = m.group(1).strip()
+    if word == "e":
+        return " e "
+    if prose and (not re.fullmatch(r"[A-Za-z]+", word) or _function_of(word) is None):
+        return " "
+    if not re.fullmatch(r"[A-Za-z]+", word):
+        raise error(f"cannot read {m.group(0)!r}: expected a name such as erf")
+    return f"\\{word} "
+
+
+def _brace_arguments(text: str) -> str:
+    r"""``\frac2\pi`` -> ``\frac{2}{\pi}``, ``\sqrt2`` -> ``\sqrt{2}``: SymPy's parser needs the braces."""
+    out, pos, n = [], 0, len(text)
+    while pos < n:
+        m = re.match(r"\\(d?frac|tfrac|binom|sqrt)(?![A-Za-z])", text[pos:])
+        if not m:
+            out.append(text[pos])
+            pos += 1
+            continue
+        out.append(m.group(0))
+        pos += m.end()
+        for _ in range(_ARG_COMMANDS[m.group(1)]):
+            while pos < n and text[pos] == " ":
+                pos += 1
+            if pos < n and text[pos] == "[" and m.group(1) == "sqrt":  # \sqrt[3]{x}
+                end = text.index("]", pos)
+                out.append(text[pos:end + 1])
+                pos = end + 1
+            if pos >= n:
+                break
+            if text[pos] == "{":  # to its closing brace (or the end: the parser reports what is missing)
+                depth, start = 0, pos
+                while pos < n:
+                    depth += text[pos] == "{"
+                    depth -= text[pos] == "}"
+                    pos += 1
+                    if depth == 0:
+                        break
+                out.append(_brace_arguments(text[start:pos]))
+            else:
+                tok = re.match(r"\\[A-Za-z]+|.", text[pos:]).group(0)
+                out.append("{" + tok + "}")
+                pos += len(tok)
+    return "".join(out)
+
+
+def preprocess_latex(text: str, *, line_breaks: str = "join", error: type[Exception] | None = None) -> str:
+    r"""Normalise LaTeX that SymPy's parser does not read: the one front end of every LaTeX reader.
+
+    Drops comments, math delimiters and environments, ``\label``/``\tag``, alignment ``&``, sizing
+    (``\left``, ``\Big``), spacing (``\,``, ``\quad``), prose (``\text{for } i\neq k``) and a trailing
+    condition ``\qquad (i \neq k)``; keeps the right-hand side of the last top-level ``=``; turns
+    ``\mathrm{erf}``/``\operatorname{erf}`` into ``\erf``, accents into one name (``\tilde\Delta`` ->
+    ``\tildeDelta``), ``eps`` into ``\epsilon``, ``\mathbb{E}`` into ``\mathbbE``, and braces the
+    arguments of ``\frac2\pi``.
+
+    Parameters
+    ----------
+    text : str
+        The LaTeX.
+    line_breaks : {"join", "error"}
+        ``\\`` joins the lines of one expression (``"join"``, as in a split equation), or is an
+        error (``"error"``: one expression, one line).
+    error : exception class, optional
+        What to raise (default :class:`PaperLatexError`).
+
+    Examples
+    --------
+    >>> preprocess_latex(r"\frac2\pi\mathrm{erf}\Big(x\Big).")
+    '\\frac{2}{\\pi}\\erf  (x )'
+    """
+    error = error or PaperLatexError
+    s = re.sub(r"(?<!\\)%[^\n]*", "", str(text))  # comments
+    s = re.sub(r"\\(?:begin|end)\{[^}]*\}", " ", s)
+    s = re.sub(r"\\(?:label|tag)\*?\{[^{}]*\}", " ", s)
+    s = re.sub(r"\\(?:nonumber|notag|displaystyle|textstyle|scriptstyle)(?![A-Za-z])", " ", s)
+    s = s.replace("$$", " ").replace("$", " ")
+    s = re.sub(r"\\[\[\]()]", " ", s)  # \[ \] \( \)
+    s = s.replace("&", " ").replace("{}", " ")
+    if "\\\\" in s:
+        if line_breaks == "error":
+            raise error("the formula has a line break '\\\\': give one expression (check one entry at a time)")
+        s = s.replace("\\\\", " ")
+    s = re.sub(r"\\q?quad\s*\([^()]*\)\s*[.,;]?\s*$", " ", s.strip())  # trailing "\qquad (i \neq k)"
+    s = _rhs(s)
+    s = re.sub(r"\\(?:left|right|middle)\s*\.", " ", s)
+    s = re.sub(r"\\(?:left|right|middle|[bB]igg?[lrm]?)(?![A-Za-z])", " ", s)
+    s = re.sub(r"\\(?:no)?limits(?![A-Za-z])", " ", s)
+    s = re.sub(r"\\[,;:! ]|\\q?quad(?![A-Za-z])|~", " ", s)
+    s = re.sub(r"\{\\rm\s+([A-Za-z]+)\}", r"\\mathrm{\1}", s)
+    s = _NAME_COMMANDS.sub(lambda m: _name_command(m, error), s)
+    s = _TILDE.sub(r"\\tildeDelta", s)
+    s = _ACCENT.sub(lambda m: f"\\{m.group(1)}{m.group(2) or m.group(3) or m.group(4)}", s)
+    s = _EPS.sub(r"\\epsilon", s)
+    s = s.replace(r"\mathbb{E}", r"\mathbbE").replace(r"\mathbb E", r"\mathbbE")
+    s = _brace_arguments(s)
+    return re.sub(r"[.,;]\s*$", "", s.strip()).strip()
+
+
+def protect_subscripts(text: str, functions: Mapping[str, object] = {}) -> tuple[str, dict[str, str]]:
+    r"""Replace each subscripted name (``W_{kj}``) by a placeholder that keeps its index order.
 
     SymPy's parser reads a subscript as a product and sorts it (``W_{kj}`` becomes ``W_{j*k}``),
-    which would lose the order of the indices. Names in ``functions`` become a command
-    (``\\symhessfn...``), so that ``p_{\\chi}(t)`` stays a function call.
+    which would lose which index is the unit and which the input; and it reads a command before a
+    parenthesis as a function call (``\X (1+Q)^2`` as ``X(1+Q)^2``), hence ``\mathit{...}``
+    placeholders. The table maps each placeholder to the name in canonical form (``'W_kj'``, ``'W_1lk'``, ``'tildeDelta_ik'``). Names in
+    ``functions`` become ``\symhessfn...`` so that ``p_{\chi}(t)`` stays a function call.
     """
     table: dict[str, str] = {}
 
     def repl(m: re.Match) -> str:
-        head, sub = m.group(1), m.group(2)
-        if head.startswith("\\") and head[1:] not in _GREEK:
+        head = m.group(1)
+        if head.lstrip("\\") in _SUBSCRIPT_COMMANDS:
             return m.group(0)
-        name = canonical_name(head + "_" + sub)
+        name = canonical_name(head + "_" + m.group(2))
         if name in functions:
             key = _placeholder("symhessfn", len(table))
             table[key] = name
             return rf" \{key}"
-        key = _placeholder("symhessvar", len(table))
+        key = _placeholder("symhessvar", len(table))  # \mathit: never read as a function call
         table[key] = name
         return rf" \mathit{{{key}}} "
 
     return _SUBSCRIPTED.sub(repl, text), table
+
+
+def read_latex(
+    text: str,
+    *,
+    line_breaks: str = "join",
+    error: type[Exception] | None = None,
+    functions: Mapping[str, object] = {},
+    expectations: Callable[[str], str] | None = None,
+) -> tuple[sp.Expr, dict[str, str]]:
+    r"""Read LaTeX with SymPy's parser, the user's own names kept: the one LaTeX reader of symhess.
+
+    :func:`preprocess_latex`, then ``expectations`` (a hook that replaces :math:`\mathbb E[\dots]`
+    terms by placeholders), then :func:`protect_subscripts`, then ``sympy.parsing.latex.parse_latex``
+    in strict mode (trailing text the grammar cannot read is an error, never silently dropped).
+    :func:`parse_paper_latex` maps the names onto symhess's symbols by the export notation, and
+    :func:`symhess.check.notation.parse_formula` by the checker's index conventions.
+
+    Returns
+    -------
+    expr : sympy.Expr
+        The right-hand side, with placeholder names for the subscripted names.
+    table : dict
+        Placeholder -> canonical name (see :func:`protect_subscripts`).
+    """
+    error = error or PaperLatexError
+    try:
+        from sympy.parsing.latex import parse_latex
+    except ImportError as exc:  # pragma: no cover - sympy always has the module
+        raise error(f"SymPy's LaTeX parser is unavailable: {exc}") from exc
+    clean = preprocess_latex(text, line_breaks=line_breaks, error=error)
+    if expectations is not None:
+        clean = expectations(clean)
+    clean, table = protect_subscripts(clean, functions)
+    clean = clean.strip()
+    if not clean:
+        raise error(f"the formula {text!r} is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = parse_latex(clean, strict=True)  # strict: never drop an unread tail silently
+    except ImportError as exc:
+        raise error(
+            f"reading LaTeX needs antlr4-python3-runtime 4.11 ({exc}); install it with "
+            "pip install 'antlr4-python3-runtime==4.11.*', or pass a SymPy expression instead"
+        ) from exc
+    except Exception as exc:  # LaTeXParsingError and antlr errors
+        detail = str(exc)
+        for key, name in table.items():
+            detail = detail.replace("\\" + key + " ", name).replace("\\" + key, name)
+        if "Invalid LaTeX" in detail:
+            detail = "it stopped before the end (unbalanced brackets or an unsupported command?)"
+        raise error(f"cannot parse the LaTeX formula {clean!r}: SymPy's LaTeX parser cannot read it: {detail}") from None
+    if isinstance(raw, (sp.Eq, sp.Rel)):
+        raw = raw.rhs
+    return raw, table
+
+
+def apply_function(name: str, args: list) -> sp.Expr | None:
+    """``name(args)`` for a known function name (:data:`FUNCTION_NAMES`, any case), else ``None``."""
+    fn = _function_of(name.lstrip("\\"))
+    return fn(*args) if fn is not None else None
 
 
 _SIGMA = r"\\sigma\s*(?:'+|\^\s*\{\s*\(?\s*\d+\s*\)?\s*\}|\^\s*\d)?"
@@ -155,23 +325,6 @@ def _rhs(text: str) -> str:
         elif ch == "=" and depth == 0:
             cut = pos
     return text[cut + 1:] if cut >= 0 else text
-
-
-def _preclean(text: str) -> str:
-    text = text.strip().strip("$").replace(r"\[", " ").replace(r"\]", " ")
-    text = _ENV.sub(" ", text)
-    text = _DROP.sub(" ", text)
-    text = text.replace(r"\\", " ").replace("&", " ").replace("{}", " ")
-    text = text.replace(r"\left.", " ").replace(r"\right.", " ")
-    text = _LEFTRIGHT.sub(" ", text)  # the grammar skips them; strict mode needs the text to start with a token
-    text = _SIZE.sub(" ", text)
-    text = _LIMITS.sub(" ", text)
-    text = _COND.sub(" ", text.strip())
-    text = _OPNAME.sub(lambda m: "\\" + m.group(1), text)
-    text = _TILDE.sub(r"\\tildeDelta", text)
-    text = _EPS.sub(r"\\epsilon", text)
-    text = text.replace(r"\mathbb{E}", r"\mathbbE").replace(r"\mathbb E", r"\mathbbE")
-    return text.strip().rstrip(".,;")
 
 
 class _Nodes:
@@ -345,11 +498,6 @@ def parse_paper_latex(
     """
     if not isinstance(text, str):
         raise TypeError(f"parse_paper_latex expects a LaTeX string, got {type(text).__name__}")
-    try:
-        from sympy.parsing.latex import parse_latex
-        from sympy.parsing.latex.errors import LaTeXParsingError
-    except ImportError as exc:  # pragma: no cover - dependency declared in pyproject
-        raise ImportError("parse_paper_latex needs antlr4-python3-runtime==4.11.*") from exc
 
     names: dict[str, sp.Expr] = dict(PARSE_NAMES)
     names.update(_default_definitions(activation))
@@ -362,24 +510,9 @@ def parse_paper_latex(
             sub, activation=activation, definitions=definitions, aliases=aliases, functions=functions
         )
 
-    clean = _rhs(_preclean(text))
     nodes = _Nodes(activation, recurse)
-    clean = nodes.replace_all(clean)
     funcs = {canonical_name(k): v for k, v in (functions or {}).items()}
-    clean, protected = _protect_names(clean, funcs)
-    clean = clean.strip()
-    if not clean.strip():
-        raise PaperLatexError(f"no formula in {text!r}")
-    try:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            raw = parse_latex(clean, strict=True)  # strict: never drop an unread tail silently
-    except LaTeXParsingError as exc:
-        raise PaperLatexError(f"SymPy's LaTeX parser cannot read {clean!r}: {exc}") from None
-    if isinstance(raw, (sp.Eq, sp.Rel)):
-        raw = raw.rhs
+    raw, protected = read_latex(text, functions=funcs, expectations=nodes.replace_all)
     names.update(nodes.values)
     unknown: list[str] = []
 
@@ -403,8 +536,9 @@ def parse_paper_latex(
             args = [rebuild(a, bound) for a in expr.args]
             if fname in funcs:
                 return funcs[fname](*args)
-            if fname in FUNCTION_NAMES:
-                return FUNCTION_NAMES[fname](*args)
+            known = apply_function(fname, args)
+            if known is not None:
+                return known
             if fname in names and len(args) == 1:  # "W_{il}(1 + 2Q_{kk})" is a product
                 return names[fname] * args[0]
             unknown.append(f"{type(expr).__name__}(...)")

@@ -1,4 +1,4 @@
-r"""Vectorised assembly of the dense expected Hessian from the per-pair kernels.
+r"""Vectorised assembly of the dense expected Hessian from the per-pair kernels, for any number type.
 
 Place in the package: the two-layer teacher-student family. Conventions: ``W`` has shape ``(Nh, Ni)``, ``v`` shape ``(Nh,)``,
 :math:`\theta=(\mathrm{vec}_{\text{row-major}}W, v)`, :math:`P=N_hN_i+N_h`, and
@@ -9,10 +9,14 @@ Place in the package: the two-layer teacher-student family. Conventions: ``W`` h
     [H_{WW}]_{(ij),(kl)} = P_{ik}\big(C^{\delta}_{ik}\delta_{jl} + C^{aa}_{ik}W_{ij}W_{il}
       + C^{bb}_{ik}W_{kj}W_{kl} + C^{ab}_{ik}(W_{ij}W_{kl}+W_{kj}W_{il})\big)
 
-with the coefficient matrices of :mod:`symhess.two_layer.pairs`. The ``WW`` block is built in
-cache-sized tiles (two rank-structured products and a diagonal update per tile, in parallel
-threads) and each tile is written to the output once, so the cost is close to that of writing
-:math:`P^2` floats once (``benchmarks/bench_assembly.py``).
+with the coefficient matrices of :mod:`symhess.two_layer.pairs`. :func:`write_gauss_newton` is
+the one placement of the blocks for every number type: floats here, exact rationals and balls in
+:mod:`symhess.two_layer.objects` (object arrays), and through them the checker's exact ranks. The
+``WW`` block is built in cache-sized tiles (two rank-structured products and a diagonal update per
+tile, in parallel threads for floats) and each tile is written to the output once, so the cost is
+close to that of writing :math:`P^2` floats once (``benchmarks/bench_assembly.py``).
+:func:`residual_sums` is the residual part away from the optimum, shared with the matrix-free
+operator of :mod:`symhess.two_layer.hvp`.
 """
 
 from __future__ import annotations
@@ -23,14 +27,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..activations import ActivationLike, activation as get_activation
-from .templates import GAUSS_NEWTON, RESIDUAL
-from .pairs import template_matrices
+from .templates import BLOCK_NAMES, GAUSS_NEWTON, HESSIAN_PARTS, RESIDUAL, check_part
+from .pairs import block_coefficients, template_matrices
 from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result, row_norms
 
-__all__ = ["expected_hessian", "hessian_blocks", "HESSIAN_PARTS", "n_params"]
+__all__ = [
+    "expected_hessian", "hessian_blocks", "HESSIAN_PARTS", "n_params", "write_gauss_newton", "with_prefactors",
+    "residual_sums", "dense_hessian",
+]
 
-#: parts of the Hessian: the whole, the Gauss-Newton (outer-product) part, the residual part
-HESSIAN_PARTS = ("full", "gauss_newton", "residual")
 _TILE = 1 << 16  # float64 entries per tile (512 KiB): two tiles per thread stay in cache
 _THREADS = max(1, min(8, os.cpu_count() or 1))
 _PARALLEL_MIN = 1 << 20  # entries of WW below which threads cost more than they save
@@ -65,7 +70,7 @@ def _write_ww_rows(out4: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray], ro
     """Write the row blocks ``rows`` of WW; each tile is built in cache and written to ``out`` once."""
     Nh, Ni = W.shape
     kb = max(1, min(Nh, _TILE // (Ni * Ni)))
-    buf1, buf2 = np.empty((Ni, kb, Ni)), np.empty((Ni, kb, Ni))
+    buf1, buf2 = np.empty((Ni, kb, Ni), dtype=out4.dtype), np.empty((Ni, kb, Ni), dtype=out4.dtype)
     diag = np.arange(Ni)
     for i in rows:
         wi = W[i]
@@ -86,12 +91,13 @@ def _write_ww_rows(out4: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray], ro
 def _write_ww(out: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray]) -> None:
     """Write the Gauss–Newton WW block (coefficients already times v_i v_k) into ``out``.
 
-    Row blocks are shared among threads (NumPy releases the GIL inside ufuncs), so the tiles are
-    computed in parallel and the output is written once.
+    Row blocks are shared among threads (NumPy releases the GIL inside float ufuncs), so the tiles
+    are computed in parallel and the output is written once; object arrays use one thread.
     """
     Nh, Ni = W.shape
     out4 = _as_4d(out, Nh, Ni)
-    n_threads = min(_THREADS, Nh) if Nh * Ni * Nh * Ni >= _PARALLEL_MIN else 1
+    big = Nh * Ni * Nh * Ni >= _PARALLEL_MIN and out.dtype != object
+    n_threads = min(_THREADS, Nh) if big else 1
     if n_threads == 1:
         _write_ww_rows(out4, W, C, range(Nh))
         return
@@ -99,58 +105,121 @@ def _write_ww(out: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray]) -> None:
         list(pool.map(lambda t: _write_ww_rows(out4, W, C, range(t, Nh, n_threads)), range(n_threads)))
 
 
-def _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv) -> None:
+def with_prefactors(coeffs: dict[str, dict[str, np.ndarray]], v: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    r"""Multiply each block's coefficient matrices by its output-weight prefactor (:math:`v_iv_k`, :math:`v_i`, 1).
+
+    The prefactors are those of :data:`~symhess.two_layer.templates.GAUSS_NEWTON`; any number type.
+    """
+    factor = {"v_i v_k": np.multiply.outer(v, v), "v_i": v[:, None], "1": None}
+    out = {}
+    for name, mats in coeffs.items():
+        f = factor[GAUSS_NEWTON[name].prefactor]
+        out[name] = {b: m if f is None else m * f for b, m in mats.items()}
+    return out
+
+
+def write_gauss_newton(
+    W: np.ndarray, v: np.ndarray, coeffs: dict[str, dict[str, np.ndarray]], out_ww: np.ndarray,
+    out_wv: np.ndarray, out_vv: np.ndarray,
+) -> None:
+    r"""Place the Gauss–Newton blocks from per-pair coefficient matrices: the one assembly of every route.
+
+    .. math::
+
+        [H_{WW}]_{(ij),(kl)} &= v_iv_k\big(C^{\delta}_{ik}\delta_{jl} + C^{aa}_{ik}W_{ij}W_{il}
+          + C^{bb}_{ik}W_{kj}W_{kl} + C^{ab}_{ik}(W_{ij}W_{kl}+W_{kj}W_{il})\big),\\
+        [H_{Wv}]_{(ij),k} &= v_i\big(C^{a}_{ik}W_{ij} + C^{b}_{ik}W_{kj}\big),\qquad
+        [H_{vv}]_{ik} = C^{1}_{ik}.
+
+    Parameters
+    ----------
+    W, v : ndarray
+        Weights, shapes ``(Nh, Ni)`` and ``(Nh,)``: floats, or object arrays of exact or ball numbers.
+    coeffs : dict
+        ``block -> basis -> (Nh, Nh)`` coefficient matrices without prefactors (the blocks and bases of
+        :data:`~symhess.two_layer.templates.BLOCK_BASIS`; a unit with itself on the diagonal), from
+        :func:`symhess.two_layer.pairs.block_coefficients` or :func:`symhess.two_layer.objects.pair_coefficients`.
+    out_ww, out_wv, out_vv : ndarray
+        Where to write :math:`H_{WW}` ``(Nh Ni, Nh Ni)``, :math:`H_{Wv}` ``(Nh Ni, Nh)`` and :math:`H_{vv}` ``(Nh, Nh)``
+        (views into one matrix are fine), of the same number type.
+    """
     Nh, Ni = W.shape
+    c = with_prefactors(coeffs, v)
+    _write_ww(out_ww, W, c["WW"])
+    wv = c["Wv"]["a"][:, None, :] * W[:, :, None] + c["Wv"]["b"][:, None, :] * W.T[None]
+    out_wv[...] = wv.reshape(Nh * Ni, Nh)
+    out_vv[...] = c["vv"]["1"]
+
+
+def _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv) -> None:
+    """Float Gauss–Newton blocks; positively homogeneous units are assembled at unit row norms."""
     if act.positively_homogeneous:
         r = row_norms(W)
         if np.all(r > 0):
             # sigma(r z) = r sigma(z): the gradient in w_i does not depend on |w_i|, the one in v_i is
             # r_i times that of the unit row, so H(W) = D H(W/r) D with D = diag(1, ..., 1, r)
-            _gauss_newton_blocks_unscaled(act, W / r[:, None], v, out_ww, out_wv, out_vv)
+            Wn = W / r[:, None]
+            write_gauss_newton(Wn, v, block_coefficients(act, Wn), out_ww, out_wv, out_vv)
             with np.errstate(over="ignore", under="ignore"):
                 out_wv *= r[None, :]
                 out_vv *= np.outer(r, r)
             return
-    _gauss_newton_blocks_unscaled(act, W, v, out_ww, out_wv, out_vv)
+    write_gauss_newton(W, v, block_coefficients(act, W), out_ww, out_wv, out_vv)
 
 
-def _gauss_newton_blocks_unscaled(act, W, v, out_ww, out_wv, out_vv) -> None:
+def residual_sums(act, W: np.ndarray, v: np.ndarray, Wt: np.ndarray, vt: np.ndarray) -> dict:
+    r"""The residual part :math:`E[e\,\nabla^2 f]` summed over the residual units, float.
+
+    With :math:`e=\sum_g s_g\sigma(b_g\cdot x)` over the student units (:math:`s_g=v_g`) and the teacher
+    units (:math:`s_g=-v^\star_g`) and the coefficients :math:`C` of :data:`~symhess.two_layer.templates.RESIDUAL`:
+    ``delta``, ``aa`` (shape ``(Nh,)``): :math:`\sum_g s_gC^{\delta}_{ig}`, :math:`\sum_g s_gC^{aa}_{ig}`;
+    ``ab`` ``(Nh, Ni)``: :math:`\sum_g s_gC^{ab}_{ig}b_g`; ``bb``: per unit set ``(B, s_g C^{bb}_{ig})``;
+    ``Wv`` ``(Nh, Ni)``: :math:`\sum_g s_g(C^a_{ig}w_i + C^b_{ig}b_g)`. Then, on :math:`i=k` only,
+
+    .. math::
+
+        [H_{WW}]_{(ij),(il)} \mathrel{+}= v_i\Big(\sum_g s_gC^{bb}_{ig}b_{gj}b_{gl} + \texttt{aa}_iW_{ij}W_{il}
+          + W_{ij}\texttt{ab}_{il} + \texttt{ab}_{ij}W_{il} + \texttt{delta}_i\delta_{jl}\Big),\qquad
+        [H_{Wv}]_{(ij),i} \mathrel{+}= \texttt{Wv}_{ij}.
+    """
     Nh, Ni = W.shape
-    vv_pref = np.outer(v, v)
-    cww = template_matrices(act, GAUSS_NEWTON["WW"], W, W, same=True)
-    _write_ww(out_ww, W, {b: m * vv_pref for b, m in cww.items()})
-    cwv = template_matrices(act, GAUSS_NEWTON["Wv"], W, W, same=True, warn=False)
-    wv = (v[:, None] * cwv["a"])[:, None, :] * W[:, :, None] + (v[:, None] * cwv["b"])[:, None, :] * W.T[None]
-    out_wv[...] = wv.reshape(Nh * Ni, Nh)
-    out_vv[...] = template_matrices(act, GAUSS_NEWTON["vv"], W, W, same=True, warn=False)["1"]
-
-
-def _residual_blocks(act, W, v, Wt, vt):
-    r"""Residual part :math:`E[e\,\nabla^2 f]`: the WW diagonal blocks and the Wv "diagonal"."""
-    Nh, Ni = W.shape
-    parts = [(W, v, True), (Wt, -vt, False)]
-    diag_ww = np.zeros((Nh, Ni, Ni))
-    wv = np.zeros((Nh, Ni))
-    for B, s, same in parts:
+    out = {"delta": np.zeros(Nh), "aa": np.zeros(Nh), "ab": np.zeros((Nh, Ni)), "bb": [], "Wv": np.zeros((Nh, Ni))}
+    for B, s, same in ((W, v, True), (Wt, -vt, False)):
         cw = template_matrices(act, RESIDUAL["WW"], W, B, same=same, warn=False)
-        sd, saa = cw["delta"] @ s, cw["aa"] @ s
-        sab = (cw["ab"] * s) @ B  # (Nh, Ni): sum_g s_g C^ab_ig b_g
-        sbb = cw["bb"] * s
-        for i in range(Nh):
-            m = (B.T * sbb[i]) @ B
-            m += saa[i] * np.outer(W[i], W[i])
-            m += np.outer(W[i], sab[i]) + np.outer(sab[i], W[i])
-            m[np.diag_indices(Ni)] += sd[i]
-            diag_ww[i] += v[i] * m
+        out["delta"] += cw["delta"] @ s
+        out["aa"] += cw["aa"] @ s
+        out["ab"] += (cw["ab"] * s) @ B
+        out["bb"].append((B, cw["bb"] * s))
         cv = template_matrices(act, RESIDUAL["Wv"], W, B, same=same, warn=False)
-        wv += (cv["a"] @ s)[:, None] * W + (cv["b"] * s) @ B
-    return diag_ww, wv
+        out["Wv"] += (cv["a"] @ s)[:, None] * W + (cv["b"] * s) @ B
+    return out
+
+
+def _add_residual(act, W, v, Wt, vt, out_ww, out_wv) -> None:
+    Nh, Ni = W.shape
+    r = residual_sums(act, W, v, Wt, vt)
+    ww4 = _as_4d(out_ww, Nh, Ni)
+    for i in range(Nh):
+        m = sum((B.T * sbb[i]) @ B for B, sbb in r["bb"])
+        m += r["aa"][i] * np.outer(W[i], W[i])
+        m += np.outer(W[i], r["ab"][i]) + np.outer(r["ab"][i], W[i])
+        m[np.diag_indices(Ni)] += r["delta"][i]
+        ww4[i, :, i, :] += v[i] * m
+    out_wv.reshape(Nh, Ni, Nh)[np.arange(Nh), :, np.arange(Nh)] += r["Wv"]
+
+
+def dense_hessian(Nh: int, Ni: int, fill, dtype: object = float) -> np.ndarray:
+    """The ``(P, P)`` matrix ``[[WW, Wv], [Wv^T, vv]]`` whose blocks ``fill(out_ww, out_wv, out_vv)`` writes."""
+    m = Nh * Ni
+    H = np.empty((m + Nh, m + Nh), dtype=dtype)
+    fill(H[:m, :m], H[:m, m:], H[m:, m:])
+    H[m:, :m] = H[:m, m:].T
+    return H
 
 
 def _fill(act, W, v, W_teacher, v_teacher, part, out_ww, out_wv, out_vv) -> None:
-    Nh, Ni = W.shape
-    if part not in HESSIAN_PARTS:
-        raise ValueError(f"part={part!r} is unknown; choose one of {HESSIAN_PARTS}")
+    Ni = W.shape[1]
+    check_part(part)
     if part == "residual":
         for out in (out_ww, out_wv, out_vv):
             out[...] = 0.0
@@ -159,11 +228,7 @@ def _fill(act, W, v, W_teacher, v_teacher, part, out_ww, out_wv, out_vv) -> None
     if part == "gauss_newton" or (W_teacher is None and v_teacher is None):
         return  # at the optimum the residual part vanishes
     Wt, vt = as_teacher(W_teacher, v_teacher, Ni)
-    rww, rwv = _residual_blocks(act, W, v, Wt, vt)
-    ww4 = _as_4d(out_ww, Nh, Ni)
-    for i in range(Nh):
-        ww4[i, :, i, :] += rww[i]
-    out_wv.reshape(Nh, Ni, Nh)[np.arange(Nh), :, np.arange(Nh)] += rwv
+    _add_residual(act, W, v, Wt, vt, out_ww, out_wv)
 
 
 def hessian_blocks(
@@ -184,7 +249,8 @@ def hessian_blocks(
     W, v = as_weights(W, v)
     Nh, Ni = W.shape
     check_dense_size(Nh * Ni, max_bytes=max_bytes, what="WW block")
-    blocks = {"WW": np.empty((Nh * Ni, Nh * Ni)), "Wv": np.empty((Nh * Ni, Nh)), "vv": np.empty((Nh, Nh))}
+    shapes = {"WW": (Nh * Ni, Nh * Ni), "Wv": (Nh * Ni, Nh), "vv": (Nh, Nh)}
+    blocks = {name: np.empty(shapes[name]) for name in BLOCK_NAMES}
     _fill(act, W, v, W_teacher, v_teacher, part, blocks["WW"], blocks["Wv"], blocks["vv"])
     for name, blk in blocks.items():
         check_finite_result(blk, W, f"{name} block")
@@ -249,10 +315,6 @@ def expected_hessian(
     act = get_activation(act)
     W, v = as_weights(W, v)
     Nh, Ni = W.shape
-    P = Nh * Ni + Nh
-    check_dense_size(P, max_bytes=max_bytes)
-    H = np.empty((P, P))
-    m = Nh * Ni
-    _fill(act, W, v, W_teacher, v_teacher, part, H[:m, :m], H[:m, m:], H[m:, m:])
-    H[m:, :m] = H[:m, m:].T
+    check_dense_size(n_params(Ni, Nh), max_bytes=max_bytes)
+    H = dense_hessian(Nh, Ni, lambda ww, wv, vv: _fill(act, W, v, W_teacher, v_teacher, part, ww, wv, vv))
     return check_finite_result(H, W)

@@ -1,6 +1,8 @@
 r"""Per-pair Hessian block formulas in the overlaps :math:`Q_{ii}, Q_{kk}, Q_{ik}`: :func:`derive_blocks`.
 
-Place in the package: the two-layer teacher-student family. Combines the block templates of :mod:`symhess.two_layer.templates` with the
+Place in the package: the two-layer teacher-student family. The typed block representation:
+:class:`BlockTemplate` (which pair expectations each basis element of a block entry is, the input
+of every numeric route) and :class:`BlockFormula` (those expectations derived as formulas). Combines the block templates of :mod:`symhess.two_layer.templates` with the
 pair expectations of :mod:`symhess.expectation.pairs` into one SymPy formula per block entry,
 for :math:`i\ne k` and for :math:`i=k`. With :math:`a=w_i`, :math:`b=w_k` the tensor basis prints
 as :math:`\delta_{jl}`, :math:`W_{ij}W_{il}`, :math:`W_{kj}W_{kl}`, :math:`W_{ij}W_{kl}+W_{kj}W_{il}`,
@@ -16,12 +18,12 @@ from typing import Mapping
 import sympy as sp
 
 from ..activations import Activation, ActivationLike, activation as get_activation
-from .templates import GAUSS_NEWTON, RESIDUAL, BlockSpec
+from .templates import BLOCK_PARTS, GAUSS_NEWTON, RESIDUAL, BlockSpec, check_part
 from ..expectation.stein import diagonal_template, pair_template
 from ..symbols import OVERLAP_ARGS, PAIR_ARGS, Q_ii, W_ij, W_il, W_kj, W_kl, delta_jl, q, v_i, v_k
 from ..expectation.pairs import pair_expectation, single_expectation
 
-__all__ = ["BlockFormula", "derive_blocks", "BASIS_SYMBOLS", "PARTS"]
+__all__ = ["BlockTemplate", "block_template", "BlockFormula", "derive_blocks", "BASIS_SYMBOLS", "PARTS"]
 
 #: how each basis element prints in a block entry
 BASIS_SYMBOLS: dict[str, sp.Expr] = {
@@ -36,8 +38,52 @@ BASIS_SYMBOLS: dict[str, sp.Expr] = {
 
 _PREFACTORS = {"v_i v_k": v_i * v_k, "v_i": v_i, "1": sp.Integer(1)}
 
-#: parts of the Hessian that derive_blocks knows
-PARTS = ("gauss_newton", "residual")
+#: parts of the Hessian that derive_blocks knows (:data:`symhess.two_layer.templates.BLOCK_PARTS`)
+PARTS = BLOCK_PARTS
+
+
+@dataclass(frozen=True)
+class BlockTemplate:
+    r"""The pair expectations one block entry is made of: the representation every route evaluates.
+
+    Attributes
+    ----------
+    spec : BlockSpec
+        The block, its derivative orders, input factors and output-weight prefactor.
+    pair : dict
+        Basis element -> :math:`(\alpha', \beta')` of :math:`K_{\alpha'\beta'}(Q_{ii}, Q_{kk}, Q_{ik})`
+        (two different units, :func:`symhess.expectation.stein.pair_template`).
+    diagonal : dict
+        Basis element -> :math:`(\alpha, \beta, m)` of :math:`D^{(m)}_{\alpha\beta}(Q_{ii})` (a unit with
+        itself, :func:`symhess.expectation.stein.diagonal_template`); a basis element missing here is 0.
+
+    The symbolic route (:func:`symhess.two_layer.blocks.derive_blocks`) derives these expectations
+    as formulas, the float route (:func:`symhess.two_layer.pairs.template_matrices`) evaluates
+    them with compiled kernels, and the exact and ball routes (:mod:`symhess.two_layer.objects`)
+    over rationals or balls; :func:`symhess.two_layer.assemble.write_gauss_newton` places them.
+    """
+
+    spec: BlockSpec
+    pair: Mapping[str, tuple[int, int]]
+    diagonal: Mapping[str, tuple[int, int, int]]
+
+    @property
+    def pair_keys(self) -> tuple[tuple[int, int], ...]:
+        """The distinct pair expectations needed, sorted."""
+        return tuple(sorted(set(self.pair.values())))
+
+    @property
+    def diagonal_keys(self) -> tuple[tuple[int, int, int], ...]:
+        """The distinct one-unit expectations needed, sorted."""
+        return tuple(sorted(set(self.diagonal.values())))
+
+
+@lru_cache(maxsize=None)
+def block_template(spec: BlockSpec) -> BlockTemplate:
+    """The :class:`BlockTemplate` of a block: Stein's lemma applied to its expectation."""
+    return BlockTemplate(
+        spec, pair_template(spec.alpha, spec.beta, spec.n_x), diagonal_template(spec.alpha, spec.beta, spec.n_x)
+    )
 
 
 @dataclass(frozen=True)
@@ -72,6 +118,11 @@ class BlockFormula:
     routes: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def template(self) -> BlockTemplate:
+        """The pair expectations these formulas are (what the numeric routes evaluate)."""
+        return block_template(self.spec)
+
+    @property
     def entry(self) -> sp.Expr:
         r"""The entry for :math:`i\ne k`: prefactor times :math:`\sum` coefficient :math:`\times` basis."""
         return self.prefactor * sp.Add(*[cf * BASIS_SYMBOLS[b] for b, cf in self.coefficients.items()])
@@ -93,13 +144,14 @@ def _derive(act: Activation, part: str) -> dict[str, BlockFormula]:
     to_overlaps = dict(zip(PAIR_ARGS, OVERLAP_ARGS))
     out = {}
     for name, spec in specs.items():
+        template = block_template(spec)
         coeffs, routes = {}, {}
-        for basis, (a, b) in pair_template(spec.alpha, spec.beta, spec.n_x).items():
+        for basis, (a, b) in template.pair.items():
             expr, route = pair_expectation(act, a, b, with_route=True)
             coeffs[basis] = expr.subs(to_overlaps, simultaneous=True)
             routes[basis] = route
         diag = {}
-        for basis, (a, b, m) in diagonal_template(spec.alpha, spec.beta, spec.n_x).items():
+        for basis, (a, b, m) in template.diagonal.items():
             diag[basis] = single_expectation(act, a, b, m).subs(q, Q_ii)
         pref = _PREFACTORS[spec.prefactor]
         if part == "residual":  # the partner's signed output weight multiplies every term
@@ -130,6 +182,5 @@ def derive_blocks(act: ActivationLike, part: str = "gauss_newton") -> dict[str, 
     >>> derive_blocks("linear")["WW"].entry
     delta_jl*v_i*v_k
     """
-    if part not in PARTS:
-        raise ValueError(f"part={part!r} is unknown; choose one of {PARTS}")
+    check_part(part, PARTS)
     return dict(_derive(get_activation(act), part))

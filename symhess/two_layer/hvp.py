@@ -47,11 +47,11 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
 from ..activations import ActivationLike, activation as get_activation
-from .templates import GAUSS_NEWTON, RESIDUAL
+from .templates import check_part
 from ..errors import MemoryLimitError, NonFiniteError, ShapeError
-from .assemble import HESSIAN_PARTS
+from .assemble import residual_sums, with_prefactors
 from ..kernels.backend import ArrayBackend, get_backend
-from .pairs import template_matrices
+from .pairs import block_coefficients
 from ..validation import as_teacher, as_weights, available_memory, check_finite_result, row_norms
 
 __all__ = ["HessianProduct", "HessianOperator", "hessian_operator"]
@@ -108,8 +108,7 @@ class HessianProduct:
     ) -> None:
         act = get_activation(act)
         W, v = as_weights(W, v)
-        if part not in HESSIAN_PARTS:
-            raise ValueError(f"part={part!r} is unknown; choose one of {HESSIAN_PARTS}")
+        check_part(part)
         self.backend = get_backend(backend, dtype)
         Nh, Ni = W.shape
         self.n_hidden, self.n_in, self.n_params, self.part = Nh, Ni, Nh * Ni + Nh, part
@@ -162,35 +161,23 @@ class HessianProduct:
 
     def _coefficients(self, act, W, v, Wt, vt) -> dict[str, np.ndarray]:
         """The coefficient matrices, prefactors included (NumPy, float64)."""
-        Nh, Ni = W.shape
+        Nh = W.shape[0]
         c: dict[str, np.ndarray] = {}
         if self._gn:
-            vv = np.outer(v, v)
-            cww = template_matrices(act, GAUSS_NEWTON["WW"], W, W, same=True)
-            for b in ("delta", "aa", "bb", "ab"):
-                c["A" + ("d" if b == "delta" else b)] = cww[b] * vv
-            cwv = template_matrices(act, GAUSS_NEWTON["Wv"], W, W, same=True, warn=False)
-            c["Ba"], c["Bb"] = v[:, None] * cwv["a"], v[:, None] * cwv["b"]
-            c["K"] = template_matrices(act, GAUSS_NEWTON["vv"], W, W, same=True, warn=False)["1"]
-            c["Dd"] = c.pop("Ad")
+            gn = with_prefactors(block_coefficients(act, W), v)
+            c["Dd"], c["Aaa"], c["Abb"], c["Aab"] = (gn["WW"][b] for b in ("delta", "aa", "bb", "ab"))
+            c["Ba"], c["Bb"], c["K"] = gn["Wv"]["a"], gn["Wv"]["b"], gn["vv"]["1"]
         else:
             c["Dd"] = np.zeros(Nh)  # residual only: the delta term is diagonal in the units
         if self._residual:
-            sd, saa, sab = np.zeros(Nh), np.zeros(Nh), np.zeros((Nh, Ni))
-            R = np.zeros((Nh, Ni))
-            for B, s, same, key in ((W, v, True, "Rs"), (Wt, -vt, False, "Rt")):
-                cw = template_matrices(act, RESIDUAL["WW"], W, B, same=same, warn=False)
-                sd += cw["delta"] @ s
-                saa += cw["aa"] @ s
-                sab += (cw["ab"] * s) @ B
-                c[key] = v[:, None] * (cw["bb"] * s)
-                cv = template_matrices(act, RESIDUAL["Wv"], W, B, same=same, warn=False)
-                R += (cv["a"] @ s)[:, None] * W + (cv["b"] * s) @ B
+            r = residual_sums(act, W, v, Wt, vt)
+            (_, s_bb), (_, t_bb) = r["bb"]
+            c["Rs"], c["Rt"] = v[:, None] * s_bb, v[:, None] * t_bb
             if self._gn:
-                c["Dd"][np.diag_indices(Nh)] += v * sd
+                c["Dd"][np.diag_indices(Nh)] += v * r["delta"]
             else:
-                c["Dd"] = v * sd
-            c["a_res"], c["U"], c["R"] = v * saa, v[:, None] * sab, R
+                c["Dd"] = v * r["delta"]
+            c["a_res"], c["U"], c["R"] = v * r["aa"], v[:, None] * r["ab"], r["Wv"]
         return c
 
     def _diagonal(self, W, Wt, c) -> np.ndarray:

@@ -10,19 +10,12 @@ held in NumPy *object* arrays:
   for closed forms with square roots and arcsines (the certified rank of erf and ReLU networks).
 
 :func:`compile_object_expr` turns a SymPy expression into a closure over a domain (a direct walk of
-the expression tree: no ``lambdify``, no floats anywhere), and
-:func:`assemble_gauss_newton` is the object-array twin of the dense float assembly,
-
-.. math::
-
-    [H_{WW}]_{(ij),(kl)} = v_iv_k\big(C^{\delta}_{ik}\delta_{jl} + C^{aa}_{ik}W_{ij}W_{il}
-      + C^{bb}_{ik}W_{kj}W_{kl} + C^{ab}_{ik}(W_{ij}W_{kl}+W_{kj}W_{il})\big),\\
-    [H_{Wv}]_{(ij),k} = v_i\big(C^{a}_{ik}W_{ij} + C^{b}_{ik}W_{kj}\big),\qquad
-    [H_{vv}]_{ik} = C^{1}_{ik},
-
-with the coefficients :math:`C` of :func:`symhess.two_layer.blocks.derive_blocks` (Gauss–Newton part,
-which is the whole Hessian at the optimum) evaluated for every pair of hidden units; a unit paired
-with itself uses the one-variable (diagonal) formulas.
+the expression tree: no ``lambdify``, no floats anywhere). :func:`pair_coefficients` evaluates the
+block templates of :mod:`symhess.two_layer.templates` (Gauss–Newton part, the whole Hessian at the
+optimum) with it for every pair of hidden units, in the loop the float route uses
+(:func:`symhess.two_layer.pairs.fill_template`; a unit paired with itself uses the one-variable
+formulas), and :func:`assemble_gauss_newton` places them with the float route's assembly,
+:func:`symhess.two_layer.assemble.write_gauss_newton`.
 """
 
 from __future__ import annotations
@@ -36,9 +29,13 @@ import sympy as sp
 
 from ..activations import Activation
 from ..errors import NoClosedFormError
-from .blocks import derive_blocks
+from ..expectation.pairs import pair_expectation, single_expectation
 from ..linalg.certify import arb_precision
-from ..symbols import Q_ii, Q_ik, Q_kk
+from ..symbols import PAIR_ARGS, q
+from .assemble import dense_hessian, write_gauss_newton
+from .pairs import fill_template
+from .blocks import block_template
+from .templates import BLOCK_NAMES, GAUSS_NEWTON, BlockSpec
 
 __all__ = [
     "RationalDomain", "BallDomain", "RATIONAL", "BALL", "compile_object_expr", "arb_precision",
@@ -191,81 +188,59 @@ def compile_object_expr(expr: sp.Expr, args: tuple) -> Callable:
     return lambda domain, *values: root(domain, values)
 
 
+def _require_closed_form(act: Activation, route: str) -> None:
+    if route == "quadrature":
+        raise NoClosedFormError(
+            f"the expected Hessian of {act.spec!r} has no closed form (its Gaussian integrals are done by "
+            "quadrature), so it cannot be evaluated exactly or in ball arithmetic; certify its rank with "
+            "the point-evaluation route instead (hessian_rank(..., certify='points'))"
+        )
+
+
 @lru_cache(maxsize=None)
-def _compiled_blocks(act: Activation) -> dict:
-    """Compiled Gauss–Newton coefficients: block -> basis -> (pair fn, diagonal fn or None)."""
-    out = {}
-    for name, formula in derive_blocks(act, "gauss_newton").items():
-        routes = set(formula.routes.values())
-        if "quadrature" in routes:
-            raise NoClosedFormError(
-                f"the expected Hessian of {act.spec!r} has no closed form (its Gaussian integrals are done by "
-                "quadrature), so it cannot be evaluated exactly or in ball arithmetic; certify its rank with "
-                "the point-evaluation route instead (hessian_rank(..., certify='points'))"
-            )
-        out[name] = {
-            basis: (compile_object_expr(cf, (Q_ii, Q_kk, Q_ik)),
-                    compile_object_expr(formula.diagonal[basis], (Q_ii,)) if basis in formula.diagonal else None)
-            for basis, cf in formula.coefficients.items()
-        }
-    return out
+def _object_kernels(act: Activation, spec: BlockSpec) -> tuple[dict, dict]:
+    """Compiled pair expectations ``(a, b) -> fn(domain, q1, q2, c)`` and one-unit ``(a, b, m) -> fn(domain, q)``."""
+    template = block_template(spec)
+    pair = {}
+    for a, b in template.pair_keys:
+        expr, route = pair_expectation(act, a, b, with_route=True)
+        _require_closed_form(act, route)
+        pair[(a, b)] = compile_object_expr(expr, PAIR_ARGS)
+    single = {key: compile_object_expr(single_expectation(act, *key), (q,)) for key in template.diagonal_keys}
+    return pair, single
 
 
 def pair_coefficients(act: Activation, Q: np.ndarray, domain) -> dict[str, dict[str, np.ndarray]]:
-    r"""Coefficient matrices ``block -> basis -> (Nh, Nh)`` object array for all pairs of units.
+    r"""Gauss–Newton coefficient matrices ``block -> basis -> (Nh, Nh)`` object array for all pairs of units.
 
-    Off-diagonal pairs use the two-unit formulas at :math:`(Q_{ii}, Q_{kk}, Q_{ik})`; the diagonal uses
-    the one-unit formulas at :math:`Q_{ii}` (the two-unit formulas may be singular there, e.g. ReLU).
+    The block templates of :mod:`symhess.two_layer.templates`, evaluated over ``domain`` on the overlaps
+    ``Q`` (an object array): off-diagonal pairs with the two-unit formulas at :math:`(Q_{ii}, Q_{kk}, Q_{ik})`,
+    the diagonal with the one-unit formulas at :math:`Q_{ii}` (the two-unit formulas may be singular
+    there, e.g. ReLU); the same loop as the float route (:func:`symhess.two_layer.pairs.fill_template`).
     """
     Nh = Q.shape[0]
     diag = np.array([Q[i, i] for i in range(Nh)], dtype=object)
-    rows, cols = np.nonzero(~np.eye(Nh, dtype=bool))
-    qa, qb, qc = diag[rows], diag[cols], Q[rows, cols]
-    out: dict[str, dict[str, np.ndarray]] = {}
-    for name, bases in _compiled_blocks(act).items():
-        out[name] = {}
-        for basis, (pair_fn, diag_fn) in bases.items():
-            mat = np.empty((Nh, Nh), dtype=object)
-            if rows.size:
-                vals = pair_fn(domain, qa, qb, qc)
-                mat[rows, cols] = vals if isinstance(vals, np.ndarray) else [vals] * rows.size
-            dvals = diag_fn(domain, diag) if diag_fn is not None else 0
-            for i in range(Nh):
-                mat[i, i] = dvals[i] if isinstance(dvals, np.ndarray) else dvals
-            out[name][basis] = mat
+    cov = np.array(Q, dtype=object)
+    for i in range(Nh):
+        cov[i, i] = domain.rational(0, 1)  # replaced by the one-unit values; keeps the pair formulas finite
+    out = {}
+    for name in BLOCK_NAMES:
+        template = block_template(GAUSS_NEWTON[name])
+        pair, single = _object_kernels(act, template.spec)
+        out[name] = fill_template(
+            template,
+            lambda q1, q2, c: {key: fn(domain, q1, q2, c) for key, fn in pair.items()},
+            lambda qq: {key: fn(domain, qq) for key, fn in single.items()},
+            diag, diag, cov, same=True,
+        )
     return out
-
-
-def _is_zero(mat: np.ndarray) -> bool:
-    return all(x == 0 for x in mat.ravel())
 
 
 def assemble_gauss_newton(W: np.ndarray, v: np.ndarray, coeffs: dict[str, dict[str, np.ndarray]]) -> np.ndarray:
     """Dense ``(P, P)`` object array of the Gauss–Newton Hessian from per-pair coefficient matrices.
 
-    ``W`` (Nh, Ni) and ``v`` (Nh,) are object arrays of domain numbers; see the module docstring.
+    ``W`` (Nh, Ni) and ``v`` (Nh,) are object arrays of domain numbers; the placement is the float
+    route's, :func:`symhess.two_layer.assemble.write_gauss_newton`.
     """
     Nh, Ni = W.shape
-    m = Nh * Ni
-    vv = np.multiply.outer(v, v)
-    cww = {b: c * vv for b, c in coeffs["WW"].items() if not _is_zero(c)}
-    ww = np.zeros((Nh, Ni, Nh, Ni), dtype=object)
-    if "delta" in cww:
-        eye = np.eye(Ni, dtype=np.int64).astype(object)
-        ww += cww["delta"][:, None, :, None] * eye[None, :, None, :]
-    Wo = W[:, :, None] * W[:, None, :]  # [i, j, l] = W_ij W_il
-    if "aa" in cww:
-        ww += cww["aa"][:, None, :, None] * Wo[:, :, None, :]
-    if "bb" in cww:
-        ww += cww["bb"][:, None, :, None] * Wo.transpose(1, 0, 2)[None, :, :, :]
-    if "ab" in cww:
-        cross = W[:, :, None, None] * W[None, None, :, :] + W.T[None, :, :, None] * W[:, None, None, :]
-        ww += cww["ab"][:, None, :, None] * cross
-    cwv = coeffs["Wv"]
-    wv = (v[:, None] * cwv["a"])[:, None, :] * W[:, :, None] + (v[:, None] * cwv["b"])[:, None, :] * W.T[None, :, :]
-    H = np.empty((m + Nh, m + Nh), dtype=object)
-    H[:m, :m] = ww.reshape(m, m)
-    H[:m, m:] = wv.reshape(m, Nh)
-    H[m:, :m] = H[:m, m:].T
-    H[m:, m:] = coeffs["vv"]["1"]
-    return H
+    return dense_hessian(Nh, Ni, lambda ww, wv, vv: write_gauss_newton(W, v, coeffs, ww, wv, vv), dtype=object)

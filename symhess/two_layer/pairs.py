@@ -24,14 +24,16 @@ import warnings
 
 import numpy as np
 
+from typing import Callable
+
 from ..activations import Activation
-from .templates import BlockSpec
-from ..expectation.stein import diagonal_template, pair_template
+from .blocks import BlockTemplate, block_template
+from .templates import BLOCK_NAMES, GAUSS_NEWTON, BlockSpec
 from ..errors import SymhessAccuracyWarning
 from ..kernels.codegen import compile_pair_kernel, compile_single_kernel
 from ..validation import check_variance_range
 
-__all__ = ["template_matrices", "CLAMP_TOL", "check_zero_rows"]
+__all__ = ["template_matrices", "fill_template", "block_coefficients", "CLAMP_TOL", "check_zero_rows"]
 
 #: threshold on 1 - rho^2 below which units count as parallel (activations singular there)
 CLAMP_TOL = 1e-14
@@ -81,17 +83,53 @@ def _parallel(act: Activation, qa: np.ndarray, qb: np.ndarray, cov: np.ndarray, 
     return parallel, np.where(parallel, c_par, cov)
 
 
+def fill_template(
+    template: BlockTemplate,
+    pair_kernel: Callable,
+    single_kernel: Callable,
+    qa: np.ndarray,
+    qb: np.ndarray,
+    cov: np.ndarray,
+    *,
+    same: bool,
+) -> dict[str, np.ndarray]:
+    """Coefficient matrices ``basis -> (len(qa), len(qb))`` of a template from the Gram entries of the units.
+
+    The one evaluation loop of every number type: ``pair_kernel(q1, q2, c)`` and
+    ``single_kernel(q)`` return ``key -> value`` for ``template.pair_keys`` and
+    ``template.diagonal_keys`` (float arrays from :mod:`symhess.kernels.codegen`, or object arrays
+    of exact or ball numbers from :mod:`symhess.two_layer.objects`). With ``same`` the diagonal
+    :math:`i=g` is overwritten with the one-unit values.
+    """
+    values = pair_kernel(qa[:, None], qb[None, :], cov)
+    out = {basis: _full(values[key], cov.shape) for basis, key in template.pair.items()}
+    if same:
+        dvals = single_kernel(qa)
+        idx = np.arange(len(qa))
+        for basis, mat in out.items():
+            mat[idx, idx] = dvals[template.diagonal[basis]] if basis in template.diagonal else 0
+    return out
+
+
+def _full(value: object, shape: tuple[int, ...]) -> np.ndarray:
+    """A fresh array of ``shape`` from a kernel value (an array of that shape, or a scalar number)."""
+    if isinstance(value, np.ndarray):
+        return np.array(np.broadcast_to(value, shape))
+    return np.full(shape, value, dtype=object)
+
+
 def template_matrices(
     act: Activation, spec: BlockSpec, A: np.ndarray, B: np.ndarray, *, same: bool, warn: bool = True
 ) -> dict[str, np.ndarray]:
-    """Coefficient matrices ``basis -> (len(A), len(B))`` of a block template for all unit pairs.
+    """Coefficient matrices ``basis -> (len(A), len(B))`` of a block template for all unit pairs (float).
 
     Parameters
     ----------
     act : Activation
         The activation.
     spec : BlockSpec
-        Derivative orders and number of input factors.
+        Derivative orders and number of input factors (its :func:`~symhess.two_layer.templates.block_template`
+        is evaluated).
     A, B : ndarray
         Unit weight vectors as rows, same number of columns.
     same : bool
@@ -111,20 +149,22 @@ def template_matrices(
     if same:
         np.fill_diagonal(cov, 0.0)  # the diagonal is replaced below; keep its pair value finite
     parallel, cov = _parallel(act, qa, qb, cov, warn)
-    template = pair_template(spec.alpha, spec.beta, spec.n_x)
-    keys = tuple(sorted(set(template.values())))
+    template = block_template(spec)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        values = compile_pair_kernel(act, keys)(qa[:, None], qb[None, :], cov)
-    out = {basis: np.array(values[k]) for basis, k in template.items()}
+        out = fill_template(
+            template, compile_pair_kernel(act, template.pair_keys), compile_single_kernel(act, template.diagonal_keys),
+            qa, qb, cov, same=same,
+        )
     if parallel is not None:
-        for basis, key in template.items():
+        for basis, key in template.pair.items():
             if key in act.parallel_singular_keys:
-                out[basis][parallel] = 0.0
-    if same:
-        diag_t = diagonal_template(spec.alpha, spec.beta, spec.n_x)
-        dkeys = tuple(sorted(set(diag_t.values())))
-        dvals = compile_single_kernel(act, dkeys)(qa)
-        idx = np.arange(len(qa))
-        for basis, mat in out.items():
-            mat[idx, idx] = dvals[diag_t[basis]] if basis in diag_t else 0.0
+                out[basis][parallel] = 0.0  # never the diagonal of same units (its covariance is 0 here)
     return out
+
+
+def block_coefficients(act: Activation, W: np.ndarray, *, warn: bool = True) -> dict[str, dict[str, np.ndarray]]:
+    """Gauss–Newton coefficient matrices ``block -> basis -> (Nh, Nh)`` of all pairs of units of ``W`` (float)."""
+    return {
+        name: template_matrices(act, GAUSS_NEWTON[name], W, W, same=True, warn=warn and name == BLOCK_NAMES[0])
+        for name in BLOCK_NAMES
+    }

@@ -21,9 +21,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BlockSpec", "GAUSS_NEWTON", "RESIDUAL", "GRADIENT", "BLOCK_NAMES"]
+__all__ = [
+    "BlockSpec", "GAUSS_NEWTON", "RESIDUAL", "GRADIENT", "BLOCK_NAMES", "BLOCK_BASIS", "HESSIAN_PARTS",
+    "BLOCK_PARTS", "UNIT_PAIRS", "check_part",
+]
 
+#: the blocks of :math:`H=\begin{pmatrix}H_{WW}&H_{Wv}\\H_{vW}&H_{vv}\end{pmatrix}` (``vW`` is ``Wv`` transposed)
 BLOCK_NAMES = ("WW", "Wv", "vv")
+#: tensor basis of each block's entry (:func:`symhess.expectation.stein.pair_template`): ``delta`` is
+#: :math:`\delta_{jl}`, ``aa`` :math:`W_{ij}W_{il}`, ``bb`` :math:`W_{kj}W_{kl}`, ``ab``
+#: :math:`W_{ij}W_{kl}+W_{kj}W_{il}`, ``a`` :math:`W_{ij}`, ``b`` :math:`W_{kj}`, ``1`` the scalar
+BLOCK_BASIS = {"WW": ("delta", "aa", "bb", "ab"), "Wv": ("a", "b"), "vv": ("1",)}
+#: parts of the Hessian: the whole, the Gauss–Newton (outer-product) part, the residual part
+HESSIAN_PARTS = ("full", "gauss_newton", "residual")
+#: the parts that have per-pair block formulas (the whole Hessian is their sum)
+BLOCK_PARTS = HESSIAN_PARTS[1:]
+#: pairs of hidden units a block entry is written for: :math:`i\ne k` and :math:`i=k`
+UNIT_PAIRS = ("offdiagonal", "diagonal")
+
+
+def check_part(part: object, parts: tuple[str, ...] = HESSIAN_PARTS) -> str:
+    """Return ``part`` if it is one of ``parts``; raise ``ValueError`` naming the choices otherwise."""
+    if part not in parts:
+        raise ValueError(f"part={part!r} is unknown; choose one of {parts}")
+    return part  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -67,3 +88,4 @@ GRADIENT = {
     "W": BlockSpec("W", 1, 0, 1, "v_i"),
     "v": BlockSpec("v", 0, 0, 0, "1"),
 }
+
