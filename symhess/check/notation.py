@@ -22,7 +22,7 @@ written as (LaTeX or SymPy name)         symhess symbol
 =======================================  =================================================
 
 Index letters. The default convention is symhess's: hidden units ``i`` (row) and ``k`` (column),
-inputs ``j`` and ``l``. The paper's convention (Couto et al., and ``formulas.md`` §A5–A7) writes the
+inputs ``j`` and ``l``. The paper's convention (Couto et al., eqs. 11-18) writes the
 entry :math:`H_{(jk),(lm)}` with hidden units ``j, l`` and inputs ``k, m`` and output weights
 ``a_j``; ``indices="auto"`` tries both and takes the first that maps every symbol.
 ``indices="jk,lm"`` states any other choice explicitly (row unit, row input, column unit, column input).

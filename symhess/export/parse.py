@@ -31,7 +31,7 @@ LaTeX                                       symhess
 ``\mathbb{E}[(\sigma'\sigma)^{(m)}(h_i)]``    :func:`symhess.single_expectation`
 ==========================================  =====================================================
 
-``PAPER_INDEX_ALIASES`` adds the index convention of the spec's §A (units :math:`j, l`, inputs
+``PAPER_INDEX_ALIASES`` adds the index convention of Couto et al. (arXiv:2512.15606, eqs. 1-5: units :math:`j, l`, inputs
 :math:`k, m`, output weights :math:`a_j`, ``W_{1,jk}``).
 """
 
@@ -54,7 +54,7 @@ class PaperLatexError(SymhessError, ValueError):
     """LaTeX that cannot be read, or that uses a name with no meaning in symhess's notation."""
 
 
-#: the index convention of formulas.md §A: units j, l; inputs k, m; output weights a_j; W_{1,jk}
+#: the index convention of Couto et al. (eqs. 1-5): units j, l; inputs k, m; output weights a_j; W_{1,jk}
 PAPER_INDEX_ALIASES: dict[str, sp.Expr] = {
     "Q_jj": Q_ii, "Q_ll": Q_kk, "Q_jl": Q_ik, "Q_lj": Q_ik,
     "a_j": v_i, "a_l": v_k,

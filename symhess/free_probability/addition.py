@@ -5,7 +5,7 @@ activation helpers; never NumPy arrays). The numeric law built from these formul
 :func:`symhess.pennington_bahri` (``symhess.free_probability.law``); the coefficients are compiled
 in ``symhess.free_probability.coefficients``.
 
-The model (formulas.md Part B; Pennington & Bahri 2017; Tanner's lecture slides, seed 002) splits
+The model (Pennington & Bahri 2017; J. Tanner, Theories of Deep Learning C6.5 lecture slides) splits
 the Hessian of a two-layer network at a critical point of energy :math:`\epsilon` into
 
 .. math::
@@ -43,7 +43,7 @@ References
 .. [PB17] J. Pennington and Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random
    Matrix Theory", ICML 2017 (abstract: 3/2 law, ratio :math:`\phi`).
 .. [T] J. Tanner, "Random DNN training landscape: Hessian eigenvalues", Oxford C6.5 lecture
-   slides (seed 002): the R-transforms above and both :math:`\epsilon_c` formulas.
+   slides: the R-transforms above and both :math:`\epsilon_c` formulas.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def r_marchenko_pastur(w: sp.Expr = G, ratio: sp.Expr = PHI, scale: sp.Expr = SI
 
     the law of :math:`JJ^\top` with :math:`J\in\mathbb R^{n\times p}` of i.i.d.
     :math:`N(0,\sigma/p)` entries, :math:`\phi=n/p`; edges :math:`\sigma(1\pm\sqrt\phi)^2` and an
-    atom :math:`(1-1/\phi)_+` at 0 (formulas.md Part B, source S6; the slides' :math:`\rho_{MP}`).
+    atom :math:`(1-1/\phi)_+` at 0 (the Marchenko-Pastur R-transform; the slides' :math:`\rho_{MP}`).
     Its free cumulants are :math:`\kappa_k = \sigma^k\phi^{k-1}`.
     """
     return scale / (1 - scale * ratio * w)
@@ -503,7 +503,7 @@ def index_prefactor(phi: Number, activation: str = "linear", *, scale: Number = 
 
     Derived from the local expansion of :math:`P` at the double root :math:`G_c` of
     :math:`P(\cdot,0)` at :math:`\epsilon_c` (module docstring). For the linear model this is
-    formulas.md's :math:`\frac{4}{3\pi}\epsilon_c G_c^2\sqrt{(1-\phi G_c)/(1-3\phi G_c)}`; it does
+    the slides' :math:`\frac{4}{3\pi}\epsilon_c G_c^2\sqrt{(1-\phi G_c)/(1-3\phi G_c)}`; it does
     not depend on ``scale``. Defined for :math:`0<\phi<1`.
     """
     model = pennington_bahri_model(activation)

@@ -95,7 +95,7 @@ def n_parameters(n_in: int, n_hidden: int, *, hidden_bias: bool = False, output_
 
 
 def linear_rank(n_in: int, n_hidden: int) -> int:
-    r"""Linear network: :math:`f = (W^\top v)\cdot x`, rank :math:`N_i` (§A4)."""
+    r"""Linear network: :math:`f = (W^\top v)\cdot x`, rank :math:`N_i` (Couto et al. eqs. 8-10)."""
     _check(n_in, n_hidden)
     return n_in
 
@@ -125,7 +125,7 @@ def pure_square_rank(n_in: int, n_hidden: int) -> int:
 
 
 def polynomial_bound(n_in: int, n_hidden: int, degrees) -> int:
-    r"""The counting bound of §A6: :math:`\min\{P, \sum_{k:c_k\neq0}\binom{N_i+k-1}{k}\}`.
+    r"""The counting bound (Couto et al., Sec. 4): :math:`\min\{P, \sum_{k:c_k\neq0}\binom{N_i+k-1}{k}\}`.
 
     With every :math:`c_1..c_n` nonzero the sum is :math:`\binom{N_i+n}{n}-1` (hockey stick).
     """
@@ -177,7 +177,7 @@ def polynomial_rank_bound(n_in: int, n_hidden: int, degrees) -> int:
     r"""Refined bound :math:`\min\{P, \sum_{k:c_k\neq0}\dim\sigma_{N_h}(v_k(\mathbb P^{N_i-1}))\}`.
 
     Each homogeneous part :math:`c_k\sum_iv_i(w_i\cdot x)^k` moves in the tangent space of a
-    secant variety, so the differential's image lies in their direct sum. It is at most the §A6 bound
+    secant variety, so the differential's image lies in their direct sum. It is at most the counting bound
     and sees the Alexander–Hirschowitz defects (e.g. :math:`z+z^3` at :math:`(N_i,N_h)=(5,7)`: 39, not 40).
     """
     _check(n_in, n_hidden)

@@ -8,7 +8,7 @@ Jacobian of the vector field, so the stiff BDF integrator takes long steps throu
 eigenvalues) or, for SGD, on fresh Gaussian mini-batches as a user would train.
 
 Near the optimum :math:`\varepsilon\simeq\frac12\delta\theta^\top H^\star\delta\theta`, hence
-(Couto et al. eq. 7, formulas.md §A3), with :math:`H^\star u_i=\lambda_iu_i`,
+(Couto et al. eq. 7), with :math:`H^\star u_i=\lambda_iu_i`,
 :math:`c_i=u_i^\top\delta\theta_0`:
 
 .. math::

@@ -10,7 +10,7 @@ score is :math:`\nabla_\theta\log p=(y-f_\theta(x))\nabla_\theta f/\sigma^2` and
     F(\theta)=E_{x,y}\big[\nabla\log p\,\nabla\log p^\top\big]=\frac1{\sigma^2}E_x[\nabla f\,\nabla f^\top],
 
 i.e. :math:`\sigma^2F` is the Gauss–Newton part of the expected Hessian at every :math:`\theta` and the
-whole expected Hessian at the optimum (Couto et al., App. D; formulas.md §A2). This module
+whole expected Hessian at the optimum (Couto et al., App. D and eqs. 1-5). This module
 estimates :math:`F` *without* that identity: it samples :math:`(x, y)` from the model and averages
 score outer products, returning per-entry standard errors so that comparisons can be made at a
 stated number of standard errors.

@@ -5,7 +5,7 @@ Place in the package: the two-layer teacher-student family (arrays only; NumPy a
 For :math:`f(x)=v^\top Wx`, :math:`W\in\mathbb R^{N_h\times N_i}`, at the optimum the expected
 Hessian is :math:`H^\star = AA^\top` with :math:`A=\binom{v\otimes I_{N_i}}{W}`, so its
 :math:`N_i` nonzero eigenvalues are those of :math:`\|v\|^2 I_{N_i} + W^\top W`
-(formulas.md §A4). For a Gaussian teacher, :math:`W_{ij}\sim N(0,\sigma_w^2)`,
+(Couto et al. eqs. 8-10). For a Gaussian teacher, :math:`W_{ij}\sim N(0,\sigma_w^2)`,
 :math:`v_i\sim N(0,\sigma_v^2)`, the shift and the Wishart part are independent:
 
 .. math::
@@ -334,7 +334,7 @@ def linear_spectrum_law(
 
     References
     ----------
-    Couto et al., arXiv:2512.15606, Section 3.1 and eq. (15); formulas.md §A4, §A8.
+    Couto et al., arXiv:2512.15606, Section 3.1, eqs. (8)-(10) and (15).
 
     Examples
     --------

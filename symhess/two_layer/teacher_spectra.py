@@ -11,7 +11,7 @@ spectrum test the paper's structural claims:
   :math:`\approx\epsilon^2 N_h\bar Q^2`, so one eigenvalue separates and grows with :math:`N`. A
   certificate: with :math:`u=(0,\mathbf 1/\sqrt{N_h})`,
   :math:`\lambda_1\ge u^\top Hu=\frac1{N_h}\mathbf 1^\top H_{vv}\mathbf 1\ge\epsilon^2(\operatorname{tr}Q)^2/N_h`
-  (:func:`quadratic_outlier_bound`; every other term of §A5 eq. 13 is a nonnegative quadratic form).
+  (:func:`quadratic_outlier_bound`; every other term of Couto et al. eq. 13 is a nonnegative quadratic form).
 * :func:`outer_bulk_count` — the number of eigenvalues above the widest gap (in :math:`\log\lambda`)
   among the top ones: for erf the :math:`vv` block is :math:`O(1)` while the :math:`WW` block carries
   :math:`v_i^2=O(1/N_h)`, so :math:`N_h` eigenvalues form the outer bulk and the remaining
