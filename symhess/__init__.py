@@ -27,6 +27,8 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     # errors and warnings
     "SymhessError": "symhess.errors",
+    "InvalidParameterError": "symhess.errors",
+    "InvalidTypeError": "symhess.errors",
     "UnknownActivationError": "symhess.errors",
     "ActivationParameterError": "symhess.errors",
     "ShapeError": "symhess.errors",

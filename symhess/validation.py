@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from .errors import InvalidParameterError, InvalidTypeError
+
 import numpy as np
 
 from .errors import MemoryLimitError, NonFiniteError, ShapeError
@@ -20,15 +22,15 @@ def as_rng(rng: object = None) -> np.random.Generator:
         return rng
     if rng is None or isinstance(rng, (int, np.integer)):
         return np.random.default_rng(rng)
-    raise TypeError(f"rng must be None, an int seed or a numpy Generator; got {type(rng).__name__}")
+    raise InvalidTypeError(f"rng must be None, an int seed or a numpy Generator; got {type(rng).__name__}")
 
 
 def check_size(value: object, name: str) -> int:
     """``value`` as a layer size: an integer >= 1 (TypeError / ValueError naming ``name`` otherwise)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}={value!r} must be an integer")
+        raise InvalidTypeError(f"{name}={value!r} must be an integer")
     if value < 1:
-        raise ValueError(f"{name}={value} must be >= 1")
+        raise InvalidParameterError(f"{name}={value} must be >= 1")
     return int(value)
 
 
@@ -75,7 +77,7 @@ def as_weights(W: object, v: object, *, name: str = "") -> tuple[np.ndarray, np.
 def as_teacher(W_teacher: object, v_teacher: object, n_in: int) -> tuple[np.ndarray, np.ndarray]:
     """Validate teacher weights; the teacher may have another hidden size but the same ``n_in``."""
     if (W_teacher is None) != (v_teacher is None):
-        raise ValueError("give both W_teacher and v_teacher, or neither (then the teacher is the student)")
+        raise InvalidParameterError("give both W_teacher and v_teacher, or neither (then the teacher is the student)")
     Wt, vt = as_weights(W_teacher, v_teacher, name="_teacher")
     if Wt.shape[1] != n_in:
         raise ShapeError(f"W_teacher has n_in={Wt.shape[1]} columns but the student has n_in={n_in}")

@@ -25,6 +25,7 @@ import numpy as np
 import sympy as sp
 
 from ..symbols import z
+from ..errors import InvalidParameterError
 
 __all__ = ["Activation", "to_exact"]
 
@@ -108,7 +109,7 @@ class Activation:
     def derivative(self, order: int, x: sp.Expr = z) -> sp.Expr:
         r"""Return :math:`\sigma^{(order)}(x)`."""
         if order < 0:
-            raise ValueError(f"derivative order={order} must be >= 0")
+            raise InvalidParameterError(f"derivative order={order} must be >= 0")
         return sp.diff(self.expr(z), z, order).subs(z, x) if order else self.expr(x)
 
     @property
@@ -125,7 +126,7 @@ class Activation:
             If the activation is not a polynomial.
         """
         if not self.is_polynomial:
-            raise ValueError(f"activation {self.spec!r} is not a polynomial")
+            raise InvalidParameterError(f"activation {self.spec!r} is not a polynomial")
         poly = sp.Poly(self.expr(z), z)
         return list(reversed(poly.all_coeffs()))
 
@@ -178,7 +179,7 @@ class Activation:
 def _numeric(act: Activation, order: int) -> Callable[[np.ndarray], np.ndarray]:
     expr = act.derivative(order, z)
     if expr.has(sp.DiracDelta):
-        raise ValueError(
+        raise InvalidParameterError(
             f"derivative {order} of {act.spec!r} is a distribution ({expr}); it has no pointwise values"
         )
     # modules=['scipy', 'numpy']: 'numpy' alone maps erf to math.erf, which fails on arrays.

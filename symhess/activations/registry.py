@@ -11,7 +11,7 @@ import ast
 from dataclasses import fields
 from typing import TYPE_CHECKING, Union
 
-from ..errors import ActivationParameterError, UnknownActivationError
+from ..errors import ActivationParameterError, InvalidParameterError, InvalidTypeError, UnknownActivationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .base import Activation
@@ -34,7 +34,7 @@ def register_activation(cls: type) -> type:
     """
     name = cls.name.lower()
     if name in ACTIVATIONS:
-        raise ValueError(f"activation name {name!r} is already registered by {ACTIVATIONS[name].__name__}")
+        raise InvalidParameterError(f"activation name {name!r} is already registered by {ACTIVATIONS[name].__name__}")
     ACTIVATIONS[name] = cls
     return cls
 
@@ -98,7 +98,7 @@ def activation(spec: ActivationLike, **params: object) -> "Activation":
             raise ActivationParameterError(f"parameters {sorted(params)} given together with an Activation instance")
         return spec
     if not isinstance(spec, str):
-        raise TypeError(f"activation must be a name, a spec string or an Activation; got {type(spec).__name__}")
+        raise InvalidTypeError(f"activation must be a name, a spec string or an Activation; got {type(spec).__name__}")
     name, _, rest = spec.partition(":")
     name = name.strip().lower()
     if name not in ACTIVATIONS:

@@ -20,6 +20,7 @@ from ..activations import ActivationLike, activation as get_activation
 from ..two_layer.blocks import BlockFormula, derive_blocks
 from ..expectation.pairs import PairQuadrature, SingleQuadrature
 from .latex import Equation, block_equations, render_equations
+from ..errors import InvalidParameterError
 
 __all__ = ["FORMATS", "BLOCKS", "format_blocks", "python_source", "markdown_math", "markdown_equations"]
 
@@ -46,7 +47,7 @@ def _select(blocks: Mapping[str, BlockFormula], block: str | None) -> list[Block
     if block is None:
         return list(blocks.values())
     if block not in blocks:
-        raise ValueError(f"unknown block {block!r}; blocks: {sorted(blocks)}")
+        raise InvalidParameterError(f"unknown block {block!r}; blocks: {sorted(blocks)}")
     return [blocks[block]]
 
 
@@ -165,9 +166,9 @@ def format_blocks(
     H_vv_ii = Q_ii
     """
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; formats: {list(FORMATS)}")
+        raise InvalidParameterError(f"unknown format {fmt!r}; formats: {list(FORMATS)}")
     if block is not None and block not in BLOCKS:
-        raise ValueError(f"unknown block {block!r}; blocks: {list(BLOCKS)}")
+        raise InvalidParameterError(f"unknown block {block!r}; blocks: {list(BLOCKS)}")
     act = get_activation(act)
     chosen = _select(derive_blocks(act, part), block)
     prefix = act.spec if label_prefix is None else label_prefix

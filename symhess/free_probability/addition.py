@@ -55,7 +55,7 @@ from typing import Union
 import mpmath
 import sympy as sp
 
-from ..errors import SymhessError
+from ..errors import InvalidParameterError, InvalidTypeError, SymhessError
 from ..symbols import G, zeta
 from ..symbols import energy as EPS, mp_scale as SIGMA, phi as PHI
 
@@ -374,10 +374,10 @@ def pennington_bahri_model(activation: str = "linear") -> FreeSumModel:
 def _activation_name(activation: object) -> str:
     spec = getattr(activation, "spec", activation)
     if not isinstance(spec, str):
-        raise TypeError(f"activation={activation!r} must be one of {PB_ACTIVATIONS}")
+        raise InvalidTypeError(f"activation={activation!r} must be one of {PB_ACTIVATIONS}")
     name = spec.strip().lower()
     if name not in PB_ACTIVATIONS:
-        raise ValueError(
+        raise InvalidParameterError(
             f"activation={activation!r}: the Pennington-Bahri model has H1 laws for {PB_ACTIVATIONS} only "
             "('linear': Wigner H1 of the network without activation; 'relu': the slides' block "
             "off-diagonal H1)"
@@ -408,7 +408,7 @@ def slides_critical_energy(activation: str = "linear") -> sp.Expr:
 def exact_parameter(value: Number, name: str, *, allow_zero: bool = False) -> sp.Expr:
     """An exact positive (or non-negative) SymPy number from ``value`` (a float by its repr)."""
     if isinstance(value, bool):
-        raise TypeError(f"{name}={value!r} must be a real number, not a bool")
+        raise InvalidTypeError(f"{name}={value!r} must be a real number, not a bool")
     if isinstance(value, sp.Basic):
         expr = sp.sympify(value)
     elif isinstance(value, int):
@@ -417,22 +417,22 @@ def exact_parameter(value: Number, name: str, *, allow_zero: bool = False) -> sp
         try:
             f = float(value)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name}={value!r} must be a real number") from exc
+            raise InvalidTypeError(f"{name}={value!r} must be a real number") from exc
         if f != f or f in (float("inf"), float("-inf")):
-            raise ValueError(f"{name}={value!r} must be finite")
+            raise InvalidParameterError(f"{name}={value!r} must be finite")
         expr = sp.Rational(repr(f))
     elif isinstance(value, str):
         try:
             expr = sp.Rational(value)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name}={value!r} is not a number") from exc
+            raise InvalidParameterError(f"{name}={value!r} is not a number") from exc
     else:
-        raise TypeError(f"{name}={value!r} must be a real number")
+        raise InvalidTypeError(f"{name}={value!r} must be a real number")
     if not expr.is_number or not expr.is_real or not expr.is_finite:
-        raise ValueError(f"{name}={value!r} must be a finite real number")
+        raise InvalidParameterError(f"{name}={value!r} must be a finite real number")
     if expr < 0 or (expr == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name}={value!r} must be {bound}")
+        raise InvalidParameterError(f"{name}={value!r} must be {bound}")
     return expr
 
 
@@ -486,7 +486,7 @@ def critical_energy(
     expr = model.critical_energy.subs(SIGMA, s)
     if phi is None:
         if not symbolic:
-            raise TypeError("critical_energy needs phi unless symbolic=True")
+            raise InvalidTypeError("critical_energy needs phi unless symbolic=True")
         return expr
     p = exact_parameter(phi, "phi")
     if p >= 1:
@@ -510,7 +510,7 @@ def index_prefactor(phi: Number, activation: str = "linear", *, scale: Number = 
     p = exact_parameter(phi, "phi")
     s = exact_parameter(scale, "scale")
     if p >= 1:
-        raise ValueError(f"phi={phi!r}: the 3/2 law and alpha_0 exist only for 0 < phi < 1")
+        raise InvalidParameterError(f"phi={phi!r}: the 3/2 law and alpha_0 exist only for 0 < phi < 1")
     g_c = critical_g(p, model.activation, scale=s)
     with mpmath.workdps(30):
         value = model.index_prefactor_function(mpmath.mpf(str(g_c)), mpmath.mpf(str(sp.N(p, 40))),

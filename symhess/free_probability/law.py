@@ -56,7 +56,7 @@ import numpy as np
 from numpy.polynomial import chebyshev as C
 from numpy.polynomial import polynomial as Pn
 
-from ..errors import SymhessAccuracyWarning, SymhessError
+from ..errors import InvalidParameterError, InvalidTypeError, SymhessAccuracyWarning, SymhessError
 
 __all__ = ["FreeSumLaw", "PenningtonBahriLaw", "pennington_bahri"]
 
@@ -155,14 +155,14 @@ class FreeSumLaw:
         a = np.asarray(a, dtype=float)
         b = np.asarray(b, dtype=float)
         if a.shape != b.shape or a.ndim != 1 or a.size < 2:
-            raise ValueError(f"coefficients a and b must be 1-D of equal length >= 2, got {a.shape}, {b.shape}")
+            raise InvalidParameterError(f"coefficients a and b must be 1-D of equal length >= 2, got {a.shape}, {b.shape}")
         if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-            raise ValueError("coefficients of the Stieltjes polynomial must be finite")
+            raise InvalidParameterError("coefficients of the Stieltjes polynomial must be finite")
         d = a.size - 1
         while d > 0 and a[d] == 0.0 and b[d] == 0.0:
             d -= 1
         if d < 1:
-            raise ValueError("the Stieltjes polynomial must have degree >= 1 in G")
+            raise InvalidParameterError("the Stieltjes polynomial must have degree >= 1 in G")
         self.a = a[: d + 1].copy()
         self.b = b[: d + 1].copy()
         self.degree = d
@@ -348,7 +348,7 @@ class FreeSumLaw:
         """
         z = np.asarray(z, dtype=complex)
         if not np.all(np.isfinite(z)):
-            raise ValueError("stieltjes: z must be finite")
+            raise InvalidParameterError("stieltjes: z must be finite")
         flat = z.ravel()
         out = np.empty(flat.shape, dtype=complex)
         lower = flat.imag < 0
@@ -394,7 +394,7 @@ class FreeSumLaw:
         """
         x = np.asarray(x, dtype=float)
         if np.any(np.isnan(x)):
-            raise ValueError("pdf: x contains NaN")
+            raise InvalidParameterError("pdf: x contains NaN")
         out = np.zeros(x.shape)
         inside = self._in_support(x)
         if np.any(inside):
@@ -436,7 +436,7 @@ class FreeSumLaw:
         r"""Cumulative distribution :math:`F(x)=\mu((-\infty,x])`, atoms included (right-continuous)."""
         x = np.asarray(x, dtype=float)
         if np.any(np.isnan(x)):
-            raise ValueError("cdf: x contains NaN")
+            raise InvalidParameterError("cdf: x contains NaN")
         out = np.zeros(x.shape)
         for t in self._build_tables():
             left = x >= t.right
@@ -461,7 +461,7 @@ class FreeSumLaw:
     def moment(self, k: int) -> float:
         r""":math:`\int\lambda^k\,d\mu(\lambda)` (Fejér quadrature on the support, plus atoms)."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-            raise ValueError(f"moment order k={k!r} must be a non-negative integer")
+            raise InvalidParameterError(f"moment order k={k!r} must be a non-negative integer")
         total = sum(float(np.dot(t.weights, t.nodes_x**k)) for t in self._build_tables())
         return total + sum(m * loc**k for loc, m in self.atoms)
 
@@ -481,12 +481,12 @@ class FreeSumLaw:
 
 def _real_param(value: object, name: str, *, allow_zero: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}={value!r} must be a real number")
+        raise InvalidTypeError(f"{name}={value!r} must be a real number")
     v = float(value)
     if not math.isfinite(v):
-        raise ValueError(f"{name}={value!r} must be finite")
+        raise InvalidParameterError(f"{name}={value!r} must be finite")
     if v < 0 or (v == 0 and not allow_zero):
-        raise ValueError(f"{name}={value!r} must be {'>= 0' if allow_zero else '> 0'}")
+        raise InvalidParameterError(f"{name}={value!r} must be {'>= 0' if allow_zero else '> 0'}")
     return v
 
 

@@ -26,6 +26,7 @@ from ..activations import ActivationLike, activation as get_activation
 from .templates import GAUSS_NEWTON, RESIDUAL
 from .pairs import template_matrices
 from ..validation import as_teacher, as_weights, check_dense_size
+from ..errors import InvalidParameterError
 
 __all__ = ["expected_hessian", "hessian_blocks", "HESSIAN_PARTS", "n_params"]
 
@@ -122,7 +123,7 @@ def _residual_blocks(act, W, v, Wt, vt):
 def _fill(act, W, v, W_teacher, v_teacher, part, out_ww, out_wv, out_vv) -> None:
     Nh, Ni = W.shape
     if part not in HESSIAN_PARTS:
-        raise ValueError(f"part={part!r} is unknown; choose one of {HESSIAN_PARTS}")
+        raise InvalidParameterError(f"part={part!r} is unknown; choose one of {HESSIAN_PARTS}")
     if part == "residual":
         for out in (out_ww, out_wv, out_vv):
             out[...] = 0.0

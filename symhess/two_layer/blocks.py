@@ -18,6 +18,7 @@ import sympy as sp
 from ..activations import Activation, ActivationLike, activation as get_activation
 from .templates import GAUSS_NEWTON, RESIDUAL, BlockSpec
 from ..expectation.stein import diagonal_template, pair_template
+from ..errors import InvalidParameterError
 from ..symbols import OVERLAP_ARGS, PAIR_ARGS, Q_ii, W_ij, W_il, W_kj, W_kl, delta_jl, q, v_i, v_k
 from ..expectation.pairs import pair_expectation, single_expectation
 
@@ -131,5 +132,5 @@ def derive_blocks(act: ActivationLike, part: str = "gauss_newton") -> dict[str, 
     delta_jl*v_i*v_k
     """
     if part not in PARTS:
-        raise ValueError(f"part={part!r} is unknown; choose one of {PARTS}")
+        raise InvalidParameterError(f"part={part!r} is unknown; choose one of {PARTS}")
     return dict(_derive(get_activation(act), part))

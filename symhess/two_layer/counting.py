@@ -66,7 +66,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..activations import Activation, ActivationLike, activation as get_activation
-from ..errors import NoClosedFormError
+from ..errors import InvalidParameterError, InvalidTypeError, NoClosedFormError
 
 __all__ = [
     "n_parameters", "linear_rank", "quadratic_rank", "pure_square_rank", "polynomial_bound",
@@ -83,9 +83,9 @@ AH_EXCEPTIONS: frozenset[tuple[int, int, int]] = frozenset({(4, 3, 5), (4, 4, 9)
 def _check(n_in: int, n_hidden: int) -> None:
     for name, val in (("n_in", n_in), ("n_hidden", n_hidden)):
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
-            raise TypeError(f"{name}={val!r} must be an integer")
+            raise InvalidTypeError(f"{name}={val!r} must be an integer")
         if val < 1:
-            raise ValueError(f"{name}={val} must be >= 1")
+            raise InvalidParameterError(f"{name}={val} must be >= 1")
 
 
 def n_parameters(n_in: int, n_hidden: int, *, hidden_bias: bool = False, output_bias: bool = False) -> int:
@@ -132,7 +132,7 @@ def polynomial_bound(n_in: int, n_hidden: int, degrees) -> int:
     _check(n_in, n_hidden)
     degs = sorted(set(int(k) for k in degrees))
     if not degs or degs[0] < 1:
-        raise ValueError(f"degrees={degrees!r} must be a nonempty set of integers >= 1")
+        raise InvalidParameterError(f"degrees={degrees!r} must be a nonempty set of integers >= 1")
     return min(n_parameters(n_in, n_hidden), sum(comb(n_in + k - 1, k) for k in degs))
 
 
@@ -153,7 +153,7 @@ def veronese_secant_dimension(n_vars: int, degree: int, k: int) -> int:
     34
     """
     if min(n_vars, degree) < 1 or k < 0:
-        raise ValueError(f"need n_vars >= 1, degree >= 1, k >= 0; got {n_vars}, {degree}, {k}")
+        raise InvalidParameterError(f"need n_vars >= 1, degree >= 1, k >= 0; got {n_vars}, {degree}, {k}")
     full = comb(n_vars + degree - 1, degree)
     if k == 0:
         return 0
@@ -183,7 +183,7 @@ def polynomial_rank_bound(n_in: int, n_hidden: int, degrees) -> int:
     _check(n_in, n_hidden)
     degs = sorted(set(int(k) for k in degrees))
     if not degs or degs[0] < 1:
-        raise ValueError(f"degrees={degrees!r} must be a nonempty set of integers >= 1")
+        raise InvalidParameterError(f"degrees={degrees!r} must be a nonempty set of integers >= 1")
     return min(n_parameters(n_in, n_hidden), sum(veronese_secant_dimension(n_in, k, n_hidden) for k in degs))
 
 
@@ -353,7 +353,7 @@ def tschirnhaus_shift(coeffs) -> tuple[Fraction, tuple[Fraction, ...]]:
         c.pop()
     n = len(c) - 1
     if n < 1:
-        raise ValueError(f"coefficients {list(coeffs)} are constant")
+        raise InvalidParameterError(f"coefficients {list(coeffs)} are constant")
     beta = c[n - 1] / (n * c[n])
     out = [Fraction(0)] * (n + 1)
     for k, ck in enumerate(c):  # ck (z - beta)^k
@@ -404,7 +404,7 @@ def polynomial_rule(n_in: int, n_hidden: int, coeffs, *, hidden_bias: bool = Fal
     _check(n_in, n_hidden)
     degs = _degrees(coeffs)
     if not degs:
-        raise ValueError(f"coefficients {list(coeffs)} have no nonzero term of degree >= 1")
+        raise InvalidParameterError(f"coefficients {list(coeffs)} have no nonzero term of degree >= 1")
     rule = _no_bias_rule(n_in, n_hidden, degs)
     if degs in ((1,), (1, 2)) and (hidden_bias or output_bias):  # the paper's "+1", proved here
         return rule._replace(value=rule.value + 1, rule=rule.rule + " + 1 (biases)", formula=f"({rule.formula}) + 1",
@@ -545,7 +545,7 @@ def measure_rank(
     from .rank import hessian_rank
 
     if method not in MEASURE_METHODS:
-        raise ValueError(f"method={method!r} is unknown; choose one of {MEASURE_METHODS}")
+        raise InvalidParameterError(f"method={method!r} is unknown; choose one of {MEASURE_METHODS}")
     act = get_activation(act)
     _check(n_in, n_hidden)
     gen = as_rng(rng)

@@ -26,6 +26,7 @@ from ..activations import ActivationLike, activation as get_activation
 from ..validation import as_weights
 from ..validation import as_rng
 from .dynamics import network_jacobian
+from ..errors import InvalidParameterError
 
 __all__ = ["FisherEstimate", "fisher_information_mc"]
 
@@ -94,10 +95,10 @@ def fisher_information_mc(
     act = get_activation(act)
     W, v = as_weights(W, v)
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"n_samples={n_samples!r} must be an integer >= 2")
+        raise InvalidParameterError(f"n_samples={n_samples!r} must be an integer >= 2")
     sigma = float(noise_std)
     if not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"noise_std={noise_std!r} must be a positive finite number")
+        raise InvalidParameterError(f"noise_std={noise_std!r} must be a positive finite number")
     gen = as_rng(rng)
     P = W.size + v.size
     s1, s2 = np.zeros((P, P)), np.zeros((P, P))

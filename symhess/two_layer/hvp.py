@@ -48,7 +48,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from ..activations import ActivationLike, activation as get_activation
 from .templates import GAUSS_NEWTON, RESIDUAL
-from ..errors import MemoryLimitError, NonFiniteError, ShapeError
+from ..errors import InvalidParameterError, MemoryLimitError, NonFiniteError, ShapeError
 from .assemble import HESSIAN_PARTS
 from ..kernels.backend import ArrayBackend, get_backend
 from .pairs import template_matrices
@@ -109,7 +109,7 @@ class HessianProduct:
         act = get_activation(act)
         W, v = as_weights(W, v)
         if part not in HESSIAN_PARTS:
-            raise ValueError(f"part={part!r} is unknown; choose one of {HESSIAN_PARTS}")
+            raise InvalidParameterError(f"part={part!r} is unknown; choose one of {HESSIAN_PARTS}")
         self.backend = get_backend(backend, dtype)
         Nh, Ni = W.shape
         self.n_hidden, self.n_in, self.n_params, self.part = Nh, Ni, Nh * Ni + Nh, part

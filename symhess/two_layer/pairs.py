@@ -27,7 +27,7 @@ import numpy as np
 from ..activations import Activation
 from .templates import BlockSpec
 from ..expectation.stein import diagonal_template, pair_template
-from ..errors import SymhessAccuracyWarning
+from ..errors import InvalidParameterError, SymhessAccuracyWarning
 from ..kernels.codegen import compile_pair_kernel, compile_single_kernel
 
 __all__ = ["template_matrices", "CLAMP_TOL", "check_zero_rows"]
@@ -41,7 +41,7 @@ def check_zero_rows(act: Activation, sq_norms: np.ndarray, what: str) -> None:
     if act.undefined_at_zero:
         zero = np.flatnonzero(sq_norms == 0.0)
         if zero.size:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"row {int(zero[0])} of {what} is zero: {act.spec!r} is not differentiable at 0, so the "
                 "expected Hessian is undefined there; perturb or remove that hidden unit"
             )

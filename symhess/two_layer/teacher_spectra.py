@@ -27,6 +27,7 @@ from .assemble import expected_hessian
 from ..validation import as_weights
 from ..validation import as_rng
 from .teacher import teacher
+from ..errors import InvalidParameterError
 
 __all__ = ["teacher_spectra", "outlier_ratio", "outer_bulk_count", "quadratic_outlier_bound", "lower_bulk_mean",
            "lower_bulk_bound"]
@@ -50,7 +51,7 @@ def teacher_spectra(
     """
     act = get_activation(act)
     if isinstance(n_teachers, bool) or not isinstance(n_teachers, (int, np.integer)) or n_teachers < 1:
-        raise ValueError(f"n_teachers={n_teachers!r} must be an integer >= 1")
+        raise InvalidParameterError(f"n_teachers={n_teachers!r} must be an integer >= 1")
     gen = as_rng(rng)
     out = []
     for _ in range(int(n_teachers)):
@@ -62,7 +63,7 @@ def teacher_spectra(
 def _desc(eigs: np.ndarray) -> np.ndarray:
     e = np.sort(np.asarray(eigs, dtype=float).ravel())[::-1]
     if e.size < 2:
-        raise ValueError("a spectrum needs at least two eigenvalues")
+        raise InvalidParameterError("a spectrum needs at least two eigenvalues")
     return e
 
 
@@ -70,7 +71,7 @@ def outlier_ratio(eigs: np.ndarray) -> float:
     r""":math:`\lambda_1/\lambda_2` of one spectrum (largest over second largest)."""
     e = _desc(eigs)
     if e[1] <= 0:
-        raise ValueError(f"the second largest eigenvalue {e[1]} is not positive")
+        raise InvalidParameterError(f"the second largest eigenvalue {e[1]} is not positive")
     return float(e[0] / e[1])
 
 
@@ -83,7 +84,7 @@ def outer_bulk_count(eigs: np.ndarray, max_count: int | None = None) -> int:
     e = e[e > 0]
     kmax = e.size // 2 if max_count is None else int(max_count)
     if not 1 <= kmax < e.size:
-        raise ValueError(f"max_count={max_count} must lie in [1, {e.size - 1}] (number of positive eigenvalues - 1)")
+        raise InvalidParameterError(f"max_count={max_count} must lie in [1, {e.size - 1}] (number of positive eigenvalues - 1)")
     gaps = np.log(e[:kmax]) - np.log(e[1:kmax + 1])
     return int(np.argmax(gaps) + 1)
 
@@ -110,5 +111,5 @@ def lower_bulk_bound(H: np.ndarray, n_in: int, n_hidden: int) -> float:
     H = np.asarray(H, dtype=float)
     m = int(n_in) * int(n_hidden)
     if H.shape != (m + int(n_hidden),) * 2:
-        raise ValueError(f"H of shape {H.shape} is not the Hessian of a net with n_in={n_in}, n_hidden={n_hidden}")
+        raise InvalidParameterError(f"H of shape {H.shape} is not the Hessian of a net with n_in={n_in}, n_hidden={n_hidden}")
     return float(np.trace(H[:m, :m]) / m)

@@ -43,24 +43,25 @@ from .optimum import critical_beta, effective_beta
 from .point import UFMPoint, check_order
 from .theory import UFMTheory, ufm_theory
 from .training import TrainingRun, run_gradient_descent
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = ["DeepUFM", "DeepLinearUFM", "UFMOptimum"]
 
 
 def _int(value: object, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}={value!r} must be an integer")
+        raise InvalidTypeError(f"{name}={value!r} must be an integer")
     if value < minimum:
-        raise ValueError(f"{name}={value} must be >= {minimum}")
+        raise InvalidParameterError(f"{name}={value} must be >= {minimum}")
     return int(value)
 
 
 def _reg(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}={value!r} must be a number")
+        raise InvalidTypeError(f"{name}={value!r} must be a number")
     v = float(value)
     if not (np.isfinite(v) and v > 0):
-        raise ValueError(f"{name}={value!r} must be finite and > 0 (the collapse theorems need every lambda > 0)")
+        raise InvalidParameterError(f"{name}={value!r} must be finite and > 0 (the collapse theorems need every lambda > 0)")
     return v
 
 
@@ -133,19 +134,19 @@ class DeepUFM:
         self.depth = _int(depth, "depth", 1)
         self.width = _int(width, "width", 1)
         if self.width < self.n_classes:
-            raise ValueError(f"width={width} must be >= n_classes={n_classes} (the collapsed features need K directions)")
+            raise InvalidParameterError(f"width={width} must be >= n_classes={n_classes} (the collapsed features need K directions)")
         if isinstance(reg_w, (str, bytes)):
-            raise TypeError(f"reg_w={reg_w!r} must be a number or a sequence of {self.depth} numbers")
+            raise InvalidTypeError(f"reg_w={reg_w!r} must be a number or a sequence of {self.depth} numbers")
         if isinstance(reg_w, Sequence) or isinstance(reg_w, np.ndarray):
             regs = list(reg_w)
             if len(regs) != self.depth:
-                raise ValueError(f"reg_w has {len(regs)} entries but depth={self.depth}; give one per layer or a single number")
+                raise InvalidParameterError(f"reg_w has {len(regs)} entries but depth={self.depth}; give one per layer or a single number")
             self.reg_w = tuple(_reg(r, f"reg_w[{i}]") for i, r in enumerate(regs))
         else:
             self.reg_w = (_reg(reg_w, "reg_w"),) * self.depth
         self.reg_h = _reg(reg_h, "reg_h")
         if activation not in ACTIVATIONS_UFM:
-            raise ValueError(f"activation={activation!r} is not supported; use one of {ACTIVATIONS_UFM}")
+            raise InvalidParameterError(f"activation={activation!r} is not supported; use one of {ACTIVATIONS_UFM}")
         self.activation = activation
         self.labels = labels(self.n_classes, self.n_per_class)
         self.labels.setflags(write=False)
@@ -181,9 +182,9 @@ class DeepUFM:
         if isinstance(point, tuple) and len(point) == 2 and not isinstance(point, UFMPoint):
             point = UFMPoint(tuple(point[0]), point[1])
         if not isinstance(point, UFMPoint):
-            raise TypeError(f"expected a UFMPoint (e.g. m.optimum() or run.final); got {type(point).__name__}")
+            raise InvalidTypeError(f"expected a UFMPoint (e.g. m.optimum() or run.final); got {type(point).__name__}")
         if point.shapes != self.shapes:
-            raise ValueError(f"point has shapes {point.shapes} but this model needs {self.shapes} (W_1..W_L, H_1)")
+            raise InvalidParameterError(f"point has shapes {point.shapes} but this model needs {self.shapes} (W_1..W_L, H_1)")
         return point
 
     def random_point(self, rng: object = None, init_scale: float = 0.1, weight_scale: float = 1.0) -> UFMPoint:
@@ -193,7 +194,7 @@ class DeepUFM:
         s, w = float(init_scale), float(weight_scale)
         for name, val in (("init_scale", s), ("weight_scale", w)):
             if not (np.isfinite(val) and val > 0):
-                raise ValueError(f"{name}={val} must be finite and > 0")
+                raise InvalidParameterError(f"{name}={val} must be finite and > 0")
         d = self.width
         Ws = tuple(gen.normal(size=shape) * (w / np.sqrt(d)) for shape in self.shapes[:-1])
         H = gen.normal(size=self.shapes[-1]) * s
@@ -227,7 +228,7 @@ class DeepUFM:
         fp = self.forward(point)
         L = self.depth
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= L + 1:
-            raise ValueError(f"feature layer={layer!r} must be an integer in 1..L+1 = 1..{L + 1}")
+            raise InvalidParameterError(f"feature layer={layer!r} must be an integer in 1..L+1 = 1..{L + 1}")
         H = fp.features[layer - 1] if layer <= L else fp.output
         return class_means(H, self.n_classes)
 
@@ -342,7 +343,7 @@ class DeepUFM:
         g = self.mse_gradient(point, layer)
         gn = np.linalg.norm(g)
         if gn == 0:
-            raise ValueError("the MSE gradient of this layer is exactly zero: no direction to expand")
+            raise InvalidParameterError("the MSE gradient of this layer is exactly zero: no direction to expand")
         u = -g.ravel() / gn
         if basis == "natural":
             return self.natural_basis(point, layer) @ u
@@ -351,7 +352,7 @@ class DeepUFM:
             Q = Q[:, ::-1][:, : self.n_classes**2]
             Q = Q * np.sign(Q[np.abs(Q).argmax(axis=0), np.arange(Q.shape[1])])
             return Q.T @ u
-        raise ValueError(f"basis={basis!r}; use 'natural' or 'eigen'")
+        raise InvalidParameterError(f"basis={basis!r}; use 'natural' or 'eigen'")
 
     def papyan_decomposition(self, point: object, layer: int, order: str = "C") -> PapyanDecomposition:
         """Papyan's within / cross / class decomposition of the layer-wise Hessian (Theorem 4.2)."""
