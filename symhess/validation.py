@@ -36,11 +36,13 @@ def check_size(value: object, name: str) -> int:
 
 def _as_float_array(x: object, name: str) -> np.ndarray:
     if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}")
+        raise InvalidTypeError(f"{name} must be a numeric array, got {type(x).__name__}")
+    if np.iscomplexobj(x):
+        raise InvalidTypeError(f"{name} has complex entries; the weights must be real (take .real explicitly)")
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array: {exc}") from exc
+        raise InvalidTypeError(f"{name} must be a numeric array: {exc}") from exc
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise NonFiniteError(f"{name} has a non-finite entry {arr[tuple(bad)]} at index {tuple(int(b) for b in bad)}")
