@@ -86,7 +86,7 @@ _EXPORTS: dict[str, str] = {
     "pennington_bahri": "symhess.free_probability.law",
     "PenningtonBahriLaw": "symhess.free_probability.law",
     "FreeSumLaw": "symhess.free_probability.law",
-    "critical_energy": "symhess.free_probability.addition",
+    "critical_energy": "symhess.free_probability.law",
     "index_prefactor": "symhess.free_probability.addition",
     "pennington_bahri_model": "symhess.free_probability.addition",
     # deep unconstrained-feature model

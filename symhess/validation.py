@@ -6,6 +6,7 @@ A base module of the engine (NumPy only): every layer and model family may impor
 from __future__ import annotations
 
 import os
+import warnings
 
 from .errors import InvalidParameterError, InvalidTypeError
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from .errors import MemoryLimitError, NonFiniteError, ShapeError
 
-__all__ = ["as_rng", "check_size", "as_weights", "as_teacher", "check_dense_size", "available_memory"]
+__all__ = ["as_rng", "check_size", "as_weights", "as_teacher", "check_dense_size", "available_memory", "resolve_choice"]
 
 
 def as_rng(rng: object = None) -> np.random.Generator:
@@ -114,3 +115,27 @@ def check_dense_size(n_params: int, *, max_bytes: int | None = None, what: str =
             f"{budget / 2**30:.1f} GiB budget; use the matrix-free route symhess.hessian_operator(act, W, v) "
             "(Hessian-vector products, Lanczos spectra) instead"
         )
+
+
+def resolve_choice(value: object, name: str, choices: dict[str, str], aliases: dict[str, str] | None = None) -> str:
+    """``value`` as one of the documented ``choices`` (name -> meaning); old spellings warn and map.
+
+    ``aliases`` maps deprecated spellings to choices: they keep working for one release with a
+    :class:`DeprecationWarning` naming the new spelling. Anything else raises
+    :class:`~symhess.errors.InvalidParameterError` (or :class:`~symhess.errors.InvalidTypeError`
+    for a non-string) listing the choices and what each means.
+    """
+    aliases = aliases or {}
+    listing = "; ".join(f"{key!r}: {meaning}" for key, meaning in choices.items())
+    spec = getattr(value, "spec", value)  # an Activation stands for its name
+    if not isinstance(spec, str):
+        raise InvalidTypeError(f"{name}={value!r} must be a string, one of {listing}")
+    key = spec.strip().lower()
+    if key in aliases:
+        new = aliases[key]
+        warnings.warn(f"{name}={key!r} is deprecated; use {name}={new!r} ({choices[new]})", DeprecationWarning,
+                      stacklevel=3)
+        return new
+    if key not in choices:
+        raise InvalidParameterError(f"{name}={value!r} is unknown; choose one of {listing}")
+    return key
