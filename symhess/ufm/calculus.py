@@ -44,13 +44,23 @@ from ..validation import available_memory
 from .point import UFMPoint, check_order
 
 __all__ = [
-    "ACTIVATIONS_UFM", "ForwardPass", "forward", "mse_loss", "gradient", "gradient_arrays", "backprop_maps",
+    "ACTIVATIONS_UFM", "UFM_VARIANTS", "UFM_ALIASES", "UFM_INTERNAL", "ForwardPass", "forward", "mse_loss", "gradient", "gradient_arrays", "backprop_maps",
     "extended_gradients", "layer_hessian_dense", "layer_hessian_kronecker_factors", "full_hessian_dense",
     "matrix_to_vec", "vec_to_matrix",
 ]
 
 #: activations supported between the separated layers
 ACTIVATIONS_UFM = ("linear", "relu")
+
+#: the model's variants by the map sigma between the separated layers (the public names)
+UFM_VARIANTS: dict[str, str] = {
+    "identity": "sigma = id between the layers (the deep linear UFM)",
+    "rectified": "sigma = ReLU between the separated layers (the classifier W_L stays linear)",
+}
+#: deprecated spellings of earlier releases -> variant (they also name activations of the two-layer family)
+UFM_ALIASES: dict[str, str] = {"linear": "identity", "relu": "rectified"}
+#: variant -> the spelling the array routines below use (and the ``activation`` attribute keeps)
+UFM_INTERNAL: dict[str, str] = {"identity": "linear", "rectified": "relu"}
 
 
 @dataclass(frozen=True)

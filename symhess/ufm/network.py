@@ -13,7 +13,7 @@ depth :math:`L`; :math:`Y=I_K\otimes\mathbf 1_n^\top`, columns grouped by class)
     \mathcal L = \frac1{2N}\|W_L\sigma(\cdots\sigma(W_1H_1))-Y\|_F^2
       +\sum_{l=1}^L\frac{\lambda_{W_l}}2\|W_l\|_F^2+\frac{\lambda_{H_1}}2\|H_1\|_F^2,
 
-:math:`\sigma=\mathrm{id}` (:class:`DeepLinearUFM`) or ReLU (``DeepUFM(..., activation="relu")``).
+:math:`\sigma=\mathrm{id}` (:class:`DeepLinearUFM`) or ReLU (``DeepUFM(..., activation="rectified")``).
 Shapes: :math:`W_l\in\mathbb R^{d\times d}` for :math:`l<L`, :math:`W_L\in\mathbb R^{K\times d}`,
 :math:`H_1\in\mathbb R^{d\times N}`.
 
@@ -29,9 +29,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..validation import as_rng
+from ..validation import as_rng, resolve_choice
 from .calculus import (
-    ACTIVATIONS_UFM, ForwardPass, _check_layer, backprop_maps, extended_gradients, forward, full_hessian_dense, gradient, layer_hessian_dense, layer_hessian_kronecker_factors, mse_loss,
+    UFM_ALIASES, UFM_INTERNAL, UFM_VARIANTS, ForwardPass, _check_layer, backprop_maps, extended_gradients, forward, full_hessian_dense, gradient, layer_hessian_dense, layer_hessian_kronecker_factors, mse_loss,
 )
 from .collapse import (
     class_means, eigenvector_alignment, labels, natural_basis, nc1, orthogonal_frame_deviation, row_gram,
@@ -116,19 +116,22 @@ class DeepUFM:
         :math:`\lambda_{W_l} > 0` (one value for every layer, or one per layer).
     reg_h : float
         :math:`\lambda_{H_1} > 0`.
-    activation : {"linear", "relu"}
-        :math:`\sigma` between the separated layers (the classifier :math:`W_L` is linear).
+    activation : {"identity", "rectified"}
+        :math:`\sigma` between the separated layers (the classifier :math:`W_L` is linear):
+        ``"identity"`` or ``"rectified"`` (ReLU). The spellings ``"linear"`` and ``"relu"`` of earlier
+        releases are deprecated aliases. The instance keeps ``variant`` (the new name) and ``activation``
+        (the old spelling).
 
     Examples
     --------
-    >>> m = DeepUFM(3, 4, 8, 3, activation="relu")
+    >>> m = DeepUFM(3, 4, 8, 3, activation="rectified")
     >>> run = m.train(steps=10, lr=0.1, rng=0, record_at=2)
     >>> run.nc1.shape
     (3, 3)
     """
 
     def __init__(self, n_classes: int, n_per_class: int, width: int, depth: int,
-                 reg_w: float | Sequence[float] = 1e-3, reg_h: float = 1e-3, *, activation: str = "linear") -> None:
+                 reg_w: float | Sequence[float] = 1e-3, reg_h: float = 1e-3, *, activation: str = "identity") -> None:
         self.n_classes = _int(n_classes, "n_classes", 2)
         self.n_per_class = _int(n_per_class, "n_per_class", 1)
         self.depth = _int(depth, "depth", 1)
@@ -145,9 +148,8 @@ class DeepUFM:
         else:
             self.reg_w = (_reg(reg_w, "reg_w"),) * self.depth
         self.reg_h = _reg(reg_h, "reg_h")
-        if activation not in ACTIVATIONS_UFM:
-            raise InvalidParameterError(f"activation={activation!r} is not supported; use one of {ACTIVATIONS_UFM}")
-        self.activation = activation
+        self.variant = resolve_choice(activation, "activation", UFM_VARIANTS, UFM_ALIASES)
+        self.activation = UFM_INTERNAL[self.variant]
         self.labels = labels(self.n_classes, self.n_per_class)
         self.labels.setflags(write=False)
 
@@ -171,7 +173,7 @@ class DeepUFM:
         regw = self.reg_w[0] if len(set(self.reg_w)) == 1 else list(self.reg_w)
         return (f"{type(self).__name__}(n_classes={self.n_classes}, n_per_class={self.n_per_class}, width={self.width}, "
                 f"depth={self.depth}, reg_w={regw}, reg_h={self.reg_h}"
-                + (f", activation={self.activation!r})" if type(self) is DeepUFM else ")"))
+                + (f", activation={self.variant!r})" if type(self) is DeepUFM else ")"))
 
     # -- points ---------------------------------------------------------------------------------
     def as_point(self, point: object) -> UFMPoint:
@@ -385,7 +387,7 @@ class DeepUFM:
 class DeepLinearUFM(DeepUFM):
     r"""Deep linear unconstrained-feature model: closed-form global optimum and its theorems.
 
-    See :class:`DeepUFM` for the parameters (``activation`` is fixed to ``"linear"``).
+    See :class:`DeepUFM` for the parameters (``activation`` is fixed to ``"identity"``).
 
     Examples
     --------
@@ -400,7 +402,7 @@ class DeepLinearUFM(DeepUFM):
 
     def __init__(self, n_classes: int, n_per_class: int, width: int, depth: int,
                  reg_w: float | Sequence[float] = 1e-3, reg_h: float = 1e-3) -> None:
-        super().__init__(n_classes, n_per_class, width, depth, reg_w, reg_h, activation="linear")
+        super().__init__(n_classes, n_per_class, width, depth, reg_w, reg_h, activation="identity")
 
     @property
     def beta(self) -> float:
