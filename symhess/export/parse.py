@@ -271,9 +271,7 @@ def _default_definitions(activation) -> dict[str, sp.Expr]:
     if activation is not None:
         from ..activations import activation as get_activation
 
-        act = get_activation(activation)
-        if getattr(act, "name", "") == "erf":
-            alpha = 2 * act.scale**2
+        alpha = get_activation(activation).determinant_alpha() or alpha
     return {
         "tildeDelta_ik": determinant_value(alpha), "tildeDelta_ii": determinant_value(alpha, diagonal=True),
         "Delta_ik": determinant_value(sp.Integer(1)),

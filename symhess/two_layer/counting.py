@@ -66,6 +66,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..activations import Activation, ActivationLike, activation as get_activation
+from ..activations.base import RankRule
+from ..activations.relu import ReLU
 from ..errors import InvalidParameterError, InvalidTypeError, NoClosedFormError
 
 __all__ = [
@@ -190,17 +192,10 @@ def polynomial_rank_bound(n_in: int, n_hidden: int, degrees) -> int:
 def relu_rank(n_in: int, n_hidden: int) -> int:
     r"""ReLU: :math:`N_hN_i` for :math:`N_i\ge2`; for :math:`N_i=1`, 2 (1 if :math:`N_h=1`).
 
-    Upper bound: positive homogeneity :math:`(w_i, v_i)\to(\lambda w_i, v_i/\lambda)` gives :math:`N_h`
-    exact null vectors. Lower bound (:math:`N_i\ge2`, no two rows parallel or antiparallel, :math:`v_i\ne0`):
-    :math:`\Theta(w_i\cdot x)x_j=\frac12x_j+\frac12\mathrm{sign}(w_i\cdot x)x_j`, and the even parts
-    :math:`\mathrm{sign}(w_i\cdot x)x_j` are independent because each is singular on its own hyperplane.
-    For :math:`N_i=1`, :math:`f` is linear on each half-line: 2 dimensions when the :math:`w_i` take both
-    signs (1 when they share one).
+    The rule is the activation's own (:meth:`symhess.activations.ReLU.counting_rule`, with its proof).
     """
     _check(n_in, n_hidden)
-    if n_in == 1:
-        return 1 if n_hidden == 1 else 2
-    return n_hidden * n_in
+    return ReLU().counting_rule(n_in, n_hidden).value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,8 +203,10 @@ def relu_rank(n_in: int, n_hidden: int) -> int:
 class ActivationProfile:
     r"""What the counting rules need to know about an activation.
 
-    ``kind`` is ``"polynomial"``, ``"erf"``, ``"tanh"``, ``"relu"`` or ``"other"``; for polynomials
-    ``coeffs`` are :math:`c_0, c_1, \dots` as Fractions (``None`` for a symbolic coefficient).
+    ``kind`` is ``"polynomial"``, the activation's name when it has a counting rule of its own
+    (:meth:`~symhess.activations.Activation.counting_rule`: ``"erf"``, ``"tanh"``, ``"relu"``), or
+    ``"other"``; for polynomials ``coeffs`` are :math:`c_0, c_1, \dots` as Fractions (``None`` for a
+    symbolic coefficient).
     """
 
     kind: str
@@ -233,7 +230,7 @@ def activation_profile(act: ActivationLike) -> ActivationProfile:
             else:
                 coeffs.append(None)
         return ActivationProfile("polynomial", tuple(coeffs))
-    if act.name in ("erf", "tanh", "relu"):
+    if type(act).counting_rule is not Activation.counting_rule:
         return ActivationProfile(act.name)
     return ActivationProfile("other")
 
@@ -286,14 +283,8 @@ class EffectiveParameters:
         return s
 
 
-class Rule(NamedTuple):
-    """A rule's value, name, status (``exact``/``upper bound``/``conjecture``/``measured``), formula, note."""
-
-    value: int
-    rule: str
-    status: str
-    formula: str
-    note: str = ""
+#: a rule's value, name, status (``exact``/``upper bound``/``conjecture``/``measured``), formula, note
+Rule = RankRule
 
 
 #: measured defects of the bound min(P, sum_k dim sigma_Nh(v_k)) for polynomials without biases:
@@ -495,19 +486,12 @@ def effective_parameters(
     if prof.kind == "polynomial":
         value, rule, status, formula, note = polynomial_rule(
             Ni, Nh, prof.coeffs, hidden_bias=hidden_bias, output_bias=output_bias)
-    elif prof.kind in ("erf", "tanh"):
-        value, rule, status, formula = P, "full rank", "conjecture", "P = N_h(N_i+1)"
-        if prof.kind == "erf":
-            note = ("paper Sec. 5; proved (interval Cholesky) on every drawn instance in the tests; float64 ranks "
-                    "undercount (smallest eigenvalues down to 1e-35 of the largest for N_i = 1)")
+    else:  # the activation's own rule, if it has one
+        known = act.counting_rule(Ni, Nh)
+        if known is not None:
+            value, rule, status, formula, note = known
         else:
-            note = ("by analogy with erf (odd, saturating); proved (point evaluation) on every drawn instance in "
-                    "the tests")
-    elif prof.kind == "relu":
-        value, rule, status, formula = relu_rank(Ni, Nh), "ReLU homogeneity", "exact", (
-            "N_h N_i (N_i >= 2; teacher rows pairwise non-parallel); 2 for N_i = 1 (w_i of both signs)")
-    else:
-        value, rule, status, formula = None, "none known", "measured", "-"
+            value, rule, status, formula = None, "none known", "measured", "-"
     measured = None
     if measure or (measure is None and value is None):
         measured = measure_rank(act, Ni, Nh, hidden_bias=hidden_bias, output_bias=output_bias, rng=rng)
