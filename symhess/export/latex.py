@@ -602,7 +602,9 @@ def to_latex(obj: object, **options: Any) -> str:
           (:math:`i\ne k` and :math:`k=i`), labelled, with the erf determinants abbreviated as
           :math:`\tilde\Delta` and defined first;
         * counting rules and spectral laws of :mod:`symhess.two_layer` (see
-          :mod:`symhess.export.rules`), and anything registered with :func:`register_exporter`.
+          :mod:`symhess.export.rules`), and anything registered with :func:`register_exporter`;
+        * result objects: effective parameters, the linear and Pennington–Bahri laws, the UFM theory
+          (see :mod:`symhess.export.results`).
     **options
         ``label_prefix`` (str) for labels; ``environment`` (default ``"equation"``). For a bare
         expression: settings of :class:`PaperLatexPrinter` (SymPy's LaTeX printer settings).
