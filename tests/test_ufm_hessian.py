@@ -32,7 +32,7 @@ def _fd_hessian(m, point, sl, order="C", h=1e-5):
     theta = point.to_vector(order)
     cols = []
     mse_only = type(m)(m.n_classes, m.n_per_class, m.width, m.depth, reg_w=1e-300, reg_h=1e-300,
-                       **({} if isinstance(m, DeepLinearUFM) else {"activation": m.activation}))
+                       **({} if isinstance(m, DeepLinearUFM) else {"activation": m.variant}))
     for k in range(sl.start, sl.stop):
         e = np.zeros_like(theta)
         e[k] = h
