@@ -36,7 +36,7 @@ class CompiledFreeSum:
     Attributes
     ----------
     activation : str
-        ``"linear"`` or ``"relu"``.
+        ``"wigner"`` or ``"relu_block"`` (:mod:`symhess.free_probability.variants`).
     degree : int
         Degree of :math:`P` in :math:`G` for generic parameters.
     fn : callable
