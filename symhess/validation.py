@@ -6,6 +6,7 @@ A base module of the engine (NumPy only): every layer and model family may impor
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 
 from .errors import InvalidParameterError, InvalidTypeError
@@ -134,8 +135,17 @@ def resolve_choice(value: object, name: str, choices: dict[str, str], aliases: d
     if key in aliases:
         new = aliases[key]
         warnings.warn(f"{name}={key!r} is deprecated; use {name}={new!r} ({choices[new]})", DeprecationWarning,
-                      stacklevel=3)
+                      stacklevel=_caller_stacklevel())
         return new
     if key not in choices:
         raise InvalidParameterError(f"{name}={value!r} is unknown; choose one of {listing}")
     return key
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside symhess, so that a warning points at the caller's line."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
