@@ -4,7 +4,7 @@ Expected Hessian blocks at the optimum: equations (8)–(13) and (16)–(18)
 
 Derives the per-pair block formulas with symhess (Stein's lemma + Price's theorem / exact
 moments) and asserts that they equal the formulas of Couto et al. as re-derived by hand in
-``shared/spec/formulas.md`` §A4, §A5 and §A7, for the linear, quadratic (``z + eps z^2``) and
+Couto et al. (arXiv:2512.15606) eqs. 8-13 and 16-18, for the linear, quadratic (``z + eps z^2``) and
 both erf conventions (``erf(z/sqrt 2)`` with Δ, ``erf(z)`` with Δ̃). Then checks the assembled
 Hessian of a random teacher against a Monte Carlo estimate.
 

@@ -1,5 +1,5 @@
 """
-Effective number of parameters: eq. (14), the degree-n bound, pure powers, biases and erf (§A6–A7)
+Effective number of parameters: eq. (14), the degree-n bound, pure powers, biases and erf (Couto et al., eq. 14 and Sec. 5)
 ==================================================================================================
 
 Prints the paper's counting rules next to the Hessian rank measured at random rational teachers and

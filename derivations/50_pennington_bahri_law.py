@@ -46,8 +46,8 @@ def symbolic_part() -> dict:
     from symhess.free_probability.addition import pennington_bahri_model, slides_critical_energy
     from symhess.symbols import G, energy as EPS, mp_scale as SIGMA, phi as PHI, zeta as Z
 
-    lin = pennington_bahri_model("linear")
-    relu = pennington_bahri_model("relu")
+    lin = pennington_bahri_model("wigner")
+    relu = pennington_bahri_model("relu_block")
     P = lin.polynomial.as_expr()
     # item 1: the cubic (typed in from formulas.md Part B, sigma = 1)
     typed = 2 * EPS * PHI * G**3 - (2 * EPS + Z * PHI) * G**2 + (Z + PHI - 1) * G - 1
@@ -64,7 +64,7 @@ def symbolic_part() -> dict:
     s = sp.Symbol("s", positive=True)
     xi = 1 + 8 * PHI
     assert _reduces_to_zero(lin.critical_quadratic, EPS, SIGMA**2 * (1 - 20 * PHI - 8 * PHI**2 + xi * s), xi, 16, s)
-    assert sp.simplify(eps_c - slides_critical_energy("linear")) == 0
+    assert sp.simplify(eps_c - slides_critical_energy("wigner")) == 0
     print("  equals the slides' (1 - 20 phi - 8 phi^2 + (1 + 8 phi)^{3/2})/16 (times sigma^2): proved")
 
     # item 3: ReLU
@@ -75,7 +75,7 @@ def symbolic_part() -> dict:
     xi_r = 1 + 16 * PHI - 8 * PHI**2
     assert _reduces_to_zero(relu.critical_quadratic, EPS, SIGMA**2 * (27 - 18 * xi_r - xi_r**2 + 8 * xi_r * s),
                             xi_r, 32 * PHI * (1 - PHI) ** 3, s)
-    slides_relu = slides_critical_energy("relu")
+    slides_relu = slides_critical_energy("relu_block")
     for p in (sp.Rational(1, 10), sp.Rational(1, 2), sp.Rational(9, 10)):
         d = sp.N((eps_c_relu - slides_relu).subs({PHI: p, SIGMA: 1}), 50)
         assert abs(d) < 1e-45, (p, d)
@@ -90,7 +90,7 @@ def numeric_part(quick: bool) -> dict:
 
     out: dict = {"densities": {}, "alpha": {}, "alpha_lin": {}}
     phis = (0.25, 0.5, 0.75)
-    for act in ("linear", "relu"):
+    for act in ("wigner", "relu_block"):
         for phi in phis:
             ec = symhess.critical_energy(phi, act)
             a0 = symhess.index_prefactor(phi, act)
@@ -106,7 +106,7 @@ def numeric_part(quick: bool) -> dict:
             alpha = np.array([symhess.pennington_bahri(phi, ec * (1 + d), activation=act).index() for d in delta])
             assert np.all(np.diff(alpha) > 0)  # more energy, more negative directions
             out["alpha"][(act, phi)] = (ec, a0, delta, alpha)
-            if act == "linear":
+            if act == "wigner":
                 eps = np.linspace(0, 0.5, 8 if quick else 51)
                 out["alpha_lin"][phi] = (eps, np.array([symhess.pennington_bahri(phi, e).index() for e in eps]))
     # the slides' Figure 1: as eps grows the spectrum becomes semicircular with negative eigenvalues
@@ -145,13 +145,13 @@ def make_figure(num: dict, path: Path) -> None:
     for phi in phis:
         eps, alpha = num["alpha_lin"][phi]
         line, = ax.plot(eps, alpha, "o-", ms=3, label=rf"$\phi={phi}$")
-        ax.axvline(num["alpha"][("linear", phi)][0], color=line.get_color(), lw=0.6, ls=":")
+        ax.axvline(num["alpha"][("wigner", phi)][0], color=line.get_color(), lw=0.6, ls=":")
     ax.set_xlabel(r"$\epsilon$")
     ax.set_ylabel(r"index $\alpha(\epsilon,\phi)$")
     ax.set_title(r"index vs energy (Wigner $H_1$); dotted: $\epsilon_c(\phi)$", fontsize=9)
     ax.legend(fontsize=8)
     ax = axes[4]
-    for act, marker in (("linear", "o"), ("relu", "s")):
+    for act, marker in (("wigner", "o"), ("relu_block", "s")):
         for phi in phis:
             ec, a0, delta, alpha = num["alpha"][(act, phi)]
             line, = ax.loglog(delta, alpha, marker, ms=3, label=rf"{act}, $\phi={phi}$")

@@ -35,7 +35,7 @@ def sample_eigenvalues(n: int, phi: float, eps: float, rng: np.random.Generator,
     """Eigenvalues of one Wishart + (GOE or compound free Poisson) matrix of size n."""
     p = int(round(n / phi))
     J = rng.standard_normal((n, p)) / math.sqrt(p)
-    if act == "linear":
+    if act == "wigner":
         A = rng.standard_normal((n, n)) * math.sqrt(eps / n)
         H1 = A + A.T
     else:
@@ -76,12 +76,12 @@ def main(argv: list[str] | None = None) -> int:
 
     rng = np.random.default_rng(2017)
     if args.quick:
-        n, cases = 1000, [("relu", 0.75, 0.1)]
+        n, cases = 1000, [("relu_block", 0.75, 0.1)]
     else:
         n = 4000
         # energies above eps_c (linear: 0.044, 0.011, 0.0013; ReLU: 0.63, 0.081, 0.0063)
-        cases = [("linear", 0.25, 0.1), ("linear", 0.5, 0.1), ("linear", 0.75, 0.02),
-                 ("relu", 0.25, 1.5), ("relu", 0.5, 0.2), ("relu", 0.75, 0.1)]
+        cases = [("wigner", 0.25, 0.1), ("wigner", 0.5, 0.1), ("wigner", 0.75, 0.02),
+                 ("relu_block", 0.25, 1.5), ("relu_block", 0.5, 0.2), ("relu_block", 0.75, 0.1)]
     samples = {}
     print(f"sampled matrices, N = {n}")
     print("  H1      phi   eps    KS      KS(2 eps)  frac<0   alpha    |diff|")
@@ -99,9 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         samples[(act, phi, eps)] = (eigs, law)
 
     print("alpha by adaptive quadrature of the density vs index() (Chebyshev CDF)")
-    grid = [("linear", 0.5, 0.05), ("relu", 0.5, 0.2)]
+    grid = [("wigner", 0.5, 0.05), ("relu_block", 0.5, 0.2)]
     if not args.quick:
-        grid += [("linear", 1.5, 0.05)] + [("linear", phi, e) for phi in (0.25, 0.75) for e in (0.05, 0.3)] + [("relu", 3.0, 0.1)]
+        grid += [("wigner", 1.5, 0.05)] + [("wigner", phi, e) for phi in (0.25, 0.75) for e in (0.05, 0.3)] + [("relu_block", 3.0, 0.1)]
     for act, phi, eps in grid:
         law = symhess.pennington_bahri(phi, eps, activation=act)
         direct, alpha = negative_mass_by_quad(law), law.index()

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         K, n, d, L, lam, steps, seeds = 3, 4, 8, 4, 1e-2, 8000, 3
     else:
         K, n, d, L, lam, steps, seeds = 3, 5, 16, 4, 5e-3, 100000, 8
-    relu = DeepUFM(K, n, d, L, reg_w=lam, reg_h=lam, activation="relu")
+    relu = DeepUFM(K, n, d, L, reg_w=lam, reg_h=lam, activation="rectified")
     lin = DeepLinearUFM(K, n, d, L, reg_w=lam, reg_h=lam)
     th = lin.theory()
     layers = (L - 1, L)

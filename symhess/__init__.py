@@ -27,6 +27,8 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     # errors and warnings
     "SymhessError": "symhess.errors",
+    "InvalidParameterError": "symhess.errors",
+    "InvalidTypeError": "symhess.errors",
     "UnknownActivationError": "symhess.errors",
     "ActivationParameterError": "symhess.errors",
     "ShapeError": "symhess.errors",
@@ -84,7 +86,7 @@ _EXPORTS: dict[str, str] = {
     "pennington_bahri": "symhess.free_probability.law",
     "PenningtonBahriLaw": "symhess.free_probability.law",
     "FreeSumLaw": "symhess.free_probability.law",
-    "critical_energy": "symhess.free_probability.addition",
+    "critical_energy": "symhess.free_probability.law",
     "index_prefactor": "symhess.free_probability.addition",
     "pennington_bahri_model": "symhess.free_probability.addition",
     # deep unconstrained-feature model

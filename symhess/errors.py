@@ -2,15 +2,29 @@
 
 Place in the package: engine, base; imports nothing from symhess.
 
-``ValueError`` subclasses are raised for invalid values (wrong shapes, non-finite weights,
-unknown parameters), ``TypeError`` subclasses for wrong kinds of object, and
-:class:`NoClosedFormError` only for "valid, but not supported by this route".
+Every exception is a :class:`SymhessError` *and* the builtin category a caller would catch:
+
+================================  =======================  =============================================
+class                             builtin                  raised for
+================================  =======================  =============================================
+:class:`InvalidParameterError`    ``ValueError``           an invalid value (size < 1, unknown option, ...)
+:class:`ShapeError`               ``ValueError``           arrays that break the ``W: (Nh, Ni)`` convention
+:class:`NonFiniteError`           ``ValueError``           NaN or infinite entries
+:class:`ActivationParameterError` ``ValueError``           a bad activation parameter
+:class:`UnknownActivationError`   ``ValueError, KeyError`` an unregistered activation name
+:class:`NotRationalError`         ``ValueError``           a number the exact route cannot represent
+:class:`InvalidTypeError`         ``TypeError``            an argument of the wrong kind
+:class:`NoClosedFormError`        ``NotImplementedError``  valid, but not supported by this route
+:class:`MemoryLimitError`         ``MemoryError``          a dense object beyond the memory budget
+================================  =======================  =============================================
 """
 
 from __future__ import annotations
 
 __all__ = [
     "SymhessError",
+    "InvalidParameterError",
+    "InvalidTypeError",
     "UnknownActivationError",
     "ActivationParameterError",
     "ShapeError",
@@ -27,22 +41,30 @@ class SymhessError(Exception):
     """Base class of every exception raised by symhess."""
 
 
-class UnknownActivationError(SymhessError, ValueError, KeyError):
+class InvalidParameterError(SymhessError, ValueError):
+    """An argument with an invalid value: a size below 1, an unknown option, a parameter out of range."""
+
+
+class InvalidTypeError(SymhessError, TypeError):
+    """An argument of the wrong kind (a string where an array or an integer is needed, ...)."""
+
+
+class UnknownActivationError(InvalidParameterError, KeyError):
     """An activation name that is not registered; the message lists the known names."""
 
     def __str__(self) -> str:  # KeyError would quote the message otherwise
         return str(self.args[0]) if self.args else ""
 
 
-class ActivationParameterError(SymhessError, ValueError):
+class ActivationParameterError(InvalidParameterError):
     """An unknown or invalid parameter of an activation."""
 
 
-class ShapeError(SymhessError, ValueError):
+class ShapeError(InvalidParameterError):
     """Arrays whose shapes do not fit the ``W: (Nh, Ni)``, ``v: (Nh,)`` convention."""
 
 
-class NonFiniteError(SymhessError, ValueError):
+class NonFiniteError(InvalidParameterError):
     """NaN or infinite entries in an input array."""
 
 
@@ -62,5 +84,5 @@ class QuadratureWarning(SymhessAccuracyWarning):
     """An expectation was computed by numerical quadrature because no closed form is known."""
 
 
-class NotRationalError(SymhessError, ValueError):
+class NotRationalError(InvalidParameterError):
     """A value that the exact route cannot represent as a rational number (e.g. ``sqrt(2)``, ``pi``)."""

@@ -46,7 +46,7 @@ PAIR_ARGS = (q1, q2, c)
 #: the same arguments named as overlaps of hidden units i and k
 OVERLAP_ARGS = (Q_ii, Q_kk, Q_ik)
 
-# -- free probability (Pennington & Bahri, formulas.md Part B) ---------------------------------
+# -- free probability (Pennington & Bahri 2017) ---------------------------------
 # The spectral argument of the Stieltjes transform is printed "zeta" so that it never collides
 # with the activation argument ``z`` above; the energy is printed "varepsilon" so that it never
 # collides with the quadratic activation's ``eps``.

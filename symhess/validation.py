@@ -6,14 +6,16 @@ A base module of the engine (NumPy only): every layer and model family may impor
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 
 import numpy as np
 
-from .errors import MemoryLimitError, NonFiniteError, ShapeError
+from .errors import InvalidParameterError, InvalidTypeError, MemoryLimitError, NonFiniteError, ShapeError
 
 __all__ = [
     "as_rng", "check_size", "as_weights", "as_teacher", "check_dense_size", "available_memory",
-    "check_variance_range", "check_finite_result", "row_norms", "MAX_VARIANCE",
+    "check_variance_range", "check_finite_result", "row_norms", "MAX_VARIANCE", "resolve_choice",
 ]
 
 
@@ -23,15 +25,15 @@ def as_rng(rng: object = None) -> np.random.Generator:
         return rng
     if rng is None or isinstance(rng, (int, np.integer)):
         return np.random.default_rng(rng)
-    raise TypeError(f"rng must be None, an int seed or a numpy Generator; got {type(rng).__name__}")
+    raise InvalidTypeError(f"rng must be None, an int seed or a numpy Generator; got {type(rng).__name__}")
 
 
 def check_size(value: object, name: str) -> int:
     """``value`` as a layer size: an integer >= 1 (TypeError / ValueError naming ``name`` otherwise)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}={value!r} must be an integer")
+        raise InvalidTypeError(f"{name}={value!r} must be an integer")
     if value < 1:
-        raise ValueError(f"{name}={value} must be >= 1")
+        raise InvalidParameterError(f"{name}={value} must be >= 1")
     return int(value)
 
 
@@ -42,19 +44,19 @@ MAX_VARIANCE = 1e150
 
 def _as_float_array(x: object, name: str) -> np.ndarray:
     if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a numeric array, got {type(x).__name__}")
+        raise InvalidTypeError(f"{name} must be a numeric array, got {type(x).__name__}")
     raw = x if isinstance(x, np.ndarray) else np.asarray(x)
     if raw.dtype.kind == "c":
-        raise TypeError(f"{name} has complex dtype {raw.dtype}: weights must be real (the loss is defined for "
+        raise InvalidTypeError(f"{name} has complex dtype {raw.dtype}: weights must be real (the loss is defined for "
                         "real networks); pass the real part explicitly if that is what you mean")
     if raw.dtype.kind not in "biufO":
-        raise TypeError(f"{name} has dtype {raw.dtype}; expected a real numeric array (bool, int or float)")
+        raise InvalidTypeError(f"{name} has dtype {raw.dtype}; expected a real numeric array (bool, int or float)")
     if raw.dtype.kind == "O" and any(isinstance(e, (complex, np.complexfloating)) for e in raw.flat):
-        raise TypeError(f"{name} has a complex entry: weights must be real")
+        raise InvalidTypeError(f"{name} has a complex entry: weights must be real")
     try:
         arr = np.asarray(raw, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a real numeric array (object arrays only of real numbers such as "
+        raise InvalidTypeError(f"{name} must be a real numeric array (object arrays only of real numbers such as "
                         f"Fraction): {exc}") from exc
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
@@ -92,7 +94,7 @@ def as_weights(W: object, v: object, *, name: str = "") -> tuple[np.ndarray, np.
 def as_teacher(W_teacher: object, v_teacher: object, n_in: int) -> tuple[np.ndarray, np.ndarray]:
     """Validate teacher weights; the teacher may have another hidden size but the same ``n_in``."""
     if (W_teacher is None) != (v_teacher is None):
-        raise ValueError("give both W_teacher and v_teacher, or neither (then the teacher is the student)")
+        raise InvalidParameterError("give both W_teacher and v_teacher, or neither (then the teacher is the student)")
     Wt, vt = as_weights(W_teacher, v_teacher, name="_teacher")
     if Wt.shape[1] != n_in:
         raise ShapeError(f"W_teacher has n_in={Wt.shape[1]} columns but the student has n_in={n_in}")
@@ -172,3 +174,36 @@ def row_norms(W: np.ndarray) -> np.ndarray:
     m = np.abs(W).max(axis=1)
     safe = np.where(m > 0, m, 1.0)
     return m * np.linalg.norm(W / safe[:, None], axis=1)
+
+
+def resolve_choice(value: object, name: str, choices: dict[str, str], aliases: dict[str, str] | None = None) -> str:
+    """``value`` as one of the documented ``choices`` (name -> meaning); old spellings warn and map.
+
+    ``aliases`` maps deprecated spellings to choices: they keep working for one release with a
+    :class:`DeprecationWarning` naming the new spelling. Anything else raises
+    :class:`~symhess.errors.InvalidParameterError` (or :class:`~symhess.errors.InvalidTypeError`
+    for a non-string) listing the choices and what each means.
+    """
+    aliases = aliases or {}
+    listing = "; ".join(f"{key!r}: {meaning}" for key, meaning in choices.items())
+    spec = getattr(value, "spec", value)  # an Activation stands for its name
+    if not isinstance(spec, str):
+        raise InvalidTypeError(f"{name}={value!r} must be a string, one of {listing}")
+    key = spec.strip().lower()
+    if key in aliases:
+        new = aliases[key]
+        warnings.warn(f"{name}={key!r} is deprecated; use {name}={new!r} ({choices[new]})", DeprecationWarning,
+                      stacklevel=_caller_stacklevel())
+        return new
+    if key not in choices:
+        raise InvalidParameterError(f"{name}={value!r} is unknown; choose one of {listing}")
+    return key
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside symhess, so that a warning points at the caller's line."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -9,6 +9,8 @@ take long are marked slow.
 from __future__ import annotations
 
 import ast
+import sys
+import types
 import re
 import warnings
 from pathlib import Path
@@ -65,7 +67,23 @@ def _param(p: Path):
 def test_page_examples_run_as_written(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    namespace: dict = {"__name__": "__docs__"}
+    # a page may register an activation (docs/architecture.md shows how): restore the registry after it
+    from symhess.activations import registry
+
+    saved = [(table, dict(table)) for table in (registry.ACTIVATIONS, registry.ALIASES)]
+    try:
+        _run_page(page, monkeypatch)
+    finally:
+        for table, before in saved:
+            table.clear()
+            table.update(before)
+
+
+def _run_page(page, monkeypatch):
+    # a real module, so that classes defined on a page (dataclasses, registered activations) resolve it
+    module = types.ModuleType(f"__docs_{page.stem}__")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    namespace = module.__dict__
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the pages show results; warnings are tested where they are raised
         for k, block in enumerate(python_blocks(page)):

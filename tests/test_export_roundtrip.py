@@ -194,7 +194,7 @@ def test_counting_rules_parse_back_and_match_the_case_forms(n_in, n_hidden):
         sub = {N_i: n_in, N_h: n_hidden, LAW_SYMBOLS["n"]: 3}
         # exact integers (Theta(0) is multiplied by 0): equal as rationals, no tolerance
         assert sp.nsimplify(parsed.subs(sub) - rule.expr.subs(sub)) == 0, rule.key
-    # spec A6: the case form of eq. (14) and of the pure square, written independently
+    # Couto et al. eq. (14): the case form of eq. (14) and of the pure square, written independently
     quad = dict((r.key, r) for r in COUNTING_RULES)
     if n_hidden <= n_in:
         assert quad["quadratic"](n_in, n_hidden) == n_hidden * (n_in + 1) - n_hidden * (n_hidden - 1) // 2
@@ -218,13 +218,13 @@ def test_parsed_counting_rules_match_the_analysis_implementation(n_in, n_hidden)
 
 def test_counting_rule_table_of_the_spec():
     rule = {r.key: r for r in COUNTING_RULES}
-    # spec A6: (Ni, Nh) = (10, 20): P = 220, N_eff = 65; (30, 10): 310, 265; (10, 5): 55, 45
+    # Couto et al. Sec. 4: (Ni, Nh) = (10, 20): P = 220, N_eff = 65; (30, 10): 310, 265; (10, 5): 55, 45
     for (ni, nh), (p, neff) in {(10, 20): (220, 65), (30, 10): (310, 265), (10, 5): (55, 45)}.items():
         assert rule["parameters"](ni, nh) == p and rule["quadratic"](ni, nh) == neff
 
 
 def test_linear_law_densities_normalise():
-    """p_chi integrates to 1 and p_MP to min(1, Nh/Ni) (spec A8), by mpmath quadrature."""
+    """p_chi integrates to 1 and p_MP to min(1, Nh/Ni) (Couto et al. eq. 15), by mpmath quadrature."""
     f = linear_law_formulas(1 / N_i, 1 / N_h)
     for ni, nh in ((10, 20), (30, 10)):
         sub = {N_i: ni, N_h: nh}

@@ -23,7 +23,7 @@ from symhess.free_probability.addition import (
 )
 from symhess.symbols import G, energy as EPS, mp_scale as SIGMA, phi as PHI, zeta as ZETA
 
-ACTS = ["linear", "relu"]
+ACTS = ["wigner", "relu_block"]
 # rational phi in (0, 1), drawn as fractions so that every check is exact or high precision
 phis = st.fractions(min_value=Fraction(1, 200), max_value=Fraction(199, 200), max_denominator=1000).map(
     lambda f: sp.Rational(f.numerator, f.denominator))
@@ -36,7 +36,7 @@ def model(request):
 
 # -- item 1: the Stieltjes equation ---------------------------------------------------------------
 def test_linear_cubic_is_the_one_in_formulas_md():
-    P = pennington_bahri_model("linear").polynomial.as_expr().subs(SIGMA, 1)
+    P = pennington_bahri_model("wigner").polynomial.as_expr().subs(SIGMA, 1)
     typed = 2 * EPS * PHI * G**3 - (2 * EPS + ZETA * PHI) * G**2 + (ZETA + PHI - 1) * G - 1
     assert sp.expand(P - typed) == 0
 
@@ -47,7 +47,7 @@ def test_polynomial_encodes_r_plus_inverse_g(model):
     ratio = sp.cancel(P / (ZETA - model.r_transform - 1 / G))
     assert ratio.free_symbols <= {G, PHI, EPS, SIGMA}  # zeta cancels: P vanishes exactly there
     assert sp.cancel(ratio.subs(G, 0)) == 0  # the factor G (1/G term)
-    assert model.polynomial.degree() == (3 if model.activation == "linear" else 4)
+    assert model.polynomial.degree() == (3 if model.activation == "wigner" else 4)
 
 
 def test_r_transforms_are_the_slides_ones():
@@ -70,7 +70,7 @@ def test_coefficients_are_linear_in_zeta(model):
 
 # -- item 2: critical energy from the discriminant -------------------------------------------------
 def test_discriminant_is_the_one_in_formulas_md():
-    disc = pennington_bahri_model("linear").discriminant_at_zero.subs(SIGMA, 1)
+    disc = pennington_bahri_model("wigner").discriminant_at_zero.subs(SIGMA, 1)
     typed = -4 * EPS * (8 * EPS**2 + (8 * PHI**2 + 20 * PHI - 1) * EPS + 2 * PHI * (PHI - 1) ** 3)
     assert sp.expand(disc - typed) == 0
 
@@ -85,13 +85,13 @@ def _reduces_to_zero(model, typed_numerator, xi, denominator):
 
 
 def test_slides_linear_eps_c_is_a_root_of_the_discriminant():
-    m = pennington_bahri_model("linear")
+    m = pennington_bahri_model("wigner")
     xi = 1 + 8 * PHI
     assert _reduces_to_zero(m, lambda s: SIGMA**2 * (1 - 20 * PHI - 8 * PHI**2 + xi * s), xi, 16)
 
 
 def test_slides_relu_eps_c_is_a_root_of_the_discriminant():
-    m = pennington_bahri_model("relu")
+    m = pennington_bahri_model("relu_block")
     xi = 1 + 16 * PHI - 8 * PHI**2
     assert _reduces_to_zero(m, lambda s: SIGMA**2 * (27 - 18 * xi - xi**2 + 8 * xi * s), xi,
                             32 * PHI * (1 - PHI) ** 3)
@@ -134,7 +134,7 @@ def test_double_root_route_agrees_with_discriminant(p):
 @given(p=phis)
 def test_g_c_is_the_one_in_formulas_md(p):
     typed = (4 * p - 1 + sp.sqrt(1 + 8 * p)) / (4 * p * (p - 1))
-    assert abs(critical_g(p, "linear") - sp.N(typed, 30)) < 1e-20
+    assert abs(critical_g(p, "wigner") - sp.N(typed, 30)) < 1e-20
 
 
 def test_alpha0_matches_formulas_md_values_and_closed_form():
@@ -144,7 +144,7 @@ def test_alpha0_matches_formulas_md_values_and_closed_form():
         assert got == pytest.approx(value, abs=6e-5)
         P = sp.Rational(str(p))
         g = critical_g(P)
-        e = sp.N(slides_critical_energy("linear").subs({PHI: P, SIGMA: 1}), 30)
+        e = sp.N(slides_critical_energy("wigner").subs({PHI: P, SIGMA: 1}), 30)
         closed = 4 / (3 * mpmath.pi) * e * g**2 * mpmath.sqrt((1 - P * g) / (1 - 3 * P * g))
         assert got == pytest.approx(float(closed), rel=1e-12)
 
@@ -178,14 +178,15 @@ def test_critical_energy_api():
     assert symhess.critical_energy(0.5, symbolic=True) == sp.Rational(-11, 16) + 5 * sp.sqrt(5) / 16
     expr = symhess.critical_energy(symbolic=True)
     assert sp.simplify(expr - (1 - 20 * PHI - 8 * PHI**2 + (1 + 8 * PHI) ** sp.Rational(3, 2)) / 16) == 0
-    assert symhess.critical_energy(1.0) == 0.0 and symhess.critical_energy(3.0, "relu") == 0.0
+    assert symhess.critical_energy(1.0) == 0.0 and symhess.critical_energy(3.0, "relu_block") == 0.0
     assert symhess.critical_energy(2, symbolic=True) == 0
     # H -> sigma H maps eps -> sigma^2 eps
     for act in ACTS:
         assert symhess.critical_energy(0.3, act, scale=2.0) == pytest.approx(4 * symhess.critical_energy(0.3, act),
                                                                              rel=1e-13)
-    assert symhess.critical_energy("1/2", activation=symhess.activation("relu")) == pytest.approx(
-        symhess.critical_energy(0.5, "relu"), rel=1e-15)
+    with pytest.warns(DeprecationWarning, match="relu_block"):
+        old = symhess.critical_energy("1/2", activation=symhess.activation("relu"))
+    assert old == pytest.approx(symhess.critical_energy(0.5, "relu_block"), rel=1e-15)
 
 
 def test_critical_energy_is_smooth_up_to_phi_one():
@@ -221,7 +222,7 @@ def test_critical_variance_limits_by_the_free_clt():
     # rate 1/phi) -> a semicircle (free CLT), so H -> 1 + semicircle of variance v, whose left edge
     # 1 - 2 sqrt(v) reaches 0 at v = 1/4. The H1 variances are 2 eps (linear) and eps phi / 2 (ReLU).
     lin = symhess.critical_energy(symbolic=True)
-    relu = symhess.critical_energy(symbolic=True, activation="relu")
+    relu = symhess.critical_energy(symbolic=True, activation="relu_block")
     assert sp.limit(2 * lin, PHI, 0) == sp.Rational(1, 4)
     assert sp.limit(relu * PHI / 2, PHI, 0) == sp.Rational(1, 4)
     # phi -> 1: both critical variances vanish like (4/27)(1 - phi)^3 (the hard MP edge at 0)

@@ -22,14 +22,14 @@ import symhess
 from free_reference import free_poisson_stieltjes, reflect, semicircle_stieltjes, subordinate
 from symhess.free_probability.law import FreeSumLaw
 
-ACTS = ["linear", "relu"]
+ACTS = ["wigner", "relu_block"]
 
 
 def _cumulants(act, phi, eps, scale):
     # typed in: MP kappa_k = s^k phi^(k-1); semicircle kappa_2 = 2 eps; ReLU H1 (slides' R):
     # kappa_2 = phi eps / 2, kappa_4 = phi^3 eps^2 / 4
     k = [scale**n * phi ** (n - 1) for n in range(1, 5)]
-    if act == "linear":
+    if act == "wigner":
         k[1] += 2 * eps
     else:
         k[1] += phi * eps / 2
@@ -112,12 +112,12 @@ def test_pdf_matches_the_direct_cubic_on_a_fine_grid():
 
 
 # -- no branch jumps: independent Stieltjes transform on lines near the axis -------------------
-@pytest.mark.parametrize("act,phi,eps", [("linear", 0.5, 0.1), ("linear", 2.0, 0.1), ("relu", 1.5, 0.3)])
+@pytest.mark.parametrize("act,phi,eps", [("wigner", 0.5, 0.1), ("wigner", 2.0, 0.1), ("relu_block", 1.5, 0.3)])
 def test_stieltjes_agrees_with_subordination(act, phi, eps):
     law = symhess.pennington_bahri(phi, eps, activation=act)
     z = np.linspace(law.support[0][0] - 0.3, law.support[-1][1] + 0.3, 30) + 0.05j
     mp = lambda w: free_poisson_stieltjes(w, 1 / phi, phi)  # noqa: E731  R = 1/(1 - phi w)
-    if act == "linear":
+    if act == "wigner":
         g = subordinate(mp, lambda w: semicircle_stieltjes(w, 2 * eps), z)
     else:
         # the slides' R_H1 = eps phi w/(2 - eps phi^2 w^2) = two free Poissons with jumps +-a
@@ -132,7 +132,7 @@ def test_stieltjes_agrees_with_subordination(act, phi, eps):
 def test_density_is_continuous_on_a_dense_grid():
     # a branch jump is a discontinuity: refining the grid 4x leaves the largest step between
     # neighbours unchanged, while away from the edges (where rho is smooth) it shrinks 4x
-    for act, phi, eps in [("linear", 0.25, 0.05), ("linear", 2.0, 0.02), ("relu", 3.0, 0.1), ("relu", 0.5, 0.1)]:
+    for act, phi, eps in [("wigner", 0.25, 0.05), ("wigner", 2.0, 0.02), ("relu_block", 3.0, 0.1), ("relu_block", 0.5, 0.1)]:
         law = symhess.pennington_bahri(phi, eps, activation=act)
         ends = np.array([e for iv in law.support for e in iv])
         steps = []
@@ -145,9 +145,9 @@ def test_density_is_continuous_on_a_dense_grid():
 
 
 # -- atoms -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("act,phi,eps,mass", [("linear", 2.0, 0.0, 0.5), ("relu", 3.0, 0.1, 1 - 2 / 3),
-                                              ("relu", 4.0, 0.0, 0.75), ("relu", 1.5, 0.2, 0.0),
-                                              ("linear", 3.0, 0.1, 0.0)])
+@pytest.mark.parametrize("act,phi,eps,mass", [("wigner", 2.0, 0.0, 0.5), ("relu_block", 3.0, 0.1, 1 - 2 / 3),
+                                              ("relu_block", 4.0, 0.0, 0.75), ("relu_block", 1.5, 0.2, 0.0),
+                                              ("wigner", 3.0, 0.1, 0.0)])
 def test_atom_at_zero(act, phi, eps, mass):
     law = symhess.pennington_bahri(phi, eps, activation=act)
     # Bercovici-Voiculescu: (mu [+] nu)({0}) = max(0, mu({0}) + nu({0}) - 1); MP and the ReLU H1
@@ -193,8 +193,8 @@ def _negative_mass_by_quad(law):
     return total + sum(m for x, m in law.atoms if x < 0)
 
 
-@pytest.mark.parametrize("act,phi,eps", [("linear", 0.5, 0.1), ("linear", 1.5, 0.05), ("relu", 0.5, 0.2),
-                                         ("relu", 3.0, 0.1)])
+@pytest.mark.parametrize("act,phi,eps", [("wigner", 0.5, 0.1), ("wigner", 1.5, 0.05), ("relu_block", 0.5, 0.2),
+                                         ("relu_block", 3.0, 0.1)])
 def test_index_by_direct_quadrature(act, phi, eps):
     law = symhess.pennington_bahri(phi, eps, activation=act)
     direct = _negative_mass_by_quad(law)
@@ -218,10 +218,10 @@ def test_three_halves_law(act):
 
 
 # -- sampled matrices ------------------------------------------------------------------------------
-def _sample(n, phi, eps, rng, act="linear", scale=1.0):
+def _sample(n, phi, eps, rng, act="wigner", scale=1.0):
     p = int(round(n / phi))
     J = rng.standard_normal((n, p)) * math.sqrt(scale / p)  # H0 = J J^T: MP(phi, scale)
-    if act == "linear":
+    if act == "wigner":
         A = rng.standard_normal((n, n)) * math.sqrt(eps / n)
         H1 = A + A.T  # GOE, semicircle of variance 2 eps
     else:
@@ -248,9 +248,9 @@ def test_wishart_plus_goe_sample_matches_density_and_index():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("act,phi,eps", [("linear", 0.25, 0.05), ("linear", 0.75, 0.02), ("linear", 2.0, 0.1),
-                                         ("relu", 0.5, 0.1), ("relu", 0.5, 0.3), ("relu", 1.5, 0.3),
-                                         ("relu", 3.0, 0.1)])
+@pytest.mark.parametrize("act,phi,eps", [("wigner", 0.25, 0.05), ("wigner", 0.75, 0.02), ("wigner", 2.0, 0.1),
+                                         ("relu_block", 0.5, 0.1), ("relu_block", 0.5, 0.3), ("relu_block", 1.5, 0.3),
+                                         ("relu_block", 3.0, 0.1)])
 def test_sampled_matrices_slow(act, phi, eps):
     rng = np.random.default_rng(11)
     eigs = _sample(4000, phi, eps, rng, act)
@@ -290,7 +290,7 @@ def test_freealg_free_levy_stieltjes(phi, eps):
     ({"phi": 0.5, "eps": -0.1}, ValueError, "eps"), ({"phi": float("nan"), "eps": 0.1}, ValueError, "phi"),
     ({"phi": 0.5, "eps": float("inf")}, ValueError, "eps"), ({"phi": True, "eps": 0.1}, TypeError, "phi"),
     ({"phi": "0.5", "eps": 0.1}, TypeError, "phi"), ({"phi": 0.5, "eps": 0.1, "scale": 0}, ValueError, "scale"),
-    ({"phi": 0.5, "eps": 0.1, "activation": "tanh"}, ValueError, "relu"),
+    ({"phi": 0.5, "eps": 0.1, "activation": "tanh"}, ValueError, "relu_block"),
 ])
 def test_bad_parameters(kwargs, exc, match):
     with pytest.raises(exc, match=match):

@@ -8,6 +8,7 @@ compiled with lambdify.
 from __future__ import annotations
 
 import numpy as np
+import symhess
 import pytest
 import sympy as sp
 
@@ -31,7 +32,7 @@ def _fd_hessian(m, point, sl, order="C", h=1e-5):
     theta = point.to_vector(order)
     cols = []
     mse_only = type(m)(m.n_classes, m.n_per_class, m.width, m.depth, reg_w=1e-300, reg_h=1e-300,
-                       **({} if isinstance(m, DeepLinearUFM) else {"activation": m.activation}))
+                       **({} if isinstance(m, DeepLinearUFM) else {"activation": m.variant}))
     for k in range(sl.start, sl.stop):
         e = np.zeros_like(theta)
         e[k] = h
@@ -47,7 +48,7 @@ def _layer_slice(m, layer):
     return slice(start, start + sizes[layer - 1])
 
 
-@pytest.mark.parametrize("activation", ["linear", "relu"])
+@pytest.mark.parametrize("activation", ["identity", "rectified"])
 def test_gradient_against_finite_differences(activation):
     m = DeepUFM(3, 2, 4, 3, reg_w=[1e-2, 2e-2, 3e-2], reg_h=5e-3, activation=activation)
     p = m.random_point(1, init_scale=0.7)
@@ -55,7 +56,7 @@ def test_gradient_against_finite_differences(activation):
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-@pytest.mark.parametrize("activation", ["linear", "relu"])
+@pytest.mark.parametrize("activation", ["identity", "rectified"])
 @pytest.mark.parametrize("layer", [1, 2, 3])
 def test_layer_hessian_against_finite_differences(activation, layer, order):
     m = DeepUFM(3, 2, 4, 3, activation=activation)
@@ -119,7 +120,7 @@ def test_full_hessian_memory_guard():
         m.full_hessian(m.optimum(), max_bytes=1000)
 
 
-@pytest.mark.parametrize("activation", ["linear", "relu"])
+@pytest.mark.parametrize("activation", ["identity", "rectified"])
 def test_kronecker_spectrum_equals_dense(activation):
     m = DeepUFM(3, 3, 5, 3, activation=activation)
     p = m.random_point(4, 1.0)
@@ -128,7 +129,7 @@ def test_kronecker_spectrum_equals_dense(activation):
                                    atol=1e-12)
 
 
-@pytest.mark.parametrize("activation", ["linear", "relu"])
+@pytest.mark.parametrize("activation", ["identity", "rectified"])
 def test_papyan_components_sum_to_the_hessian(activation):
     m = DeepUFM(3, 4, 5, 3, activation=activation)
     p = m.random_point(8, 1.0)
@@ -141,7 +142,7 @@ def test_papyan_components_sum_to_the_hessian(activation):
 
 
 def test_per_sample_gradients_average_to_the_mse_gradient():
-    m = DeepUFM(3, 2, 4, 3, activation="relu")
+    m = DeepUFM(3, 2, 4, 3, activation="rectified")
     p = m.random_point(9, 1.0)
     from symhess.ufm.matrices import per_sample_gradients
     for layer in (1, 2, 3):
@@ -173,3 +174,14 @@ def test_vec_helpers_roundtrip():
     p = m.random_point(0)
     d = extended_gradients(p, 1, "linear", "F")
     assert d.shape == (4, 2, 9)
+
+
+def test_old_variant_spellings_warn_and_give_the_same_model():
+    with pytest.warns(DeprecationWarning, match="'rectified'"):
+        old = DeepUFM(3, 2, 4, 3, activation="relu")
+    new = DeepUFM(3, 2, 4, 3, activation="rectified")
+    assert (old.variant, old.activation) == (new.variant, new.activation) == ("rectified", "relu")
+    p = new.random_point(3, 1.0)
+    np.testing.assert_array_equal(old.layer_hessian(p, 2), new.layer_hessian(p, 2))
+    with pytest.raises(symhess.InvalidParameterError, match="identity"):
+        DeepUFM(3, 2, 4, 3, activation="tanh")

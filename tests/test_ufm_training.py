@@ -65,7 +65,7 @@ def test_training_converges_to_collapse(linear_run):
 
 
 def test_relu_training_decreases_the_objective():
-    m = DeepUFM(3, 4, 8, 3, reg_w=5e-3, reg_h=5e-3, activation="relu")
+    m = DeepUFM(3, 4, 8, 3, reg_w=5e-3, reg_h=5e-3, activation="rectified")
     run = m.train(steps=1500, lr=0.5, rng=0, record_at=6, track_layers=[3])
     assert run.objective[-1] < 0.5 * run.objective[0]
     assert set(run.hessian_eigenvalues) == {3}
@@ -188,7 +188,7 @@ def test_relu_compatible_optimum():
     the same objective; its one-sided layer Hessians have rank K below the last layer."""
     K, L = 3, 3
     lin = DeepLinearUFM(K, 2, 5, L, reg_w=2e-2, reg_h=1e-2)
-    relu = DeepUFM(K, 2, 5, L, reg_w=2e-2, reg_h=1e-2, activation="relu")
+    relu = DeepUFM(K, 2, 5, L, reg_w=2e-2, reg_h=1e-2, activation="rectified")
     opt, th = lin.optimum(), lin.theory()
     assert relu.objective(opt) == pytest.approx(th.objective, rel=1e-13)
     assert relu.gradient(opt).norm() < 1e-13

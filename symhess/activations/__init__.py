@@ -1,10 +1,13 @@
 """Activation registry: SymPy expressions with optional closed-form Gaussian hooks.
 
 Place in the package: engine, activations. Adding an activation is one new file here plus its import line
-below; the registry-wide tests then check it automatically.
+below: a frozen dataclass subclass of :class:`Activation` with ``name``, ``examples`` and ``expr``, decorated
+with :func:`register_activation`, and the hooks it knows (closed forms, ``counting_rule``,
+``symbolic_parameters``, ``determinant_alpha``). The registry-wide tests then run its ``examples``
+automatically.
 """
 
-from .base import Activation, to_exact
+from .base import Activation, RankRule, to_exact
 from .registry import ACTIVATIONS, ActivationLike, activation, register_activation
 from . import polynomial, erf, relu, tanh  # noqa: F401  (registration side effect)
 from .polynomial import Linear, Polynomial, Quadratic
@@ -13,6 +16,6 @@ from .relu import ReLU
 from .tanh import Tanh
 
 __all__ = [
-    "Activation", "ActivationLike", "ACTIVATIONS", "activation", "register_activation", "to_exact",
+    "Activation", "ActivationLike", "RankRule", "ACTIVATIONS", "activation", "register_activation", "to_exact",
     "Linear", "Quadratic", "Polynomial", "Erf", "ReLU", "Tanh",
 ]

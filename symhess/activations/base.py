@@ -13,20 +13,30 @@ A hook that returns ``None`` means "no closed form here"; the expectation layer 
 generic route (Price's theorem from the base kernel, exact moments for polynomials, and finally
 numerical quadrature with a :class:`~symhess.errors.QuadratureWarning`). A hook never returns
 an approximation.
+
+What the rest of the package knows about an activation also lives here, as hooks with the same
+``None`` convention, so that a new activation is one file plus its registration:
+
+* :meth:`Activation.counting_rule` — the generic Hessian rank of the two-layer network at the optimum
+  (``None``: polynomials take the generic polynomial rule, others are measured);
+* :meth:`Activation.symbolic_parameters` — the paper's symbols for the parameters (export);
+* :meth:`Activation.determinant_alpha` — :math:`\alpha` of the abbreviation :math:`\tilde\Delta` (LaTeX notation);
+* :meth:`Activation.instantiate` — symbolic parameters replaced by values (the checker).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
-from typing import Callable, ClassVar
+from typing import Callable, ClassVar, Mapping, NamedTuple
 
 import numpy as np
 import sympy as sp
 
 from ..symbols import z
+from ..errors import InvalidParameterError
 
-__all__ = ["Activation", "to_exact"]
+__all__ = ["Activation", "RankRule", "to_exact"]
 
 #: spellings of non-finite numbers that SymPy would otherwise read as symbol names
 _NOT_SYMBOLS = frozenset({"inf", "infinity", "nan", "none"})
@@ -79,6 +89,20 @@ def to_exact(value: object, name: str) -> sp.Expr:
     return expr
 
 
+class RankRule(NamedTuple):
+    """A counting rule's answer: the rank, the rule's name, its status, the formula and a note.
+
+    ``status`` is ``"exact"`` (a proved generic rank), ``"upper bound"``, ``"conjecture"`` (checked by
+    certified ranks in the tests) or ``"measured"``.
+    """
+
+    value: int
+    rule: str
+    status: str
+    formula: str
+    note: str = ""
+
+
 @dataclass(frozen=True)
 class Activation:
     r"""A scalar nonlinearity :math:`\sigma(z)` with optional closed-form Gaussian integrals.
@@ -96,6 +120,8 @@ class Activation:
     positively_homogeneous: ClassVar[bool] = False
     #: pair kernels (a, b) that diverge at :math:`|\rho| = 1` but whose sum in every Stein template tends to 0
     parallel_singular_keys: ClassVar[frozenset] = frozenset()
+    #: example specs (``"erf:scale=0.5"``) that the registry-wide contract tests run; at least one per activation
+    examples: ClassVar[tuple[str, ...]] = ()
 
     # -- numerical integration ----------------------------------------------------------------
     def analytic_strip(self) -> float | None:
@@ -116,7 +142,7 @@ class Activation:
     def derivative(self, order: int, x: sp.Expr = z) -> sp.Expr:
         r"""Return :math:`\sigma^{(order)}(x)`."""
         if order < 0:
-            raise ValueError(f"derivative order={order} must be >= 0")
+            raise InvalidParameterError(f"derivative order={order} must be >= 0")
         return sp.diff(self.expr(z), z, order).subs(z, x) if order else self.expr(x)
 
     @property
@@ -133,7 +159,7 @@ class Activation:
             If the activation is not a polynomial.
         """
         if not self.is_polynomial:
-            raise ValueError(f"activation {self.spec!r} is not a polynomial")
+            raise InvalidParameterError(f"activation {self.spec!r} is not a polynomial")
         poly = sp.Poly(self.expr(z), z)
         return list(reversed(poly.all_coeffs()))
 
@@ -211,6 +237,55 @@ class Activation:
         r"""Closed form of :math:`E[(\sigma^{(a)}\sigma^{(b)})^{(m)}(h)]`, :math:`h\sim N(0,q)`, or ``None``."""
         return None
 
+    # -- what the families, the export and the checker know (None = not known) --------------
+    def counting_rule(self, n_in: int, n_hidden: int) -> RankRule | None:
+        r"""Generic rank of the expected Hessian at the optimum of :math:`f(x)=\sum_i v_i\sigma(w_i\cdot x)`.
+
+        For :math:`N_i` = ``n_in`` inputs and :math:`N_h` = ``n_hidden`` hidden units, no biases (the
+        effective number of parameters, :func:`symhess.effective_parameters`). ``None``: no rule is
+        known here; polynomial activations then take the generic polynomial rule of
+        :mod:`symhess.two_layer.counting` and others are measured.
+        """
+        return None
+
+    def symbolic_parameters(self) -> dict[str, object] | None:
+        r"""The parameters as the paper's symbols (:math:`\epsilon`, :math:`s`, :math:`c_k`), or ``None`` (none).
+
+        Used by :func:`symhess.export.document.symbolic_activation`, e.g. for :math:`z+\epsilon z^2`
+        with a symbolic :math:`\epsilon` as printed in the paper.
+        """
+        return None
+
+    def determinant_alpha(self) -> sp.Expr | None:
+        r""":math:`\alpha` of the abbreviation :math:`\tilde\Delta_{ik}=(1+\alpha Q_{ii})(1+\alpha Q_{kk})-\alpha^2Q_{ik}^2`.
+
+        The determinant that the closed forms of this activation are written with (:math:`2s^2` for
+        :math:`\mathrm{erf}(sz)`); ``None``: the activation's formulas have none.
+        """
+        return None
+
+    def instantiate(self, values: Mapping[sp.Symbol, object]) -> "Activation":
+        """The activation with its symbolic parameters replaced by ``values`` (exact where possible).
+
+        The checker draws values for the free symbols of a formula (``epsilon``, ``s``, ``c_1``, ...) and
+        instantiates the activation with them; parameters without free symbols stay as they are.
+        """
+        params, changed = {}, False
+        for name, val in self.params.items():
+            if isinstance(val, sp.Basic) and val.free_symbols:
+                val = val.xreplace({k: sp.nsimplify(v) for k, v in values.items() if k in val.free_symbols})
+                changed = True
+            elif isinstance(val, tuple) and any(isinstance(x, sp.Basic) and x.free_symbols for x in val):
+                val = tuple(x.xreplace(dict(values)) for x in val)
+                changed = True
+            params[name] = val
+        return type(self)(**params) if changed else self
+
+    def symbolic(self) -> "Activation":
+        """The activation with :meth:`symbolic_parameters` in place of its numeric parameters."""
+        changes = self.symbolic_parameters()
+        return replace(self, **changes) if changes else self
+
     # -- numerics -----------------------------------------------------------------------------
     def numeric(self, order: int = 0) -> Callable[[np.ndarray], np.ndarray]:
         r"""Vectorised NumPy callable for :math:`\sigma^{(order)}` (used by quadrature and Monte Carlo)."""
@@ -221,7 +296,7 @@ class Activation:
 def _numeric(act: Activation, order: int) -> Callable[[np.ndarray], np.ndarray]:
     expr = act.derivative(order, z)
     if expr.has(sp.DiracDelta):
-        raise ValueError(
+        raise InvalidParameterError(
             f"derivative {order} of {act.spec!r} is a distribution ({expr}); it has no pointwise values"
         )
     # modules=['scipy', 'numpy']: 'numpy' alone maps erf to math.erf, which fails on arrays.

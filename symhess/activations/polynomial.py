@@ -12,7 +12,7 @@ from typing import ClassVar
 import sympy as sp
 
 from ..errors import ActivationParameterError
-from ..symbols import z
+from ..symbols import eps as eps_symbol, z
 from .base import Activation, to_exact
 from .registry import register_activation
 
@@ -25,6 +25,7 @@ class Linear(Activation):
     r""":math:`\sigma(z) = z`; the Hessian at the optimum has rank :math:`N_i`."""
 
     name: ClassVar[str] = "linear"
+    examples: ClassVar[tuple[str, ...]] = ("linear",)
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:
         return x
@@ -42,6 +43,7 @@ class Quadratic(Activation):
     """
 
     name: ClassVar[str] = "quadratic"
+    examples: ClassVar[tuple[str, ...]] = ("quadratic", "quadratic:eps=0.5")
     eps: sp.Expr = sp.Integer(1)
 
     def __post_init__(self) -> None:
@@ -49,6 +51,10 @@ class Quadratic(Activation):
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:
         return x + self.eps * x**2
+
+    def symbolic_parameters(self) -> dict[str, object]:
+        r"""``eps`` becomes the symbol :math:`\epsilon` (the paper's :math:`z+\epsilon z^2`)."""
+        return {"eps": eps_symbol}
 
 
 @register_activation
@@ -63,6 +69,7 @@ class Polynomial(Activation):
     """
 
     name: ClassVar[str] = "poly"
+    examples: ClassVar[tuple[str, ...]] = ("poly:coeffs=[1,0.3,0.2]",)
     coeffs: tuple = (sp.Integer(1),)
 
     def __post_init__(self) -> None:
@@ -80,3 +87,8 @@ class Polynomial(Activation):
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:
         return sp.Add(*[cf * x ** (k + 1) for k, cf in enumerate(self.coeffs)])
+
+    def symbolic_parameters(self) -> dict[str, object]:
+        """Each nonzero coefficient becomes the symbol :math:`c_k` (zero coefficients stay zero)."""
+        return {"coeffs": tuple(sp.Symbol(f"c_{k + 1}", real=True) if cf != 0 else cf
+                                for k, cf in enumerate(self.coeffs))}

@@ -11,7 +11,7 @@ import ast
 from dataclasses import fields
 from typing import TYPE_CHECKING, Union
 
-from ..errors import ActivationParameterError, UnknownActivationError
+from ..errors import ActivationParameterError, InvalidParameterError, InvalidTypeError, UnknownActivationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .base import Activation
@@ -37,7 +37,7 @@ def register_activation(cls: type) -> type:
     """
     name = cls.name.lower()
     if name in ACTIVATIONS:
-        raise ValueError(f"activation name {name!r} is already registered by {ACTIVATIONS[name].__name__}")
+        raise InvalidParameterError(f"activation name {name!r} is already registered by {ACTIVATIONS[name].__name__}")
     ACTIVATIONS[name] = cls
     return cls
 
@@ -52,7 +52,7 @@ def register_alias(name: str, spec: str) -> None:
     """
     key = name.lower()
     if key in ACTIVATIONS or key in ALIASES:
-        raise ValueError(f"activation name {key!r} is already registered")
+        raise InvalidParameterError(f"activation name {key!r} is already registered")
     ALIASES[key] = spec
 
 
@@ -115,7 +115,7 @@ def activation(spec: ActivationLike, **params: object) -> "Activation":
             raise ActivationParameterError(f"parameters {sorted(params)} given together with an Activation instance")
         return spec
     if not isinstance(spec, str):
-        raise TypeError(f"activation must be a name, a spec string or an Activation; got {type(spec).__name__}")
+        raise InvalidTypeError(f"activation must be a name, a spec string or an Activation; got {type(spec).__name__}")
     name, _, rest = spec.partition(":")
     name = name.strip().lower()
     if name in ALIASES:

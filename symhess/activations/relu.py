@@ -33,7 +33,7 @@ from typing import ClassVar
 import sympy as sp
 
 from ..symbols import z
-from .base import Activation
+from .base import Activation, RankRule
 from .registry import register_activation
 
 __all__ = ["ReLU"]
@@ -59,6 +59,7 @@ class ReLU(Activation):
     r""":math:`\sigma(z) = \max(0, z)`; its derivative is the Heaviside step :math:`\Theta(z)`."""
 
     name: ClassVar[str] = "relu"
+    examples: ClassVar[tuple[str, ...]] = ("relu",)
     singular_at_parallel: ClassVar[bool] = True
     undefined_at_zero: ClassVar[bool] = True
     positively_homogeneous: ClassVar[bool] = True
@@ -79,6 +80,20 @@ class ReLU(Activation):
     @property
     def is_polynomial(self) -> bool:
         return False
+
+    def counting_rule(self, n_in: int, n_hidden: int) -> RankRule:
+        r""":math:`N_hN_i` for :math:`N_i\ge2`; for :math:`N_i=1`, 2 (1 if :math:`N_h=1`) (exact).
+
+        Upper bound: positive homogeneity :math:`(w_i, v_i)\to(\lambda w_i, v_i/\lambda)` gives :math:`N_h`
+        exact null vectors. Lower bound (:math:`N_i\ge2`, no two rows parallel or antiparallel,
+        :math:`v_i\ne0`): :math:`\Theta(w_i\cdot x)x_j=\frac12x_j+\frac12\mathrm{sign}(w_i\cdot x)x_j`, and the
+        even parts :math:`\mathrm{sign}(w_i\cdot x)x_j` are independent because each is singular on its own
+        hyperplane. For :math:`N_i=1`, :math:`f` is linear on each half-line: 2 dimensions when the
+        :math:`w_i` take both signs (1 when they share one).
+        """
+        value = (1 if n_hidden == 1 else 2) if n_in == 1 else n_hidden * n_in
+        return RankRule(value, "ReLU homogeneity", "exact",
+                        "N_h N_i (N_i >= 2; teacher rows pairwise non-parallel); 2 for N_i = 1 (w_i of both signs)")
 
     def pair_kernel(self, q1: sp.Expr, q2: sp.Expr, c: sp.Expr) -> sp.Expr:
         root = sp.sqrt(q1 * q2 - c**2)

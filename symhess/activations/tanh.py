@@ -14,7 +14,7 @@ from typing import ClassVar
 import sympy as sp
 
 from ..symbols import z
-from .base import Activation
+from .base import Activation, RankRule
 from .registry import register_activation
 
 __all__ = ["Tanh"]
@@ -26,9 +26,16 @@ class Tanh(Activation):
     r""":math:`\sigma(z)=\tanh(z)` (expectations by quadrature)."""
 
     name: ClassVar[str] = "tanh"
+    examples: ClassVar[tuple[str, ...]] = ("tanh",)
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:
         return sp.tanh(x)
+
+    def counting_rule(self, n_in: int, n_hidden: int) -> RankRule:
+        r"""Full rank :math:`P=N_h(N_i+1)` (conjecture, by analogy with erf: odd and saturating)."""
+        return RankRule(n_hidden * (n_in + 1), "full rank", "conjecture", "P = N_h(N_i+1)",
+                        "by analogy with erf (odd, saturating); proved (point evaluation) on every drawn instance in "
+                        "the tests")
 
     def analytic_strip(self) -> float:
         r"""Poles of :math:`\tanh` at :math:`z = i\pi(k + 1/2)`: analytic for :math:`|\operatorname{Im} z| < \pi/2`."""

@@ -36,6 +36,7 @@ import sympy as sp
 from ..activations import Activation, ActivationLike, activation as get_activation
 from ._rank import check_exact_activation, entry_degree, exact_rank
 from .notation import NotationError, n_hidden, n_in, parse_formula
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = ["CountCheck", "check_count", "SizeResult", "WEIGHT_BOUND"]
 
@@ -162,7 +163,7 @@ def _rule_function(rule: RuleLike) -> tuple[Callable[[int, int], Any], str, str 
 
         text = rule if isinstance(rule, str) else sp.sstr(rule)
         return f, str(expr), text
-    raise TypeError(
+    raise InvalidTypeError(
         f"rule must be a callable (n_in, n_hidden) -> int, a SymPy expression or a string; got {type(rule).__name__}"
     )
 
@@ -205,7 +206,7 @@ class _Evaluator:
         try:
             predicted = _as_count(self.rule(n_i, n_h))
         except Exception as exc:
-            raise ValueError(f"the counting rule raised {type(exc).__name__}: {exc} at (n_in, n_hidden) = {key}") from exc
+            raise InvalidParameterError(f"the counting rule raised {type(exc).__name__}: {exc} at (n_in, n_hidden) = {key}") from exc
         ranks, teachers = [], []
         for t in range(self.teachers):
             W, v = _teacher(self.seed, n_i, n_h, t)
@@ -228,9 +229,9 @@ def _range(value, name: str) -> tuple[int, int]:
         try:
             lo, hi = (int(x) for x in value)
         except (TypeError, ValueError):
-            raise TypeError(f"{name}={value!r} must be an int or a (low, high) pair") from None
+            raise InvalidTypeError(f"{name}={value!r} must be an int or a (low, high) pair") from None
     if lo < 1 or hi < lo:
-        raise ValueError(f"{name}={value!r} must satisfy 1 <= low <= high")
+        raise InvalidParameterError(f"{name}={value!r} must satisfy 1 <= low <= high")
     return lo, hi
 
 
@@ -321,7 +322,7 @@ def check_count(
     f, description, text = _rule_function(rule)
     lo_hi_in, lo_hi_h = _range(n_in, "n_in"), _range(n_hidden, "n_hidden")
     if examples < 1 or teachers < 1:
-        raise ValueError(f"examples={examples} and teachers={teachers} must be >= 1")
+        raise InvalidParameterError(f"examples={examples} and teachers={teachers} must be >= 1")
     ev = _Evaluator(act, f, teachers, seed)
     if exhaustive:
         sizes = sorted(((a, b) for a in range(lo_hi_in[0], lo_hi_in[1] + 1) for b in range(lo_hi_h[0], lo_hi_h[1] + 1)),

@@ -35,6 +35,7 @@ from ..symbols import Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, c, delta_jl, eps
 from .identity import Comparison, Instance, Point, TermDiff, compare
 from .independent import QUADRATURE_TOL, independent_entry, independent_pair, quadrature_modules
 from .notation import FormulaLike, NotationError, parse_formula, delta_ik
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = ["FormulaCheck", "check_formula", "check_expectation", "BLOCKS", "PARTS", "PAIRS"]
 
@@ -276,21 +277,21 @@ def _resolve_activation(activation: ActivationLike, formula_syms: set) -> tuple[
 
 def _norm_block(block: str) -> str:
     if not isinstance(block, str):
-        raise TypeError(f"block must be a string, one of {BLOCKS}; got {type(block).__name__}")
+        raise InvalidTypeError(f"block must be a string, one of {BLOCKS}; got {type(block).__name__}")
     key = block.strip()
     key = key[2:] if key[:2] in ("H_", "h_") else key
     if key.lower() == "vw":
-        raise ValueError(f"block={block!r}: the vW block is the transpose of Wv; check its entries as block='Wv'")
+        raise InvalidParameterError(f"block={block!r}: the vW block is the transpose of Wv; check its entries as block='Wv'")
     for name in BLOCKS:
         if key.lower() == name.lower():
             return name
-    raise ValueError(f"block={block!r} is unknown; choose one of {BLOCKS}")
+    raise InvalidParameterError(f"block={block!r} is unknown; choose one of {BLOCKS}")
 
 
 def _norm_part(part: str) -> str:
     key = str(part).strip().lower()
     if key not in _PART_ALIASES:
-        raise ValueError(f"part={part!r} is unknown; choose 'gauss_newton' (the Hessian at the optimum) or "
+        raise InvalidParameterError(f"part={part!r} is unknown; choose 'gauss_newton' (the Hessian at the optimum) or "
                          "'residual' (the part E[e grad^2 f] away from it)")
     return _PART_ALIASES[key]
 
@@ -416,7 +417,7 @@ def check_formula(
     block = _norm_block(block)
     part = _norm_part(part)
     if pair not in PAIRS:
-        raise ValueError(f"pair={pair!r} is unknown; choose one of {PAIRS}")
+        raise InvalidParameterError(f"pair={pair!r} is unknown; choose one of {PAIRS}")
     parsed = parse_formula(formula, "block", indices=indices, definitions=definitions, syntax=syntax)
     user = parsed.expr
     act, param_subs = _resolve_activation(activation, user.free_symbols)
@@ -425,7 +426,7 @@ def check_formula(
     if block not in blocks and (part, block) == ("residual", "vv"):
         blk = _ZERO_BLOCK  # f is linear in v: d^2 f / dv_i dv_k = 0, so E[e grad^2_vv f] = 0
     elif block not in blocks:  # pragma: no cover - derive_blocks has every other block
-        raise ValueError(f"block={block!r} has no {part} part; the {part} part has blocks {tuple(blocks)}")
+        raise InvalidParameterError(f"block={block!r} has no {part} part; the {part} part has blocks {tuple(blocks)}")
     else:
         blk = blocks[block]
     params = sorted((blk.entry.free_symbols | blk.diagonal_entry.free_symbols) & set(_PARAM_FIELDS), key=str)
@@ -564,7 +565,7 @@ def check_expectation(
     """
     orders = tuple(int(o) for o in orders)
     if len(orders) not in (2, 3) or min(orders) < 0:
-        raise ValueError(f"orders={orders!r} must be (a, b) or (a, b, m) with nonnegative entries")
+        raise InvalidParameterError(f"orders={orders!r} must be (a, b) or (a, b, m) with nonnegative entries")
     single = len(orders) == 3
     parsed = parse_formula(formula, "single" if single else "pair", syntax=syntax)
     user = parsed.expr

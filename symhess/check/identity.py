@@ -37,6 +37,7 @@ from typing import Any, Callable, Mapping, Sequence
 import mpmath as mp
 import numpy as np
 import sympy as sp
+from ..errors import InvalidParameterError
 
 __all__ = [
     "Instance", "Point", "TermDiff", "Comparison", "compare", "symbolic_zero", "is_exact_rational",
@@ -407,7 +408,7 @@ def degree_bound(expr: sp.Expr, weights: Mapping[sp.Symbol, int]) -> tuple[int, 
         a, b = degree_bound(expr.base, weights)
         n = int(expr.exp)
         return (n * a, n * b) if n >= 0 else (-n * b, -n * a)
-    raise ValueError(f"not a rational function: {expr}")
+    raise InvalidParameterError(f"not a rational function: {expr}")
 
 
 def compare(
@@ -437,9 +438,9 @@ def compare(
         Try the symbolic route first.
     """
     if points < 1:
-        raise ValueError(f"points={points} must be >= 1")
+        raise InvalidParameterError(f"points={points} must be >= 1")
     if dps < 20:
-        raise ValueError(f"dps={dps} must be >= 20 (the tolerance is 10^-(dps-15))")
+        raise InvalidParameterError(f"dps={dps} must be >= 20 (the tolerance is 10^-(dps-15))")
     # 1. symbolic
     verdicts: list[tuple[bool | None, sp.Expr]] = []
     if symbolic:
@@ -488,7 +489,7 @@ def compare(
             except _Undefined:
                 yours = None
             return pt, yours, expected
-        raise ValueError(
+        raise InvalidParameterError(
             f"symhess's formula is undefined at 50 random points of configuration {inst.label!r}; "
             "cannot check there"
         )

@@ -40,7 +40,7 @@ from ..errors import QuadratureWarning
 from ..expectation.moments import expect_standard_normal
 from ..expectation.pairs import quadrature_nodes
 from ..kernels.quadrature import gauss_hermite_pair, gauss_hermite_single
-from ..symbols import eps, scale, z
+from ..symbols import z
 
 __all__ = ["NODES", "QUADRATURE_TOL", "quadrature_modules", "integrand", "independent_entry",
            "independent_pair", "is_smooth", "instantiate"]
@@ -77,18 +77,11 @@ def integrand(part: str, block: str) -> tuple[str, int, int, int]:
 
 
 def instantiate(act: Activation, values: Mapping[sp.Symbol, Any]) -> Activation:
-    """The activation with symbolic parameters (``epsilon``, ``s``) replaced by values."""
-    params = {}
-    changed = False
-    for name, val in act.params.items():
-        if isinstance(val, sp.Basic) and val.free_symbols:
-            val = val.xreplace({k: sp.nsimplify(v) for k, v in values.items() if k in (eps, scale)})
-            changed = True
-        elif isinstance(val, tuple) and any(isinstance(x, sp.Basic) and x.free_symbols for x in val):
-            val = tuple(x.xreplace(dict(values)) for x in val)
-            changed = True
-        params[name] = val
-    return type(act)(**params) if changed else act
+    """The activation with symbolic parameters (``epsilon``, ``s``, ``c_k``) replaced by values.
+
+    Each activation does this itself (:meth:`~symhess.activations.Activation.instantiate`).
+    """
+    return act.instantiate(values)
 
 
 def is_smooth(act: Activation, orders: int = 2) -> bool:

@@ -22,7 +22,7 @@ written as (LaTeX or SymPy name)         symhess symbol
 =======================================  =================================================
 
 Index letters. The default convention is symhess's: hidden units ``i`` (row) and ``k`` (column),
-inputs ``j`` and ``l``. The paper's convention (Couto et al., and ``formulas.md`` §A5–A7) writes the
+inputs ``j`` and ``l``. The paper's convention (Couto et al., eqs. 11-18) writes the
 entry :math:`H_{(jk),(lm)}` with hidden units ``j, l`` and inputs ``k, m`` and output weights
 ``a_j``; ``indices="auto"`` tries both and takes the first that maps every symbol.
 ``indices="jk,lm"`` states any other choice explicitly (row unit, row input, column unit, column input).
@@ -47,7 +47,7 @@ from typing import Mapping, Union
 
 import sympy as sp
 
-from ..errors import SymhessError
+from ..errors import InvalidParameterError, InvalidTypeError, SymhessError
 from ..export.parse import apply_function, preprocess_latex, read_latex
 from ..symbols import Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, c, delta_jl, eps, q, q1, q2, scale, v_i, v_k
 
@@ -88,7 +88,7 @@ class IndexConvention:
         """Read ``"ij,kl"`` (row unit, row input, column unit, column input)."""
         letters = [ch for ch in str(text) if ch.isalpha()]
         if len(letters) != 4 or len(set(letters)) != 4:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"indices={text!r} must name four different letters 'RU RI, CU CI' (row unit, row input, "
                 "column unit, column input), e.g. 'ij,kl' (symhess) or 'jk,lm' (the paper)"
             )
@@ -186,9 +186,9 @@ def parse_expression(formula: FormulaLike, syntax: str = "auto") -> sp.Expr:
         How to read a string: ``"auto"`` takes LaTeX when it contains a backslash or braces.
     """
     if syntax not in ("auto", "latex", "sympy"):
-        raise ValueError(f"syntax={syntax!r} is unknown; choose 'auto', 'latex' or 'sympy'")
+        raise InvalidParameterError(f"syntax={syntax!r} is unknown; choose 'auto', 'latex' or 'sympy'")
     if isinstance(formula, bool):
-        raise TypeError("formula must be a string, a SymPy expression or a number, not a bool")
+        raise InvalidTypeError("formula must be a string, a SymPy expression or a number, not a bool")
     if isinstance(formula, str):
         use_latex = syntax == "latex" or (syntax == "auto" and _looks_like_latex(formula))
         if syntax == "auto" and not use_latex:
@@ -201,7 +201,7 @@ def parse_expression(formula: FormulaLike, syntax: str = "auto") -> sp.Expr:
     elif isinstance(formula, (sp.Basic, int, float)):
         raw = sp.sympify(formula)
     else:
-        raise TypeError(f"formula must be a string (LaTeX or SymPy) or a SymPy expression; got {type(formula).__name__}")
+        raise InvalidTypeError(f"formula must be a string (LaTeX or SymPy) or a SymPy expression; got {type(formula).__name__}")
     if isinstance(raw, sp.Equality):
         raw = raw.rhs  # "H_{vv} = ..." -> the right-hand side
     if isinstance(raw, sp.core.relational.Relational) or not isinstance(raw, sp.Expr):
@@ -284,7 +284,7 @@ def _map_name(name: str, context: str, conv: IndexConvention | None) -> sp.Expr 
         if low in ("n_hidden", "nh", "nhidden") or (low == "n" and sub.lower() in _COUNT_HIDDEN):
             return n_hidden
         return None
-    raise ValueError(f"context={context!r} is unknown; choose one of {CONTEXTS}")
+    raise InvalidParameterError(f"context={context!r} is unknown; choose one of {CONTEXTS}")
 
 
 def _known_names(context: str, conv: IndexConvention | None) -> str:
@@ -391,7 +391,7 @@ def parse_formula(
     'paper'
     """
     if context not in CONTEXTS:
-        raise ValueError(f"context={context!r} is unknown; choose one of {CONTEXTS}")
+        raise InvalidParameterError(f"context={context!r} is unknown; choose one of {CONTEXTS}")
     raw = parse_expression(formula, syntax)
     if context == "block":
         if isinstance(indices, IndexConvention):

@@ -19,6 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sympy as sp
+from ..errors import InvalidParameterError
 
 __all__ = ["bivariate_moment", "univariate_moment", "expect_polynomial_pair", "expect_standard_normal"]
 
@@ -70,7 +71,7 @@ def expect_standard_normal(expr: sp.Expr, xs: list[sp.Symbol]) -> sp.Expr:
     try:
         poly = sp.Poly(sp.expand(expr), *xs)
     except sp.PolynomialError as exc:
-        raise ValueError(f"expression is not a polynomial in the inputs {xs}: {exc}") from exc
+        raise InvalidParameterError(f"expression is not a polynomial in the inputs {xs}: {exc}") from exc
     total = sp.Integer(0)
     for powers, coeff in poly.terms():
         if any(p % 2 for p in powers):

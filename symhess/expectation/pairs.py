@@ -35,6 +35,7 @@ import sympy as sp
 from ..activations import Activation, ActivationLike, activation as get_activation
 from ..symbols import c, q, q1, q2, z
 from .moments import expect_polynomial_pair, univariate_moment
+from ..errors import InvalidParameterError
 
 __all__ = [
     "pair_expectation", "single_expectation", "GaussianQuadrature", "PairQuadrature", "SingleQuadrature",
@@ -123,7 +124,7 @@ def pair_expectation(act: ActivationLike, a: int, b: int, *, with_route: bool = 
     2*c**2 + c + q1*q2
     """
     if a < 0 or b < 0:
-        raise ValueError(f"derivative orders a={a}, b={b} must be >= 0")
+        raise InvalidParameterError(f"derivative orders a={a}, b={b} must be >= 0")
     expr, route = _pair(get_activation(act), int(a), int(b))
     return (expr, route) if with_route else expr
 
@@ -163,6 +164,6 @@ def single_expectation(act: ActivationLike, a: int, b: int, m: int, *, with_rout
     Used for a hidden unit paired with itself. See the module docstring for the routes.
     """
     if min(a, b, m) < 0:
-        raise ValueError(f"orders a={a}, b={b}, m={m} must be >= 0")
+        raise InvalidParameterError(f"orders a={a}, b={b}, m={m} must be >= 0")
     expr, route = _single(get_activation(act), int(a), int(b), int(m))
     return (expr, route) if with_route else expr

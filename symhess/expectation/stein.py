@@ -36,6 +36,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sympy as sp
+from ..errors import InvalidParameterError
 
 __all__ = ["stein_reduce", "pair_template", "diagonal_template", "BASIS"]
 
@@ -60,7 +61,7 @@ def stein_reduce(n_x: int) -> sp.Expr:
     a_j*Derivative(g(u, v), u) + b_j*Derivative(g(u, v), v)
     """
     if n_x not in (0, 1, 2):
-        raise ValueError(f"n_x={n_x} input factors: only 0, 1 or 2 occur in gradients and Hessians")
+        raise InvalidParameterError(f"n_x={n_x} input factors: only 0, 1 or 2 occur in gradients and Hessians")
     g = _g(_u, _v)
     if n_x == 0:
         return g
@@ -114,4 +115,4 @@ def diagonal_template(alpha: int, beta: int, n_x: int) -> dict[str, tuple[int, i
         return {"a": (alpha, beta, 1)}
     if n_x == 2:
         return {"delta": (alpha, beta, 0), "aa": (alpha, beta, 2)}
-    raise ValueError(f"n_x={n_x} input factors: only 0, 1 or 2 occur in gradients and Hessians")
+    raise InvalidParameterError(f"n_x={n_x} input factors: only 0, 1 or 2 occur in gradients and Hessians")

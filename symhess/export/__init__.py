@@ -2,7 +2,9 @@
 
 Place in the package: outputs, export (may import every stage to its left).
 
-* :func:`to_latex` — LaTeX of an expression, of Hessian blocks, of counting rules and spectral laws;
+* :func:`to_latex` — LaTeX of an expression, of Hessian blocks, of counting rules and spectral laws, and of
+  the result objects (effective parameters, the linear and Pennington–Bahri laws, the UFM theory);
+* :func:`format_result` — a result object as LaTeX, Markdown or SymPy lines;
 * :func:`parse_paper_latex` — the inverse: LaTeX in the paper's notation to symhess's symbols;
 * :func:`paper_document` — a complete, compilable ``.tex`` document;
 * :func:`format_blocks` — one block as LaTeX, SymPy, Python source or Markdown.
@@ -17,6 +19,8 @@ from .engine import CompiledDocument, LatexCompileError, compile_latex, find_lat
 from .notation import Determinant, find_determinant
 from .parse import PAPER_INDEX_ALIASES, PaperLatexError, parse_paper_latex
 from .rules import COUNTING_RULES, CountingRule, linear_law_formulas  # registers the exporters of results
+from . import results  # noqa: F401  (registers the exporters of result objects)
+from .formats import format_result
 
 __all__ = [
     "EXPORTERS", "Equation", "PaperLatexPrinter", "abbreviate", "block_equations", "export_equations",
@@ -25,5 +29,5 @@ __all__ = [
     "CompiledDocument", "LatexCompileError", "compile_latex", "find_latex_engine",
     "Determinant", "find_determinant",
     "COUNTING_RULES", "CountingRule", "linear_law_formulas",
-    "PAPER_INDEX_ALIASES", "PaperLatexError", "parse_paper_latex",
+    "PAPER_INDEX_ALIASES", "PaperLatexError", "parse_paper_latex", "format_result",
 ]

@@ -13,7 +13,7 @@ derivation, nothing is typed by hand.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import sympy as sp
@@ -21,7 +21,7 @@ import sympy as sp
 from .. import __version__
 from ..activations import Activation, ActivationLike, activation as get_activation
 from ..two_layer.blocks import derive_blocks
-from ..symbols import eps, scale, z
+from ..symbols import z
 from .latex import Equation, PaperLatexPrinter, block_equations, render_equations
 from .notation import label_slug
 from .rules import COUNTING_RULES, counting_equations, linear_law_equations
@@ -129,22 +129,11 @@ def symbolic_activation(act: ActivationLike) -> Activation:
     r"""The activation with its numeric parameters replaced by symbols (:math:`\epsilon`, :math:`s`, :math:`c_k`).
 
     ``quadratic`` gets :math:`\sigma(z)=z+\epsilon z^2`, ``erf`` :math:`\mathrm{erf}(sz)`, ``poly``
-    :math:`\sum_k c_k z^k` (coefficients that are zero stay zero). Activations without parameters are
+    :math:`\sum_k c_k z^k` (coefficients that are zero stay zero): each activation names its symbols
+    (:meth:`~symhess.activations.Activation.symbolic_parameters`). Activations without parameters are
     returned unchanged.
     """
-    act = get_activation(act)
-    changes: dict[str, object] = {}
-    for f in fields(act):
-        val = getattr(act, f.name)
-        if f.name == "eps":
-            changes["eps"] = eps
-        elif f.name == "scale":
-            changes["scale"] = scale
-        elif f.name == "coeffs":
-            changes["coeffs"] = tuple(
-                sp.Symbol(f"c_{k + 1}", real=True) if cf != 0 else cf for k, cf in enumerate(val)
-            )
-    return replace(act, **changes) if changes else act
+    return get_activation(act).symbolic()
 
 
 def _activation_heading(act: Activation) -> str:

@@ -11,6 +11,7 @@ Place in the package: outputs, export.
 
 from __future__ import annotations
 
+import keyword
 from typing import Mapping
 
 import sympy as sp
@@ -20,9 +21,10 @@ from ..activations import ActivationLike, activation as get_activation
 from ..two_layer.blocks import BlockFormula, derive_blocks
 from ..expectation.pairs import PairQuadrature, SingleQuadrature
 from ..two_layer.templates import BLOCK_NAMES
-from .latex import Equation, block_equations, render_equations
+from .latex import Equation, block_equations, export_equations, render_equations
+from ..errors import InvalidParameterError
 
-__all__ = ["FORMATS", "BLOCKS", "format_blocks", "python_source", "markdown_math", "markdown_equations"]
+__all__ = ["FORMATS", "RESULT_FORMATS", "BLOCKS", "format_blocks", "format_result", "python_source", "markdown_math", "markdown_equations"]
 
 #: output formats of :func:`format_blocks`
 FORMATS = ("latex", "sympy", "python", "markdown")
@@ -47,7 +49,7 @@ def _select(blocks: Mapping[str, BlockFormula], block: str | None) -> list[Block
     if block is None:
         return list(blocks.values())
     if block not in blocks:
-        raise ValueError(f"unknown block {block!r}; blocks: {sorted(blocks)}")
+        raise InvalidParameterError(f"unknown block {block!r}; blocks: {sorted(blocks)}")
     return [blocks[block]]
 
 
@@ -166,9 +168,9 @@ def format_blocks(
     H_vv_ii = Q_ii
     """
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; formats: {list(FORMATS)}")
+        raise InvalidParameterError(f"unknown format {fmt!r}; formats: {list(FORMATS)}")
     if block is not None and block not in BLOCKS:
-        raise ValueError(f"unknown block {block!r}; blocks: {list(BLOCKS)}")
+        raise InvalidParameterError(f"unknown block {block!r}; blocks: {list(BLOCKS)}")
     act = get_activation(act)
     chosen = _select(derive_blocks(act, part), block)
     prefix = act.spec if label_prefix is None else label_prefix
@@ -188,3 +190,52 @@ def format_blocks(
     if fmt == "python":
         return python_source(chosen, act)
     return _markdown(chosen, act, prefix)
+
+
+#: output formats of :func:`format_result`
+RESULT_FORMATS = ("latex", "markdown", "sympy")
+
+
+def format_result(obj: object, fmt: str = "latex", *, label_prefix: str | None = None) -> str:
+    r"""A result object (or anything :func:`symhess.to_latex` exports) in one format.
+
+    Parameters
+    ----------
+    obj : EffectiveParameters, LinearSpectrumLaw, PenningtonBahriLaw, UFMTheory, ...
+        What to export (see :mod:`symhess.export.results`).
+    fmt : {"latex", "markdown", "sympy"}
+        ``latex``: labelled ``equation`` environments; ``markdown``: ``$$`` blocks (MyST / MathJax);
+        ``sympy``: ``name = expression`` lines that :func:`sympy.sympify` reads back (symbol names that are
+        no Python identifiers are spelled as in :mod:`sympy.abc`: ``lambda`` as ``lamda``, ``mu_+`` as
+        ``mu_plus``).
+    label_prefix : str, optional
+        Prefix of the labels (each result has a default).
+
+    Examples
+    --------
+    >>> import symhess
+    >>> print(format_result(symhess.effective_parameters("quadratic", 10, 5), "sympy"))
+    neff_P = 55
+    neff_formula = N_i*(N_i + 3)/2 - (-N_h + N_i)*(-N_h + N_i + 3)*Heaviside(-N_h + N_i)/2
+    neff_value = 45
+    """
+    if fmt not in RESULT_FORMATS:
+        raise InvalidParameterError(f"unknown format {fmt!r}; formats: {list(RESULT_FORMATS)}")
+    options = {} if label_prefix is None else {"label_prefix": label_prefix}
+    eqs = export_equations(obj, **options)
+    if fmt == "latex":
+        return render_equations(eqs)
+    if fmt == "markdown":
+        return markdown_equations(eqs)
+    return "\n".join(f"{eq.label[3:].replace('-', '_')} = {sp.sstr(_identifier_symbols(eq.expr))}" for eq in eqs)
+
+
+def _identifier_name(name: str) -> str:
+    name = name.replace("+", "_plus").replace("-", "_minus").replace("__", "_")
+    return "lamda" if name == "lambda" else (name + "_" if keyword.iskeyword(name) else name)
+
+
+def _identifier_symbols(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every symbol renamed to a Python identifier (assumptions kept)."""
+    return expr.xreplace({s: sp.Symbol(_identifier_name(s.name), **s.assumptions0)
+                          for s in expr.free_symbols if _identifier_name(s.name) != s.name})

@@ -41,6 +41,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+from ..errors import InvalidTypeError
 from ..two_layer.blocks import BASIS_SYMBOLS, BlockFormula
 from ..expectation.pairs import PairQuadrature, SingleQuadrature
 from ..symbols import q, v_i, v_k
@@ -569,7 +570,7 @@ def export_equations(obj: object, **options: Any) -> list[Equation]:
     ):
         unknown = sorted(set(options) - {"label_prefix"})
         if unknown:
-            raise TypeError(f"unknown option(s) {unknown} for Hessian blocks; options: ['label_prefix']")
+            raise InvalidTypeError(f"unknown option(s) {unknown} for Hessian blocks; options: ['label_prefix']")
         return block_equations(obj, label_prefix=options.get("label_prefix", ""))
     func = _exporter_for(obj)
     if func is not None:
@@ -579,7 +580,7 @@ def export_equations(obj: object, **options: Any) -> list[Equation]:
     known = ["sympy.Expr", "BlockFormula", "dict of BlockFormula"] + [
         k if isinstance(k, str) else f"{k.__module__}.{k.__qualname__}" for k, _ in EXPORTERS
     ]
-    raise TypeError(f"cannot export an object of type {type(obj).__name__} to LaTeX; exportable: {known}")
+    raise InvalidTypeError(f"cannot export an object of type {type(obj).__name__} to LaTeX; exportable: {known}")
 
 
 def render_equations(equations: Iterable[Equation], environment: str = "equation") -> str:
@@ -598,7 +599,9 @@ def to_latex(obj: object, **options: Any) -> str:
           (:math:`i\ne k` and :math:`k=i`), labelled, with the erf determinants abbreviated as
           :math:`\tilde\Delta` and defined first;
         * counting rules and spectral laws of :mod:`symhess.two_layer` (see
-          :mod:`symhess.export.rules`), and anything registered with :func:`register_exporter`.
+          :mod:`symhess.export.rules`), and anything registered with :func:`register_exporter`;
+        * result objects: effective parameters, the linear and Pennington–Bahri laws, the UFM theory
+          (see :mod:`symhess.export.results`).
     **options
         ``label_prefix`` (str) for labels; ``environment`` (default ``"equation"``). For a bare
         expression: settings of :class:`PaperLatexPrinter` (SymPy's LaTeX printer settings).

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..two_layer.templates import BLOCK_NAMES as BLOCKS
+from ..errors import InvalidParameterError
 from ..symbols import (
     Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, c, delta_jl, eps, q, q1, q2, scale, v_i, v_k, z,
 )
@@ -110,7 +111,7 @@ def block_lhs(name: str, *, diagonal: bool, part: str = "gauss_newton") -> str:
         :math:`k` to the entry of unit :math:`i` with itself.
     """
     if name not in BLOCK_NAMES:
-        raise ValueError(f"unknown block {name!r}; known blocks: {sorted(BLOCK_NAMES)}")
+        raise InvalidParameterError(f"unknown block {name!r}; known blocks: {sorted(BLOCK_NAMES)}")
     if part == "residual":
         sym = {"WW": r"H^{\mathrm{res},k}_{WW}", "Wv": r"H^{\mathrm{res},k}_{Wv}",
                "vv": r"H^{\mathrm{res},k}_{vv}"}[name]

@@ -31,7 +31,7 @@ LaTeX                                       symhess
 ``\mathbb{E}[(\sigma'\sigma)^{(m)}(h_i)]``    :func:`symhess.single_expectation`
 ==========================================  =====================================================
 
-``PAPER_INDEX_ALIASES`` adds the index convention of the spec's §A (units :math:`j, l`, inputs
+``PAPER_INDEX_ALIASES`` adds the index convention of Couto et al. (arXiv:2512.15606, eqs. 1-5: units :math:`j, l`, inputs
 :math:`k, m`, output weights :math:`a_j`, ``W_{1,jk}``).
 """
 
@@ -44,7 +44,7 @@ from typing import Callable, Iterable, Mapping
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from ..errors import SymhessError
+from ..errors import InvalidTypeError, SymhessError
 from ..symbols import PAIR_ARGS, Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, delta_jl, q, v_i, v_k
 from .notation import OVERLAP_VARS, PARSE_NAMES, Determinant, canonical_name, determinant_value
 
@@ -58,7 +58,7 @@ class PaperLatexError(SymhessError, ValueError):
     """LaTeX that cannot be read, or that uses a name with no meaning in symhess's notation."""
 
 
-#: the index convention of formulas.md §A: units j, l; inputs k, m; output weights a_j; W_{1,jk}
+#: the index convention of Couto et al. (eqs. 1-5): units j, l; inputs k, m; output weights a_j; W_{1,jk}
 PAPER_INDEX_ALIASES: dict[str, sp.Expr] = {
     "Q_jj": Q_ii, "Q_ll": Q_kk, "Q_jl": Q_ik, "Q_lj": Q_ik,
     "a_j": v_i, "a_l": v_k,
@@ -424,9 +424,7 @@ def _default_definitions(activation) -> dict[str, sp.Expr]:
     if activation is not None:
         from ..activations import activation as get_activation
 
-        act = get_activation(activation)
-        if getattr(act, "name", "") == "erf":
-            alpha = 2 * act.scale**2
+        alpha = get_activation(activation).determinant_alpha() or alpha
     return {
         "tildeDelta_ik": determinant_value(alpha), "tildeDelta_ii": determinant_value(alpha, diagonal=True),
         "Delta_ik": determinant_value(sp.Integer(1)),
@@ -497,7 +495,7 @@ def parse_paper_latex(
     4/(pi*sqrt(-4*Q_ik**2 + (2*Q_ii + 1)*(2*Q_kk + 1)))
     """
     if not isinstance(text, str):
-        raise TypeError(f"parse_paper_latex expects a LaTeX string, got {type(text).__name__}")
+        raise InvalidTypeError(f"parse_paper_latex expects a LaTeX string, got {type(text).__name__}")
 
     names: dict[str, sp.Expr] = dict(PARSE_NAMES)
     names.update(_default_definitions(activation))

@@ -1,13 +1,13 @@
 r"""Counting rules and the linear spectral law as SymPy formulas, and their LaTeX export.
 
 Place in the package: outputs, export. The model families work on arrays and never import
-SymPy, so the *formulas* of its counting rules (issue 3) and spectral laws (issue 4) live here,
+SymPy, so the *formulas* of its counting rules and spectral laws live here,
 written once as SymPy expressions in :math:`N_i, N_h`. They are printed by the same printer as the
 Hessian blocks, read back by :func:`~symhess.export.parse_paper_latex`, and compared in the tests
 with the numeric implementations of :mod:`symhess.two_layer` (an independent route: the two are
 written separately).
 
-Counting rules (spec §A6; :math:`P = N_h(N_i+1)` parameters):
+Counting rules (Couto et al., arXiv:2512.15606, eq. 14 and Sec. 5; :math:`P = N_h(N_i+1)` parameters):
 
 .. math::
 
@@ -19,7 +19,7 @@ Counting rules (spec §A6; :math:`P = N_h(N_i+1)` parameters):
 :math:`N_{\mathrm{eff}} \le \min\{P, \binom{N_i+n}{n}-1\}` for a degree-:math:`n` polynomial
 with all coefficients nonzero, and :math:`N_{\mathrm{eff}} = P` for erf.
 
-Linear spectral law (spec §A8, eq. 15): the nonzero eigenvalues of the Hessian of a linear network
+Linear spectral law (Couto et al., eq. 15): the nonzero eigenvalues of the Hessian of a linear network
 are :math:`\lambda = s + \mu` with :math:`s = \lVert v\rVert^2 \sim \sigma_v^2\chi^2_{N_h}` and
 :math:`\mu` an eigenvalue of :math:`W^\top W` (scaled Marchenko–Pastur), so their density is
 :math:`\rho_+ = (1-N_h/N_i)_+\,p_\chi + p_\chi * p_{\mathrm{MP}}`.
@@ -34,6 +34,7 @@ import sympy as sp
 
 from .latex import Equation, PaperLatexPrinter, register_exporter
 from .notation import label_slug
+from ..errors import InvalidParameterError
 
 __all__ = [
     "N_i", "N_h", "LAW_SYMBOLS", "LAW_FUNCTIONS", "CountingRule", "COUNTING_RULES", "counting_equations",
@@ -116,7 +117,7 @@ class CountingRule:
     relation : str
         ``"="`` (the rank equals it) or ``"<="`` (an upper bound).
     source : str
-        Where it comes from (the spec's section, the paper's equation).
+        Where it comes from (the paper's equation or section).
     """
 
     key: str
@@ -134,7 +135,7 @@ class CountingRule:
         val = val.rewrite(sp.Piecewise) if val.has(sp.Heaviside) else val
         val = sp.nsimplify(sp.simplify(val))
         if not val.is_Integer:
-            raise ValueError(f"counting rule {self.key!r} at n_in={n_in}, n_hidden={n_hidden} is {val}, not an integer")
+            raise InvalidParameterError(f"counting rule {self.key!r} at n_in={n_in}, n_hidden={n_hidden} is {val}, not an integer")
         return int(val)
 
 
@@ -145,24 +146,24 @@ def _theta(x: sp.Expr) -> sp.Expr:
 
 _P = N_h * (N_i + 1)
 
-#: the counting rules of the spec (§A6), in the order the document prints them
+#: the counting rules of Couto et al. (eq. 14 and its generalisations), in the order the document prints them
 COUNTING_RULES: tuple[CountingRule, ...] = (
     CountingRule("parameters", "every activation (number of parameters P)", _P, "=", "definition"),
-    CountingRule("linear", r"linear, $\sigma(z)=z$", N_i, "=", "spec A4: rank of the linear Hessian"),
+    CountingRule("linear", r"linear, $\sigma(z)=z$", N_i, "=", "Couto et al., eqs. (8)-(10): rank of the linear Hessian"),
     CountingRule(
         "quadratic", r"$\sigma(z)=z+\epsilon z^2$, $\epsilon\neq0$",
         N_i * (N_i + 3) / 2 - _theta(N_i - N_h) * (N_i - N_h) * (N_i - N_h + 3) / 2, "=",
-        "spec A6, eq. (14)",
+        "Couto et al., eq. (14)",
     ),
     CountingRule(
         "square", r"pure square $\sigma(z)=z^2$",
-        N_i * (N_i + 1) / 2 - _theta(N_i - N_h) * (N_i - N_h) * (N_i - N_h + 1) / 2, "=", "spec A6",
+        N_i * (N_i + 1) / 2 - _theta(N_i - N_h) * (N_i - N_h) * (N_i - N_h + 1) / 2, "=", "symmetric matrices of rank <= N_h",
     ),
     CountingRule(
         "polynomial", r"degree-$n$ polynomial, all coefficients nonzero",
-        sp.Min(_P, sp.binomial(N_i + n_deg, n_deg) - 1), "<=", "spec A6 (bound)",
+        sp.Min(_P, sp.binomial(N_i + n_deg, n_deg) - 1), "<=", "counting bound: polynomials of degree <= n",
     ),
-    CountingRule("erf", r"$\sigma(z)=\operatorname{erf}(sz)$ (full rank)", _P, "=", "spec A7"),
+    CountingRule("erf", r"$\sigma(z)=\operatorname{erf}(sz)$ (full rank)", _P, "=", "Couto et al., Sec. 5 (conjecture)"),
 )
 
 

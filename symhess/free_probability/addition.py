@@ -5,7 +5,7 @@ activation helpers; never NumPy arrays). The numeric law built from these formul
 :func:`symhess.pennington_bahri` (``symhess.free_probability.law``); the coefficients are compiled
 in ``symhess.free_probability.coefficients``.
 
-The model (formulas.md Part B; Pennington & Bahri 2017; Tanner's lecture slides, seed 002) splits
+The model (Pennington & Bahri 2017; J. Tanner, Theories of Deep Learning C6.5 lecture slides) splits
 the Hessian of a two-layer network at a critical point of energy :math:`\epsilon` into
 
 .. math::
@@ -25,9 +25,9 @@ equation
 linear in :math:`\zeta`, so that :math:`\zeta = K(G) = R_H(G) + 1/G` is the functional inverse of
 :math:`G`. The R-transforms used (argument :math:`w`):
 
-* ``"linear"`` (no activation, the base model): :math:`R_{H_0}=\sigma/(1-\sigma\phi w)`,
+* ``"wigner"`` (no nonlinearity, the base model; formerly ``"linear"``): :math:`R_{H_0}=\sigma/(1-\sigma\phi w)`,
   :math:`R_{H_1}=2\epsilon w` (semicircle of variance :math:`2\epsilon`); :math:`P` is a cubic.
-* ``"relu"`` (the slides' ReLU variant): the same :math:`R_{H_0}` and
+* ``"relu_block"`` (the slides' ReLU variant; formerly ``"relu"``): the same :math:`R_{H_0}` and
   :math:`R_{H_1}=\epsilon\phi w/(2-\epsilon\phi^2 w^2)` (the slides write :math:`\tau=\phi`);
   :math:`P` is a quartic.
 
@@ -43,7 +43,7 @@ References
 .. [PB17] J. Pennington and Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random
    Matrix Theory", ICML 2017 (abstract: 3/2 law, ratio :math:`\phi`).
 .. [T] J. Tanner, "Random DNN training landscape: Hessian eigenvalues", Oxford C6.5 lecture
-   slides (seed 002): the R-transforms above and both :math:`\epsilon_c` formulas.
+   slides: the R-transforms above and both :math:`\epsilon_c` formulas.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ from typing import Union
 import mpmath
 import sympy as sp
 
-from ..errors import SymhessError
+from .variants import PB_VARIANTS, pb_variant
+from ..errors import InvalidParameterError, InvalidTypeError, SymhessError
 from ..symbols import G, zeta
 from ..symbols import energy as EPS, mp_scale as SIGMA, phi as PHI
 
@@ -76,8 +77,8 @@ __all__ = [
     "exact_parameter",
 ]
 
-#: the H1 laws of the Pennington–Bahri model, by activation of the two-layer network
-PB_ACTIVATIONS = ("linear", "relu")
+#: the H1 laws of the Pennington–Bahri model (:data:`~symhess.free_probability.variants.PB_VARIANTS`)
+PB_ACTIVATIONS = tuple(PB_VARIANTS)
 
 Number = Union[int, float, str, sp.Expr]
 
@@ -90,7 +91,7 @@ def r_marchenko_pastur(w: sp.Expr = G, ratio: sp.Expr = PHI, scale: sp.Expr = SI
 
     the law of :math:`JJ^\top` with :math:`J\in\mathbb R^{n\times p}` of i.i.d.
     :math:`N(0,\sigma/p)` entries, :math:`\phi=n/p`; edges :math:`\sigma(1\pm\sqrt\phi)^2` and an
-    atom :math:`(1-1/\phi)_+` at 0 (formulas.md Part B, source S6; the slides' :math:`\rho_{MP}`).
+    atom :math:`(1-1/\phi)_+` at 0 (the Marchenko-Pastur R-transform; the slides' :math:`\rho_{MP}`).
     Its free cumulants are :math:`\kappa_k = \sigma^k\phi^{k-1}`.
     """
     return scale / (1 - scale * ratio * w)
@@ -205,7 +206,7 @@ class FreeSumModel:
     Attributes
     ----------
     activation : str
-        ``"linear"`` (Wigner :math:`H_1`) or ``"relu"`` (block off-diagonal :math:`H_1`).
+        ``"wigner"`` (Wigner :math:`H_1`) or ``"relu_block"`` (block off-diagonal :math:`H_1`).
     r_h0, r_h1 : sympy.Expr
         R-transforms in :data:`symhess.symbols.G`, parameters
         :data:`~symhess.symbols.phi`, :data:`~symhess.symbols.energy`,
@@ -356,36 +357,26 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
 
 
 @lru_cache(maxsize=None)
-def pennington_bahri_model(activation: str = "linear") -> FreeSumModel:
+def pennington_bahri_model(activation: str = "wigner") -> FreeSumModel:
     r"""The symbolic Pennington–Bahri model for ``activation`` in :data:`PB_ACTIVATIONS`.
 
     Examples
     --------
-    >>> m = pennington_bahri_model("linear")
-    >>> m.polynomial.degree(), pennington_bahri_model("relu").polynomial.degree()
+    >>> m = pennington_bahri_model("wigner")
+    >>> m.polynomial.degree(), pennington_bahri_model("relu_block").polynomial.degree()
     (3, 4)
     """
     name = _activation_name(activation)
     r_h0 = r_marchenko_pastur()
-    r_h1 = r_semicircle() if name == "linear" else r_relu_residual()
+    r_h1 = r_semicircle() if name == "wigner" else r_relu_residual()
     return FreeSumModel(name, r_h0, r_h1)
 
 
 def _activation_name(activation: object) -> str:
-    spec = getattr(activation, "spec", activation)
-    if not isinstance(spec, str):
-        raise TypeError(f"activation={activation!r} must be one of {PB_ACTIVATIONS}")
-    name = spec.strip().lower()
-    if name not in PB_ACTIVATIONS:
-        raise ValueError(
-            f"activation={activation!r}: the Pennington-Bahri model has H1 laws for {PB_ACTIVATIONS} only "
-            "('linear': Wigner H1 of the network without activation; 'relu': the slides' block "
-            "off-diagonal H1)"
-        )
-    return name
+    return pb_variant(activation)
 
 
-def slides_critical_energy(activation: str = "linear") -> sp.Expr:
+def slides_critical_energy(activation: str = "wigner") -> sp.Expr:
     r"""The critical energy as printed on the lecture slides (typed in; for comparison only).
 
     .. math::
@@ -398,7 +389,7 @@ def slides_critical_energy(activation: str = "linear") -> sp.Expr:
     :math:`\epsilon\to\sigma^2\epsilon`).
     """
     name = _activation_name(activation)
-    if name == "linear":
+    if name == "wigner":
         return SIGMA**2 * (1 - 20 * PHI - 8 * PHI**2 + (1 + 8 * PHI) ** sp.Rational(3, 2)) / 16
     xi = 1 + 16 * PHI - 8 * PHI**2
     return SIGMA**2 * (27 - 18 * xi - xi**2 + 8 * xi ** sp.Rational(3, 2)) / (32 * PHI * (1 - PHI) ** 3)
@@ -408,7 +399,7 @@ def slides_critical_energy(activation: str = "linear") -> sp.Expr:
 def exact_parameter(value: Number, name: str, *, allow_zero: bool = False) -> sp.Expr:
     """An exact positive (or non-negative) SymPy number from ``value`` (a float by its repr)."""
     if isinstance(value, bool):
-        raise TypeError(f"{name}={value!r} must be a real number, not a bool")
+        raise InvalidTypeError(f"{name}={value!r} must be a real number, not a bool")
     if isinstance(value, sp.Basic):
         expr = sp.sympify(value)
     elif isinstance(value, int):
@@ -417,28 +408,28 @@ def exact_parameter(value: Number, name: str, *, allow_zero: bool = False) -> sp
         try:
             f = float(value)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name}={value!r} must be a real number") from exc
+            raise InvalidTypeError(f"{name}={value!r} must be a real number") from exc
         if f != f or f in (float("inf"), float("-inf")):
-            raise ValueError(f"{name}={value!r} must be finite")
+            raise InvalidParameterError(f"{name}={value!r} must be finite")
         expr = sp.Rational(repr(f))
     elif isinstance(value, str):
         try:
             expr = sp.Rational(value)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name}={value!r} is not a number") from exc
+            raise InvalidParameterError(f"{name}={value!r} is not a number") from exc
     else:
-        raise TypeError(f"{name}={value!r} must be a real number")
+        raise InvalidTypeError(f"{name}={value!r} must be a real number")
     if not expr.is_number or not expr.is_real or not expr.is_finite:
-        raise ValueError(f"{name}={value!r} must be a finite real number")
+        raise InvalidParameterError(f"{name}={value!r} must be a finite real number")
     if expr < 0 or (expr == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name}={value!r} must be {bound}")
+        raise InvalidParameterError(f"{name}={value!r} must be {bound}")
     return expr
 
 
 def critical_energy(
     phi: Number | None = None,
-    activation: str = "linear",
+    activation: str = "wigner",
     *,
     scale: Number = 1,
     symbolic: bool = False,
@@ -462,7 +453,7 @@ def critical_energy(
     phi : float, str or sympy.Expr, optional
         Ratio of parameters to data points, :math:`\phi>0`. With ``symbolic=True`` it may be
         omitted to get the expression in the symbol :data:`symhess.symbols.phi`.
-    activation : {"linear", "relu"}
+    activation : {"wigner", "relu_block"}
         Which :math:`H_1` law.
     scale : float
         Marchenko–Pastur scale :math:`\sigma` (mean eigenvalue of :math:`H_0`); the linear
@@ -486,7 +477,7 @@ def critical_energy(
     expr = model.critical_energy.subs(SIGMA, s)
     if phi is None:
         if not symbolic:
-            raise TypeError("critical_energy needs phi unless symbolic=True")
+            raise InvalidTypeError("critical_energy needs phi unless symbolic=True")
         return expr
     p = exact_parameter(phi, "phi")
     if p >= 1:
@@ -498,19 +489,19 @@ def critical_energy(
     return float(sp.N(expr.subs(PHI, p), 20))
 
 
-def index_prefactor(phi: Number, activation: str = "linear", *, scale: Number = 1) -> float:
+def index_prefactor(phi: Number, activation: str = "wigner", *, scale: Number = 1) -> float:
     r"""The 3/2-law amplitude :math:`\alpha_0(\phi)`: :math:`\alpha\simeq\alpha_0|(\epsilon-\epsilon_c)/\epsilon_c|^{3/2}`.
 
     Derived from the local expansion of :math:`P` at the double root :math:`G_c` of
     :math:`P(\cdot,0)` at :math:`\epsilon_c` (module docstring). For the linear model this is
-    formulas.md's :math:`\frac{4}{3\pi}\epsilon_c G_c^2\sqrt{(1-\phi G_c)/(1-3\phi G_c)}`; it does
+    the slides' :math:`\frac{4}{3\pi}\epsilon_c G_c^2\sqrt{(1-\phi G_c)/(1-3\phi G_c)}`; it does
     not depend on ``scale``. Defined for :math:`0<\phi<1`.
     """
     model = pennington_bahri_model(activation)
     p = exact_parameter(phi, "phi")
     s = exact_parameter(scale, "scale")
     if p >= 1:
-        raise ValueError(f"phi={phi!r}: the 3/2 law and alpha_0 exist only for 0 < phi < 1")
+        raise InvalidParameterError(f"phi={phi!r}: the 3/2 law and alpha_0 exist only for 0 < phi < 1")
     g_c = critical_g(p, model.activation, scale=s)
     with mpmath.workdps(30):
         value = model.index_prefactor_function(mpmath.mpf(str(g_c)), mpmath.mpf(str(sp.N(p, 40))),
@@ -518,7 +509,7 @@ def index_prefactor(phi: Number, activation: str = "linear", *, scale: Number = 
     return float(mpmath.re(value))
 
 
-def critical_g(phi_value: sp.Expr, activation: str = "linear", *, scale: sp.Expr = 1) -> sp.Expr:
+def critical_g(phi_value: sp.Expr, activation: str = "wigner", *, scale: sp.Expr = 1) -> sp.Expr:
     r"""The double root :math:`G_c<0` of :math:`P(\cdot, 0)` at :math:`\epsilon=\epsilon_c` (high-precision float).
 
     Selected among the zeros of :math:`d\epsilon/dG` on the double-root curve as the real,

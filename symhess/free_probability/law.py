@@ -1,7 +1,8 @@
 r"""Spectral laws given by an algebraic Stieltjes equation: density, CDF, index, moments.
 
-Place in the package: the free-probability family (arrays only; the factory :func:`pennington_bahri` fetches
-compiled coefficients from ``symhess.free_probability.coefficients`` inside the function).
+Place in the package: the free-probability family (arrays only, no SymPy: the factory :func:`pennington_bahri`
+takes the coefficients of the Stieltjes polynomial from the generated module
+:mod:`symhess.free_probability.generated`, written from the symbolic free addition).
 
 A law :class:`FreeSumLaw` is defined by the real coefficients of
 
@@ -52,11 +53,14 @@ import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
+import mpmath
 import numpy as np
 from numpy.polynomial import chebyshev as C
 from numpy.polynomial import polynomial as Pn
 
-from ..errors import SymhessAccuracyWarning, SymhessError
+from ..errors import InvalidParameterError, InvalidTypeError, SymhessAccuracyWarning, SymhessError
+from .generated import COEFFICIENTS, CRITICAL_ENERGY
+from .variants import LEGACY_NAMES, pb_variant
 
 __all__ = ["FreeSumLaw", "PenningtonBahriLaw", "pennington_bahri"]
 
@@ -155,14 +159,14 @@ class FreeSumLaw:
         a = np.asarray(a, dtype=float)
         b = np.asarray(b, dtype=float)
         if a.shape != b.shape or a.ndim != 1 or a.size < 2:
-            raise ValueError(f"coefficients a and b must be 1-D of equal length >= 2, got {a.shape}, {b.shape}")
+            raise InvalidParameterError(f"coefficients a and b must be 1-D of equal length >= 2, got {a.shape}, {b.shape}")
         if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-            raise ValueError("coefficients of the Stieltjes polynomial must be finite")
+            raise InvalidParameterError("coefficients of the Stieltjes polynomial must be finite")
         d = a.size - 1
         while d > 0 and a[d] == 0.0 and b[d] == 0.0:
             d -= 1
         if d < 1:
-            raise ValueError("the Stieltjes polynomial must have degree >= 1 in G")
+            raise InvalidParameterError("the Stieltjes polynomial must have degree >= 1 in G")
         self.a = a[: d + 1].copy()
         self.b = b[: d + 1].copy()
         self.degree = d
@@ -348,7 +352,7 @@ class FreeSumLaw:
         """
         z = np.asarray(z, dtype=complex)
         if not np.all(np.isfinite(z)):
-            raise ValueError("stieltjes: z must be finite")
+            raise InvalidParameterError("stieltjes: z must be finite")
         flat = z.ravel()
         out = np.empty(flat.shape, dtype=complex)
         lower = flat.imag < 0
@@ -394,7 +398,7 @@ class FreeSumLaw:
         """
         x = np.asarray(x, dtype=float)
         if np.any(np.isnan(x)):
-            raise ValueError("pdf: x contains NaN")
+            raise InvalidParameterError("pdf: x contains NaN")
         out = np.zeros(x.shape)
         inside = self._in_support(x)
         if np.any(inside):
@@ -436,7 +440,7 @@ class FreeSumLaw:
         r"""Cumulative distribution :math:`F(x)=\mu((-\infty,x])`, atoms included (right-continuous)."""
         x = np.asarray(x, dtype=float)
         if np.any(np.isnan(x)):
-            raise ValueError("cdf: x contains NaN")
+            raise InvalidParameterError("cdf: x contains NaN")
         out = np.zeros(x.shape)
         for t in self._build_tables():
             left = x >= t.right
@@ -461,7 +465,7 @@ class FreeSumLaw:
     def moment(self, k: int) -> float:
         r""":math:`\int\lambda^k\,d\mu(\lambda)` (Fejér quadrature on the support, plus atoms)."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-            raise ValueError(f"moment order k={k!r} must be a non-negative integer")
+            raise InvalidParameterError(f"moment order k={k!r} must be a non-negative integer")
         total = sum(float(np.dot(t.weights, t.nodes_x**k)) for t in self._build_tables())
         return total + sum(m * loc**k for loc, m in self.atoms)
 
@@ -481,31 +485,38 @@ class FreeSumLaw:
 
 def _real_param(value: object, name: str, *, allow_zero: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}={value!r} must be a real number")
+        raise InvalidTypeError(f"{name}={value!r} must be a real number")
     v = float(value)
     if not math.isfinite(v):
-        raise ValueError(f"{name}={value!r} must be finite")
+        raise InvalidParameterError(f"{name}={value!r} must be finite")
     if v < 0 or (v == 0 and not allow_zero):
-        raise ValueError(f"{name}={value!r} must be {'>= 0' if allow_zero else '> 0'}")
+        raise InvalidParameterError(f"{name}={value!r} must be {'>= 0' if allow_zero else '> 0'}")
     return v
 
 
 class PenningtonBahriLaw(FreeSumLaw):
-    r"""Spectral law of :math:`H=H_0+H_1` in the Pennington–Bahri model (see :func:`pennington_bahri`)."""
+    r"""Spectral law of :math:`H=H_0+H_1` in the Pennington–Bahri model (see :func:`pennington_bahri`).
 
-    def __init__(self, phi: float, eps: float, activation: str, scale: float, a, b) -> None:
+    ``variant`` is ``"wigner"`` or ``"relu_block"`` (:mod:`symhess.free_probability.variants`);
+    ``activation`` keeps the spelling of earlier releases (``"linear"``, ``"relu"``).
+    """
+
+    def __init__(self, phi: float, eps: float, variant: str, scale: float, a, b) -> None:
         self.phi = phi
         self.eps = eps
-        self.activation = activation
+        self.variant = variant
         self.mp_scale = scale
-        super().__init__(a, b, name=f"Pennington-Bahri law ({activation}, phi={phi:g}, eps={eps:g}, scale={scale:g})")
+        super().__init__(a, b, name=f"Pennington-Bahri law ({variant}, phi={phi:g}, eps={eps:g}, scale={scale:g})")
+
+    @property
+    def activation(self) -> str:
+        """The variant in the spelling of earlier releases (``"linear"`` for ``"wigner"``, ``"relu"``)."""
+        return LEGACY_NAMES[self.variant]
 
     @property
     def critical_energy(self) -> float:
         r""":math:`\epsilon_c(\phi)` of this model (0 for :math:`\phi\ge 1`)."""
-        from .addition import critical_energy
-
-        return critical_energy(self.phi, self.activation, scale=self.mp_scale)
+        return critical_energy(self.phi, self.variant, scale=self.mp_scale)
 
     def free_cumulants(self, order: int = 4) -> list[float]:
         r""":math:`\kappa_1..\kappa_k`: :math:`\kappa_k^{H_0}=\sigma^k\phi^{k-1}` plus those of :math:`H_1`."""
@@ -513,7 +524,7 @@ class PenningtonBahriLaw(FreeSumLaw):
         out = []
         for k in range(1, order + 1):
             kap = s**k * p ** (k - 1)
-            if self.activation == "linear":
+            if self.variant == "wigner":
                 kap += 2 * e if k == 2 else 0.0
             elif k % 2 == 0:
                 kap += p ** (k - 1) * (e / 2) ** (k // 2)
@@ -521,11 +532,75 @@ class PenningtonBahriLaw(FreeSumLaw):
         return out
 
 
+def critical_energy(
+    phi: object = None,
+    activation: str = "wigner",
+    *,
+    scale: object = 1,
+    symbolic: bool = False,
+) -> float:
+    r"""Critical energy :math:`\epsilon_c(\phi)` of the Pennington–Bahri model.
+
+    Below :math:`\epsilon_c` the spectrum of :math:`H=H_0+H_1` is non-negative (index 0); above it
+    a fraction :math:`\alpha\simeq\alpha_0|(\epsilon-\epsilon_c)/\epsilon_c|^{3/2}` of eigenvalues
+    is negative. For the Wigner variant
+
+    .. math:: \epsilon_c = \frac{\sigma^2}{16}\Big(1-20\phi-8\phi^2+(1+8\phi)^{3/2}\Big),
+
+    for ``"relu_block"`` the slides' :math:`\sigma^2(27-18\xi-\xi^2+8\xi^{3/2})/(32\phi(1-\phi)^3)`,
+    :math:`\xi=1+16\phi-8\phi^2`; both are derived as the positive root of the discriminant of
+    :math:`P(G,0)` (:func:`symhess.free_probability.addition.critical_energy`), and :math:`\epsilon_c=0`
+    for :math:`\phi\ge1`.
+
+    Parameters
+    ----------
+    phi : float, str or sympy.Expr, optional
+        Ratio of parameters to data points, :math:`\phi>0` (may be omitted with ``symbolic=True``).
+    activation : {"wigner", "relu_block"}
+        The variant (:mod:`symhess.free_probability.variants`; ``"linear"``/``"relu"`` are deprecated).
+    scale : float
+        Marchenko–Pastur scale :math:`\sigma>0`.
+    symbolic : bool
+        Return the exact SymPy expression (this loads SymPy; the numeric value does not).
+
+    Returns
+    -------
+    float or sympy.Expr
+        The float is evaluated from the generated closed form with mpmath, raising the precision until
+        two evaluations agree to :math:`10^{-18}` relative (no cancellation as :math:`\phi\to1`).
+
+    Examples
+    --------
+    >>> round(critical_energy(0.5), 12)
+    0.011271242969
+    """
+    numeric = isinstance(phi, (int, float, np.integer, np.floating)) and not isinstance(phi, bool) and \
+        isinstance(scale, (int, float, np.integer, np.floating)) and not isinstance(scale, bool)
+    if symbolic or not numeric:
+        from .addition import critical_energy as exact_critical_energy  # SymPy, only when asked for
+
+        return exact_critical_energy(phi, activation, scale=scale, symbolic=symbolic)
+    variant = pb_variant(activation)
+    p = _real_param(phi, "phi", allow_zero=False)
+    s = _real_param(scale, "scale", allow_zero=False)
+    if p >= 1:
+        return 0.0
+    fn = CRITICAL_ENERGY[variant]
+    previous = None
+    for dps in (30, 60, 120, 240, 480):
+        with mpmath.workdps(dps):
+            value = fn(mpmath.mpf(repr(p)), mpmath.mpf(repr(s)))  # floats by their decimal repr, as exactly
+        if previous is not None and abs(value - previous) <= 1e-18 * abs(value):
+            return float(value)
+        previous = value
+    raise SymhessError(f"critical_energy(phi={phi!r}) did not settle at 480 digits")  # pragma: no cover
+
+
 def pennington_bahri(
     phi: float,
     eps: float,
     *,
-    activation: str = "linear",
+    activation: str = "wigner",
     scale: float = 1.0,
 ) -> PenningtonBahriLaw:
     r"""Spectral law of the Pennington–Bahri Hessian model :math:`H = H_0 + H_1`.
@@ -533,9 +608,9 @@ def pennington_bahri(
     :math:`H_0` is Wishart (Marchenko–Pastur of ratio :math:`\phi` and scale :math:`\sigma`,
     :math:`R_{H_0}(w)=\sigma/(1-\sigma\phi w)`) and :math:`H_1` is freely independent of it:
 
-    * ``activation="linear"``: Wigner, semicircle of variance :math:`2\epsilon`,
+    * ``activation="wigner"``: Wigner, semicircle of variance :math:`2\epsilon`,
       :math:`R_{H_1}=2\epsilon w`;
-    * ``activation="relu"``: the slides' block off-diagonal :math:`H_1`,
+    * ``activation="relu_block"``: the slides' block off-diagonal :math:`H_1`,
       :math:`R_{H_1}=\epsilon\phi w/(2-\epsilon\phi^2w^2)` (variance :math:`\epsilon\phi/2`).
 
     :math:`G` solves the derived polynomial equation :math:`R_{H_0}(G)+R_{H_1}(G)+1/G=z`
@@ -548,8 +623,9 @@ def pennington_bahri(
         Ratio of parameters to data points, :math:`\phi > 0` (the slides' :math:`\tau`).
     eps : float
         Energy :math:`\epsilon\ge 0` of the critical point (:math:`\epsilon=0`: pure Wishart).
-    activation : {"linear", "relu"}
-        Which :math:`H_1` law.
+    activation : {"wigner", "relu_block"}
+        Which :math:`H_1` law (:mod:`symhess.free_probability.variants`); the spellings ``"linear"`` and
+        ``"relu"`` of earlier releases are deprecated aliases.
     scale : float
         Marchenko–Pastur scale :math:`\sigma>0` (mean eigenvalue of :math:`H_0`), default 1.
 
@@ -577,8 +653,7 @@ def pennington_bahri(
     p = _real_param(phi, "phi", allow_zero=False)
     e = _real_param(eps, "eps", allow_zero=True)
     s = _real_param(scale, "scale", allow_zero=False)
-    from .coefficients import compile_free_sum
-
-    compiled = compile_free_sum(activation)
-    a, b = compiled(p, e, s)
-    return PenningtonBahriLaw(p, e, compiled.activation, s, a, b)
+    variant = pb_variant(activation)
+    values = np.array([float(x) for x in COEFFICIENTS[variant](p, e, s)])
+    d = len(values) // 2
+    return PenningtonBahriLaw(p, e, variant, s, values[:d], values[d:])

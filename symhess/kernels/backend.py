@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = ["ArrayBackend", "get_backend", "BACKENDS"]
 
@@ -119,14 +120,14 @@ def get_backend(backend: str | ArrayBackend = "numpy", dtype: str = "float64") -
     if isinstance(backend, ArrayBackend):
         return backend
     if not isinstance(backend, str):
-        raise TypeError(f"backend must be a string such as 'numpy' or 'torch:cuda', got {type(backend).__name__}")
+        raise InvalidTypeError(f"backend must be a string such as 'numpy' or 'torch:cuda', got {type(backend).__name__}")
     if dtype not in _DTYPES:
-        raise ValueError(f"dtype={dtype!r} is not supported; choose one of {_DTYPES}")
+        raise InvalidParameterError(f"dtype={dtype!r} is not supported; choose one of {_DTYPES}")
     base, _, device = backend.partition(":")
     if base not in BACKENDS:
-        raise ValueError(f"backend={backend!r} is unknown; choose one of {BACKENDS} (torch also as 'torch:cuda')")
+        raise InvalidParameterError(f"backend={backend!r} is unknown; choose one of {BACKENDS} (torch also as 'torch:cuda')")
     if device and base != "torch":
-        raise ValueError(f"backend={backend!r}: only torch takes a device suffix ('torch:cuda', 'torch:cuda:1')")
+        raise InvalidParameterError(f"backend={backend!r}: only torch takes a device suffix ('torch:cuda', 'torch:cuda:1')")
     if base == "numpy":
         return ArrayBackend("numpy", _numpy_namespace(), None, np.dtype(dtype))
     try:
@@ -140,7 +141,7 @@ def get_backend(backend: str | ArrayBackend = "numpy", dtype: str = "float64") -
             raise _missing(backend, "torch", exc) from exc
         dev = torch.device(device or "cpu")
         if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"backend={backend!r}: PyTorch sees no CUDA device; use backend='torch' for the CPU")
+            raise InvalidParameterError(f"backend={backend!r}: PyTorch sees no CUDA device; use backend='torch' for the CPU")
         return ArrayBackend(backend, array_api_compat.array_namespace(torch.empty(0)), dev, getattr(torch, dtype))
     if base == "cupy":
         try:

@@ -29,6 +29,7 @@ from ..activations import Activation
 from ..expectation.pairs import pair_expectation, quadrature_nodes, single_expectation
 from ..symbols import PAIR_ARGS, q
 from .quadrature import gaussian_pair_quadrature, gaussian_single_quadrature
+from ..errors import InvalidParameterError
 
 __all__ = ["sqrt_nonnegative", "arccos_clipped", "CompiledKernel", "compile_pair_kernel", "compile_single_kernel", "lambdify_checked"]
 
@@ -82,7 +83,7 @@ def lambdify_checked(args: tuple, exprs: list, extra_modules: dict | None = None
     for expr in exprs:
         missing = sorted(str(s) for s in sp.sympify(expr).free_symbols - declared)
         if missing:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"symbol(s) {missing} missing from the kernel arguments {tuple(str(a) for a in args)}; "
                 "give every activation parameter a numeric value before compiling"
             )

@@ -29,6 +29,7 @@ from typing import Callable, Iterator
 
 import flint
 import numpy as np
+from ..errors import InvalidParameterError
 
 
 __all__ = [
@@ -64,7 +65,7 @@ def interval_cholesky(A: flint.arb_mat) -> np.ndarray | None:
     """
     n = A.nrows()
     if A.ncols() != n:
-        raise ValueError(f"expected a square matrix, got {A.nrows()}x{A.ncols()}")
+        raise InvalidParameterError(f"expected a square matrix, got {A.nrows()}x{A.ncols()}")
     a = _entries(A)
     L = np.zeros((n, n), dtype=object)
     for j in range(n):

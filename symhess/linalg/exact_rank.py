@@ -28,6 +28,7 @@ import flint
 import numpy as np
 
 from .rationals import rational_array, to_fmpq_mat
+from ..errors import InvalidParameterError
 
 __all__ = ["ExactRank", "exact_rank", "integer_rows", "word_primes", "EXACT_RANK_METHODS"]
 
@@ -114,7 +115,7 @@ def integer_rows(M) -> flint.fmpz_mat:
         if not isinstance(M, flint.fmpq_mat):
             arr = rational_array(M, "matrix")
             if arr.ndim != 2:
-                raise ValueError(f"expected a 2-D matrix, got shape {arr.shape}")
+                raise InvalidParameterError(f"expected a 2-D matrix, got shape {arr.shape}")
             M = to_fmpq_mat(arr)
         rows, cols = M.nrows(), M.ncols()
         ent = M.entries()
@@ -174,7 +175,7 @@ def exact_rank(M, *, certify: bool = True, method: str = "auto", max_primes: int
     1
     """
     if method not in EXACT_RANK_METHODS:
-        raise ValueError(f"method={method!r} is unknown; choose one of {EXACT_RANK_METHODS}")
+        raise InvalidParameterError(f"method={method!r} is unknown; choose one of {EXACT_RANK_METHODS}")
     Z = integer_rows(M)
     m, n = Z.nrows(), Z.ncols()
     if m == 0 or n == 0:

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg import eigh_tridiagonal
 from scipy.sparse.linalg import LinearOperator, aslinearoperator, eigsh
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = [
     "LanczosResult", "lanczos", "ExtremeEigenvalues", "extreme_eigenvalues", "TraceEstimate",
@@ -94,11 +95,11 @@ def as_symmetric_operator(A: Any) -> LinearOperator:
     try:
         op = aslinearoperator(A)
     except TypeError as exc:
-        raise TypeError(f"expected a LinearOperator or a matrix, got {type(A).__name__}") from exc
+        raise InvalidTypeError(f"expected a LinearOperator or a matrix, got {type(A).__name__}") from exc
     if len(op.shape) != 2 or op.shape[0] != op.shape[1]:
-        raise ValueError(f"expected a square operator, got shape {op.shape}")
+        raise InvalidParameterError(f"expected a square operator, got shape {op.shape}")
     if op.shape[0] == 0:
-        raise ValueError("the operator is empty (shape (0, 0))")
+        raise InvalidParameterError("the operator is empty (shape (0, 0))")
     return op
 
 
@@ -110,9 +111,9 @@ def random_probes(n: int, k: int, rng: Any = None, kind: str = "sphere") -> np.n
     Both satisfy :math:`E[nzz^\top] = I`.
     """
     if kind not in _PROBES:
-        raise ValueError(f"probe kind {kind!r} is unknown; choose one of {_PROBES}")
+        raise InvalidParameterError(f"probe kind {kind!r} is unknown; choose one of {_PROBES}")
     if not (isinstance(k, (int, np.integer)) and k >= 1):
-        raise ValueError(f"the number of probes must be a positive integer, got {k!r}")
+        raise InvalidParameterError(f"the number of probes must be a positive integer, got {k!r}")
     rng = np.random.default_rng(rng)
     if kind == "rademacher":
         return rng.choice([-1.0, 1.0], size=(n, k)) / np.sqrt(n)
@@ -187,21 +188,21 @@ def lanczos(
     op = as_symmetric_operator(A)
     P = op.shape[0]
     if reorth not in REORTH:
-        raise ValueError(f"reorth={reorth!r} is unknown; choose one of {REORTH}")
+        raise InvalidParameterError(f"reorth={reorth!r} is unknown; choose one of {REORTH}")
     if not (isinstance(n_steps, (int, np.integer)) and n_steps >= 1):
-        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
+        raise InvalidParameterError(f"n_steps must be a positive integer, got {n_steps!r}")
     m = int(min(n_steps, P))
     V = np.asarray(V0, dtype=float)
     V = V[:, None] if V.ndim == 1 else V
     if V.ndim != 2 or V.shape[0] != P:
-        raise ValueError(f"starting vectors must have shape ({P},) or ({P}, k), got {np.shape(V0)}")
+        raise InvalidParameterError(f"starting vectors must have shape ({P},) or ({P}, k), got {np.shape(V0)}")
     norms = np.linalg.norm(V, axis=0)
     if not np.all(np.isfinite(norms)) or np.any(norms == 0):
-        raise ValueError("starting vectors must be finite and nonzero")
+        raise InvalidParameterError("starting vectors must be finite and nonzero")
     k = V.shape[1]
     budget = 4 * 2**30 if max_bytes is None else int(max_bytes)
     if reorth == "full" and 8 * m * P * k > budget:
-        raise ValueError(
+        raise InvalidParameterError(
             f"full re-orthogonalisation of {k} vectors over {m} steps stores {8 * m * P * k / 2**30:.1f} GiB "
             f"(budget {budget / 2**30:.1f} GiB): use fewer probes per block, fewer steps, or reorth='none'"
         )
@@ -310,11 +311,11 @@ def extreme_eigenvalues(
         Keep the Ritz vectors.
     """
     if which not in ("LA", "SA", "BE"):
-        raise ValueError(f"which={which!r}: choose 'LA' (largest), 'SA' (smallest) or 'BE' (both ends)")
+        raise InvalidParameterError(f"which={which!r}: choose 'LA' (largest), 'SA' (smallest) or 'BE' (both ends)")
     op = as_symmetric_operator(A)
     P = op.shape[0]
     if not (isinstance(k, (int, np.integer)) and 1 <= k < P):
-        raise ValueError(f"k={k!r} eigenvalues: need 1 <= k < P = {P} (use dense eigenvalues for all of them)")
+        raise InvalidParameterError(f"k={k!r} eigenvalues: need 1 <= k < P = {P} (use dense eigenvalues for all of them)")
     counted = _CountingOperator(op)
     ncv = min(P, max(2 * int(k) + 1, 20)) if ncv is None else ncv
     gen = np.random.default_rng(rng)
@@ -358,7 +359,7 @@ def hutchinson_trace(A: Any, n_probes: int = 30, *, rng: Any = None, block: int 
     """
     op = as_symmetric_operator(A)
     if not (isinstance(n_probes, (int, np.integer)) and n_probes >= 2):
-        raise ValueError(f"n_probes must be an integer >= 2 (for a standard error), got {n_probes!r}")
+        raise InvalidParameterError(f"n_probes must be an integer >= 2 (for a standard error), got {n_probes!r}")
     P = op.shape[0]
     rng = np.random.default_rng(rng)
     samples = []

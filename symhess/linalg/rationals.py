@@ -13,7 +13,7 @@ from numbers import Rational
 import flint
 import numpy as np
 
-from ..errors import NonFiniteError, NotRationalError
+from ..errors import InvalidTypeError, NonFiniteError, NotRationalError
 
 __all__ = ["to_fmpq", "rational_array", "to_fmpq_mat"]
 
@@ -41,7 +41,7 @@ def to_fmpq(x: object, name: str = "value") -> flint.fmpq:
         For other types (complex, bool, None, ...).
     """
     if isinstance(x, bool) or x is None:
-        raise TypeError(f"{name}={x!r} is not a number")
+        raise InvalidTypeError(f"{name}={x!r} is not a number")
     if isinstance(x, flint.fmpq):
         return x
     if isinstance(x, (int, np.integer, flint.fmpz)):
@@ -63,13 +63,13 @@ def to_fmpq(x: object, name: str = "value") -> flint.fmpq:
         except (ValueError, ZeroDivisionError) as exc:
             raise NotRationalError(f"{name}={x!r} is not a rational number ('3/4', '0.1', '2'); {_USE_INSTEAD}") from exc
         return flint.fmpq(fr.numerator, fr.denominator)
-    raise TypeError(f"{name}={x!r} has type {type(x).__name__}; expected an int, Fraction, float or sympy.Rational")
+    raise InvalidTypeError(f"{name}={x!r} has type {type(x).__name__}; expected an int, Fraction, float or sympy.Rational")
 
 
 def rational_array(x: object, name: str) -> np.ndarray:
     """Object array of ``fmpq`` with the same shape as ``x`` (see :func:`to_fmpq`)."""
     if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
+        raise InvalidTypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
     arr = np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x
     out = np.empty(arr.shape, dtype=object)
     for idx in np.ndindex(arr.shape):

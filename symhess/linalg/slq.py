@@ -47,6 +47,7 @@ import numpy as np
 from scipy.stats import wasserstein_distance as _scipy_w1
 
 from .lanczos import REORTH, TraceEstimate, as_symmetric_operator, lanczos, random_probes
+from ..errors import InvalidParameterError
 
 __all__ = ["SpectralDensity", "slq_density", "slq_error_bound", "spectral_wasserstein", "default_probes"]
 
@@ -74,7 +75,7 @@ def slq_error_bound(n: int, n_steps: int, n_probes: int, eta: float = 0.05) -> f
     The bound is a worst case over all spectra; observed errors are usually 10-100x smaller.
     """
     if n < 1 or n_steps < 1 or n_probes < 1 or not 0 < eta < 1:
-        raise ValueError(f"need n, n_steps, n_probes >= 1 and 0 < eta < 1; got {n}, {n_steps}, {n_probes}, {eta}")
+        raise InvalidParameterError(f"need n, n_steps, n_probes >= 1 and 0 < eta < 1; got {n}, {n_steps}, {n_probes}, {eta}")
     return float(max(12.0 / (n_steps - 0.5), np.sqrt(4.0 * np.log(2 * n / eta) / ((n + 2) * n_probes))))
 
 
@@ -153,7 +154,7 @@ class SpectralDensity:
         r"""Gaussian-broadened density :math:`\frac1{n_v}\sum_{l,k}\tau^{(l)}_k\,\mathcal N(x;\theta^{(l)}_k,\sigma^2)`."""
         sigma = self.default_sigma() if sigma is None else float(sigma)
         if not sigma > 0:
-            raise ValueError(f"sigma must be positive, got {sigma}")
+            raise InvalidParameterError(f"sigma must be positive, got {sigma}")
         x = np.asarray(x, dtype=float)
         z = (x.ravel()[None, :] - self.nodes.ravel()[:, None]) / sigma
         dens = (self.weights.ravel()[:, None] * np.exp(-0.5 * z * z)).sum(axis=0)
@@ -229,12 +230,12 @@ def slq_density(
     op = as_symmetric_operator(A)
     n_probes = default_probes(op.shape[0]) if n_probes is None else n_probes
     if not (isinstance(n_probes, (int, np.integer)) and n_probes >= 1):
-        raise ValueError(f"n_probes must be a positive integer, got {n_probes!r}")
+        raise InvalidParameterError(f"n_probes must be a positive integer, got {n_probes!r}")
     if reorth not in REORTH:
-        raise ValueError(f"reorth={reorth!r} is unknown; choose one of {REORTH}")
+        raise InvalidParameterError(f"reorth={reorth!r} is unknown; choose one of {REORTH}")
     n = op.shape[0]
     if not (isinstance(n_steps, (int, np.integer)) and n_steps >= 1):
-        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
+        raise InvalidParameterError(f"n_steps must be a positive integer, got {n_steps!r}")
     m = int(min(n_steps, n))
     rng = np.random.default_rng(rng)
     Z = random_probes(n, int(n_probes), rng, probes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from ..errors import InvalidParameterError
 
 __all__ = ["eigenvalues", "default_tolerance", "SpectrumSummary", "spectrum_summary"]
 
@@ -17,12 +18,12 @@ __all__ = ["eigenvalues", "default_tolerance", "SpectrumSummary", "spectrum_summ
 def _as_symmetric(H: np.ndarray) -> np.ndarray:
     H = np.asarray(H, dtype=float)
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
-        raise ValueError(f"expected a square matrix, got shape {H.shape}")
+        raise InvalidParameterError(f"expected a square matrix, got shape {H.shape}")
     if not np.all(np.isfinite(H)):
-        raise ValueError("matrix has non-finite entries")
+        raise InvalidParameterError("matrix has non-finite entries")
     scale = max(np.abs(H).max(), 1.0)
     if np.abs(H - H.T).max() > 1e-8 * scale:
-        raise ValueError(f"matrix is not symmetric (max |H - H^T| = {np.abs(H - H.T).max():.3g})")
+        raise InvalidParameterError(f"matrix is not symmetric (max |H - H^T| = {np.abs(H - H.T).max():.3g})")
     return H
 
 

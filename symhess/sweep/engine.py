@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = [
     "grid", "point_key", "ResultsFile", "SweepSummary", "run_sweep", "task_name", "Progress", "SCHEDULERS",
@@ -60,7 +61,7 @@ def grid(**axes: Iterable[Any]) -> list[dict[str, Any]]:
     values = [list(axes[n]) for n in names]
     for n, vals in zip(names, values):
         if not vals:
-            raise ValueError(f"axis {n!r} of the sweep grid is empty")
+            raise InvalidParameterError(f"axis {n!r} of the sweep grid is empty")
     return [dict(zip(names, combo)) for combo in itertools.product(*values)]
 
 
@@ -78,7 +79,7 @@ def _jsonable(x: Any) -> Any:
         return repr(x)  # "nan"/"inf" as strings: visible, never silently a number
     if x is None or isinstance(x, (bool, int, float, str)):
         return x
-    raise TypeError(f"sweep values must be JSON-serialisable; got {type(x).__name__}: {x!r}")
+    raise InvalidTypeError(f"sweep values must be JSON-serialisable; got {type(x).__name__}: {x!r}")
 
 
 def point_key(params: Mapping[str, Any]) -> str:
@@ -111,9 +112,9 @@ class ResultsFile:
             except json.JSONDecodeError:
                 if n == len(lines) - 1:
                     continue  # interrupted mid-write: that point is simply recomputed
-                raise ValueError(f"{self.path}:{n + 1} is not a JSON line; not a symhess results file?") from None
+                raise InvalidParameterError(f"{self.path}:{n + 1} is not a JSON line; not a symhess results file?") from None
             if not isinstance(rec, dict) or "key" not in rec:
-                raise ValueError(f"{self.path}:{n + 1} has no 'key'; not a symhess results file?")
+                raise InvalidParameterError(f"{self.path}:{n + 1} has no 'key'; not a symhess results file?")
             out[rec["key"]] = rec
         return out
 
@@ -263,22 +264,22 @@ def run_sweep(
         The results file holds results of another task under the same keys.
     """
     if not callable(task):
-        raise TypeError(f"task must be callable, got {type(task).__name__}")
+        raise InvalidTypeError(f"task must be callable, got {type(task).__name__}")
     if not isinstance(scheduler, str) and not hasattr(scheduler, "submit"):
-        raise TypeError(f"scheduler must be one of {SCHEDULERS}, a Dask address, or a Client; got {scheduler!r}")
+        raise InvalidTypeError(f"scheduler must be one of {SCHEDULERS}, a Dask address, or a Client; got {scheduler!r}")
     if n_workers is not None and n_workers < 1:
-        raise ValueError(f"n_workers must be >= 1, got {n_workers}")
+        raise InvalidParameterError(f"n_workers must be >= 1, got {n_workers}")
     store = ResultsFile(out)
     name = task_name(task)
     todo: dict[str, dict[str, Any]] = {}
     for p in points:
         if not isinstance(p, Mapping):
-            raise TypeError(f"each sweep point must be a dict of parameters, got {p!r}")
+            raise InvalidTypeError(f"each sweep point must be a dict of parameters, got {p!r}")
         todo.setdefault(point_key(p), dict(p))
     done = store.records()
     for key, rec in done.items():
         if key in todo and rec.get("task") != name:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{store.path} already holds results of task {rec.get('task')!r} for {key}; "
                 f"this sweep runs {name!r}: use another results file"
             )

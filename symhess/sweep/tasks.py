@@ -70,7 +70,7 @@ def count_point(activation: str, n_in: int, n_hidden: int, seed: int = 0, *, exa
     try:
         from ..two_layer.counting import effective_parameters
         from ..two_layer.rank import hessian_rank
-    except ImportError:  # the counting modules (issue 3) are optional here
+    except ImportError:  # the counting modules are optional here
         hessian_rank = effective_parameters = None
     if exact:
         if hessian_rank is None:

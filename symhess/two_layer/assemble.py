@@ -30,6 +30,7 @@ from ..activations import ActivationLike, activation as get_activation
 from .templates import BLOCK_NAMES, GAUSS_NEWTON, HESSIAN_PARTS, RESIDUAL, check_part
 from .pairs import block_coefficients, template_matrices
 from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result, row_norms
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = [
     "expected_hessian", "hessian_blocks", "HESSIAN_PARTS", "n_params", "write_gauss_newton", "with_prefactors",
@@ -53,9 +54,9 @@ def n_params(n_in: int, n_hidden: int) -> int:
     """
     for name, val in (("n_in", n_in), ("n_hidden", n_hidden)):
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
-            raise TypeError(f"{name}={val!r} must be an integer")
+            raise InvalidTypeError(f"{name}={val!r} must be an integer")
         if val < 1:
-            raise ValueError(f"{name}={val} must be >= 1")
+            raise InvalidParameterError(f"{name}={val} must be >= 1")
     return int(n_hidden) * int(n_in) + int(n_hidden)
 
 

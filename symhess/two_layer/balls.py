@@ -30,6 +30,7 @@ from ..symbols import z
 from ..linalg.rationals import rational_array
 from .exact import rational_weights
 from .objects import BALL, arb_precision, assemble_gauss_newton, compile_object_expr, pair_coefficients
+from ..errors import InvalidParameterError
 
 __all__ = ["ball_expected_hessian", "ball_gradients", "rational_points", "to_arb_mat", "arb_precision"]
 
@@ -98,7 +99,7 @@ def ball_gradients(act: ActivationLike, W: object, v: object, X: object, prec: i
     Wq, vq = rational_weights(W, v)
     Xq = rational_array(X, "X")
     if Xq.ndim != 2 or Xq.shape[1] != Wq.shape[1]:
-        raise ValueError(f"X must have shape (n_points, {Wq.shape[1]}); got {Xq.shape}")
+        raise InvalidParameterError(f"X must have shape (n_points, {Wq.shape[1]}); got {Xq.shape}")
     Nh, Ni = Wq.shape
     pre = Xq.dot(Wq.T)  # (n, Nh), exact
     with arb_precision(prec):

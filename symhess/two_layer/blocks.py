@@ -20,6 +20,7 @@ import sympy as sp
 from ..activations import Activation, ActivationLike, activation as get_activation
 from .templates import BLOCK_PARTS, GAUSS_NEWTON, RESIDUAL, BlockSpec, check_part
 from ..expectation.stein import diagonal_template, pair_template
+from ..errors import InvalidParameterError
 from ..symbols import OVERLAP_ARGS, PAIR_ARGS, Q_ii, W_ij, W_il, W_kj, W_kl, delta_jl, q, v_i, v_k
 from ..expectation.pairs import pair_expectation, single_expectation
 

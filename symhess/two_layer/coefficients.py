@@ -45,7 +45,7 @@ import flint
 import numpy as np
 
 from ..activations import ActivationLike, activation as get_activation
-from ..errors import ShapeError
+from ..errors import InvalidParameterError, ShapeError
 from ..linalg.rationals import rational_array, to_fmpq, to_fmpq_mat
 from .exact import rational_coefficients, rational_weights
 
@@ -133,7 +133,7 @@ class CoefficientJacobian:
     def fmpq_mat(self) -> flint.fmpq_mat:
         """``J`` as a ``flint.fmpq_mat`` (exact only)."""
         if not self.exact:
-            raise ValueError("this Jacobian is floating point; build it with exact=True")
+            raise InvalidParameterError("this Jacobian is floating point; build it with exact=True")
         return to_fmpq_mat(self.J)
 
     def gram(self) -> np.ndarray:
@@ -232,11 +232,11 @@ def coefficient_jacobian(
         if b.shape != (Nh,):
             raise ShapeError(f"hidden_bias must have shape ({Nh},) (one per hidden unit); got {b.shape}")
         if not exact and not np.all(np.isfinite(b)):
-            raise ValueError("hidden_bias has non-finite entries")
+            raise InvalidParameterError("hidden_bias has non-finite entries")
     if output_bias is not None:
         b0 = to_fmpq(output_bias, "output_bias") if exact else float(output_bias)
         if not exact and not np.isfinite(b0):
-            raise ValueError(f"output_bias={output_bias!r} is not finite")
+            raise InvalidParameterError(f"output_bias={output_bias!r} is not finite")
     n = len(coeffs) - 1
     degrees = _active_degrees(coeffs, b is not None, output_bias is not None)
     E = monomial_exponents(Ni, degrees)

@@ -29,6 +29,7 @@ The functions below apply exactly these maps (weights both ways).
 from __future__ import annotations
 
 import numpy as np
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = [
     "SAAD_SOLLA_ERF",
@@ -47,10 +48,10 @@ def _weights(W: object, v: object, wname: str = "W", vname: str = "v") -> tuple[
     v = np.asarray(v)
     for name, a in ((wname, W), (vname, v)):
         if a.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must be a real numeric array; got dtype {a.dtype}")
+            raise InvalidTypeError(f"{name} must be a real numeric array; got dtype {a.dtype}")
     W, v = W.astype(float), v.astype(float).reshape(-1)
     if W.ndim != 2 or W.shape[0] != v.shape[0] or W.size == 0:
-        raise ValueError(f"{wname} of shape {W.shape} and {vname} of shape {v.shape} do not form a two-layer net "
+        raise InvalidParameterError(f"{wname} of shape {W.shape} and {vname} of shape {v.shape} do not form a two-layer net "
                          f"({wname}: (hidden, inputs), {vname}: (hidden,))")
     return W, v
 
@@ -58,7 +59,7 @@ def _weights(W: object, v: object, wname: str = "W", vname: str = "v") -> tuple[
 def _square(H: object, P: int) -> np.ndarray:
     H = np.asarray(H, dtype=float)
     if H.shape != (P, P):
-        raise ValueError(f"the Hessian must have shape ({P}, {P}) for this network; got {H.shape}")
+        raise InvalidParameterError(f"the Hessian must have shape ({P}, {P}) for this network; got {H.shape}")
     return H
 
 
@@ -97,7 +98,7 @@ def nn2pp_gradient(g: object, n_in: int, n_hidden: int) -> np.ndarray:
     P = n_in * n_hidden + n_hidden
     g = np.asarray(g, dtype=float)
     if g.shape != (P,):
-        raise ValueError(f"the gradient must have shape ({P},); got {g.shape}")
+        raise InvalidParameterError(f"the gradient must have shape ({P},); got {g.shape}")
     return g * _scaling(n_in, n_hidden, 1 / np.sqrt(n_in), 1.0)
 
 
@@ -146,7 +147,7 @@ def from_mlpgradientflow_params(x: object, n_in: int, n_hidden: int) -> tuple[np
     x = np.asarray(x, dtype=float).reshape(-1)
     m = n_in * n_hidden
     if x.shape != (m + n_hidden,):
-        raise ValueError(f"x must have {m + n_hidden} entries (w1: {n_hidden}x{n_in}, w2: 1x{n_hidden}); got {x.size}")
+        raise InvalidParameterError(f"x must have {m + n_hidden} entries (w1: {n_hidden}x{n_in}, w2: 1x{n_hidden}); got {x.size}")
     return x[:m].reshape((n_hidden, n_in), order="F").copy(), x[m:].copy()
 
 
@@ -166,7 +167,7 @@ def mlpgradientflow_gradient(g: object, n_in: int, n_hidden: int) -> np.ndarray:
     P = n_in * n_hidden + n_hidden
     g = np.asarray(g, dtype=float)
     if g.shape != (P,):
-        raise ValueError(f"the gradient must have shape ({P},); got {g.shape}")
+        raise InvalidParameterError(f"the gradient must have shape ({P},); got {g.shape}")
     return 2.0 * g[mlpgradientflow_order(n_in, n_hidden)]
 
 
@@ -184,7 +185,7 @@ def _nt_factors(n_in: int, n_hidden: int, W_std: float, v_std: float, parameteri
         return W_std / np.sqrt(n_in), v_std / np.sqrt(n_hidden)
     if parameterization == "standard":
         return 1.0, 1.0
-    raise ValueError(f"parameterization={parameterization!r}; Neural Tangents uses 'ntk' or 'standard'")
+    raise InvalidParameterError(f"parameterization={parameterization!r}; Neural Tangents uses 'ntk' or 'standard'")
 
 
 def from_neural_tangents(W1: object, W2: object, *, W_std: float = 1.0, v_std: float = 1.0,

@@ -66,7 +66,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ..activations import Activation, ActivationLike, activation as get_activation
-from ..errors import NoClosedFormError
+from ..activations.base import RankRule
+from ..activations.relu import ReLU
+from ..errors import InvalidParameterError, InvalidTypeError, NoClosedFormError
 
 __all__ = [
     "rule_match",
@@ -84,9 +86,9 @@ AH_EXCEPTIONS: frozenset[tuple[int, int, int]] = frozenset({(4, 3, 5), (4, 4, 9)
 def _check(n_in: int, n_hidden: int) -> None:
     for name, val in (("n_in", n_in), ("n_hidden", n_hidden)):
         if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
-            raise TypeError(f"{name}={val!r} must be an integer")
+            raise InvalidTypeError(f"{name}={val!r} must be an integer")
         if val < 1:
-            raise ValueError(f"{name}={val} must be >= 1")
+            raise InvalidParameterError(f"{name}={val} must be >= 1")
 
 
 def n_parameters(n_in: int, n_hidden: int, *, hidden_bias: bool = False, output_bias: bool = False) -> int:
@@ -96,7 +98,7 @@ def n_parameters(n_in: int, n_hidden: int, *, hidden_bias: bool = False, output_
 
 
 def linear_rank(n_in: int, n_hidden: int) -> int:
-    r"""Linear network: :math:`f = (W^\top v)\cdot x`, rank :math:`N_i` (§A4)."""
+    r"""Linear network: :math:`f = (W^\top v)\cdot x`, rank :math:`N_i` (Couto et al. eqs. 8-10)."""
     _check(n_in, n_hidden)
     return n_in
 
@@ -126,14 +128,14 @@ def pure_square_rank(n_in: int, n_hidden: int) -> int:
 
 
 def polynomial_bound(n_in: int, n_hidden: int, degrees) -> int:
-    r"""The counting bound of §A6: :math:`\min\{P, \sum_{k:c_k\neq0}\binom{N_i+k-1}{k}\}`.
+    r"""The counting bound (Couto et al., Sec. 4): :math:`\min\{P, \sum_{k:c_k\neq0}\binom{N_i+k-1}{k}\}`.
 
     With every :math:`c_1..c_n` nonzero the sum is :math:`\binom{N_i+n}{n}-1` (hockey stick).
     """
     _check(n_in, n_hidden)
     degs = sorted(set(int(k) for k in degrees))
     if not degs or degs[0] < 1:
-        raise ValueError(f"degrees={degrees!r} must be a nonempty set of integers >= 1")
+        raise InvalidParameterError(f"degrees={degrees!r} must be a nonempty set of integers >= 1")
     return min(n_parameters(n_in, n_hidden), sum(comb(n_in + k - 1, k) for k in degs))
 
 
@@ -154,7 +156,7 @@ def veronese_secant_dimension(n_vars: int, degree: int, k: int) -> int:
     34
     """
     if min(n_vars, degree) < 1 or k < 0:
-        raise ValueError(f"need n_vars >= 1, degree >= 1, k >= 0; got {n_vars}, {degree}, {k}")
+        raise InvalidParameterError(f"need n_vars >= 1, degree >= 1, k >= 0; got {n_vars}, {degree}, {k}")
     full = comb(n_vars + degree - 1, degree)
     if k == 0:
         return 0
@@ -178,30 +180,23 @@ def polynomial_rank_bound(n_in: int, n_hidden: int, degrees) -> int:
     r"""Refined bound :math:`\min\{P, \sum_{k:c_k\neq0}\dim\sigma_{N_h}(v_k(\mathbb P^{N_i-1}))\}`.
 
     Each homogeneous part :math:`c_k\sum_iv_i(w_i\cdot x)^k` moves in the tangent space of a
-    secant variety, so the differential's image lies in their direct sum. It is at most the §A6 bound
+    secant variety, so the differential's image lies in their direct sum. It is at most the counting bound
     and sees the Alexander–Hirschowitz defects (e.g. :math:`z+z^3` at :math:`(N_i,N_h)=(5,7)`: 39, not 40).
     """
     _check(n_in, n_hidden)
     degs = sorted(set(int(k) for k in degrees))
     if not degs or degs[0] < 1:
-        raise ValueError(f"degrees={degrees!r} must be a nonempty set of integers >= 1")
+        raise InvalidParameterError(f"degrees={degrees!r} must be a nonempty set of integers >= 1")
     return min(n_parameters(n_in, n_hidden), sum(veronese_secant_dimension(n_in, k, n_hidden) for k in degs))
 
 
 def relu_rank(n_in: int, n_hidden: int) -> int:
     r"""ReLU: :math:`N_hN_i` for :math:`N_i\ge2`; for :math:`N_i=1`, 2 (1 if :math:`N_h=1`).
 
-    Upper bound: positive homogeneity :math:`(w_i, v_i)\to(\lambda w_i, v_i/\lambda)` gives :math:`N_h`
-    exact null vectors. Lower bound (:math:`N_i\ge2`, no two rows parallel or antiparallel, :math:`v_i\ne0`):
-    :math:`\Theta(w_i\cdot x)x_j=\frac12x_j+\frac12\mathrm{sign}(w_i\cdot x)x_j`, and the even parts
-    :math:`\mathrm{sign}(w_i\cdot x)x_j` are independent because each is singular on its own hyperplane.
-    For :math:`N_i=1`, :math:`f` is linear on each half-line: 2 dimensions when the :math:`w_i` take both
-    signs (1 when they share one).
+    The rule is the activation's own (:meth:`symhess.activations.ReLU.counting_rule`, with its proof).
     """
     _check(n_in, n_hidden)
-    if n_in == 1:
-        return 1 if n_hidden == 1 else 2
-    return n_hidden * n_in
+    return ReLU().counting_rule(n_in, n_hidden).value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,8 +204,10 @@ def relu_rank(n_in: int, n_hidden: int) -> int:
 class ActivationProfile:
     r"""What the counting rules need to know about an activation.
 
-    ``kind`` is ``"polynomial"``, ``"erf"``, ``"tanh"``, ``"relu"`` or ``"other"``; for polynomials
-    ``coeffs`` are :math:`c_0, c_1, \dots` as Fractions (``None`` for a symbolic coefficient).
+    ``kind`` is ``"polynomial"``, the activation's name when it has a counting rule of its own
+    (:meth:`~symhess.activations.Activation.counting_rule`: ``"erf"``, ``"tanh"``, ``"relu"``), or
+    ``"other"``; for polynomials ``coeffs`` are :math:`c_0, c_1, \dots` as Fractions (``None`` for a
+    symbolic coefficient).
     """
 
     kind: str
@@ -234,7 +231,7 @@ def activation_profile(act: ActivationLike) -> ActivationProfile:
             else:
                 coeffs.append(None)
         return ActivationProfile("polynomial", tuple(coeffs))
-    if act.name in ("erf", "tanh", "relu"):
+    if type(act).counting_rule is not Activation.counting_rule:
         return ActivationProfile(act.name)
     return ActivationProfile("other")
 
@@ -287,14 +284,8 @@ class EffectiveParameters:
         return s
 
 
-class Rule(NamedTuple):
-    """A rule's value, name, status (``exact``/``upper bound``/``conjecture``/``measured``), formula, note."""
-
-    value: int
-    rule: str
-    status: str
-    formula: str
-    note: str = ""
+#: a rule's value, name, status (``exact``/``upper bound``/``conjecture``/``measured``), formula, note
+Rule = RankRule
 
 
 #: measured defects of the bound min(P, sum_k dim sigma_Nh(v_k)) for polynomials without biases:
@@ -354,7 +345,7 @@ def tschirnhaus_shift(coeffs) -> tuple[Fraction, tuple[Fraction, ...]]:
         c.pop()
     n = len(c) - 1
     if n < 1:
-        raise ValueError(f"coefficients {list(coeffs)} are constant")
+        raise InvalidParameterError(f"coefficients {list(coeffs)} are constant")
     beta = c[n - 1] / (n * c[n])
     out = [Fraction(0)] * (n + 1)
     for k, ck in enumerate(c):  # ck (z - beta)^k
@@ -405,7 +396,7 @@ def polynomial_rule(n_in: int, n_hidden: int, coeffs, *, hidden_bias: bool = Fal
     _check(n_in, n_hidden)
     degs = _degrees(coeffs)
     if not degs:
-        raise ValueError(f"coefficients {list(coeffs)} have no nonzero term of degree >= 1")
+        raise InvalidParameterError(f"coefficients {list(coeffs)} have no nonzero term of degree >= 1")
     rule = _no_bias_rule(n_in, n_hidden, degs)
     if degs in ((1,), (1, 2)) and (hidden_bias or output_bias):  # the paper's "+1", proved here
         return rule._replace(value=rule.value + 1, rule=rule.rule + " + 1 (biases)", formula=f"({rule.formula}) + 1",
@@ -514,19 +505,12 @@ def effective_parameters(
     if prof.kind == "polynomial":
         value, rule, status, formula, note = polynomial_rule(
             Ni, Nh, prof.coeffs, hidden_bias=hidden_bias, output_bias=output_bias)
-    elif prof.kind in ("erf", "tanh"):
-        value, rule, status, formula = P, "full rank", "conjecture", "P = N_h(N_i+1)"
-        if prof.kind == "erf":
-            note = ("paper Sec. 5; proved (interval Cholesky) on every drawn instance in the tests; float64 ranks "
-                    "undercount (smallest eigenvalues down to 1e-35 of the largest for N_i = 1)")
+    else:  # the activation's own rule, if it has one
+        known = act.counting_rule(Ni, Nh)
+        if known is not None:
+            value, rule, status, formula, note = known
         else:
-            note = ("by analogy with erf (odd, saturating); proved (point evaluation) on every drawn instance in "
-                    "the tests")
-    elif prof.kind == "relu":
-        value, rule, status, formula = relu_rank(Ni, Nh), "ReLU homogeneity", "exact", (
-            "N_h N_i (N_i >= 2; teacher rows pairwise non-parallel); 2 for N_i = 1 (w_i of both signs)")
-    else:
-        value, rule, status, formula = None, "none known", "measured", "-"
+            value, rule, status, formula = None, "none known", "measured", "-"
     measured = None
     if measure or (measure is None and value is None):
         measured = measure_rank(act, Ni, Nh, hidden_bias=hidden_bias, output_bias=output_bias, rng=rng)
@@ -564,7 +548,7 @@ def measure_rank(
     from .rank import hessian_rank
 
     if method not in MEASURE_METHODS:
-        raise ValueError(f"method={method!r} is unknown; choose one of {MEASURE_METHODS}")
+        raise InvalidParameterError(f"method={method!r} is unknown; choose one of {MEASURE_METHODS}")
     act = get_activation(act)
     _check(n_in, n_hidden)
     gen = as_rng(rng)

@@ -8,7 +8,7 @@ Jacobian of the vector field, so the stiff BDF integrator takes long steps throu
 eigenvalues) or, for SGD, on fresh Gaussian mini-batches as a user would train.
 
 Near the optimum :math:`\varepsilon\simeq\frac12\delta\theta^\top H^\star\delta\theta`, hence
-(Couto et al. eq. 7, formulas.md §A3), with :math:`H^\star u_i=\lambda_iu_i`,
+(Couto et al. eq. 7), with :math:`H^\star u_i=\lambda_iu_i`,
 :math:`c_i=u_i^\top\delta\theta_0`:
 
 .. math::
@@ -42,6 +42,7 @@ from .loss import population_gradient, population_loss
 from ..validation import as_teacher, as_weights
 from ..validation import as_rng
 from ..linalg.spectra import default_tolerance
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = [
     "LossCurve", "gradient_flow", "gradient_descent", "sgd", "network_jacobian", "batch_loss_gradient",
@@ -84,24 +85,24 @@ def _check_positive(value: object, name: str) -> float:
     try:
         val = float(value)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name}={value!r} must be a positive number") from exc
+        raise InvalidTypeError(f"{name}={value!r} must be a positive number") from exc
     if not np.isfinite(val) or val <= 0:
-        raise ValueError(f"{name}={value!r} must be a positive finite number")
+        raise InvalidParameterError(f"{name}={value!r} must be a positive finite number")
     return val
 
 
 def _check_count(value: object, name: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}={value!r} must be an integer")
+        raise InvalidTypeError(f"{name}={value!r} must be an integer")
     if value < minimum:
-        raise ValueError(f"{name}={value} must be >= {minimum}")
+        raise InvalidParameterError(f"{name}={value} must be >= {minimum}")
     return int(value)
 
 
 def _check_times(times: object) -> np.ndarray:
     t = np.asarray(times, dtype=float).ravel()
     if t.size == 0 or not np.all(np.isfinite(t)) or t[0] < 0 or np.any(np.diff(t) <= 0):
-        raise ValueError(f"times must be a non-empty, strictly increasing array of finite values >= 0; got {times!r}")
+        raise InvalidParameterError(f"times must be a non-empty, strictly increasing array of finite values >= 0; got {times!r}")
     return t
 
 
@@ -231,7 +232,7 @@ def network_jacobian(act: ActivationLike, W: np.ndarray, v: np.ndarray, x: np.nd
     W, v = as_weights(W, v)
     x = np.atleast_2d(np.asarray(x, dtype=float))
     if x.shape[1] != W.shape[1]:
-        raise ValueError(f"inputs x have {x.shape[1]} columns but the network has n_in={W.shape[1]}")
+        raise InvalidParameterError(f"inputs x have {x.shape[1]} columns but the network has n_in={W.shape[1]}")
     h = x @ W.T
     s0, s1 = act.numeric(0)(h), act.numeric(1)(h)
     jw = (s1 * v)[:, :, None] * x[:, None, :]
@@ -285,7 +286,7 @@ def _modes(H: np.ndarray, dtheta0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     H = np.asarray(H, dtype=float)
     d = np.asarray(dtheta0, dtype=float).ravel()
     if H.ndim != 2 or H.shape != (d.size, d.size):
-        raise ValueError(f"H of shape {H.shape} does not match dtheta0 of length {d.size}")
+        raise InvalidParameterError(f"H of shape {H.shape} does not match dtheta0 of length {d.size}")
     lam, U = np.linalg.eigh(0.5 * (H + H.T))
     return lam, (U.T @ d) ** 2
 
@@ -339,7 +340,7 @@ def smallest_nonzero_eigenvalue(H_or_eigs: np.ndarray, tol: float | None = None)
     tol = default_tolerance(eigs) if tol is None else float(tol)
     pos = eigs[eigs > tol]
     if pos.size == 0:
-        raise ValueError("the matrix has no eigenvalue above the tolerance; lambda_min^+ is undefined")
+        raise InvalidParameterError("the matrix has no eigenvalue above the tolerance; lambda_min^+ is undefined")
     return float(pos[0])
 
 
@@ -348,5 +349,5 @@ def decay_rate(times: np.ndarray, loss: np.ndarray) -> float:
     t = np.asarray(times, dtype=float)
     y = np.asarray(loss, dtype=float)
     if t.shape != y.shape or t.size < 2 or np.any(y <= 0):
-        raise ValueError("decay_rate needs matching arrays of >= 2 times and positive losses")
+        raise InvalidParameterError("decay_rate needs matching arrays of >= 2 times and positive losses")
     return float(-np.polyfit(t, np.log(y), 1)[0])

@@ -10,7 +10,7 @@ score is :math:`\nabla_\theta\log p=(y-f_\theta(x))\nabla_\theta f/\sigma^2` and
     F(\theta)=E_{x,y}\big[\nabla\log p\,\nabla\log p^\top\big]=\frac1{\sigma^2}E_x[\nabla f\,\nabla f^\top],
 
 i.e. :math:`\sigma^2F` is the Gauss–Newton part of the expected Hessian at every :math:`\theta` and the
-whole expected Hessian at the optimum (Couto et al., App. D; formulas.md §A2). This module
+whole expected Hessian at the optimum (Couto et al., App. D and eqs. 1-5). This module
 estimates :math:`F` *without* that identity: it samples :math:`(x, y)` from the model and averages
 score outer products, returning per-entry standard errors so that comparisons can be made at a
 stated number of standard errors.
@@ -26,6 +26,7 @@ from ..activations import ActivationLike, activation as get_activation
 from ..validation import as_weights
 from ..validation import as_rng
 from .dynamics import network_jacobian
+from ..errors import InvalidParameterError
 
 __all__ = ["FisherEstimate", "fisher_information_mc"]
 
@@ -94,10 +95,10 @@ def fisher_information_mc(
     act = get_activation(act)
     W, v = as_weights(W, v)
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"n_samples={n_samples!r} must be an integer >= 2")
+        raise InvalidParameterError(f"n_samples={n_samples!r} must be an integer >= 2")
     sigma = float(noise_std)
     if not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"noise_std={noise_std!r} must be a positive finite number")
+        raise InvalidParameterError(f"noise_std={noise_std!r} must be a positive finite number")
     gen = as_rng(rng)
     P = W.size + v.size
     s1, s2 = np.zeros((P, P)), np.zeros((P, P))

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MemoryLimitError
+from ..errors import InvalidParameterError, MemoryLimitError
 from .assemble import expected_hessian, n_params
 from .hvp import hessian_operator
 from ..validation import as_weights, check_dense_size
@@ -80,7 +80,7 @@ class HessianSpectrum:
         e = self.eigenvalues
         sigma = (e[-1] - e[0]) / 100 if sigma is None else float(sigma)
         if not sigma > 0:
-            raise ValueError(f"sigma must be positive, got {sigma}")
+            raise InvalidParameterError(f"sigma must be positive, got {sigma}")
         x = np.asarray(x, dtype=float)
         z = (x.ravel()[None, :] - e[:, None]) / sigma
         return (np.exp(-0.5 * z * z).sum(axis=0) / (e.size * sigma * np.sqrt(2 * np.pi))).reshape(x.shape)
@@ -176,7 +176,7 @@ def hessian_spectrum(
     ('dense', 8)
     """
     if method not in SPECTRUM_METHODS:
-        raise ValueError(f"method={method!r} is unknown; choose one of {SPECTRUM_METHODS}")
+        raise InvalidParameterError(f"method={method!r} is unknown; choose one of {SPECTRUM_METHODS}")
     W, v = as_weights(W, v)
     P = n_params(W.shape[1], W.shape[0])
     if method == "auto":
@@ -195,7 +195,7 @@ def hessian_spectrum(
         return HessianSpectrum("dense", P, float(np.trace(H)), eigs[P - kk:], np.zeros(kk), eigenvalues=eigs)
     say = _progress(progress)
     if P <= k + 1:
-        raise ValueError(f"matrix-free route needs P > k + 1 = {k + 1}; P = {P}: use method='dense'")
+        raise InvalidParameterError(f"matrix-free route needs P > k + 1 = {k + 1}; P = {P}: use method='dense'")
     t0 = time.perf_counter()
     say(f"hessian_spectrum: P = {P}, matrix-free; building the Hessian operator ...")
     op = hessian_operator(act, W, v, W_teacher, v_teacher, part=part, backend=backend)

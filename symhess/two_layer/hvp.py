@@ -48,7 +48,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from ..activations import ActivationLike, activation as get_activation
 from .templates import check_part
-from ..errors import MemoryLimitError, NonFiniteError, ShapeError
+from ..errors import InvalidParameterError, MemoryLimitError, NonFiniteError, ShapeError
 from .assemble import residual_sums, with_prefactors
 from ..kernels.backend import ArrayBackend, get_backend
 from .pairs import block_coefficients

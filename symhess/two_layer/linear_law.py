@@ -5,7 +5,7 @@ Place in the package: the two-layer teacher-student family (arrays only; NumPy a
 For :math:`f(x)=v^\top Wx`, :math:`W\in\mathbb R^{N_h\times N_i}`, at the optimum the expected
 Hessian is :math:`H^\star = AA^\top` with :math:`A=\binom{v\otimes I_{N_i}}{W}`, so its
 :math:`N_i` nonzero eigenvalues are those of :math:`\|v\|^2 I_{N_i} + W^\top W`
-(formulas.md §A4). For a Gaussian teacher, :math:`W_{ij}\sim N(0,\sigma_w^2)`,
+(Couto et al. eqs. 8-10). For a Gaussian teacher, :math:`W_{ij}\sim N(0,\sigma_w^2)`,
 :math:`v_i\sim N(0,\sigma_v^2)`, the shift and the Wishart part are independent:
 
 .. math::
@@ -53,6 +53,7 @@ from scipy import special
 
 from ..validation import as_rng, check_size
 from .teacher import teacher_variances
+from ..errors import InvalidParameterError
 
 __all__ = ["LinearSpectrumLaw", "linear_spectrum_law", "ks_distance", "ks_critical_value"]
 
@@ -211,7 +212,7 @@ class LinearSpectrumLaw:
         """Quantile function: the :math:`x` with ``cdf(x) = q``, by safeguarded Newton (vectorised)."""
         q = np.asarray(q, dtype=float)
         if np.any((q < 0) | (q > 1) | ~np.isfinite(q)):
-            raise ValueError("ppf needs probabilities in [0, 1]")
+            raise InvalidParameterError("ppf needs probabilities in [0, 1]")
         grid_x, grid_f = self._table
         x = np.interp(q, grid_f, grid_x)
         lo = np.zeros_like(x)
@@ -289,7 +290,7 @@ class LinearSpectrumLaw:
         r"""Raw moment :math:`E[\lambda^n]=\sum_k\binom nk E[s^k]E[\mu^{n-k}]` (exact)."""
         n = int(n)
         if n < 0:
-            raise ValueError(f"moment order n={n} must be >= 0")
+            raise InvalidParameterError(f"moment order n={n} must be >= 0")
         return float(sum(comb(n, k) * self._shift_moment(k) * self._mp_moment(n - k) for k in range(n + 1)))
 
     def mean(self) -> float:
@@ -334,7 +335,7 @@ def linear_spectrum_law(
 
     References
     ----------
-    Couto et al., arXiv:2512.15606, Section 3.1 and eq. (15); formulas.md §A4, §A8.
+    Couto et al., arXiv:2512.15606, Section 3.1, eqs. (8)-(10) and (15).
 
     Examples
     --------
@@ -353,7 +354,7 @@ def ks_distance(samples: np.ndarray, cdf) -> float:
     r"""Kolmogorov–Smirnov distance :math:`\sup_x|F_n(x)-F(x)|` of a sample to a continuous ``cdf``."""
     x = np.sort(np.asarray(samples, dtype=float).ravel())
     if x.size == 0:
-        raise ValueError("ks_distance needs at least one sample")
+        raise InvalidParameterError("ks_distance needs at least one sample")
     F = np.asarray(cdf(x), dtype=float)
     n = x.size
     i = np.arange(1, n + 1)
@@ -365,5 +366,5 @@ def ks_critical_value(n: int, alpha: float) -> float:
     from scipy import stats
 
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha={alpha} must lie in (0, 1)")
+        raise InvalidParameterError(f"alpha={alpha} must lie in (0, 1)")
     return float(stats.kstwo.ppf(1 - alpha, int(n)))

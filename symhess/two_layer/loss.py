@@ -49,6 +49,7 @@ from ..activations import ActivationLike, activation as get_activation
 from .templates import GAUSS_NEWTON, GRADIENT
 from .pairs import template_matrices
 from ..validation import as_teacher, as_weights, check_variance_range
+from ..errors import InvalidParameterError
 
 __all__ = ["population_loss", "population_gradient", "population_loss_and_gradient", "cross_gauss_newton_matvec",
            "LOSS_METHODS"]
@@ -65,7 +66,7 @@ def _residual_units(act, W, v, W_teacher, v_teacher):
     act = get_activation(act)
     W, v = as_weights(W, v)
     if W_teacher is None or v_teacher is None:
-        raise ValueError(
+        raise InvalidParameterError(
             "population_loss/population_gradient need the teacher: pass W_teacher and v_teacher "
             "(at the optimum, W_teacher=W and v_teacher=v, the loss and gradient are zero)"
         )
@@ -166,9 +167,9 @@ def _path_gradient(act, W, v, Wt, vt, n_nodes=None) -> np.ndarray:
 
 def _method(method: str, W, Wt, act=None, v=None, vt=None) -> str:
     if method not in LOSS_METHODS:
-        raise ValueError(f"method={method!r} is unknown; choose one of {LOSS_METHODS}")
+        raise InvalidParameterError(f"method={method!r} is unknown; choose one of {LOSS_METHODS}")
     if method == "path" and W.shape != Wt.shape:
-        raise ValueError(
+        raise InvalidParameterError(
             f"method='path' needs a student of the teacher's shape; got W {W.shape} and W_teacher {Wt.shape}"
         )
     if method == "auto":

@@ -24,15 +24,16 @@ from functools import cached_property
 import sympy as sp
 
 from ..activations import Activation, ActivationLike, activation as get_activation
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = ["TwoLayerNet"]
 
 
 def _size(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}={value!r} must be an integer")
+        raise InvalidTypeError(f"{name}={value!r} must be an integer")
     if value < 1:
-        raise ValueError(f"{name}={value} must be >= 1")
+        raise InvalidParameterError(f"{name}={value} must be >= 1")
     return value
 
 

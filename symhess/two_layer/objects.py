@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from ..activations import Activation
-from ..errors import NoClosedFormError
+from ..errors import InvalidParameterError, NoClosedFormError
 from ..expectation.pairs import pair_expectation, single_expectation
 from ..linalg.certify import arb_precision
 from ..symbols import PAIR_ARGS, q
@@ -124,7 +124,7 @@ def _compile(expr: sp.Expr, index: dict) -> Callable:
     """Closure ``node(domain, values) -> value`` for one expression node."""
     if expr.is_Symbol:
         if expr not in index:
-            raise ValueError(f"symbol {expr} is not an argument {tuple(index)}; give it a numeric value first")
+            raise InvalidParameterError(f"symbol {expr} is not an argument {tuple(index)}; give it a numeric value first")
         pos = index[expr]
         return lambda d, vals: vals[pos]
     if expr.is_Rational:

@@ -29,7 +29,7 @@ from typing import Callable
 from ..activations import Activation
 from .blocks import BlockTemplate, block_template
 from .templates import BLOCK_NAMES, GAUSS_NEWTON, BlockSpec
-from ..errors import SymhessAccuracyWarning
+from ..errors import InvalidParameterError, SymhessAccuracyWarning
 from ..kernels.codegen import compile_pair_kernel, compile_single_kernel
 from ..validation import check_variance_range
 
@@ -50,12 +50,12 @@ def check_zero_rows(act: Activation, sq_norms: np.ndarray, what: str, rows: np.n
             i = int(zero[0])
             if rows is not None and np.any(rows[i] != 0):
                 norm = float(np.linalg.norm(rows[i] / np.abs(rows[i]).max())) * float(np.abs(rows[i]).max())
-                raise ValueError(
+                raise InvalidParameterError(
                     f"row {i} of {what} has norm {norm:.3g}, whose square underflows float64; this route needs "
                     "squared row norms above ~1e-308 (the dense Hessian at the optimum rescales ReLU rows and "
                     "takes any norm)"
                 )
-            raise ValueError(
+            raise InvalidParameterError(
                 f"row {i} of {what} is zero: {act.spec!r} is not differentiable at 0, so the "
                 "expected Hessian is undefined there; perturb or remove that hidden unit"
             )

@@ -46,7 +46,9 @@ import flint
 import numpy as np
 
 from ..activations import activation as get_activation
-from ..errors import NoClosedFormError, QuadratureWarning, SymhessAccuracyWarning, SymhessError
+from ..errors import (
+    InvalidParameterError, InvalidTypeError, NoClosedFormError, QuadratureWarning, SymhessAccuracyWarning, SymhessError,
+)
 from ..validation import as_weights
 from .assemble import expected_hessian
 from .balls import ball_expected_hessian, ball_gradients, rational_points
@@ -201,7 +203,7 @@ def numerical_rank(H: np.ndarray, tol: float | None = None, *, warn: bool = True
     P = eigs.size
     tau = default_tolerance(eigs) if tol is None else float(tol)
     if tau < 0 or not np.isfinite(tau):
-        raise ValueError(f"tol={tol!r} must be a finite nonnegative number")
+        raise InvalidParameterError(f"tol={tol!r} must be a finite nonnegative number")
     rank = int((np.abs(eigs) > tau).sum())
     gap_rank, gap = log_spectral_gap(eigs, tau)
     notes = []
@@ -446,17 +448,17 @@ def hessian_rank(
     if W is None and v is None:
         return _matrix_rank(H_or_act, exact=exact, certify=certify, tol=tol)
     if W is None or v is None:
-        raise TypeError("give both W and v together with an activation, or a matrix alone")
+        raise InvalidTypeError("give both W and v together with an activation, or a matrix alone")
     act = get_activation(H_or_act)
     if exact:
         if certify:
-            raise ValueError("choose exact=True (polynomials, proved over Q) or certify (ball arithmetic), not both")
+            raise InvalidParameterError("choose exact=True (polynomials, proved over Q) or certify (ball arithmetic), not both")
         if route not in EXACT_ROUTES:
-            raise ValueError(f"route={route!r} is unknown; choose one of {EXACT_ROUTES}")
+            raise InvalidParameterError(f"route={route!r} is unknown; choose one of {EXACT_ROUTES}")
         rational_coefficients(act)  # clear errors for non-polynomial / irrational activations
         biased = hidden_bias is not None or output_bias is not None
         if biased and route != "jacobian":
-            raise ValueError(f"route={route!r} has no bias terms; biases need route='jacobian'")
+            raise InvalidParameterError(f"route={route!r} has no bias terms; biases need route='jacobian'")
         results = []
         if route in ("jacobian", "both"):
             J = coefficient_jacobian(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias).fmpq_mat()
@@ -477,9 +479,9 @@ def hessian_rank(
             return _with_note(r0, f"cross-checked: the exact expected Hessian has the same rank ({results[1].method})")
         return results[0]
     if certify is not False and certify not in (True, "auto") + CERTIFY_ROUTES:
-        raise ValueError(f"certify={certify!r} must be False, True, 'auto', 'cholesky' or 'points'")
+        raise InvalidParameterError(f"certify={certify!r} must be False, True, 'auto', 'cholesky' or 'points'")
     if certify and (hidden_bias is not None or output_bias is not None):
-        raise ValueError("certify does not support biases; polynomial networks with biases use exact=True")
+        raise InvalidParameterError("certify does not support biases; polynomial networks with biases use exact=True")
     H, quadrature = _float_hessian(act, W, v, hidden_bias, output_bias)
     H, notes = _symmetrized(H, act, quadrature)
     float_res = numerical_rank(H, tol, warn=not certify)
@@ -500,7 +502,7 @@ def hessian_rank(
 
 def _matrix_rank(H, *, exact: bool, certify, tol) -> RankResult:
     if certify:
-        raise ValueError("certify needs (act, W, v): the entries are recomputed in ball arithmetic; "
+        raise InvalidParameterError("certify needs (act, W, v): the entries are recomputed in ball arithmetic; "
                          "a given float matrix has only its rounded entries")
     if _is_exact_matrix(H):
         res = exact_rank(H)
@@ -509,7 +511,7 @@ def _matrix_rank(H, *, exact: bool, certify, tol) -> RankResult:
     if exact:
         arr = np.asarray(H, dtype=object) if not isinstance(H, np.ndarray) else H
         if arr.dtype != object:
-            raise ValueError(
+            raise InvalidParameterError(
                 "exact=True on a float matrix would measure its rounding errors; pass exact data "
                 "(flint.fmpq_mat or an array of Fractions/ints) or call hessian_rank(act, W, v, exact=True)"
             )

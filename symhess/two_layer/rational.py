@@ -24,6 +24,7 @@ import numpy as np
 
 from ..validation import as_rng, check_size
 from .teacher import teacher_variances
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = ["rational_teacher", "rational_biases", "DEFAULT_DENOMINATOR"]
 
@@ -33,9 +34,9 @@ DEFAULT_DENOMINATOR = 1024
 
 def _check_denominator(denominator: object) -> int:
     if isinstance(denominator, bool) or not isinstance(denominator, (int, np.integer)):
-        raise TypeError(f"denominator={denominator!r} must be a positive integer")
+        raise InvalidTypeError(f"denominator={denominator!r} must be a positive integer")
     if denominator < 1:
-        raise ValueError(f"denominator={denominator} must be >= 1")
+        raise InvalidParameterError(f"denominator={denominator} must be >= 1")
     return int(denominator)
 
 
@@ -130,7 +131,7 @@ def rational_biases(
     n_hidden = check_size(n_hidden, "n_hidden")
     den = _check_denominator(denominator)
     if not np.isfinite(var_b) or var_b <= 0:
-        raise ValueError(f"var_b={var_b} must be a positive finite variance")
+        raise InvalidParameterError(f"var_b={var_b} must be a positive finite variance")
     gen = as_rng(rng)
     draws = _rational_normal(gen, np.sqrt(var_b), (n_hidden + 1,), den)
     return draws[:n_hidden], draws[n_hidden]

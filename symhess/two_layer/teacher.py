@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..validation import as_rng, check_size
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = ["teacher", "teacher_variances"]
 
@@ -30,9 +31,9 @@ def teacher_variances(
         try:
             x = float(val)
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name}={val!r} must be a positive number") from exc
+            raise InvalidTypeError(f"{name}={val!r} must be a positive number") from exc
         if not np.isfinite(x) or x <= 0:
-            raise ValueError(f"{name}={val!r} must be a positive finite variance")
+            raise InvalidParameterError(f"{name}={val!r} must be a positive finite variance")
         out.append(x)
     return out[0], out[1]
 

@@ -11,7 +11,7 @@ spectrum test the paper's structural claims:
   :math:`\approx\epsilon^2 N_h\bar Q^2`, so one eigenvalue separates and grows with :math:`N`. A
   certificate: with :math:`u=(0,\mathbf 1/\sqrt{N_h})`,
   :math:`\lambda_1\ge u^\top Hu=\frac1{N_h}\mathbf 1^\top H_{vv}\mathbf 1\ge\epsilon^2(\operatorname{tr}Q)^2/N_h`
-  (:func:`quadratic_outlier_bound`; every other term of §A5 eq. 13 is a nonnegative quadratic form).
+  (:func:`quadratic_outlier_bound`; every other term of Couto et al. eq. 13 is a nonnegative quadratic form).
 * :func:`outer_bulk_count` — the number of eigenvalues above the widest gap (in :math:`\log\lambda`)
   among the top ones: for erf the :math:`vv` block is :math:`O(1)` while the :math:`WW` block carries
   :math:`v_i^2=O(1/N_h)`, so :math:`N_h` eigenvalues form the outer bulk and the remaining
@@ -27,6 +27,7 @@ from .assemble import expected_hessian
 from ..validation import as_weights
 from ..validation import as_rng
 from .teacher import teacher
+from ..errors import InvalidParameterError
 
 __all__ = ["teacher_spectra", "outlier_ratio", "outer_bulk_count", "quadratic_outlier_bound", "lower_bulk_mean",
            "lower_bulk_bound"]
@@ -53,7 +54,7 @@ def teacher_spectra(
     """
     act = get_activation(act)
     if isinstance(n_teachers, bool) or not isinstance(n_teachers, (int, np.integer)) or n_teachers < 1:
-        raise ValueError(f"n_teachers={n_teachers!r} must be an integer >= 1")
+        raise InvalidParameterError(f"n_teachers={n_teachers!r} must be an integer >= 1")
     gen = as_rng(rng)
     out = []
     for _ in range(int(n_teachers)):
@@ -67,7 +68,7 @@ def teacher_spectra(
 def _desc(eigs: np.ndarray) -> np.ndarray:
     e = np.sort(np.asarray(eigs, dtype=float).ravel())[::-1]
     if e.size < 2:
-        raise ValueError("a spectrum needs at least two eigenvalues")
+        raise InvalidParameterError("a spectrum needs at least two eigenvalues")
     return e
 
 
@@ -75,7 +76,7 @@ def outlier_ratio(eigs: np.ndarray) -> float:
     r""":math:`\lambda_1/\lambda_2` of one spectrum (largest over second largest)."""
     e = _desc(eigs)
     if e[1] <= 0:
-        raise ValueError(f"the second largest eigenvalue {e[1]} is not positive")
+        raise InvalidParameterError(f"the second largest eigenvalue {e[1]} is not positive")
     return float(e[0] / e[1])
 
 
@@ -88,7 +89,7 @@ def outer_bulk_count(eigs: np.ndarray, max_count: int | None = None) -> int:
     e = e[e > 0]
     kmax = e.size // 2 if max_count is None else int(max_count)
     if not 1 <= kmax < e.size:
-        raise ValueError(f"max_count={max_count} must lie in [1, {e.size - 1}] (number of positive eigenvalues - 1)")
+        raise InvalidParameterError(f"max_count={max_count} must lie in [1, {e.size - 1}] (number of positive eigenvalues - 1)")
     gaps = np.log(e[:kmax]) - np.log(e[1:kmax + 1])
     return int(np.argmax(gaps) + 1)
 
@@ -115,5 +116,5 @@ def lower_bulk_bound(H: np.ndarray, n_in: int, n_hidden: int) -> float:
     H = np.asarray(H, dtype=float)
     m = int(n_in) * int(n_hidden)
     if H.shape != (m + int(n_hidden),) * 2:
-        raise ValueError(f"H of shape {H.shape} is not the Hessian of a net with n_in={n_in}, n_hidden={n_hidden}")
+        raise InvalidParameterError(f"H of shape {H.shape} is not the Hessian of a net with n_in={n_in}, n_hidden={n_hidden}")
     return float(np.trace(H[:m, :m]) / m)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import InvalidParameterError
+
 __all__ = [
     "BlockSpec", "GAUSS_NEWTON", "RESIDUAL", "GRADIENT", "BLOCK_NAMES", "BLOCK_BASIS", "HESSIAN_PARTS",
     "BLOCK_PARTS", "UNIT_PAIRS", "check_part",
@@ -41,9 +43,9 @@ UNIT_PAIRS = ("offdiagonal", "diagonal")
 
 
 def check_part(part: object, parts: tuple[str, ...] = HESSIAN_PARTS) -> str:
-    """Return ``part`` if it is one of ``parts``; raise ``ValueError`` naming the choices otherwise."""
+    """Return ``part`` if it is one of ``parts``; raise :class:`~symhess.errors.InvalidParameterError` naming the choices otherwise."""
     if part not in parts:
-        raise ValueError(f"part={part!r} is unknown; choose one of {parts}")
+        raise InvalidParameterError(f"part={part!r} is unknown; choose one of {parts}")
     return part  # type: ignore[return-value]
 
 

@@ -39,18 +39,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MemoryLimitError
+from ..errors import InvalidParameterError, InvalidTypeError, MemoryLimitError
 from ..validation import available_memory
 from .point import UFMPoint, check_order
 
 __all__ = [
-    "ACTIVATIONS_UFM", "ForwardPass", "forward", "mse_loss", "gradient", "gradient_arrays", "backprop_maps",
+    "ACTIVATIONS_UFM", "UFM_VARIANTS", "UFM_ALIASES", "UFM_INTERNAL", "ForwardPass", "forward", "mse_loss", "gradient", "gradient_arrays", "backprop_maps",
     "extended_gradients", "layer_hessian_dense", "layer_hessian_kronecker_factors", "full_hessian_dense",
     "matrix_to_vec", "vec_to_matrix",
 ]
 
 #: activations supported between the separated layers
 ACTIVATIONS_UFM = ("linear", "relu")
+
+#: the model's variants by the map sigma between the separated layers (the public names)
+UFM_VARIANTS: dict[str, str] = {
+    "identity": "sigma = id between the layers (the deep linear UFM)",
+    "rectified": "sigma = ReLU between the separated layers (the classifier W_L stays linear)",
+}
+#: deprecated spellings of earlier releases -> variant (they also name activations of the two-layer family)
+UFM_ALIASES: dict[str, str] = {"linear": "identity", "relu": "rectified"}
+#: variant -> the spelling the array routines below use (and the ``activation`` attribute keeps)
+UFM_INTERNAL: dict[str, str] = {"identity": "linear", "rectified": "relu"}
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,7 @@ class ForwardPass:
 def forward(point: UFMPoint, activation: str = "linear") -> ForwardPass:
     """Run the forward pass (see the module docstring)."""
     if activation not in ACTIVATIONS_UFM:
-        raise ValueError(f"activation={activation!r} is not supported; use one of {ACTIVATIONS_UFM}")
+        raise InvalidParameterError(f"activation={activation!r} is not supported; use one of {ACTIVATIONS_UFM}")
     H = point.features
     feats, pre = [H], []
     L = len(point.weights)
@@ -152,9 +162,9 @@ def backprop_maps(point: UFMPoint, layer: int, activation: str = "linear", fp: F
 
 def _check_layer(layer: object, L: int) -> int:
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
-        raise TypeError(f"layer={layer!r} must be an integer in 1..{L}")
+        raise InvalidTypeError(f"layer={layer!r} must be an integer in 1..{L}")
     if not 1 <= layer <= L:
-        raise ValueError(f"layer={layer} is out of range; weight layers are numbered 1..L = 1..{L}")
+        raise InvalidParameterError(f"layer={layer} is out of range; weight layers are numbered 1..L = 1..{L}")
     return int(layer)
 
 
@@ -273,7 +283,7 @@ def full_hessian_dense(point: UFMPoint, Y: np.ndarray, order: str = "C", reg_w=N
     """
     order = check_order(order)
     if part not in HESSIAN_PARTS_UFM:
-        raise ValueError(f"part={part!r}; use one of {HESSIAN_PARTS_UFM}")
+        raise InvalidParameterError(f"part={part!r}; use one of {HESSIAN_PARTS_UFM}")
     mats = [point.features] + list(point.weights)  # F_0 .. F_L
     n_f = len(mats)
     sizes = [M.size for M in mats]

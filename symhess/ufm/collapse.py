@@ -21,6 +21,7 @@ grouped by class: class ``c`` is columns ``c*n ... (c+1)*n - 1`` (:math:`N = Kn`
 from __future__ import annotations
 
 import numpy as np
+from ..errors import InvalidParameterError
 
 __all__ = [
     "labels", "class_means", "nc1", "mean_gram", "orthogonal_frame_deviation", "natural_basis",
@@ -36,7 +37,7 @@ def labels(n_classes: int, n_per_class: int) -> np.ndarray:
 def _grouped(H: np.ndarray, n_classes: int) -> np.ndarray:
     H = np.asarray(H, dtype=float)
     if H.ndim != 2 or H.shape[1] % n_classes:
-        raise ValueError(f"features of shape {H.shape} cannot be split into {n_classes} equal class blocks of columns")
+        raise InvalidParameterError(f"features of shape {H.shape} cannot be split into {n_classes} equal class blocks of columns")
     return H.reshape(H.shape[0], n_classes, H.shape[1] // n_classes)
 
 
@@ -51,7 +52,7 @@ def nc1(H: np.ndarray, n_classes: int, rtol: float = 1e-10) -> float:
     Returns ``inf`` if the class means coincide (:math:`\Sigma_B=0`) while the features vary.
     """
     if n_classes < 2:
-        raise ValueError(f"NC1 needs at least 2 classes; got n_classes={n_classes}")
+        raise InvalidParameterError(f"NC1 needs at least 2 classes; got n_classes={n_classes}")
     G = _grouped(H, n_classes)
     means = G.mean(axis=2)
     dev = (G - means[:, :, None]).reshape(H.shape[0], -1)
@@ -111,7 +112,7 @@ def natural_basis(means_out: np.ndarray, means_in: np.ndarray, order: str = "C")
     if order == "F":
         M = M.swapaxes(-1, -2)
     elif order != "C":
-        raise ValueError(f"order={order!r}; use 'C' or 'F'")
+        raise InvalidParameterError(f"order={order!r}; use 'C' or 'F'")
     K1, K2 = M.shape[:2]
     return M.reshape(K1, K2, -1)
 

@@ -40,6 +40,7 @@ import numpy as np
 
 from .calculus import ForwardPass, backprop_maps, forward, matrix_to_vec
 from .point import UFMPoint
+from ..errors import InvalidParameterError
 
 __all__ = [
     "PapyanDecomposition", "papyan_decomposition", "per_sample_gradients", "gradient_second_moment",
@@ -68,7 +69,7 @@ class PapyanDecomposition:
 
     def component(self, name: str) -> np.ndarray:
         if name not in PAPYAN_COMPONENTS:
-            raise ValueError(f"unknown component {name!r}; use one of {PAPYAN_COMPONENTS}")
+            raise InvalidParameterError(f"unknown component {name!r}; use one of {PAPYAN_COMPONENTS}")
         return {"within": self.within, "cross": self.cross, "class": self.classes}[name]
 
     def knockout(self, name: str) -> np.ndarray:
@@ -82,7 +83,7 @@ def papyan_decomposition(delta: np.ndarray, n_classes: int) -> PapyanDecompositi
     delta = np.asarray(delta, dtype=float)
     N, K, P = delta.shape
     if N % n_classes:
-        raise ValueError(f"{N} samples cannot be split into {n_classes} equal classes")
+        raise InvalidParameterError(f"{N} samples cannot be split into {n_classes} equal classes")
     n = N // n_classes
     D = delta.reshape(n_classes, n, K, P)
     mean_ck = D.mean(axis=1)  # (C, K, P)

@@ -13,7 +13,7 @@ depth :math:`L`; :math:`Y=I_K\otimes\mathbf 1_n^\top`, columns grouped by class)
     \mathcal L = \frac1{2N}\|W_L\sigma(\cdots\sigma(W_1H_1))-Y\|_F^2
       +\sum_{l=1}^L\frac{\lambda_{W_l}}2\|W_l\|_F^2+\frac{\lambda_{H_1}}2\|H_1\|_F^2,
 
-:math:`\sigma=\mathrm{id}` (:class:`DeepLinearUFM`) or ReLU (``DeepUFM(..., activation="relu")``).
+:math:`\sigma=\mathrm{id}` (:class:`DeepLinearUFM`) or ReLU (``DeepUFM(..., activation="rectified")``).
 Shapes: :math:`W_l\in\mathbb R^{d\times d}` for :math:`l<L`, :math:`W_L\in\mathbb R^{K\times d}`,
 :math:`H_1\in\mathbb R^{d\times N}`.
 
@@ -29,9 +29,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..validation import as_rng
+from ..validation import as_rng, resolve_choice
 from .calculus import (
-    ACTIVATIONS_UFM, ForwardPass, _check_layer, backprop_maps, extended_gradients, forward, full_hessian_dense, gradient, layer_hessian_dense, layer_hessian_kronecker_factors, mse_loss,
+    UFM_ALIASES, UFM_INTERNAL, UFM_VARIANTS, ForwardPass, _check_layer, backprop_maps, extended_gradients, forward, full_hessian_dense, gradient, layer_hessian_dense, layer_hessian_kronecker_factors, mse_loss,
 )
 from .collapse import (
     class_means, eigenvector_alignment, labels, natural_basis, nc1, orthogonal_frame_deviation, row_gram,
@@ -43,24 +43,25 @@ from .optimum import critical_beta, effective_beta
 from .point import UFMPoint, check_order
 from .theory import UFMTheory, ufm_theory
 from .training import TrainingRun, run_gradient_descent
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = ["DeepUFM", "DeepLinearUFM", "UFMOptimum"]
 
 
 def _int(value: object, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}={value!r} must be an integer")
+        raise InvalidTypeError(f"{name}={value!r} must be an integer")
     if value < minimum:
-        raise ValueError(f"{name}={value} must be >= {minimum}")
+        raise InvalidParameterError(f"{name}={value} must be >= {minimum}")
     return int(value)
 
 
 def _reg(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}={value!r} must be a number")
+        raise InvalidTypeError(f"{name}={value!r} must be a number")
     v = float(value)
     if not (np.isfinite(v) and v > 0):
-        raise ValueError(f"{name}={value!r} must be finite and > 0 (the collapse theorems need every lambda > 0)")
+        raise InvalidParameterError(f"{name}={value!r} must be finite and > 0 (the collapse theorems need every lambda > 0)")
     return v
 
 
@@ -115,38 +116,40 @@ class DeepUFM:
         :math:`\lambda_{W_l} > 0` (one value for every layer, or one per layer).
     reg_h : float
         :math:`\lambda_{H_1} > 0`.
-    activation : {"linear", "relu"}
-        :math:`\sigma` between the separated layers (the classifier :math:`W_L` is linear).
+    activation : {"identity", "rectified"}
+        :math:`\sigma` between the separated layers (the classifier :math:`W_L` is linear):
+        ``"identity"`` or ``"rectified"`` (ReLU). The spellings ``"linear"`` and ``"relu"`` of earlier
+        releases are deprecated aliases. The instance keeps ``variant`` (the new name) and ``activation``
+        (the old spelling).
 
     Examples
     --------
-    >>> m = DeepUFM(3, 4, 8, 3, activation="relu")
+    >>> m = DeepUFM(3, 4, 8, 3, activation="rectified")
     >>> run = m.train(steps=10, lr=0.1, rng=0, record_at=2)
     >>> run.nc1.shape
     (3, 3)
     """
 
     def __init__(self, n_classes: int, n_per_class: int, width: int, depth: int,
-                 reg_w: float | Sequence[float] = 1e-3, reg_h: float = 1e-3, *, activation: str = "linear") -> None:
+                 reg_w: float | Sequence[float] = 1e-3, reg_h: float = 1e-3, *, activation: str = "identity") -> None:
         self.n_classes = _int(n_classes, "n_classes", 2)
         self.n_per_class = _int(n_per_class, "n_per_class", 1)
         self.depth = _int(depth, "depth", 1)
         self.width = _int(width, "width", 1)
         if self.width < self.n_classes:
-            raise ValueError(f"width={width} must be >= n_classes={n_classes} (the collapsed features need K directions)")
+            raise InvalidParameterError(f"width={width} must be >= n_classes={n_classes} (the collapsed features need K directions)")
         if isinstance(reg_w, (str, bytes)):
-            raise TypeError(f"reg_w={reg_w!r} must be a number or a sequence of {self.depth} numbers")
+            raise InvalidTypeError(f"reg_w={reg_w!r} must be a number or a sequence of {self.depth} numbers")
         if isinstance(reg_w, Sequence) or isinstance(reg_w, np.ndarray):
             regs = list(reg_w)
             if len(regs) != self.depth:
-                raise ValueError(f"reg_w has {len(regs)} entries but depth={self.depth}; give one per layer or a single number")
+                raise InvalidParameterError(f"reg_w has {len(regs)} entries but depth={self.depth}; give one per layer or a single number")
             self.reg_w = tuple(_reg(r, f"reg_w[{i}]") for i, r in enumerate(regs))
         else:
             self.reg_w = (_reg(reg_w, "reg_w"),) * self.depth
         self.reg_h = _reg(reg_h, "reg_h")
-        if activation not in ACTIVATIONS_UFM:
-            raise ValueError(f"activation={activation!r} is not supported; use one of {ACTIVATIONS_UFM}")
-        self.activation = activation
+        self.variant = resolve_choice(activation, "activation", UFM_VARIANTS, UFM_ALIASES)
+        self.activation = UFM_INTERNAL[self.variant]
         self.labels = labels(self.n_classes, self.n_per_class)
         self.labels.setflags(write=False)
 
@@ -170,7 +173,7 @@ class DeepUFM:
         regw = self.reg_w[0] if len(set(self.reg_w)) == 1 else list(self.reg_w)
         return (f"{type(self).__name__}(n_classes={self.n_classes}, n_per_class={self.n_per_class}, width={self.width}, "
                 f"depth={self.depth}, reg_w={regw}, reg_h={self.reg_h}"
-                + (f", activation={self.activation!r})" if type(self) is DeepUFM else ")"))
+                + (f", activation={self.variant!r})" if type(self) is DeepUFM else ")"))
 
     # -- points ---------------------------------------------------------------------------------
     def as_point(self, point: object) -> UFMPoint:
@@ -181,9 +184,9 @@ class DeepUFM:
         if isinstance(point, tuple) and len(point) == 2 and not isinstance(point, UFMPoint):
             point = UFMPoint(tuple(point[0]), point[1])
         if not isinstance(point, UFMPoint):
-            raise TypeError(f"expected a UFMPoint (e.g. m.optimum() or run.final); got {type(point).__name__}")
+            raise InvalidTypeError(f"expected a UFMPoint (e.g. m.optimum() or run.final); got {type(point).__name__}")
         if point.shapes != self.shapes:
-            raise ValueError(f"point has shapes {point.shapes} but this model needs {self.shapes} (W_1..W_L, H_1)")
+            raise InvalidParameterError(f"point has shapes {point.shapes} but this model needs {self.shapes} (W_1..W_L, H_1)")
         return point
 
     def random_point(self, rng: object = None, init_scale: float = 0.1, weight_scale: float = 1.0) -> UFMPoint:
@@ -193,7 +196,7 @@ class DeepUFM:
         s, w = float(init_scale), float(weight_scale)
         for name, val in (("init_scale", s), ("weight_scale", w)):
             if not (np.isfinite(val) and val > 0):
-                raise ValueError(f"{name}={val} must be finite and > 0")
+                raise InvalidParameterError(f"{name}={val} must be finite and > 0")
         d = self.width
         Ws = tuple(gen.normal(size=shape) * (w / np.sqrt(d)) for shape in self.shapes[:-1])
         H = gen.normal(size=self.shapes[-1]) * s
@@ -227,7 +230,7 @@ class DeepUFM:
         fp = self.forward(point)
         L = self.depth
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= L + 1:
-            raise ValueError(f"feature layer={layer!r} must be an integer in 1..L+1 = 1..{L + 1}")
+            raise InvalidParameterError(f"feature layer={layer!r} must be an integer in 1..L+1 = 1..{L + 1}")
         H = fp.features[layer - 1] if layer <= L else fp.output
         return class_means(H, self.n_classes)
 
@@ -342,7 +345,7 @@ class DeepUFM:
         g = self.mse_gradient(point, layer)
         gn = np.linalg.norm(g)
         if gn == 0:
-            raise ValueError("the MSE gradient of this layer is exactly zero: no direction to expand")
+            raise InvalidParameterError("the MSE gradient of this layer is exactly zero: no direction to expand")
         u = -g.ravel() / gn
         if basis == "natural":
             return self.natural_basis(point, layer) @ u
@@ -351,7 +354,7 @@ class DeepUFM:
             Q = Q[:, ::-1][:, : self.n_classes**2]
             Q = Q * np.sign(Q[np.abs(Q).argmax(axis=0), np.arange(Q.shape[1])])
             return Q.T @ u
-        raise ValueError(f"basis={basis!r}; use 'natural' or 'eigen'")
+        raise InvalidParameterError(f"basis={basis!r}; use 'natural' or 'eigen'")
 
     def papyan_decomposition(self, point: object, layer: int, order: str = "C") -> PapyanDecomposition:
         """Papyan's within / cross / class decomposition of the layer-wise Hessian (Theorem 4.2)."""
@@ -384,7 +387,7 @@ class DeepUFM:
 class DeepLinearUFM(DeepUFM):
     r"""Deep linear unconstrained-feature model: closed-form global optimum and its theorems.
 
-    See :class:`DeepUFM` for the parameters (``activation`` is fixed to ``"linear"``).
+    See :class:`DeepUFM` for the parameters (``activation`` is fixed to ``"identity"``).
 
     Examples
     --------
@@ -399,7 +402,7 @@ class DeepLinearUFM(DeepUFM):
 
     def __init__(self, n_classes: int, n_per_class: int, width: int, depth: int,
                  reg_w: float | Sequence[float] = 1e-3, reg_h: float = 1e-3) -> None:
-        super().__init__(n_classes, n_per_class, width, depth, reg_w, reg_h, activation="linear")
+        super().__init__(n_classes, n_per_class, width, depth, reg_w, reg_h, activation="identity")
 
     @property
     def beta(self) -> float:

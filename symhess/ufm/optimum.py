@@ -32,7 +32,7 @@ import sys
 
 from scipy.optimize import brentq
 
-from ..errors import SymhessError
+from ..errors import InvalidParameterError, InvalidTypeError, SymhessError
 
 __all__ = [
     "RegularisationTooStrongError", "critical_beta", "effective_beta", "collapse_scale",
@@ -46,9 +46,9 @@ class RegularisationTooStrongError(SymhessError, ValueError):
 
 def _depth(depth: object) -> int:
     if isinstance(depth, bool) or not isinstance(depth, int):
-        raise TypeError(f"depth={depth!r} must be an integer")
+        raise InvalidTypeError(f"depth={depth!r} must be an integer")
     if depth < 1:
-        raise ValueError(f"depth={depth} must be >= 1")
+        raise InvalidParameterError(f"depth={depth} must be >= 1")
     return depth
 
 
@@ -74,7 +74,7 @@ def effective_beta(n_classes: int, n_per_class: int, reg_w, reg_h: float) -> flo
     r""":math:`\beta = K\,(n\,\lambda_{H_1}\prod_l\lambda_{W_l})^{1/(L+1)}`, computed in logs (no underflow)."""
     regs = [float(r) for r in reg_w] + [float(reg_h)]
     if any(not (r > 0 and math.isfinite(r)) for r in regs):
-        raise ValueError(f"regularisation strengths must be finite and > 0; got {regs}")
+        raise InvalidParameterError(f"regularisation strengths must be finite and > 0; got {regs}")
     log = math.log(n_per_class) + sum(math.log(r) for r in regs)
     return n_classes * math.exp(log / len(regs))
 
@@ -83,7 +83,7 @@ def scale_objective(x: float, beta: float, depth: int) -> float:
     r"""The per-direction objective :math:`g(x)=\tfrac12(x-1)^2+\tfrac{L+1}2\beta x^{2/(L+1)}` (:math:`x\ge0`)."""
     L = _depth(depth)
     if x < 0:
-        raise ValueError(f"x={x} must be >= 0 (a singular value)")
+        raise InvalidParameterError(f"x={x} must be >= 0 (a singular value)")
     return 0.5 * (x - 1.0) ** 2 + 0.5 * (L + 1) * beta * x ** (2.0 / (L + 1))
 
 
@@ -119,7 +119,7 @@ def collapse_scale(beta: float, depth: int) -> float:
     L = _depth(depth)
     beta = float(beta)
     if not (math.isfinite(beta) and beta >= 0):
-        raise ValueError(f"beta={beta} must be finite and >= 0")
+        raise InvalidParameterError(f"beta={beta} must be finite and >= 0")
     bc = critical_beta(L)
     if beta > bc:
         raise RegularisationTooStrongError(

@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import NonFiniteError, ShapeError
+from ..errors import InvalidParameterError, InvalidTypeError, NonFiniteError, ShapeError
 
 __all__ = ["UFMPoint", "check_order", "ORDERS"]
 
@@ -30,17 +30,17 @@ ORDERS = ("C", "F")
 def check_order(order: object) -> str:
     """Validate a vectorisation order: ``"C"`` (row-major) or ``"F"`` (column-major)."""
     if order not in ORDERS:
-        raise ValueError(f"order={order!r} is not a vectorisation order; use 'C' (row-major, default) or 'F' (column-major)")
+        raise InvalidParameterError(f"order={order!r} is not a vectorisation order; use 'C' (row-major, default) or 'F' (column-major)")
     return order  # type: ignore[return-value]
 
 
 def _as_matrix(x: object, name: str) -> np.ndarray:
     if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a numeric 2-D array, got {type(x).__name__}")
+        raise InvalidTypeError(f"{name} must be a numeric 2-D array, got {type(x).__name__}")
     try:
         arr = np.array(x, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric 2-D array: {exc}") from exc
+        raise InvalidTypeError(f"{name} must be a numeric 2-D array: {exc}") from exc
     if arr.ndim != 2:
         raise ShapeError(f"{name} must be a 2-D array; got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -71,9 +71,9 @@ class UFMPoint:
 
     def __post_init__(self) -> None:
         if isinstance(self.weights, np.ndarray) or not isinstance(self.weights, Sequence):
-            raise TypeError("weights must be a sequence [W_1, ..., W_L] of 2-D arrays")
+            raise InvalidTypeError("weights must be a sequence [W_1, ..., W_L] of 2-D arrays")
         if len(self.weights) == 0:
-            raise ValueError("weights must contain at least one matrix (depth L >= 1)")
+            raise InvalidParameterError("weights must contain at least one matrix (depth L >= 1)")
         ws = tuple(_as_matrix(W, f"W_{l + 1}") for l, W in enumerate(self.weights))
         H = _as_matrix(self.features, "H_1 (features)")
         rows = H.shape[0]

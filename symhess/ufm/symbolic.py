@@ -27,6 +27,7 @@ from __future__ import annotations
 from functools import cached_property
 
 import sympy as sp
+from ..errors import InvalidParameterError, InvalidTypeError
 
 __all__ = ["MatrixUFM", "SymbolicDeepLinearUFM", "UFM_ORDERS"]
 
@@ -41,15 +42,15 @@ N_SIZE = sp.Symbol("N", integer=True, positive=True)
 
 def _check_int(value: object, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}={value!r} must be an integer")
+        raise InvalidTypeError(f"{name}={value!r} must be an integer")
     if value < minimum:
-        raise ValueError(f"{name}={value} must be >= {minimum}")
+        raise InvalidParameterError(f"{name}={value} must be >= {minimum}")
     return value
 
 
 def _check_order(order: object) -> str:
     if order not in UFM_ORDERS:
-        raise ValueError(f"order={order!r}; use 'C' (row-major, default) or 'F' (column-major)")
+        raise InvalidParameterError(f"order={order!r}; use 'C' (row-major, default) or 'F' (column-major)")
     return order  # type: ignore[return-value]
 
 
@@ -124,12 +125,12 @@ class MatrixUFM:
 
     def _check_layer(self, layer: int) -> None:
         if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer <= self.depth:
-            raise ValueError(f"layer={layer!r} must be an integer in 1..{self.depth}")
+            raise InvalidParameterError(f"layer={layer!r} must be an integer in 1..{self.depth}")
 
     def substitution(self, model: "SymbolicDeepLinearUFM") -> dict:
         """Replacement of the matrix symbols and sizes by a concrete model's explicit matrices."""
         if model.depth != self.depth:
-            raise ValueError(f"depths differ: {self.depth} (matrix model) vs {model.depth} (concrete model)")
+            raise InvalidParameterError(f"depths differ: {self.depth} (matrix model) vs {model.depth} (concrete model)")
         rep: dict = {K_SIZE: model.n_classes, D_SIZE: model.width, N_SIZE: model.n_samples,
                      self.features: sp.ImmutableMatrix(model.features), self.labels: sp.ImmutableMatrix(model.labels)}
         for Ws, Wc in zip(self.weights, model.weights):
@@ -197,13 +198,13 @@ class SymbolicDeepLinearUFM:
 
     def _check_layer(self, layer: int) -> None:
         if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer <= self.depth:
-            raise ValueError(f"layer={layer!r} must be an integer in 1..{self.depth}")
+            raise InvalidParameterError(f"layer={layer!r} must be an integer in 1..{self.depth}")
 
     # -- network --------------------------------------------------------------------------------
     def layer_features(self, layer: int) -> sp.Matrix:
         r""":math:`H_l=W_{l-1}\cdots W_1H_1`; ``layer = L+1`` gives the output."""
         if not 1 <= layer <= self.depth + 1:
-            raise ValueError(f"layer={layer} must be in 1..{self.depth + 1}")
+            raise InvalidParameterError(f"layer={layer} must be in 1..{self.depth + 1}")
         H = self.features
         for W in self.weights[: layer - 1]:
             H = W * H
@@ -248,7 +249,7 @@ class SymbolicDeepLinearUFM:
     def hessian(self, order: str = "C", part: str = "mse") -> sp.Matrix:
         r"""Hessian in all of :math:`\theta`: of the data term (``part="mse"``) or of the objective (``"full"``)."""
         if part not in ("mse", "full"):
-            raise ValueError(f"part={part!r}; use 'mse' or 'full'")
+            raise InvalidParameterError(f"part={part!r}; use 'mse' or 'full'")
         return _hessian(self.mse if part == "mse" else self.objective, self.params(order))
 
     def layer_hessian(self, layer: int, order: str = "C") -> sp.Matrix:
@@ -258,12 +259,12 @@ class SymbolicDeepLinearUFM:
     def values(self, weights, features) -> dict[sp.Symbol, float]:
         """Substitution ``{symbol: value}`` for numeric ``weights`` (list of arrays) and ``features``."""
         if len(weights) != self.depth:
-            raise ValueError(f"got {len(weights)} weight matrices for depth {self.depth}")
+            raise InvalidParameterError(f"got {len(weights)} weight matrices for depth {self.depth}")
         rep: dict[sp.Symbol, float] = {}
         for S, V in zip(self.weights + [self.features], list(weights) + [features]):
             rows = [list(map(float, r)) for r in V]
             if len(rows) != S.rows or any(len(r) != S.cols for r in rows):
-                raise ValueError(f"value of shape ({len(rows)}, {len(rows[0]) if rows else 0}) does not fit {S.shape}")
+                raise InvalidParameterError(f"value of shape ({len(rows)}, {len(rows[0]) if rows else 0}) does not fit {S.shape}")
             for i in range(S.rows):
                 for j in range(S.cols):
                     rep[S[i, j]] = rows[i][j]

@@ -33,6 +33,7 @@ import sympy as sp
 from sympy.tensor.array.expressions import ArrayTensorProduct, PermuteDims
 
 from .symbolic import N_SIZE, MatrixUFM, SymbolicDeepLinearUFM, UFM_ORDERS
+from ..errors import InvalidParameterError
 
 __all__ = [
     "LayerHessianForm", "derive_gradient", "derive_block", "kronecker_factors", "derive_layer_hessian",
@@ -42,7 +43,7 @@ __all__ = [
 
 def _factor(model: MatrixUFM, j: int) -> sp.MatrixSymbol:
     if isinstance(j, bool) or not isinstance(j, int) or not 0 <= j <= model.depth:
-        raise ValueError(f"factor index {j!r} must be an integer in 0..{model.depth} (0 = H_1, l = W_l)")
+        raise InvalidParameterError(f"factor index {j!r} must be an integer in 0..{model.depth} (0 = H_1, l = W_l)")
     return model.factors[j]
 
 
@@ -71,7 +72,7 @@ def kronecker_factors(block) -> tuple[sp.MatrixExpr, sp.MatrixExpr]:
         if isinstance(inner, ArrayTensorProduct) and len(inner.args) == 2 \
                 and list(block.permutation.array_form) == [0, 2, 1, 3]:
             return inner.args[0], inner.args[1]
-    raise ValueError(f"block is not a single Kronecker (tensor) product: {block}")
+    raise InvalidParameterError(f"block is not a single Kronecker (tensor) product: {block}")
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class LayerHessianForm:
     def kronecker(self, order: str = "C") -> sp.Expr:
         """``KroneckerProduct`` in the given vec order (unevaluated)."""
         if order not in UFM_ORDERS:
-            raise ValueError(f"order={order!r}; use 'C' or 'F'")
+            raise InvalidParameterError(f"order={order!r}; use 'C' or 'F'")
         a, b = (self.left, self.right) if order == "C" else (self.right, self.left)
         return sp.KroneckerProduct(a, b)
 
@@ -114,7 +115,7 @@ def _explicit_array(expr, rep: dict) -> sp.Array:
 def explicit_block(block, model: MatrixUFM, concrete: SymbolicDeepLinearUFM, order: str = "C") -> sp.Matrix:
     """Evaluate a derived 4-index block on ``concrete`` and flatten it to a matrix in ``order``."""
     if order not in UFM_ORDERS:
-        raise ValueError(f"order={order!r}; use 'C' or 'F'")
+        raise InvalidParameterError(f"order={order!r}; use 'C' or 'F'")
     T = _explicit_array(block, model.substitution(concrete))
     ra, cb, rc, ce = T.shape
     if order == "F":

@@ -29,7 +29,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ..errors import NonFiniteError
+from ..errors import InvalidParameterError, NonFiniteError
 from .calculus import ForwardPass, backprop_maps, forward, gradient_arrays, layer_hessian_dense, mse_loss
 from .collapse import class_means, eigenvector_alignment, natural_basis, nc1, top_space_fraction
 from .point import UFMPoint
@@ -138,13 +138,13 @@ def checkpoints(steps: int, record_at: int | Iterable[int] | None) -> np.ndarray
         record_at = 40
     if isinstance(record_at, (int, np.integer)) and not isinstance(record_at, bool):
         if record_at < 1:
-            raise ValueError(f"record_at={record_at} must be >= 1 (number of checkpoints)")
+            raise InvalidParameterError(f"record_at={record_at} must be >= 1 (number of checkpoints)")
         pts = np.unique(np.round(np.geomspace(1, max(steps, 1), int(record_at))).astype(int))
         pts = np.unique(np.concatenate([[0], pts[pts <= steps], [steps]]))
         return pts
     pts = np.unique(np.asarray(list(record_at), dtype=int))
     if pts.size == 0 or pts.min() < 0 or pts.max() > steps:
-        raise ValueError(f"record_at steps must lie in [0, steps={steps}]; got {pts.tolist()}")
+        raise InvalidParameterError(f"record_at steps must lie in [0, steps={steps}]; got {pts.tolist()}")
     return pts
 
 
@@ -164,16 +164,16 @@ def run_gradient_descent(init: UFMPoint, Y: np.ndarray, reg_w, reg_h: float, *, 
                          spectra: bool = True) -> TrainingRun:
     """Gradient descent from ``init``; see :meth:`symhess.DeepLinearUFM.train` for the parameters."""
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps={steps!r} must be an integer >= 0")
+        raise InvalidParameterError(f"steps={steps!r} must be an integer >= 0")
     lr = float(lr)
     if not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr={lr} must be a finite number > 0")
+        raise InvalidParameterError(f"lr={lr} must be a finite number > 0")
     L = init.depth
     K = Y.shape[0]
     layers = list(range(1, L + 1)) if track_layers is None else sorted({int(l) for l in track_layers})
     for l in layers:
         if not 1 <= l <= L:
-            raise ValueError(f"track_layers contains {l}; weight layers are 1..{L}")
+            raise InvalidParameterError(f"track_layers contains {l}; weight layers are 1..{L}")
     if not spectra:
         layers = []
     ckpts = checkpoints(int(steps), record_at)
