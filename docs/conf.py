@@ -73,7 +73,8 @@ html_title = f"symhess {release}"
 html_static_path = ["_static"]
 html_css_files = ["symhess.css"]
 html_show_sourcelink = False
-html_sidebars = {"index": [], "gallery/index": []}  # the landing page and the gallery use the full width
+# top-level pages and the gallery have no section navigation: they use the full width
+html_sidebars = {"*": [], "gallery/index": []}
 html_context = {"default_mode": "auto"}  # follow the reader's system setting
 html_theme_options = {
     "logo": {"text": f"symhess {release}"},
