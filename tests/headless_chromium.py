@@ -46,6 +46,9 @@ new Promise(resolve => {
         title: document.title, mathjax: mathjax, math: marked.length,
         typeset: document.querySelectorAll('mjx-container').length, untypeset: untypeset, errors: errors,
         images: images, text: visibleText(),
+        code: Array.from(document.querySelectorAll('div.highlight pre')).map(el => el.innerText),
+        overflow: Array.from(document.querySelectorAll('div.highlight pre'))
+          .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.textContent.slice(0, 100)),
       }));
     }).catch(err => resolve(JSON.stringify({error: String(err)})));
   };
@@ -199,7 +202,8 @@ class Chromium:
 
     def inspect(self, path: Path) -> dict:
         """Open ``path`` and report, once MathJax has typeset it: title, visible text (without code
-        blocks), math elements and whether each was typeset, MathJax errors, images and whether each loaded."""
+        blocks), math elements and whether each was typeset, MathJax errors, images and whether each
+        loaded, the text of the code blocks and those whose lines run past their right edge."""
         self.open(path)
         return json.loads(self.evaluate(COLLECT))
 
