@@ -46,6 +46,14 @@ def test_gallery_docstrings_become_valid_rst():
     for script in sorted((ROOT / "derivations").glob("[0-9][0-9]_*.py")):
         title, body = ext._docstring(script)
         assert title and not ext._rst_problems(ext._safe_rst(body)), script.name
+        assert title != script.stem and not INTERNAL.search(title), (script.name, title)  # a real title
+        assert ext._paper_of(script) != "other", script.name  # its gallery section names its paper
+    # a title may run over several lines before its underline
+    assert ext._docstring_text("A long title\nin two lines\n=====\n\nBody.") == ("A long title in two lines", "Body.")
+    # SYMHESS_DOCS_GALLERY: all, none, or the scripts with the given name prefixes
+    scripts = [Path("02_a.py"), Path("40_b.py"), Path("41_c.py")]
+    assert ext._selected(scripts, "1") == set(scripts) and ext._selected(scripts, "0") == set()
+    assert ext._selected(scripts, "02, 41") == {scripts[0], scripts[2]}
 
 
 SCRIPTS = sorted((ROOT / "derivations").glob("[0-9][0-9]_*.py"))

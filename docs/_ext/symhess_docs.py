@@ -213,13 +213,19 @@ def _run_script(script: Path, out: Path, stamp: str) -> dict:
 def _docstring(script: Path) -> tuple[str, str]:
     """(title, body) of the script's module docstring (an RST title, or the file name)."""
     doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
+    title, body = _docstring_text(doc)
+    return title or script.stem, body
+
+
+def _docstring_text(doc: str) -> tuple[str, str]:
+    """(title, body) of a docstring that starts with an RST title ("" when it has none)."""
     lines = doc.strip("\n").splitlines()
     for n in range(1, min(len(lines), 4)):  # a title of up to three lines, then its underline
         if not lines[n - 1].strip():
             break
         if lines[n].strip() and set(lines[n].strip()) <= set("=-~^*#"):
             return " ".join(line.strip() for line in lines[:n]), "\n".join(lines[n + 1:]).strip()
-    return script.stem, doc.strip()
+    return "", doc.strip()
 
 
 #: docutils messages that only mean "a Sphinx role or directive" (Sphinx knows them)
