@@ -183,6 +183,17 @@ def _source_hash() -> str:
     return h.hexdigest()
 
 
+def _script_env() -> dict:
+    """The environment of the scripts run at build time: no display, fixed hashing, and one BLAS
+    thread each (they run in parallel, one per core; a multithreaded BLAS on a busy machine spends
+    ten times the CPU time on the same eigendecompositions). A thread count set by the user is kept."""
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
+           "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
+    return env
+
+
 def _run_script(script: Path, out: Path, stamp: str) -> dict:
     """Run one derivation script in quick mode (cached on ``stamp``)."""
     stamp_file = out / ".stamp"
@@ -192,7 +203,7 @@ def _run_script(script: Path, out: Path, stamp: str) -> dict:
         shutil.rmtree(out)
     files = out / "files"
     files.mkdir(parents=True)
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    env = _script_env()
     start = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, str(script), "--quick", "--out", str(files)], cwd=ROOT, env=env,
@@ -389,7 +400,23 @@ def generate_gallery(srcdir: Path, run: bool | str = True) -> list[str]:
 
 def generate_landing_figure(srcdir: Path) -> None:
     """``gallery/generated/_landing/spectrum.png``: the nonzero Hessian eigenvalues of random linear
-    teachers at the optimum (assembled by ``expected_hessian``) against the law of eq. (15)."""
+    teachers at the optimum (assembled by ``expected_hessian``) against the law of eq. (15). Drawn in
+    a subprocess with single-threaded BLAS, like the gallery scripts; cached on the symhess sources."""
+    path = srcdir / "gallery" / "generated" / "_landing" / "spectrum.png"
+    stamp = path.with_suffix(".stamp")
+    code = _source_hash() + hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    if path.exists() and stamp.exists() and stamp.read_text() == code:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run([sys.executable, __file__, "landing-figure", str(path)], cwd=ROOT, env=_script_env(),
+                          capture_output=True, text=True, timeout=GALLERY_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        logger.warning(f"the landing page's figure failed:\n{proc.stderr[-2000:]}", type="symhess", subtype="landing")
+        return
+    stamp.write_text(code)
+
+
+def _draw_landing_figure(path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -398,11 +425,6 @@ def generate_landing_figure(srcdir: Path) -> None:
 
     import symhess
 
-    path = srcdir / "gallery" / "generated" / "_landing" / "spectrum.png"
-    stamp = path.with_suffix(".stamp")
-    code = _source_hash()
-    if path.exists() and stamp.exists() and stamp.read_text() == code:
-        return
     ni, nh, n_teachers = 10, 20, 300
     rng = np.random.default_rng(2512)
     pooled = []
@@ -425,7 +447,6 @@ def generate_landing_figure(srcdir: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130, facecolor="white")
     plt.close(fig)
-    stamp.write_text(code)
 
 
 # -- the API reference -------------------------------------------------------------------------
@@ -543,3 +564,10 @@ def setup(app):
     app.connect("config-inited", _generate)
     app.connect("autodoc-process-docstring", _data_docstring)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+if __name__ == "__main__":  # the landing page's figure, in its own process (see generate_landing_figure)
+    if len(sys.argv) == 3 and sys.argv[1] == "landing-figure":
+        _draw_landing_figure(Path(sys.argv[2]))
+    else:
+        sys.exit("usage: symhess_docs.py landing-figure OUT.png")
