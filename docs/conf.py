@@ -81,7 +81,8 @@ html_theme_options = {
     "navbar_align": "left",
     "header_links_before_dropdown": 6,
     "navbar_end": ["theme-switcher", "navbar-icon-links"],
-    "secondary_sidebar_items": ["page-toc"],
+    # "On this page" on every page but the landing page and the gallery (their cards get the width)
+    "secondary_sidebar_items": {"**": ["page-toc"], "index": [], "gallery/index": []},
     "show_toc_level": 2,
     "navigation_with_keys": False,
     "footer_start": ["copyright"],

@@ -332,7 +332,7 @@ def _cards_page(scripts: list[Path], gen: Path) -> str:
         out += [f"## {heading}", ""]
         if blurb:
             out += [blurb, ""]
-        out += ["::::{grid} 1 2 3 3", ":gutter: 3", ":class-container: symhess-gallery", ""]
+        out += ["::::{grid} 1 2 3 4", ":gutter: 3", ":class-container: symhess-gallery", ""]
         for script in members:
             title, _ = _docstring(script)
             thumb = _thumbnail(gen / script.stem)
