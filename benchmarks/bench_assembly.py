@@ -56,7 +56,7 @@ def main(argv=None) -> int:
     t_import = fresh("import time; t=time.perf_counter(); import symhess; print(time.perf_counter()-t)")
     t_derive = fresh(
         "import time; t=time.perf_counter(); import symhess, numpy as np\n"
-        "from symhess.kernels import template_matrices\nfrom symhess.derivation import GAUSS_NEWTON\n"
+        "from symhess.two_layer.pairs import template_matrices\nfrom symhess.two_layer.templates import GAUSS_NEWTON\n"
         "a=symhess.activation('erf'); W=np.ones((2,2))*[[1],[0.5]]\n"
         "[template_matrices(a,s,W,W,same=True) for s in GAUSS_NEWTON.values()]\n"
         "print(time.perf_counter()-t)"

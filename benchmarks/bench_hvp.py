@@ -82,8 +82,8 @@ def main(argv=None) -> int:
         args.sizes, args.repeat, args.mc_pilot = [50, 100], 2, 512
 
     import symhess
-    from symhess.analysis.lanczos import extreme_eigenvalues
-    from symhess.analysis.slq import slq_density
+    from symhess.linalg.lanczos import extreme_eigenvalues
+    from symhess.linalg.slq import slq_density
 
     have_torch = False
     if not args.no_mc:

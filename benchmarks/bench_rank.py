@@ -41,9 +41,9 @@ def main(argv=None) -> int:
     from sympy.polys.matrices import DomainMatrix
 
     import symhess
-    from symhess.analysis.exact_rank import exact_rank, integer_rows
-    from symhess.analysis.rank import numerical_rank
-    from symhess.kernels.exact import exact_expected_hessian
+    from symhess.linalg.exact_rank import exact_rank, integer_rows
+    from symhess.two_layer.rank import numerical_rank
+    from symhess.two_layer.exact import exact_expected_hessian
 
     symhess.hessian_rank("quadratic", [[1, 2]], [1], exact=True)  # warm caches (pair formulas, compiled kernels)
     exact_expected_hessian("quadratic", [[1, 2]], [1])

@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import symhess
-    from symhess.analysis.dynamics import network_jacobian
+    from symhess.two_layer.dynamics import network_jacobian
 
     rng = np.random.default_rng(0)
     # -- 1. spectrum end to end ------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="directory for counting_rules.md")
     args = ap.parse_args(argv)
     import symhess
-    from symhess.analysis.counting import (
+    from symhess.two_layer.counting import (
         effective_parameters, measure_rank, n_parameters, pure_square_rank, quadratic_rank,
     )
 

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import symhess
-    from symhess.analysis.linear_law import ks_critical_value, ks_distance
+    from symhess.two_layer.linear_law import ks_critical_value, ks_distance
 
     n_teachers = 800 if args.quick else 3000
     rng = np.random.default_rng(2512)

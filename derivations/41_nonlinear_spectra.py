@@ -34,9 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import symhess
-    from symhess.analysis.teacher_spectra import (
-        lower_bulk_bound, lower_bulk_mean, outer_bulk_count, outlier_ratio, quadratic_outlier_bound,
-        teacher_spectra,
+    from symhess.two_layer.teacher_spectra import (
+        lower_bulk_bound, lower_bulk_mean, outer_bulk_count, outlier_ratio, quadratic_outlier_bound, teacher_spectra,
     )
 
     sizes = (8, 12, 16) if args.quick else (10, 20, 30, 40)

@@ -13,7 +13,7 @@ flat directions (zero eigenvalues; P - rank of them) never contribute. This scri
 nonlinear dynamics (closed-form population gradients, BDF with the expected Hessian as Jacobian; losses by
 the cancellation-free path integral) and asserts the agreement with eq. (7) and the tail rate. It then runs
 SGD on fresh Gaussian mini-batches (linear net) and asserts that the mean loss follows the exact
-second-moment recursion for batch noise (symhess.analysis.dynamics.sgd_loss_prediction) and lies above GD.
+second-moment recursion for batch noise (symhess.two_layer.dynamics.sgd_loss_prediction) and lies above GD.
 
 Run: ``python derivations/42_learning_dynamics.py [--quick] [--out DIR]``
 """
@@ -33,9 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import symhess
-    from symhess.analysis.dynamics import (
-        decay_rate, gradient_descent, gradient_flow, sgd, sgd_loss_prediction, smallest_nonzero_eigenvalue,
-        spectral_loss_prediction,
+    from symhess.two_layer.dynamics import (
+        decay_rate, gradient_descent, gradient_flow, sgd, sgd_loss_prediction, smallest_nonzero_eigenvalue, spectral_loss_prediction,
     )
 
     cases = [("linear", 4, 2), ("quadratic:eps=0.5", 2, 3)]

@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import symhess
-    from symhess.analysis.dynamics import network_jacobian
-    from symhess.analysis.fisher import fisher_information_mc
+    from symhess.two_layer.dynamics import network_jacobian
+    from symhess.two_layer.fisher import fisher_information_mc
 
     n = 100_000 if args.quick else 1_000_000
     rng = np.random.default_rng(43)

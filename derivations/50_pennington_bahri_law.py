@@ -44,7 +44,7 @@ def symbolic_part() -> dict:
     """Items 1-3: the derived equations and constants, with exact checks (asserts)."""
     import sympy as sp
 
-    from symhess.derivation.free_addition import pennington_bahri_model, slides_critical_energy
+    from symhess.free_probability.addition import pennington_bahri_model, slides_critical_energy
     from symhess.symbols import G, energy as EPS, mp_scale as SIGMA, phi as PHI, zeta as Z
 
     lin = pennington_bahri_model("linear")

@@ -51,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from symhess import DeepLinearUFM, SymbolicDeepLinearUFM
-    from symhess.derivation.ufm_hessian import (
+    from symhess.ufm.symbolic_hessian import (
         derive_gradient, derive_layer_hessian, derived_hessian, derived_layer_hessian, expected_layer_factors,
     )
-    from symhess.model.ufm import MatrixUFM
+    from symhess.ufm.symbolic import MatrixUFM
 
     lines = []
     depths = [1, 2, 3] if args.quick else [1, 2, 3, 4, 5]

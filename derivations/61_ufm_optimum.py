@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from symhess import DeepLinearUFM, RegularisationTooStrongError
-    from symhess.analysis.ufm_optimum import collapse_scale, critical_beta, scale_objective
+    from symhess.ufm.optimum import collapse_scale, critical_beta, scale_objective
 
     print(" L   beta_c (formula)   beta_c (brute force)   x at beta_c")
     for L in range(1, 7):

@@ -1,9 +1,12 @@
 """symhess: derive, check and export the Hessians of neural-network losses near their optimum.
 
 The public API is re-exported here lazily (PEP 562), so ``import symhess`` stays light; each
-name lives in the pipeline module listed in :data:`_EXPORTS`::
+name lives in the module listed in :data:`_EXPORTS`, grouped below by subject. The package is a
+shared engine and model families on top of it, then the outputs::
 
-    activations -> model -> derivation -> expectation -> kernels -> analysis -> export / cli
+    engine    errors, symbols, validation -> activations -> expectation -> kernels, linalg
+    families  two_layer (teacher-student), free_probability (Pennington-Bahri), ufm (deep UFM)
+    outputs   export -> check -> sweep -> cli
 
 Examples
 --------
@@ -20,9 +23,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-#: public name -> module that defines it
+#: public name -> module that defines it, grouped by subject
 _EXPORTS: dict[str, str] = {
-    # errors
+    # errors and warnings
     "SymhessError": "symhess.errors",
     "UnknownActivationError": "symhess.errors",
     "ActivationParameterError": "symhess.errors",
@@ -37,71 +40,75 @@ _EXPORTS: dict[str, str] = {
     "register_activation": "symhess.activations",
     "Activation": "symhess.activations",
     "ACTIVATIONS": "symhess.activations",
-    # model
-    "TwoLayerNet": "symhess.model",
-    "teacher": "symhess.model",
-    # derivation / expectation
-    "stein_reduce": "symhess.derivation",
+    # Gaussian expectations
+    "stein_reduce": "symhess.expectation",
     "pair_expectation": "symhess.expectation",
     "single_expectation": "symhess.expectation",
-    "derive_blocks": "symhess.expectation",
     "expect_standard_normal": "symhess.expectation",
-    # kernels
-    "expected_hessian": "symhess.kernels",
-    "hessian_blocks": "symhess.kernels",
-    "n_params": "symhess.kernels",
-    # matrix-free Hessian, Lanczos spectra, sweeps (issue 8)
-    "hessian_operator": "symhess.kernels.hvp",
-    "HessianOperator": "symhess.kernels.hvp",
-    "hessian_spectrum": "symhess.analysis.hessian_spectrum",
-    "HessianSpectrum": "symhess.analysis.hessian_spectrum",
-    "extreme_eigenvalues": "symhess.analysis.lanczos",
-    "hutchinson_trace": "symhess.analysis.lanczos",
-    "slq_density": "symhess.analysis.slq",
-    "SpectralDensity": "symhess.analysis.slq",
-    "run_sweep": "symhess.sweep",
-    # effective number of parameters: exact, certified and numerical rank (issue 3)
-    "hessian_rank": "symhess.analysis.rank",
-    "RankResult": "symhess.analysis.rank",
-    "effective_parameters": "symhess.analysis.counting",
-    "EffectiveParameters": "symhess.analysis.counting",
-    "rational_teacher": "symhess.model.rational",
-    "rational_biases": "symhess.model.rational",
-    "exact_expected_hessian": "symhess.kernels.exact",
-    "coefficient_jacobian": "symhess.kernels.coefficients",
-    "NotRationalError": "symhess.kernels.exact",
-    # deep unconstrained-feature model (issue 6)
-    "DeepLinearUFM": "symhess.analysis.ufm",
-    "DeepUFM": "symhess.analysis.ufm",
-    "UFMOptimum": "symhess.analysis.ufm",
-    "UFMPoint": "symhess.analysis.ufm_point",
-    "UFMTheory": "symhess.analysis.ufm_theory",
-    "RegularisationTooStrongError": "symhess.analysis.ufm_optimum",
-    "SymbolicDeepLinearUFM": "symhess.model.ufm",
-    # export (issue 7)
+    # numeric linear algebra on any symmetric operator
+    "extreme_eigenvalues": "symhess.linalg.lanczos",
+    "hutchinson_trace": "symhess.linalg.lanczos",
+    "slq_density": "symhess.linalg.slq",
+    "SpectralDensity": "symhess.linalg.slq",
+    # two-layer teacher-student network: model, teachers and symbolic blocks
+    "TwoLayerNet": "symhess.two_layer.model",
+    "teacher": "symhess.two_layer.teacher",
+    "rational_teacher": "symhess.two_layer.rational",
+    "rational_biases": "symhess.two_layer.rational",
+    "derive_blocks": "symhess.two_layer.blocks",
+    # two-layer network: expected Hessian, loss and gradient
+    "expected_hessian": "symhess.two_layer.assemble",
+    "hessian_blocks": "symhess.two_layer.assemble",
+    "n_params": "symhess.two_layer.assemble",
+    "hessian_operator": "symhess.two_layer.hvp",
+    "HessianOperator": "symhess.two_layer.hvp",
+    "population_loss": "symhess.two_layer.loss",
+    "population_gradient": "symhess.two_layer.loss",
+    "exact_expected_hessian": "symhess.two_layer.exact",
+    "NotRationalError": "symhess.errors",
+    "coefficient_jacobian": "symhess.two_layer.coefficients",
+    # two-layer network: rank and the effective number of parameters
+    "hessian_rank": "symhess.two_layer.rank",
+    "RankResult": "symhess.two_layer.rank",
+    "effective_parameters": "symhess.two_layer.counting",
+    "EffectiveParameters": "symhess.two_layer.counting",
+    # two-layer network: spectra, laws and learning dynamics
+    "hessian_spectrum": "symhess.two_layer.hessian_spectrum",
+    "HessianSpectrum": "symhess.two_layer.hessian_spectrum",
+    "linear_spectrum_law": "symhess.two_layer.linear_law",
+    "LinearSpectrumLaw": "symhess.two_layer.linear_law",
+    "gradient_flow": "symhess.two_layer.dynamics",
+    "gradient_descent": "symhess.two_layer.dynamics",
+    "spectral_loss_prediction": "symhess.two_layer.dynamics",
+    # free probability: the Pennington-Bahri Wishart + Wigner model
+    "pennington_bahri": "symhess.free_probability.law",
+    "PenningtonBahriLaw": "symhess.free_probability.law",
+    "FreeSumLaw": "symhess.free_probability.law",
+    "critical_energy": "symhess.free_probability.addition",
+    "index_prefactor": "symhess.free_probability.addition",
+    "pennington_bahri_model": "symhess.free_probability.addition",
+    # deep unconstrained-feature model
+    "DeepLinearUFM": "symhess.ufm.network",
+    "DeepUFM": "symhess.ufm.network",
+    "UFMOptimum": "symhess.ufm.network",
+    "UFMPoint": "symhess.ufm.point",
+    "UFMTheory": "symhess.ufm.theory",
+    "RegularisationTooStrongError": "symhess.ufm.optimum",
+    "SymbolicDeepLinearUFM": "symhess.ufm.symbolic",
+    # export
     "to_latex": "symhess.export",
     "parse_paper_latex": "symhess.export",
     "paper_document": "symhess.export",
     "PaperLatexError": "symhess.export",
-    # checking a user's derivation (issue 9)
+    # checking a user's derivation
     "check_formula": "symhess.check",
     "check_expectation": "symhess.check",
     "check_count": "symhess.check",
     "FormulaCheck": "symhess.check",
     "CountCheck": "symhess.check",
     "NotationError": "symhess.check",
-    # Pennington-Bahri Wishart + Wigner model by free probability (issue 5)
-    "pennington_bahri": "symhess.analysis.free_law",
-    "PenningtonBahriLaw": "symhess.analysis.free_law",
-    "FreeSumLaw": "symhess.analysis.free_law",
-    "critical_energy": "symhess.derivation.free_addition",
-    "index_prefactor": "symhess.derivation.free_addition",
-    "pennington_bahri_model": "symhess.derivation.free_addition",
-    # spectra and learning dynamics near the optimum (issue 4)
-    "linear_spectrum_law": "symhess.analysis.linear_law",
-    "LinearSpectrumLaw": "symhess.analysis.linear_law",
-    "population_loss": "symhess.kernels.loss",
-    "population_gradient": "symhess.kernels.loss",
+    # parameter sweeps
+    "run_sweep": "symhess.sweep",
 }
 
 __all__ = sorted(_EXPORTS)

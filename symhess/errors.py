@@ -1,6 +1,6 @@
 """Exception and warning hierarchy of symhess.
 
-Place in the pipeline: the bottom layer; imports nothing from symhess.
+Place in the package: engine, base; imports nothing from symhess.
 
 ``ValueError`` subclasses are raised for invalid values (wrong shapes, non-finite weights,
 unknown parameters), ``TypeError`` subclasses for wrong kinds of object, and
@@ -15,6 +15,7 @@ __all__ = [
     "ActivationParameterError",
     "ShapeError",
     "NonFiniteError",
+    "NotRationalError",
     "NoClosedFormError",
     "MemoryLimitError",
     "SymhessAccuracyWarning",
@@ -59,3 +60,7 @@ class SymhessAccuracyWarning(UserWarning):
 
 class QuadratureWarning(SymhessAccuracyWarning):
     """An expectation was computed by numerical quadrature because no closed form is known."""
+
+
+class NotRationalError(SymhessError, ValueError):
+    """A value that the exact route cannot represent as a rational number (e.g. ``sqrt(2)``, ``pi``)."""

@@ -1,6 +1,6 @@
 r"""The canonical SymPy symbols of symhess, created once with their assumptions.
 
-Place in the pipeline: bottom layer (imports only SymPy). Other modules never call
+Place in the package: engine, base (imports only SymPy). Other modules never call
 ``sympy.symbols`` for these names; they import them from here, so that expressions built in
 different modules share the same symbols.
 

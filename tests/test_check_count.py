@@ -142,10 +142,10 @@ def test_bad_input():
         check_count(3, "linear")
 
 
-# -- agreement with the rank routes of symhess.kernels.exact and symhess.analysis.counting -----------
+# -- agreement with the rank routes of symhess.two_layer.exact and symhess.two_layer.counting -----------
 @pytest.mark.parametrize("spec", ["quadratic:eps=1/2", "poly:coeffs=[1,0.3,0.2]", "poly:coeffs=[0,1,0,1]"])
 def test_exact_hessian_equals_the_kernels_exact_route(spec, rng):
-    from symhess.kernels.exact import exact_expected_hessian
+    from symhess.two_layer.exact import exact_expected_hessian
 
     act = symhess.activation(spec)
     W = rng.integers(-5, 6, size=(3, 2)).tolist()
@@ -162,8 +162,8 @@ def test_exact_hessian_equals_the_kernels_exact_route(spec, rng):
 
 @pytest.mark.parametrize("spec", ["linear", "quadratic:eps=1/2", "poly:coeffs=[0,0,1]", "poly:coeffs=[1,0.3,0.2]"])
 def test_counting_rules_of_symhess_pass_the_checker(spec):
-    """symhess.analysis.counting's rules (issue 3) against this module's own exact ranks, at every size."""
-    from symhess.analysis.counting import effective_parameters
+    """symhess.two_layer.counting's rules (issue 3) against this module's own exact ranks, at every size."""
+    from symhess.two_layer.counting import effective_parameters
 
     r = check_count(lambda a, b: effective_parameters(spec, a, b).value, spec, n_in=(1, 4), n_hidden=(1, 4),
                     exhaustive=True)

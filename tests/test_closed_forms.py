@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from reference import pair_reference, single_reference
 from symhess.activations import activation
-from symhess.kernels import compile_pair_kernel, compile_single_kernel
+from symhess.kernels.codegen import compile_pair_kernel, compile_single_kernel
 
 # every (a, b) the Gauss-Newton and residual blocks need
 PAIR_KEYS = [(0, 0), (1, 1), (2, 0), (0, 2), (2, 2), (3, 1), (1, 3), (4, 0), (0, 4)]

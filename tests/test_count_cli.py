@@ -7,7 +7,7 @@ import csv
 import pytest
 from click.testing import CliRunner
 
-from symhess.analysis.counting import pure_square_rank, quadratic_rank
+from symhess.two_layer.counting import pure_square_rank, quadratic_rank
 from symhess.cli import main
 from symhess.cli.count import COLUMNS, parse_sizes
 

@@ -20,12 +20,10 @@ from hypothesis import assume, given, settings, strategies as st
 
 import symhess
 from symhess.activations.base import Activation
-from symhess.analysis.counting import (
-    AH_EXCEPTIONS, KNOWN_DEFECTS, effective_parameters, linear_rank, measure_rank, n_parameters,
-    polynomial_bound, polynomial_rank_bound, polynomial_rule, pure_power_rank, pure_square_rank, quadratic_rank,
-    relu_rank, tschirnhaus_shift, veronese_secant_dimension,
+from symhess.two_layer.counting import (
+    AH_EXCEPTIONS, KNOWN_DEFECTS, effective_parameters, linear_rank, measure_rank, n_parameters, polynomial_bound, polynomial_rank_bound, polynomial_rule, pure_power_rank, pure_square_rank, quadratic_rank, relu_rank, tschirnhaus_shift, veronese_secant_dimension,
 )
-from symhess.analysis.rank import hessian_rank
+from symhess.two_layer.rank import hessian_rank
 from symhess.errors import NoClosedFormError
 from symhess.symbols import z
 
@@ -315,5 +313,5 @@ def test_symbolic_coefficients_give_the_rule_but_cannot_be_measured_exactly():
     assert e.value == quadratic_rank(5, 3)
     e = effective_parameters("quadratic:eps=epsilon", 5, 3, hidden_bias=True)
     assert e.value == quadratic_rank(5, 3) + 1
-    with pytest.raises(symhess.kernels.exact.NotRationalError):
+    with pytest.raises(symhess.two_layer.exact.NotRationalError):
         measure_rank("quadratic:eps=epsilon", 2, 2, method="exact")

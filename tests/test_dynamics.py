@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 
 import symhess
-from symhess.analysis.dynamics import (
-    decay_rate, gradient_descent, gradient_flow, sgd, sgd_loss_prediction, smallest_nonzero_eigenvalue,
-    spectral_loss_prediction,
+from symhess.two_layer.dynamics import (
+    decay_rate, gradient_descent, gradient_flow, sgd, sgd_loss_prediction, smallest_nonzero_eigenvalue, spectral_loss_prediction,
 )
 
 

@@ -13,11 +13,14 @@ from hypothesis import strategies as st
 import symhess
 from conftest import ACTIVATION_SPECS
 from symhess.activations import ACTIVATIONS, activation
-from symhess.derivation import GAUSS_NEWTON, RESIDUAL, pair_template, stein_reduce
+from symhess.two_layer.templates import GAUSS_NEWTON, RESIDUAL
+from symhess.expectation.stein import pair_template, stein_reduce
 from symhess.errors import QuadratureWarning
-from symhess.expectation import bivariate_moment, pair_expectation, single_expectation
+from symhess.expectation.moments import bivariate_moment
+from symhess.expectation.pairs import pair_expectation, single_expectation
 from symhess.expectation.pairs import _price
-from symhess.kernels import compile_pair_kernel, template_matrices
+from symhess.kernels.codegen import compile_pair_kernel
+from symhess.two_layer.pairs import template_matrices
 from symhess.kernels.codegen import lambdify_checked
 from symhess.symbols import c, q, q1, q2, z
 
@@ -50,7 +53,7 @@ def test_stein_reduction_against_explicit_gaussian_integral():
     a, b = (1, 2), (-1, 1)
     u, v = a[0] * x1 + a[1] * x2, b[0] * x1 + b[1] * x2
     g = u**2 * v**2 + v**3 * u
-    from symhess.expectation import expect_standard_normal
+    from symhess.expectation.moments import expect_standard_normal
 
     direct = expect_standard_normal(x1 * x2 * g, [x1, x2])
     us, vs = sp.symbols("u v", real=True)

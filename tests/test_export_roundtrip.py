@@ -18,7 +18,7 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 import symhess
-from symhess.expectation import GaussianQuadrature
+from symhess.expectation.pairs import GaussianQuadrature
 from symhess.export import (
     PAPER_INDEX_ALIASES, PaperLatexError, export_equations, paper_document, parse_paper_latex,
     symbolic_activation,
@@ -205,8 +205,8 @@ def test_counting_rules_parse_back_and_match_the_case_forms(n_in, n_hidden):
 
 @given(n_in=st.integers(1, 60), n_hidden=st.integers(1, 60))
 def test_parsed_counting_rules_match_the_analysis_implementation(n_in, n_hidden):
-    """The exported rules, read back from their LaTeX, equal symhess.analysis.counting (written separately)."""
-    from symhess.analysis import counting
+    """The exported rules, read back from their LaTeX, equal symhess.two_layer.counting (written separately)."""
+    from symhess.two_layer import counting
 
     theirs = {"parameters": counting.n_parameters, "linear": counting.linear_rank,
               "quadratic": counting.quadratic_rank, "square": counting.pure_square_rank}
@@ -236,8 +236,8 @@ def test_linear_law_densities_normalise():
 
 
 def test_linear_law_matches_the_analysis_implementation():
-    """The exported eq. (15) agrees with symhess.analysis.linear_law (written independently)."""
-    linear_law = pytest.importorskip("symhess.analysis.linear_law")
+    """The exported eq. (15) agrees with symhess.two_layer.linear_law (written independently)."""
+    linear_law = pytest.importorskip("symhess.two_layer.linear_law")
     f = linear_law_formulas(1 / N_i, 1 / N_h)
     for ni, nh in ((10, 20), (30, 10)):
         sub = {N_i: ni, N_h: nh}

@@ -18,16 +18,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import symhess
-from symhess.derivation.free_addition import (
-    critical_g,
-    free_cumulants,
-    moments_from_cumulants,
-    pennington_bahri_model,
-    r_marchenko_pastur,
-    r_relu_residual,
-    r_semicircle,
-    slides_critical_energy,
-    stieltjes_polynomial,
+from symhess.free_probability.addition import (
+    critical_g, free_cumulants, moments_from_cumulants, pennington_bahri_model, r_marchenko_pastur, r_relu_residual, r_semicircle, slides_critical_energy, stieltjes_polynomial,
 )
 from symhess.symbols import G, energy as EPS, mp_scale as SIGMA, phi as PHI, zeta as ZETA
 

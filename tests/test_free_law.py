@@ -20,7 +20,7 @@ from scipy import integrate
 
 import symhess
 from free_reference import free_poisson_stieltjes, reflect, semicircle_stieltjes, subordinate
-from symhess.analysis.free_law import FreeSumLaw
+from symhess.free_probability.law import FreeSumLaw
 
 ACTS = ["linear", "relu"]
 

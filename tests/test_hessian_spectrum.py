@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import symhess
-from symhess.analysis.hessian_spectrum import DENSE_MAX_PARAMS
+from symhess.two_layer.hessian_spectrum import DENSE_MAX_PARAMS
 from symhess.errors import MemoryLimitError
 
 

@@ -161,7 +161,7 @@ def test_memory_never_forms_the_matrix(rng):
 
 def test_matmat_blocks_agree_with_columns(rng):
     """Products of many columns (split into internal blocks) equal column-by-column products."""
-    import symhess.kernels.hvp as hvp
+    import symhess.two_layer.hvp as hvp
 
     W, v, Wt, vt = _student_teacher(rng, Ni=5, Nh=4, Nt=2)
     op = symhess.hessian_operator("erf", W, v, Wt, vt)
@@ -243,7 +243,7 @@ def test_torch_backend_matches_numpy(rng):
 def test_torch_backend_spectrum(rng):
     pytest.importorskip("torch", reason="PyTorch not installed")
     pytest.importorskip("array_api_compat")
-    from symhess.analysis.lanczos import extreme_eigenvalues
+    from symhess.linalg.lanczos import extreme_eigenvalues
 
     W, v = symhess.teacher(8, 6, rng=2)
     H = symhess.expected_hessian("erf", W, v)

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from scipy.sparse import diags
 
 import symhess
-from symhess.analysis.lanczos import extreme_eigenvalues, hutchinson_trace, lanczos, random_probes
-from symhess.analysis.slq import default_probes, slq_density, slq_error_bound, spectral_wasserstein
+from symhess.linalg.lanczos import extreme_eigenvalues, hutchinson_trace, lanczos, random_probes
+from symhess.linalg.slq import default_probes, slq_density, slq_error_bound, spectral_wasserstein
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from hypothesis import given, strategies as st
 from scipy import integrate
 
 import symhess
-from symhess.analysis.linear_law import ks_critical_value, ks_distance
-from symhess.analysis.teacher_spectra import (
+from symhess.two_layer.linear_law import ks_critical_value, ks_distance
+from symhess.two_layer.teacher_spectra import (
     lower_bulk_bound, lower_bulk_mean, outer_bulk_count, outlier_ratio, quadratic_outlier_bound, teacher_spectra,
 )
 

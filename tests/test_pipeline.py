@@ -21,7 +21,7 @@ import symhess
 from symhess.errors import (
     ActivationParameterError, NonFiniteError, ShapeError, SymhessAccuracyWarning, UnknownActivationError,
 )
-from symhess.expectation import expect_standard_normal
+from symhess.expectation.moments import expect_standard_normal
 
 
 def _rational_weights(rng, shape, den=7):

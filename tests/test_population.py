@@ -15,10 +15,10 @@ import sympy as sp
 from hypothesis import given, strategies as st
 
 import symhess
-from symhess.analysis.dynamics import network_jacobian
-from symhess.analysis.fisher import fisher_information_mc
+from symhess.two_layer.dynamics import network_jacobian
+from symhess.two_layer.fisher import fisher_information_mc
 from symhess.errors import NonFiniteError, ShapeError
-from symhess.expectation import expect_standard_normal
+from symhess.expectation.moments import expect_standard_normal
 
 SMOOTH = ["linear", "quadratic", "poly:coeffs=[1,0.3,0.2]", "erf", "erf:scale=0.5"]
 CLOSED = SMOOTH + ["relu"]

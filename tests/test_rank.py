@@ -25,11 +25,12 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 import symhess
-from symhess.analysis.exact_rank import exact_rank
-from symhess.analysis.rank import RankResult, hessian_rank, log_spectral_gap, numerical_rank
+from symhess.linalg.exact_rank import exact_rank
+from symhess.two_layer.rank import RankResult, hessian_rank, log_spectral_gap, numerical_rank
 from symhess.errors import NoClosedFormError, NonFiniteError, SymhessAccuracyWarning
-from symhess.kernels.coefficients import coefficient_jacobian, coefficient_vector, monomial_gram
-from symhess.kernels.exact import NotRationalError, exact_expected_hessian
+from symhess.two_layer.coefficients import coefficient_jacobian, coefficient_vector, monomial_gram
+from symhess.errors import NotRationalError
+from symhess.two_layer.exact import exact_expected_hessian
 
 EPS = np.finfo(float).eps
 
@@ -230,7 +231,7 @@ def test_coefficient_vector_and_jacobian_against_sympy_expansion():
 
 
 def test_monomial_gram_is_gaussian_moments_and_positive_definite():
-    from symhess.kernels.coefficients import monomial_exponents
+    from symhess.two_layer.coefficients import monomial_exponents
 
     E = monomial_exponents(2, [0, 1, 2, 3])
     G = monomial_gram(E)
@@ -448,7 +449,7 @@ def test_rational_teacher_bad_input():
 def test_ball_hessian_encloses_the_float_pipeline(act):
     """The ball matrices used by the proofs contain the float64 pipeline's Hessian (itself checked by
     Monte Carlo in the pipeline's tests) up to float64 rounding."""
-    from symhess.kernels.balls import ball_expected_hessian, ball_gradients, rational_points
+    from symhess.two_layer.balls import ball_expected_hessian, ball_gradients, rational_points
 
     W, v = symhess.rational_teacher(3, 3, rng=2)
     B = ball_expected_hessian(act, W, v, 128)
@@ -459,7 +460,7 @@ def test_ball_hessian_encloses_the_float_pipeline(act):
     X = rational_points(5, 3, rng=1)
     G = ball_gradients(act, W, v, X, 128)
     Gm = np.array([[float(G[i, j].mid()) for j in range(G.ncols())] for i in range(G.nrows())])
-    from symhess.analysis.rank import build_float_gradients
+    from symhess.two_layer.rank import build_float_gradients
 
     np.testing.assert_allclose(Gm, build_float_gradients(symhess.activation(act), W.astype(float), v.astype(float),
                                                          X.astype(float)), rtol=1e-13, atol=1e-13)

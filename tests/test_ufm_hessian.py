@@ -12,7 +12,7 @@ import pytest
 import sympy as sp
 
 from symhess import DeepLinearUFM, DeepUFM, SymbolicDeepLinearUFM, UFMPoint
-from symhess.analysis.ufm_calculus import extended_gradients, vec_to_matrix, matrix_to_vec
+from symhess.ufm.calculus import extended_gradients, vec_to_matrix, matrix_to_vec
 
 
 def _theta_fd_gradient(m, point, h=1e-6):
@@ -143,7 +143,7 @@ def test_papyan_components_sum_to_the_hessian(activation):
 def test_per_sample_gradients_average_to_the_mse_gradient():
     m = DeepUFM(3, 2, 4, 3, activation="relu")
     p = m.random_point(9, 1.0)
-    from symhess.analysis.ufm_matrices import per_sample_gradients
+    from symhess.ufm.matrices import per_sample_gradients
     for layer in (1, 2, 3):
         g = per_sample_gradients(p, m.labels, layer, "relu")
         np.testing.assert_allclose(g.mean(axis=0), m.mse_gradient(p, layer).ravel(), atol=1e-14)

@@ -16,9 +16,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from symhess import DeepLinearUFM, RegularisationTooStrongError, UFMPoint
-from symhess.analysis.ufm_optimum import (
-    collapse_scale, critical_beta, effective_beta, scale_objective, transition_scale,
-)
+from symhess.ufm.optimum import collapse_scale, critical_beta, effective_beta, scale_objective, transition_scale
 
 
 def _fd_gradient(m: DeepLinearUFM, point: UFMPoint, h: float = 1e-5) -> np.ndarray:

@@ -13,11 +13,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symhess.derivation.ufm_hessian import (
-    derive_block, derive_gradient, derive_layer_hessian, derived_hessian, derived_layer_hessian,
-    expected_layer_factors, explicit_block, kronecker_factors,
+from symhess.ufm.symbolic_hessian import (
+    derive_block, derive_gradient, derive_layer_hessian, derived_hessian, derived_layer_hessian, expected_layer_factors, explicit_block, kronecker_factors,
 )
-from symhess.model.ufm import MatrixUFM, SymbolicDeepLinearUFM
+from symhess.ufm.symbolic import MatrixUFM, SymbolicDeepLinearUFM
 
 
 def _is_zero(M: sp.Matrix) -> bool:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from symhess import DeepLinearUFM, DeepUFM, NonFiniteError, UFMPoint
-from symhess.analysis.ufm_training import checkpoints
+from symhess.ufm.training import checkpoints
 
 
 @pytest.fixture(scope="module")

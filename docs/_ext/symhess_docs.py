@@ -130,7 +130,7 @@ def _counting_page() -> str:
     out = ["# Counting rules: the effective number of parameters", "",
            "The rank of the Hessian at the optimum, $N_{\\mathrm{eff}}$, for $N_i$ inputs and $N_h$ hidden "
            "units; $\\Theta$ is the Heaviside step (at $N_i = N_h$ the term it multiplies vanishes). "
-           "The same rules are implemented independently, on integers, in `symhess.analysis.counting`; "
+           "The same rules are implemented independently, on integers, in `symhess.two_layer.counting`; "
            "the tests compare the two after parsing these equations back.",
            ""]
     for rule, eq in zip(COUNTING_RULES, eqs):

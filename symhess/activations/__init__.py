@@ -1,6 +1,6 @@
 """Activation registry: SymPy expressions with optional closed-form Gaussian hooks.
 
-Place in the pipeline: layer 1. Adding an activation is one new file here plus its import line
+Place in the package: engine, activations. Adding an activation is one new file here plus its import line
 below; the registry-wide tests then check it automatically.
 """
 

@@ -1,6 +1,6 @@
 r"""The :class:`Activation` contract: a SymPy expression plus optional closed-form hooks.
 
-Place in the pipeline: layer 1 (imports SymPy, NumPy, ``symhess.symbols``, ``symhess.errors``).
+Place in the package: engine, activations (imports SymPy, NumPy, ``symhess.symbols``, ``symhess.errors``).
 
 An activation is a frozen (hashable) dataclass, so it can key caches of compiled kernels.
 Subclasses implement :meth:`Activation.expr` and may override the hooks

@@ -1,6 +1,6 @@
 r"""Error-function activation :math:`\sigma(z) = \mathrm{erf}(s z)`.
 
-Place in the pipeline: layer 1. The base kernel is the arcsine kernel (Williams 1997):
+Place in the package: engine, activations. The base kernel is the arcsine kernel (Williams 1997):
 
 .. math::
 

@@ -1,6 +1,6 @@
 r"""Polynomial activations: ``linear``, ``quadratic`` (:math:`z+\epsilon z^2`) and ``poly``.
 
-Place in the pipeline: layer 1. Polynomials need no hooks: the expectation layer computes their
+Place in the package: engine, activations. Polynomials need no hooks: the expectation layer computes their
 Gaussian expectations exactly from Isserlis' theorem, with symbolic coefficients allowed.
 """
 

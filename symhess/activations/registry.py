@@ -1,6 +1,6 @@
 """Registry of activations by name, and parsing of specs such as ``"quadratic:eps=0.5"``.
 
-Place in the pipeline: layer 1. New activations register themselves with
+Place in the package: engine, activations. New activations register themselves with
 :func:`register_activation`; :func:`activation` turns a name, a spec string or an instance into an
 :class:`~symhess.activations.base.Activation`.
 """

@@ -1,6 +1,6 @@
 r"""Rectified linear unit :math:`\sigma(z)=\max(0,z)`: arc-cosine closed forms.
 
-Place in the pipeline: layer 1. The base kernel is the degree-1 arc-cosine kernel
+Place in the package: engine, activations. The base kernel is the degree-1 arc-cosine kernel
 (Cho & Saul 2009),
 
 .. math::
@@ -15,7 +15,7 @@ accuracy stays at rounding level, its relative accuracy degrades like :math:`\ep
 and the derivative pairs follow by Price's theorem; no ``DiracDelta`` ever reaches a kernel.
 Pair kernels with second derivatives are singular as :math:`|\rho|\to1` (parallel hidden units):
 the singular terms cancel in every Hessian entry, and for (numerically) parallel units their sum
-takes its limit, zero (see :mod:`symhess.kernels.pairs`). On the diagonal (a unit with itself) the products of ReLU pieces
+takes its limit, zero (see :mod:`symhess.two_layer.pairs`). On the diagonal (a unit with itself) the products of ReLU pieces
 are well defined (:math:`\Theta^2=\Theta`, :math:`\Theta\,\sigma=\sigma`, :math:`\delta\,\sigma=0`)
 and :meth:`ReLU.gaussian_single` gives their expectations. The derivative at 0 is undefined, so a
 zero row of ``W`` is rejected.

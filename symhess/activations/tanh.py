@@ -1,6 +1,6 @@
 r"""Hyperbolic tangent :math:`\sigma(z)=\tanh(z)`: no closed form, numerical expectations.
 
-Place in the pipeline: layer 1. No closed-form hooks are given, so every Gaussian expectation falls back to
+Place in the package: engine, activations. No closed-form hooks are given, so every Gaussian expectation falls back to
 quadrature (a trapezoidal rule whose step is set by the poles of tanh at :math:`\pm i\pi/2`), with a
 :class:`~symhess.errors.QuadratureWarning`.
 """

@@ -1,6 +1,6 @@
 """Checking a user's derivation: formulas and counting conjectures against symhess, with counterexamples.
 
-Place in the pipeline: stage ``check`` (may import every stage except ``sweep`` and ``cli``).
+Place in the package: outputs, checking (may import every stage except ``sweep`` and ``cli``).
 
 * :func:`check_formula` — one entry of a Hessian block (``WW``, ``Wv``, ``vv``; at the optimum or
   the residual part) given in LaTeX or SymPy, against :func:`symhess.derive_blocks`;

@@ -1,6 +1,6 @@
 r"""Exact rank of the expected Hessian at the optimum for polynomial activations and integer teachers.
 
-Place in the pipeline: stage ``check`` (private). The per-pair block formulas of
+Place in the package: outputs, checking (private). The per-pair block formulas of
 :func:`symhess.derive_blocks` are polynomials with rational coefficients in the overlaps, so at an
 integer teacher every entry is a rational number; the matrix is scaled to integers and its rank
 computed exactly with python-flint (``fmpz_mat.rank``, fraction-free elimination).
@@ -15,7 +15,7 @@ import sympy as sp
 
 from ..activations import Activation
 from ..errors import NoClosedFormError
-from ..expectation import BASIS_SYMBOLS, derive_blocks
+from ..two_layer.blocks import BASIS_SYMBOLS, derive_blocks
 from ..symbols import Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, delta_jl
 
 __all__ = ["exact_hessian", "exact_rank", "entry_degree", "check_exact_activation"]
@@ -29,7 +29,7 @@ def check_exact_activation(act: Activation) -> None:
     if not act.is_polynomial:
         raise NoClosedFormError(
             f"exact ranks need a polynomial activation; {act.spec!r} is not one. For erf, tanh or relu "
-            "the rank is numerical (symhess.analysis) and a counting rule cannot be checked exactly"
+            "the rank is numerical (symhess.two_layer.rank) and a counting rule cannot be checked exactly"
         )
     coeffs = act.polynomial_coeffs()
     bad = [cf for cf in coeffs if not (cf.is_Rational)]

@@ -1,6 +1,6 @@
 r"""Check a counting conjecture (a rule for the Hessian rank) against exact ranks, with hypothesis.
 
-Place in the pipeline: stage ``check`` (imports activations, expectation and the exact-rank route).
+Place in the package: outputs, checking (imports activations, expectation and the exact-rank route).
 
 A rule :math:`N(n_{in}, n_{hidden})` predicts the rank of the expected Hessian at the optimum (the
 effective number of parameters) for a generic teacher. The rank at one teacher :math:`\theta` is

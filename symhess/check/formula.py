@@ -1,6 +1,6 @@
 r"""Check a user's Hessian-block or Gaussian-expectation formula against symhess's derivation.
 
-Place in the pipeline: stage ``check`` (imports activations, expectation, kernels and the check
+Place in the package: outputs, checking (imports activations, expectation, kernels and the check
 helpers; never the CLI).
 
 :func:`check_formula` compares a formula for one entry of a Hessian block with
@@ -28,7 +28,8 @@ import numpy as np
 import sympy as sp
 
 from ..activations import Activation, ActivationLike, activation as get_activation
-from ..expectation import GaussianQuadrature, derive_blocks, pair_expectation, single_expectation
+from ..expectation.pairs import GaussianQuadrature, pair_expectation, single_expectation
+from ..two_layer.blocks import derive_blocks
 from ..symbols import Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, c, delta_jl, eps, q, q1, q2, scale, v_i, v_k
 from .identity import Comparison, Instance, Point, TermDiff, compare
 from .independent import QUADRATURE_TOL, independent_entry, independent_pair, quadrature_modules
@@ -503,8 +504,8 @@ def _confirm_entry(result: FormulaCheck, act: Activation, part: str, block: str,
         cex["independent"] = ind
     if part != "gauss_newton":
         return
-    # the same entry of the dense expected Hessian assembled by symhess.kernels for this network
-    from ..kernels import expected_hessian
+    # the same entry of the dense expected Hessian assembled by symhess.two_layer.assemble for this network
+    from ..two_layer.assemble import expected_hessian
     from .independent import instantiate
 
     num_act = instantiate(act, values)

@@ -1,6 +1,6 @@
 r"""Decide whether two formulas agree: symbolically within a time budget, else by random evaluation.
 
-Place in the pipeline: stage ``check`` (SymPy, mpmath, NumPy; nothing from the numeric kernels).
+Place in the package: outputs, checking (SymPy, mpmath, NumPy; nothing from the numeric kernels).
 
 A comparison is a list of :class:`Instance` objects, one per index configuration in which the two
 formulas must agree (a Hessian entry with :math:`j\ne l` and with :math:`j=l`, say). For each:

@@ -1,6 +1,6 @@
 r"""Independent numerical routes for checking a Hessian entry or a Gaussian expectation at one point.
 
-Place in the pipeline: stage ``check`` (imports activations, expectation, kernels).
+Place in the package: outputs, checking (imports activations, expectation, kernels).
 
 symhess's block formulas come from Stein's lemma plus closed forms (Price's theorem, Isserlis
 moments). A check that only compared against them would inherit their mistakes, so a mismatch is
@@ -9,7 +9,7 @@ re-evaluated here by routes that share none of those steps:
 * **polynomial activations** — the defining integrand of the entry (for example
   :math:`v_iv_k\,\sigma'(w_i\cdot x)\,\sigma'(w_k\cdot x)\,x_jx_l` for :math:`H_{WW}`) is expanded as a
   polynomial in :math:`x` and averaged exactly, monomial by monomial
-  (:func:`symhess.expectation.expect_standard_normal`);
+  (:func:`symhess.expectation.moments.expect_standard_normal`);
 * **smooth activations** — Gaussian conditioning instead of Stein's lemma: with
   :math:`A=\binom{w_i}{w_k}`, :math:`G=AA^\top`,
 
@@ -37,7 +37,8 @@ import sympy as sp
 
 from ..activations import Activation
 from ..errors import QuadratureWarning
-from ..expectation import expect_standard_normal, quadrature_nodes
+from ..expectation.moments import expect_standard_normal
+from ..expectation.pairs import quadrature_nodes
 from ..kernels.quadrature import gauss_hermite_pair, gauss_hermite_single
 from ..symbols import eps, scale, z
 
@@ -123,7 +124,7 @@ def _modules_for(act: Activation) -> tuple[tuple[str, Callable], ...]:
 
 def quadrature_modules(expr: sp.Expr) -> dict[str, Callable]:
     """``lambdify`` implementations of the quadrature nodes that occur in ``expr`` (mpmath in, mpmath out)."""
-    from ..expectation import GaussianQuadrature
+    from ..expectation.pairs import GaussianQuadrature
 
     out: dict[str, Callable] = {}
     for node in expr.atoms(GaussianQuadrature):

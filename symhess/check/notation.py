@@ -1,6 +1,6 @@
 r"""The naming convention that maps a user's formula (LaTeX or SymPy) onto symhess's symbols.
 
-Place in the pipeline: stage ``check`` (imports SymPy, ``symhess.symbols``, ``symhess.errors``).
+Place in the package: outputs, checking (imports SymPy, ``symhess.symbols``, ``symhess.errors``).
 
 A Hessian entry :math:`H_{(ij),(kl)}` couples hidden unit :math:`i`, input :math:`j` (the row) with
 hidden unit :math:`k`, input :math:`l` (the column). A user's formula names the quantities of that

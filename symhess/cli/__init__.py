@@ -1,6 +1,6 @@
 """The ``symhess`` command line (click): one module per subcommand, registered on :func:`main`.
 
-Place in the pipeline: last layer (may import everything). Each subcommand module imports its
+Place in the package: outputs, the command line (may import everything). Each subcommand module imports its
 heavy dependencies inside the command function, so ``symhess --help`` stays fast.
 """
 

@@ -54,7 +54,7 @@ def _method(exact: bool, certify: bool) -> str:
 
 def _row(act, n_in: int, n_hidden: int, method: str, hidden_bias: bool, output_bias: bool, seed: int,
          route: str = "jacobian") -> dict:
-    from ..analysis.counting import effective_parameters, measure_rank
+    from ..two_layer.counting import effective_parameters, measure_rank
 
     t0 = time.perf_counter()
     pred = effective_parameters(act, n_in, n_hidden, hidden_bias=hidden_bias, output_bias=output_bias, measure=False)
@@ -126,7 +126,7 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
             click.echo(f"measured (seed {seed}): {row['_meas']}")
             click.echo(f"match: {row['match']}")
             return
-        from ..analysis.counting import n_parameters
+        from ..two_layer.counting import n_parameters
 
         grid = [(a, b) for a in ins for b in hids
                 if n_parameters(a, b, hidden_bias=hidden_bias, output_bias=output_bias) <= max_params]

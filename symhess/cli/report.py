@@ -24,10 +24,10 @@ def report(activation: str, n_in: int, n_hidden: int, seed: int) -> None:
     """
     import warnings
 
-    from ..analysis import eigenvalues, spectrum_summary
-    from ..expectation import derive_blocks
-    from ..kernels import expected_hessian
-    from ..model import teacher
+    from ..linalg.spectra import eigenvalues, spectrum_summary
+    from ..two_layer.blocks import derive_blocks
+    from ..two_layer.assemble import expected_hessian
+    from ..two_layer.teacher import teacher
 
     act = load_activation(activation)
     t0 = time.perf_counter()

@@ -35,8 +35,8 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
     """
     import numpy as np
 
-    from ..analysis.spectra import default_tolerance
-    from ..analysis.teacher_spectra import teacher_spectra
+    from ..linalg.spectra import default_tolerance
+    from ..two_layer.teacher_spectra import teacher_spectra
 
     act = load_activation(activation)
     if plot is not None and plot.suffix.lower() not in (".png", ".pdf", ".svg"):
@@ -55,7 +55,7 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
                f"mean nonzero: {pos.mean():.6g}")
     law = None
     if act.is_polynomial and act.degree == 1 and act.polynomial_coeffs()[1] == 1:
-        from ..analysis.linear_law import ks_critical_value, ks_distance, linear_spectrum_law
+        from ..two_layer.linear_law import ks_critical_value, ks_distance, linear_spectrum_law
 
         law = linear_spectrum_law(n_in, n_hidden, var_w, var_v)
         rng = np.random.default_rng(seed + 1)

@@ -1,6 +1,6 @@
 r"""Exact Gaussian moments (Isserlis / Wick) for polynomial expectations.
 
-Place in the pipeline: layer 4 (SymPy only).
+Place in the package: engine, Gaussian expectations (SymPy only).
 
 For :math:`(u,v)\sim N(0,[[q_1,c],[c,q_2]])`, counting the pairings with :math:`k` cross pairs,
 

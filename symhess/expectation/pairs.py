@@ -1,6 +1,6 @@
 r"""Gaussian pair expectations of activation derivatives, by the best available route.
 
-Place in the pipeline: layer 4 (imports activations, derivation, symbols, errors).
+Place in the package: engine, Gaussian expectations (imports activations, symbols, errors).
 
 :func:`pair_expectation` returns :math:`K_{ab}(q_1,q_2,c)=E[\sigma^{(a)}(u)\sigma^{(b)}(v)]` and
 :func:`single_expectation` returns :math:`D^{(m)}_{ab}(q)=E[(\sigma^{(a)}\sigma^{(b)})^{(m)}(h)]`,

@@ -1,6 +1,6 @@
 """Export of derived formulas: paper-notation LaTeX, its parser, documents, Markdown and Python source.
 
-Place in the pipeline: layer 7 (may import every stage to its left).
+Place in the package: outputs, export (may import every stage to its left).
 
 * :func:`to_latex` — LaTeX of an expression, of Hessian blocks, of counting rules and spectral laws;
 * :func:`parse_paper_latex` — the inverse: LaTeX in the paper's notation to symhess's symbols;

@@ -1,6 +1,6 @@
 r"""A complete LaTeX document of the derived formulas: :func:`paper_document`.
 
-Place in the pipeline: layer 7 (export). ``symhess paper`` writes it; the tests compile it with a
+Place in the package: outputs, export. ``symhess paper`` writes it; the tests compile it with a
 real LaTeX engine (:mod:`symhess.export.engine`) and check every equation in the PDF.
 
 Contents: the notation; for each activation the Hessian blocks at the optimum (entries for
@@ -20,7 +20,7 @@ import sympy as sp
 
 from .. import __version__
 from ..activations import Activation, ActivationLike, activation as get_activation
-from ..expectation import derive_blocks
+from ..two_layer.blocks import derive_blocks
 from ..symbols import eps, scale, z
 from .latex import Equation, PaperLatexPrinter, block_equations, render_equations
 from .notation import label_slug

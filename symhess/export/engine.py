@@ -1,6 +1,6 @@
 r"""Compile a LaTeX document with a real engine and check that every equation made it into the PDF.
 
-Place in the pipeline: layer 7 (export). Used by ``symhess paper --pdf`` and by the tests. Needs a
+Place in the package: outputs, export. Used by ``symhess paper --pdf`` and by the tests. Needs a
 TeX installation (Debian: ``texlive-latex-base``; CI installs it) and, for the text check,
 ``pdftotext`` (Debian: ``poppler-utils``).
 

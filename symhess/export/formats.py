@@ -1,6 +1,6 @@
 r"""One Hessian block in the formats of ``symhess derive``: LaTeX, SymPy, Python source, Markdown.
 
-Place in the pipeline: layer 7 (export).
+Place in the package: outputs, export.
 
 * ``latex`` — the labelled equations of :func:`symhess.export.to_latex`;
 * ``sympy`` — ``name = expression`` lines that :func:`sympy.sympify` reads back;
@@ -17,7 +17,8 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from ..activations import ActivationLike, activation as get_activation
-from ..expectation import BlockFormula, PairQuadrature, SingleQuadrature, derive_blocks
+from ..two_layer.blocks import BlockFormula, derive_blocks
+from ..expectation.pairs import PairQuadrature, SingleQuadrature
 from .latex import Equation, block_equations, render_equations
 
 __all__ = ["FORMATS", "BLOCKS", "format_blocks", "python_source", "markdown_math", "markdown_equations"]

@@ -1,6 +1,6 @@
 r"""LaTeX in the paper's notation: the printer, the erf-determinant abbreviation, labelled equations.
 
-Place in the pipeline: layer 7 (export).
+Place in the package: outputs, export.
 
 * :class:`PaperLatexPrinter` prints symhess's symbols as the paper writes them
   (:math:`Q_{ik}`, :math:`W_{ij}`, :math:`v_i`, :math:`\delta_{jl}`, :math:`\epsilon`), inverse sines
@@ -39,7 +39,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from ..expectation import BASIS_SYMBOLS, BlockFormula, PairQuadrature, SingleQuadrature
+from ..two_layer.blocks import BASIS_SYMBOLS, BlockFormula
+from ..expectation.pairs import PairQuadrature, SingleQuadrature
 from ..symbols import q, v_i, v_k
 from .notation import (
     OVERLAP_VARS, PAIR_VARS, SYMBOL_LATEX, Determinant, block_lhs, find_determinant, label_slug,
@@ -465,7 +466,7 @@ def definition_equation(det: Determinant, *, label: str) -> Equation:
 def block_equations(
     blocks: BlockFormula | Mapping[str, BlockFormula], *, label_prefix: str = ""
 ) -> list[Equation]:
-    r"""The equations of one or several :class:`~symhess.expectation.BlockFormula`.
+    r"""The equations of one or several :class:`~symhess.two_layer.blocks.BlockFormula`.
 
     For each block: the entry of two different units (:math:`i\ne k`) and of a unit with itself
     (:math:`k=i`); before them, the definitions of the determinants they use.
@@ -599,7 +600,7 @@ def to_latex(obj: object, **options: Any) -> str:
         * blocks from :func:`symhess.derive_blocks`: one ``equation`` environment per entry
           (:math:`i\ne k` and :math:`k=i`), labelled, with the erf determinants abbreviated as
           :math:`\tilde\Delta` and defined first;
-        * counting rules and spectral laws of :mod:`symhess.analysis` (see
+        * counting rules and spectral laws of :mod:`symhess.two_layer` (see
           :mod:`symhess.export.rules`), and anything registered with :func:`register_exporter`.
     **options
         ``label_prefix`` (str) for labels; ``environment`` (default ``"equation"``). For a bare

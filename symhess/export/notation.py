@@ -1,6 +1,6 @@
 r"""The paper's notation: how symhess's symbols print, and how printed names map back.
 
-Place in the pipeline: layer 7 (export). This module is the single table shared by the LaTeX
+Place in the package: outputs, export. This module is the single table shared by the LaTeX
 printer (:mod:`symhess.export.latex`) and the LaTeX reader (:mod:`symhess.export.parse`), so the
 two directions cannot drift apart.
 

@@ -1,6 +1,6 @@
 r"""Read LaTeX in the paper's notation back into symhess's SymPy symbols: :func:`parse_paper_latex`.
 
-Place in the pipeline: layer 7 (export). The inverse of :mod:`symhess.export.latex`, and the entry
+Place in the package: outputs, export. The inverse of :mod:`symhess.export.latex`, and the entry
 point for users' own formulas (:func:`symhess.check_formula` reads LaTeX through it).
 
 The text goes through SymPy's LaTeX parser (``sympy.parsing.latex.parse_latex``, ANTLR backend,
@@ -193,7 +193,7 @@ class _Nodes:
         return get_activation(self.activation)
 
     def expectation(self, inner: str, at: Mapping[str, sp.Expr], snippet: str) -> sp.Expr:
-        from ..expectation import pair_expectation, single_expectation
+        from ..expectation.pairs import pair_expectation, single_expectation
 
         s = re.sub(r"\\left|\\right|\\,|\\;|\\!|\s", "", inner)
         var = r"\(\s*(h_\{?[ik]\}?|h|u|v)\s*\)"

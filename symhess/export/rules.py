@@ -1,10 +1,10 @@
 r"""Counting rules and the linear spectral law as SymPy formulas, and their LaTeX export.
 
-Place in the pipeline: layer 7 (export). :mod:`symhess.analysis` works on arrays and never imports
+Place in the package: outputs, export. The model families work on arrays and never import
 SymPy, so the *formulas* of its counting rules (issue 3) and spectral laws (issue 4) live here,
 written once as SymPy expressions in :math:`N_i, N_h`. They are printed by the same printer as the
 Hessian blocks, read back by :func:`~symhess.export.parse_paper_latex`, and compared in the tests
-with the numeric implementations of :mod:`symhess.analysis` (an independent route: the two are
+with the numeric implementations of :mod:`symhess.two_layer` (an independent route: the two are
 written separately).
 
 Counting rules (spec §A6; :math:`P = N_h(N_i+1)` parameters):

@@ -1,16 +1,11 @@
-"""Numeric kernels: compiled pair expectations, quadrature, dense assembly, population loss.
+"""Engine: numeric kernels compiled from symbolic Gaussian expectations.
 
-Place in the pipeline: layer 5 (imports expectation and everything to its left).
+* :mod:`~symhess.kernels.codegen` -- lambdify policy: pair and single expectations of an activation
+  become vectorised NumPy callables (SymPy is loaded here, once per kernel, cached).
+* :mod:`~symhess.kernels.quadrature` -- the numeric route for activations without closed forms
+  (NumPy only).
+* :mod:`~symhess.kernels.backend` -- array backends (NumPy, PyTorch, CuPy, JAX) for matrix-free
+  products.
+
+The package imports nothing eagerly, so importing one NumPy-only module does not load SymPy.
 """
-
-from .assemble import HESSIAN_PARTS, expected_hessian, hessian_blocks, n_params
-from .codegen import CompiledKernel, compile_pair_kernel, compile_single_kernel
-from .pairs import template_matrices
-from .quadrature import gauss_hermite_pair, gauss_hermite_single
-from .validate import as_weights, check_dense_size
-
-__all__ = [
-    "HESSIAN_PARTS", "expected_hessian", "hessian_blocks", "n_params",
-    "CompiledKernel", "compile_pair_kernel", "compile_single_kernel", "template_matrices",
-    "gauss_hermite_pair", "gauss_hermite_single", "as_weights", "check_dense_size",
-]

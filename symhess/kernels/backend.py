@@ -1,6 +1,6 @@
 r"""Array backends for the matrix-free kernels: NumPy (default), PyTorch, CuPy, JAX.
 
-Place in the pipeline: layer 5 (kernels; imports only NumPy at module level, the backend
+Place in the package: engine, kernels (imports only NumPy at module level, the backend
 libraries lazily). A backend is named by a string:
 
 ==================  ==========================================================

@@ -1,9 +1,9 @@
 r"""Compile SymPy expectation formulas to vectorised NumPy functions (``lambdify`` policy).
 
-Place in the pipeline: layer 5. Policy (see ``docs/design``):
+Place in the package: engine, kernels. Policy (see ``docs/design``):
 
 * ``modules=[quadrature, "scipy", "numpy"]``: ``"numpy"`` alone maps ``erf`` to ``math.erf``,
-  which fails on arrays; quadrature nodes (:class:`~symhess.expectation.PairQuadrature`) print as
+  which fails on arrays; quadrature nodes (:class:`~symhess.expectation.pairs.PairQuadrature`) print as
   calls into :mod:`symhess.kernels.quadrature`.
 * one joint ``cse`` over all formulas compiled together;
 * free symbols are checked against the declared arguments before code generation;
@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from ..activations import Activation
-from ..expectation import pair_expectation, quadrature_nodes, single_expectation
+from ..expectation.pairs import pair_expectation, quadrature_nodes, single_expectation
 from ..symbols import PAIR_ARGS, q
 from .quadrature import gaussian_pair_quadrature, gaussian_single_quadrature
 

@@ -1,6 +1,6 @@
 r"""Gaussian expectations without a closed form: trapezoidal and Gauss–Hermite quadrature.
 
-Place in the pipeline: layer 5 (NumPy only, plus the activation's numeric derivatives).
+Place in the package: engine, kernels (NumPy only, plus the activation's numeric derivatives).
 
 For :math:`(u, v) \sim N(0, [[q_1, c], [c, q_2]])` write :math:`u=\sqrt{q_1}\,z_1`,
 :math:`v=\rho\sqrt{q_2}\,z_1+\sqrt{q_2(1-\rho^2)}\,z_2` with :math:`\rho=c/\sqrt{q_1q_2}` and

@@ -1,6 +1,6 @@
 """Sweeps over parameter grids, locally or on a Dask cluster, resumable from a JSON-lines results file.
 
-Place in the pipeline: stage ``sweep`` (may import every stage but ``cli``).
+Place in the package: outputs, sweeps (may import every stage but ``cli``).
 """
 
 from .engine import SCHEDULERS, Progress, ResultsFile, SweepSummary, grid, point_key, run_sweep, task_name

@@ -1,7 +1,7 @@
 r"""Parameter sweeps that survive interruption: any per-point task, run serially, in local processes
 or on a Dask cluster, with results appended to a JSON-lines file as they arrive.
 
-Place in the pipeline: stage ``sweep`` (may import everything but ``cli``; Dask is imported only
+Place in the package: outputs, sweeps (may import everything but ``cli``; Dask is imported only
 when a Dask scheduler is used).
 
 A sweep is a task function and a list of parameter points (dicts of JSON scalars, e.g. from

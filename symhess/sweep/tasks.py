@@ -1,6 +1,6 @@
 r"""Per-point tasks for :func:`symhess.sweep.run_sweep`: the spectrum and the rank of one network.
 
-Place in the pipeline: stage ``sweep``. Each task is a top-level function of JSON-scalar keyword
+Place in the package: outputs, sweeps. Each task is a top-level function of JSON-scalar keyword
 arguments (so it pickles to Dask workers and its parameters key the results file) returning a
 JSON-ready dict. The teacher of a point is ``symhess.teacher(n_in, n_hidden, rng=seed)`` (weights
 :math:`N(0,1/N_i)`, :math:`N(0,1/N_h)`), so a point's result is reproducible from its parameters alone.
@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from ..activations import activation as get_activation
-from ..analysis.hessian_spectrum import DENSE_MAX_PARAMS, hessian_spectrum
-from ..analysis.spectra import eigenvalues, spectrum_summary
-from ..kernels import expected_hessian
-from ..model import teacher
+from ..two_layer.hessian_spectrum import DENSE_MAX_PARAMS, hessian_spectrum
+from ..linalg.spectra import eigenvalues, spectrum_summary
+from ..two_layer.assemble import expected_hessian
+from ..two_layer.teacher import teacher
 
 __all__ = ["spectrum_point", "count_point", "TASKS"]
 
@@ -37,7 +37,7 @@ def spectrum_point(
 ) -> dict[str, Any]:
     r"""Spectrum of the expected Hessian at the optimum of one teacher (dense or matrix-free).
 
-    Returns the :meth:`~symhess.analysis.hessian_spectrum.HessianSpectrum.summary` plus a histogram:
+    Returns the :meth:`~symhess.two_layer.hessian_spectrum.HessianSpectrum.summary` plus a histogram:
     ``counts`` of eigenvalues in ``n_bins`` equal bins ``edges`` over :math:`[0, \lambda_{\max}]`
     (exact counts on the dense route, SLQ estimates on the matrix-free one).
     """
@@ -59,23 +59,23 @@ def spectrum_point(
 def count_point(activation: str, n_in: int, n_hidden: int, seed: int = 0, *, exact: bool = False) -> dict[str, Any]:
     r"""Hessian rank at the optimum (the effective number of parameters) of one teacher, and the rule's prediction.
 
-    Uses :func:`symhess.analysis.rank.hessian_rank` (numerical rank with the log-spectral gap; exact over
+    Uses :func:`symhess.two_layer.rank.hessian_rank` (numerical rank with the log-spectral gap; exact over
     :math:`\mathbb Q` with ``exact=True`` for polynomial activations at a rational teacher) and
-    :func:`symhess.analysis.counting.effective_parameters` where those modules are installed, and the
-    scale-aware numerical rank of :func:`symhess.analysis.spectra.spectrum_summary` otherwise.
+    :func:`symhess.two_layer.counting.effective_parameters` where those modules are installed, and the
+    scale-aware numerical rank of :func:`symhess.linalg.spectra.spectrum_summary` otherwise.
     """
     act = get_activation(activation)
     Ni, Nh = int(n_in), int(n_hidden)
     out: dict[str, Any] = {"n_params": Nh * Ni + Nh}
     try:
-        from ..analysis.counting import effective_parameters
-        from ..analysis.rank import hessian_rank
+        from ..two_layer.counting import effective_parameters
+        from ..two_layer.rank import hessian_rank
     except ImportError:  # the counting modules (issue 3) are optional here
         hessian_rank = effective_parameters = None
     if exact:
         if hessian_rank is None:
-            raise ModuleNotFoundError("exact ranks need symhess.analysis.rank (hessian_rank)")
-        from ..model import rational_teacher
+            raise ModuleNotFoundError("exact ranks need symhess.two_layer.rank (hessian_rank)")
+        from ..two_layer.rational import rational_teacher
 
         Wq, vq = rational_teacher(Ni, Nh, rng=int(seed))
         res = hessian_rank(act, Wq, vq, exact=True)

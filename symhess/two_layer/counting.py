@@ -1,0 +1,566 @@
+r"""Counting rules for the effective number of parameters (the generic Hessian rank at the optimum).
+
+Place in the package: the two-layer teacher-student family. The rule functions are pure Python integers; only
+:func:`effective_parameters` touches an activation (and, where no rule is known, measures).
+
+Why polynomial networks compress: for :math:`\sigma(z)=\sum_k c_kz^k` the network
+:math:`f(x)=\sum_i v_i\sigma(w_i\cdot x)` is a polynomial in :math:`x`, :math:`\nabla_\theta f = J^\top\phi(x)`
+with :math:`\phi` the monomials, and :math:`H = J^\top GJ` with :math:`G\succ0`, so the Hessian rank is
+the rank of the coefficient map's Jacobian: the dimension of the set of polynomials the network can
+represent, near the teacher. The rules (:math:`N_i` inputs, :math:`N_h` hidden units,
+:math:`P = N_h(N_i+1)`):
+
+* linear: :math:`N_i` (exact);
+* :math:`z+\epsilon z^2`: eq. (14), :math:`\frac{N_i(N_i+3)}2 - \Theta(N_i-N_h)\frac{(N_i-N_h)(N_i-N_h+3)}2` (exact);
+* :math:`z^d`: :math:`\dim\sigma_{N_h}(v_d(\mathbb P^{N_i-1}))`, the affine cone over the secant variety
+  of the Veronese variety (Alexander–Hirschowitz; exact);
+* degree :math:`n`: :math:`\min\{P, \sum_{k:c_k\ne0}\dim\sigma_{N_h}(v_k)\}\le\min\{P,\binom{N_i+n}{n}-1\}`
+  (upper bound; attained except the measured sporadic cases :data:`KNOWN_DEFECTS`);
+* erf, tanh: :math:`P` (full rank; conjecture, certified on every tested instance);
+* ReLU: :math:`N_hN_i = P - N_h` (:math:`N_i\ge2`); 2 for :math:`N_i=1` (exact).
+
+**Pure powers.** :math:`f=\sum_iv_i(w_i\cdot x)^d` is a sum of :math:`N_h` (signed) :math:`d`-th powers
+of linear forms, so the generic rank is the dimension of the affine cone over the secant variety
+:math:`\sigma_{N_h}(v_d(\mathbb P^{N_i-1}))` (Terracini's lemma; real points are Zariski dense, so the
+signs of :math:`v_i` for even :math:`d` do not matter, and for odd :math:`d` the :math:`v_i` can be
+absorbed into :math:`w_i`). Alexander–Hirschowitz: for :math:`d\ge3` it is
+:math:`\min\{N_hN_i,\binom{N_i+d-1}{d}\}`, except for :math:`(d, N_i, N_h) = (4,3,5), (4,4,9), (3,5,7),
+(4,5,14)`, one less; for :math:`d=2` it is the dimension of symmetric matrices of rank
+:math:`\le N_h`, :math:`N_hN_i-\binom{N_h}{2}` (:math:`N_h\le N_i`), the pure-:math:`z^2` rule.
+
+**Biases** (hidden :math:`b_i` inside :math:`\sigma`, output :math:`b_0`). The paper conjectures
+"+1" (the constant term of the polynomial). What holds (every case checked by exact ranks in
+``tests/test_counting.py``):
+
+* output bias only (no hidden biases), any polynomial :math:`\sigma`: **+1** exactly (the constant
+  coefficient :math:`c_0\sum_iv_i+b_0` is the only one that sees :math:`b_0`, so
+  :math:`\operatorname{rank}J = \operatorname{rank}J_{\deg\ge1}+1`);
+* linear and :math:`z+\epsilon z^2` with hidden and/or output biases: **+1** exactly (upper bound: the
+  compressed representation gains only the constant; lower bound: at :math:`b=0` the columns
+  :math:`\partial/\partial b_i` add the constant direction, :math:`\partial F_0/\partial b_i=v_ic_1\neq0`);
+* pure powers with hidden biases: :math:`(w_i\cdot x+b_i)^d=(\hat w_i\cdot\hat x)^d` with
+  :math:`\hat x=(x,1)`, i.e. the pure-power network with :math:`N_i+1` inputs:
+  :math:`\dim\sigma_{N_h}(v_d(\mathbb P^{N_i}))` — **not** +1 in general (:math:`z^2`: :math:`+N_h` for
+  :math:`N_h\le N_i`); with the output bias too, one more unless that already fills all
+  polynomials of degree :math:`\le d`; a general polynomial is first shifted (Tschirnhaus,
+  :func:`tschirnhaus_shift`; the shift is absorbed into the :math:`b_i`);
+* shifted activation :math:`cz^n+c_1z+c_0` with hidden biases: the upper bound
+  :math:`\min\{P, \dim\sigma_{N_h+1}(v_n(\mathbb P^{N_i}))\}` (Terracini), attained at every size measured;
+* other polynomials with hidden biases: no rule; bounded by :math:`\min\{P_b, \binom{N_i+n}{n}\}`
+  and measured.
+
+**A constant term without biases** (:math:`\sigma(0)=c_0\ne0`, only for user-defined activations; the
+built-in ones have none): :math:`c_0\sum_iv_i` adds one direction for pure powers and linear
+(the per-unit rescaling symmetry moves :math:`\sum_iv_i`), none for :math:`z+\epsilon z^2` with
+:math:`N_h\le N_i` (there :math:`\sum_iv_i=u^\top M^+u` is a function of the compressed parameters),
+one for :math:`N_h>N_i` (measured), and at most one otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import comb
+from typing import NamedTuple
+
+import numpy as np
+
+from ..activations import Activation, ActivationLike, activation as get_activation
+from ..errors import NoClosedFormError
+
+__all__ = [
+    "n_parameters", "linear_rank", "quadratic_rank", "pure_square_rank", "polynomial_bound",
+    "veronese_secant_dimension", "AH_EXCEPTIONS", "pure_power_rank", "polynomial_rank_bound", "relu_rank",
+    "polynomial_rule", "tschirnhaus_shift", "Rule", "KNOWN_DEFECTS", "ActivationProfile",
+    "EffectiveParameters", "effective_parameters", "activation_profile", "measure_rank", "MEASURE_METHODS",
+]
+
+#: Alexander–Hirschowitz exceptional cases (degree d, number of variables n, number of summands k):
+#: the secant variety has dimension one less than expected
+AH_EXCEPTIONS: frozenset[tuple[int, int, int]] = frozenset({(4, 3, 5), (4, 4, 9), (3, 5, 7), (4, 5, 14)})
+
+
+def _check(n_in: int, n_hidden: int) -> None:
+    for name, val in (("n_in", n_in), ("n_hidden", n_hidden)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
+            raise TypeError(f"{name}={val!r} must be an integer")
+        if val < 1:
+            raise ValueError(f"{name}={val} must be >= 1")
+
+
+def n_parameters(n_in: int, n_hidden: int, *, hidden_bias: bool = False, output_bias: bool = False) -> int:
+    r""":math:`P = N_hN_i + N_h` (+ :math:`N_h` hidden biases, + 1 output bias)."""
+    _check(n_in, n_hidden)
+    return n_hidden * n_in + n_hidden + (n_hidden if hidden_bias else 0) + (1 if output_bias else 0)
+
+
+def linear_rank(n_in: int, n_hidden: int) -> int:
+    r"""Linear network: :math:`f = (W^\top v)\cdot x`, rank :math:`N_i` (§A4)."""
+    _check(n_in, n_hidden)
+    return n_in
+
+
+def quadratic_rank(n_in: int, n_hidden: int) -> int:
+    r"""Eq. (14), :math:`\sigma = z+\epsilon z^2`, :math:`\epsilon\neq0`.
+
+    .. math::
+
+        N_{\rm eff} = \frac{N_i(N_i+3)}{2} - \Theta(N_i-N_h)\,\frac{(N_i-N_h)(N_i-N_h+3)}{2}.
+
+    Examples
+    --------
+    >>> quadratic_rank(10, 20), quadratic_rank(30, 10), quadratic_rank(10, 5)
+    (65, 265, 45)
+    """
+    _check(n_in, n_hidden)
+    d = n_in - n_hidden
+    return n_in * (n_in + 3) // 2 - (d * (d + 3) // 2 if d > 0 else 0)
+
+
+def pure_square_rank(n_in: int, n_hidden: int) -> int:
+    r"""Pure :math:`\sigma=z^2`: :math:`\frac{N_i(N_i+1)}2-\Theta(N_i-N_h)\frac{(N_i-N_h)(N_i-N_h+1)}2`."""
+    _check(n_in, n_hidden)
+    d = n_in - n_hidden
+    return n_in * (n_in + 1) // 2 - (d * (d + 1) // 2 if d > 0 else 0)
+
+
+def polynomial_bound(n_in: int, n_hidden: int, degrees) -> int:
+    r"""The counting bound of §A6: :math:`\min\{P, \sum_{k:c_k\neq0}\binom{N_i+k-1}{k}\}`.
+
+    With every :math:`c_1..c_n` nonzero the sum is :math:`\binom{N_i+n}{n}-1` (hockey stick).
+    """
+    _check(n_in, n_hidden)
+    degs = sorted(set(int(k) for k in degrees))
+    if not degs or degs[0] < 1:
+        raise ValueError(f"degrees={degrees!r} must be a nonempty set of integers >= 1")
+    return min(n_parameters(n_in, n_hidden), sum(comb(n_in + k - 1, k) for k in degs))
+
+
+def veronese_secant_dimension(n_vars: int, degree: int, k: int) -> int:
+    r"""Dimension of the affine cone over :math:`\sigma_k(v_d(\mathbb P^{n-1}))`: generic sums of :math:`k` :math:`d`-th powers.
+
+    Alexander–Hirschowitz theorem (with the classical :math:`d\le2` cases):
+
+    * :math:`d=1`: :math:`\min(k, 1)\cdot n` — linear forms;
+    * :math:`d=2`: :math:`kn-\binom k2` for :math:`k\le n`, else :math:`\binom{n+1}2` — symmetric
+      matrices of rank :math:`\le k`;
+    * :math:`d\ge3`: :math:`\min\{kn, \binom{n+d-1}{d}\}`, minus one for
+      :math:`(d,n,k)\in\{(4,3,5),(4,4,9),(3,5,7),(4,5,14)\}` (:data:`AH_EXCEPTIONS`).
+
+    Examples
+    --------
+    >>> veronese_secant_dimension(5, 3, 7)   # expected 35, defective
+    34
+    """
+    if min(n_vars, degree) < 1 or k < 0:
+        raise ValueError(f"need n_vars >= 1, degree >= 1, k >= 0; got {n_vars}, {degree}, {k}")
+    full = comb(n_vars + degree - 1, degree)
+    if k == 0:
+        return 0
+    if degree == 1:
+        return n_vars
+    if degree == 2:
+        return k * n_vars - k * (k - 1) // 2 if k <= n_vars else full
+    if n_vars == 1:
+        return 1
+    expected = min(k * n_vars, full)
+    return expected - 1 if (degree, n_vars, k) in AH_EXCEPTIONS else expected
+
+
+def pure_power_rank(n_in: int, n_hidden: int, degree: int) -> int:
+    r"""Pure power :math:`\sigma=z^d`: :math:`\dim\sigma_{N_h}(v_d(\mathbb P^{N_i-1}))` (affine)."""
+    _check(n_in, n_hidden)
+    return veronese_secant_dimension(n_in, degree, n_hidden)
+
+
+def polynomial_rank_bound(n_in: int, n_hidden: int, degrees) -> int:
+    r"""Refined bound :math:`\min\{P, \sum_{k:c_k\neq0}\dim\sigma_{N_h}(v_k(\mathbb P^{N_i-1}))\}`.
+
+    Each homogeneous part :math:`c_k\sum_iv_i(w_i\cdot x)^k` moves in the tangent space of a
+    secant variety, so the differential's image lies in their direct sum. It is at most the §A6 bound
+    and sees the Alexander–Hirschowitz defects (e.g. :math:`z+z^3` at :math:`(N_i,N_h)=(5,7)`: 39, not 40).
+    """
+    _check(n_in, n_hidden)
+    degs = sorted(set(int(k) for k in degrees))
+    if not degs or degs[0] < 1:
+        raise ValueError(f"degrees={degrees!r} must be a nonempty set of integers >= 1")
+    return min(n_parameters(n_in, n_hidden), sum(veronese_secant_dimension(n_in, k, n_hidden) for k in degs))
+
+
+def relu_rank(n_in: int, n_hidden: int) -> int:
+    r"""ReLU: :math:`N_hN_i` for :math:`N_i\ge2`; for :math:`N_i=1`, 2 (1 if :math:`N_h=1`).
+
+    Upper bound: positive homogeneity :math:`(w_i, v_i)\to(\lambda w_i, v_i/\lambda)` gives :math:`N_h`
+    exact null vectors. Lower bound (:math:`N_i\ge2`, no two rows parallel or antiparallel, :math:`v_i\ne0`):
+    :math:`\Theta(w_i\cdot x)x_j=\frac12x_j+\frac12\mathrm{sign}(w_i\cdot x)x_j`, and the even parts
+    :math:`\mathrm{sign}(w_i\cdot x)x_j` are independent because each is singular on its own hyperplane.
+    For :math:`N_i=1`, :math:`f` is linear on each half-line: 2 dimensions when the :math:`w_i` take both
+    signs (1 when they share one).
+    """
+    _check(n_in, n_hidden)
+    if n_in == 1:
+        return 1 if n_hidden == 1 else 2
+    return n_hidden * n_in
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ActivationProfile:
+    r"""What the counting rules need to know about an activation.
+
+    ``kind`` is ``"polynomial"``, ``"erf"``, ``"tanh"``, ``"relu"`` or ``"other"``; for polynomials
+    ``coeffs`` are :math:`c_0, c_1, \dots` as Fractions (``None`` for a symbolic coefficient).
+    """
+
+    kind: str
+    coeffs: tuple = ()
+
+    @property
+    def degrees(self) -> tuple[int, ...]:
+        return _degrees(self.coeffs)
+
+
+def activation_profile(act: ActivationLike) -> ActivationProfile:
+    """Classify an activation for the counting rules."""
+    act = get_activation(act)
+    if act.is_polynomial:
+        coeffs = []
+        for cf in act.polynomial_coeffs():
+            if cf.is_Rational:
+                coeffs.append(Fraction(int(cf.p), int(cf.q)))
+            elif cf.is_number and cf == 0:
+                coeffs.append(Fraction(0))
+            else:
+                coeffs.append(None)
+        return ActivationProfile("polynomial", tuple(coeffs))
+    if act.name in ("erf", "tanh", "relu"):
+        return ActivationProfile(act.name)
+    return ActivationProfile("other")
+
+
+@dataclass(frozen=True)
+class EffectiveParameters:
+    r"""A counting rule's prediction of the Hessian rank at the optimum.
+
+    Attributes
+    ----------
+    value : int
+        Predicted rank (or the measured rank when ``status == "measured"``).
+    rule : str
+        Name of the rule (``"linear"``, ``"quadratic eq. (14)"``, ``"Alexander-Hirschowitz"``, ...).
+    status : str
+        ``"exact"`` (proved generic rank), ``"upper bound"``, ``"conjecture"`` (empirical claim,
+        checked by certified ranks in the tests) or ``"measured"`` (no rule known).
+    formula : str
+        The formula, human-readable.
+    n_params : int
+        :math:`P` including biases.
+    measured : RankResult or None
+        The measurement, when one was made.
+    """
+
+    value: int
+    rule: str
+    status: str
+    formula: str
+    n_in: int
+    n_hidden: int
+    n_params: int
+    measured: object = None
+    note: str = ""
+
+    def __int__(self) -> int:
+        return self.value
+
+    @property
+    def is_bound(self) -> bool:
+        return self.status == "upper bound"
+
+    def __str__(self) -> str:
+        s = (f"N_eff = {self.value} of P = {self.n_params} for (N_i, N_h) = ({self.n_in}, {self.n_hidden}): "
+             f"{self.rule} [{self.status}] {self.formula}")
+        if self.note:
+            s += f"\n  {self.note}"
+        if self.measured is not None:
+            s += f"\n  measured: {self.measured.rank} ({self.measured.status}, {self.measured.route})"
+        return s
+
+
+class Rule(NamedTuple):
+    """A rule's value, name, status (``exact``/``upper bound``/``conjecture``/``measured``), formula, note."""
+
+    value: int
+    rule: str
+    status: str
+    formula: str
+    note: str = ""
+
+
+#: measured defects of the bound min(P, sum_k dim sigma_Nh(v_k)) for polynomials without biases:
+#: (nonzero degrees, N_i, N_h) -> exact rank at random rational teachers (a certified lower bound of the
+#: generic rank; found by scanning every degree pattern with top degree <= 5, N_i <= 6, P <= 150,
+#: coefficients 1 -- for two-term patterns the coefficients can be scaled away, so the value holds for all)
+KNOWN_DEFECTS: dict[tuple[tuple[int, ...], int, int], int] = {
+    ((2, 3), 4, 6): 29, ((2, 4), 3, 5): 19, ((2, 4), 4, 9): 43, ((2, 4), 5, 14): 83,
+    ((2, 3, 4), 2, 4): 11, ((2, 3, 4), 3, 8): 30, ((2, 3, 4), 4, 13): 64,
+}
+
+
+def _degrees(coeffs) -> tuple[int, ...]:
+    """Degrees >= 1 whose coefficient is nonzero (``None`` = symbolic, taken as nonzero)."""
+    return tuple(k for k, cf in enumerate(coeffs) if k >= 1 and (cf is None or cf != 0))
+
+
+def _no_bias_rule(Ni: int, Nh: int, degs: tuple[int, ...]) -> Rule:
+    if degs == (1,):
+        return Rule(linear_rank(Ni, Nh), "linear", "exact", "N_i")
+    if degs == (1, 2):
+        return Rule(quadratic_rank(Ni, Nh), "quadratic eq. (14)", "exact",
+                    "N_i(N_i+3)/2 - Theta(N_i-N_h)(N_i-N_h)(N_i-N_h+3)/2")
+    if len(degs) == 1:
+        d = degs[0]
+        if d == 2:
+            return Rule(pure_square_rank(Ni, Nh), "pure square", "exact",
+                        "N_i(N_i+1)/2 - Theta(N_i-N_h)(N_i-N_h)(N_i-N_h+1)/2")
+        exc = " (exceptional case: one less)" if (d, Ni, Nh) in AH_EXCEPTIONS else ""
+        return Rule(pure_power_rank(Ni, Nh, d), "Alexander-Hirschowitz", "exact",
+                    f"dim sigma_N_h(v_{d}(P^(N_i-1))) = min(N_h N_i, C(N_i+{d - 1},{d})){exc}")
+    bound = polynomial_rank_bound(Ni, Nh, degs)
+    formula = "min(P, sum_k dim sigma_N_h(v_k(P^(N_i-1))))  <=  min(P, C(N_i+n, n) - 1)"
+    key = (degs, Ni, Nh)
+    if key in KNOWN_DEFECTS:
+        return Rule(KNOWN_DEFECTS[key], "polynomial bound (known defect)", "measured", formula,
+                    f"the bound {bound} is not attained: the exact rank at random rational teachers is "
+                    f"{KNOWN_DEFECTS[key]} (a sporadic defect, like the Alexander-Hirschowitz exceptions)")
+    return Rule(bound, "polynomial bound", "upper bound", formula,
+                "proved upper bound; attained at every size scanned (top degree <= 5, N_i <= 6, P <= 150) "
+                "except the sporadic cases in KNOWN_DEFECTS")
+
+
+def tschirnhaus_shift(coeffs) -> tuple[Fraction, tuple[Fraction, ...]]:
+    r"""Coefficients of :math:`\tilde\sigma(z)=\sigma(z-\beta)`, :math:`\beta=c_{n-1}/(nc_n)`, which has no :math:`z^{n-1}` term.
+
+    With hidden biases the shift is absorbed into :math:`b_i`, so :math:`\sigma` and :math:`\tilde\sigma`
+    give the same network family.
+
+    Examples
+    --------
+    >>> tschirnhaus_shift([0, 1, 1])[1]     # z + z^2 = (z + 1/2)^2 - 1/4
+    (Fraction(-1, 4), Fraction(0, 1), Fraction(1, 1))
+    """
+    c = [Fraction(x) for x in coeffs]
+    while len(c) > 1 and c[-1] == 0:
+        c.pop()
+    n = len(c) - 1
+    if n < 1:
+        raise ValueError(f"coefficients {list(coeffs)} are constant")
+    beta = c[n - 1] / (n * c[n])
+    out = [Fraction(0)] * (n + 1)
+    for k, ck in enumerate(c):  # ck (z - beta)^k
+        for j in range(k + 1):
+            out[j] += ck * comb(k, j) * (-beta) ** (k - j)
+    return beta, tuple(out)
+
+
+def _hidden_bias_rule(Ni: int, Nh: int, coeffs, output_bias: bool) -> Rule:
+    n = max(_degrees(coeffs))
+    Pb = n_parameters(Ni, Nh, hidden_bias=True, output_bias=output_bias)
+    fallback = Rule(min(Pb, comb(Ni + n, n)), "polynomial bound with biases", "upper bound",
+                    f"min(P, C(N_i+{n},{n}))",
+                    "proved upper bound (all polynomials of degree <= n); often not attained: measure")
+    if any(cf is None for cf in coeffs):
+        return fallback._replace(note="symbolic coefficients: only the counting bound is available")
+    _, ct = tschirnhaus_shift(coeffs)
+    K = {k for k, cf in enumerate(ct) if cf != 0}
+    if not (K - {0}) <= {1, n}:
+        return fallback
+    full = comb(Ni + n, n)
+    if 1 in K and n >= 2:  # tangent spaces at N_h generic points and at x_0 = (0, ..., 0, 1)
+        return Rule(min(Pb, veronese_secant_dimension(Ni + 1, n, Nh + 1)),
+                    "Alexander-Hirschowitz, N_i+1 variables, N_h+1 points", "upper bound",
+                    f"min(P, dim sigma_(N_h+1)(v_{n}(P^N_i)))",
+                    "shifted activation c z^n + c_1 z + c_0: proved upper bound (Terracini: the affine-linear "
+                    "part, output bias included, lies in the tangent space at x_0 = (0, ..., 0, 1)); attained at "
+                    "every size measured")
+    base = veronese_secant_dimension(Ni + 1, n, Nh)
+    plus = 1 if (0 in K or output_bias) else 0
+    return Rule(min(base + plus, full), "Alexander-Hirschowitz, N_i+1 variables" + (" + constant" if plus else ""),
+                "exact", f"min(dim sigma_N_h(v_{n}(P^N_i)) + {plus}, C(N_i+{n},{n}))",
+                "(w.x + b) = (w, b).(x, 1): hidden biases make the shifted power a network with N_i+1 inputs")
+
+
+def polynomial_rule(n_in: int, n_hidden: int, coeffs, *, hidden_bias: bool = False, output_bias: bool = False) -> Rule:
+    r"""The counting rule for :math:`\sigma(z)=\sum_k c_kz^k` (``coeffs = [c_0, c_1, ...]``; ``None`` = symbolic nonzero).
+
+    See the module docstring for the cases and their status.
+
+    Examples
+    --------
+    >>> polynomial_rule(10, 5, [0, 1, 1]).value
+    45
+    >>> polynomial_rule(3, 2, [0, 0, 0, 1], hidden_bias=True).value   # z^3 with biases: 4 variables
+    8
+    """
+    _check(n_in, n_hidden)
+    degs = _degrees(coeffs)
+    if not degs:
+        raise ValueError(f"coefficients {list(coeffs)} have no nonzero term of degree >= 1")
+    rule = _no_bias_rule(n_in, n_hidden, degs)
+    if degs in ((1,), (1, 2)) and (hidden_bias or output_bias):  # the paper's "+1", proved here
+        return rule._replace(value=rule.value + 1, rule=rule.rule + " + 1 (biases)", formula=f"({rule.formula}) + 1",
+                             note="the constant term of the compressed polynomial; hidden and output biases "
+                                  "together still add only 1")
+    if hidden_bias:
+        return _hidden_bias_rule(n_in, n_hidden, coeffs, output_bias)
+    if output_bias:  # without hidden biases the constant coefficient c_0 sum(v) + b_0 is free: exactly +1
+        return rule._replace(value=rule.value + 1, rule=rule.rule + " + output bias", formula=f"({rule.formula}) + 1")
+    c0 = coeffs[0] if len(coeffs) else 0
+    if c0 is None or c0 != 0:
+        return _constant_term_rule(n_in, n_hidden, degs, rule)
+    return rule
+
+
+def _constant_term_rule(Ni: int, Nh: int, degs: tuple[int, ...], rule: Rule) -> Rule:
+    r"""No biases but :math:`c_0=\sigma(0)
+eq0`: the constant coefficient :math:`c_0\sum_iv_i` adds 0 or 1.
+
+    :math:`J' = [J; c_0
+abla_	heta s]` with :math:`s=\sum_iv_i`, so the rank grows by one iff some null
+    vector of :math:`J` moves :math:`s`.
+    """
+    P = n_parameters(Ni, Nh)
+    if len(degs) == 1:  # pure power (or linear): per-unit rescaling w_i -> l w_i, v_i -> l^-d v_i moves s
+        return rule._replace(value=rule.value + 1, rule=rule.rule + " + constant", formula=f"({rule.formula}) + 1",
+                             note="sigma(0) != 0: the rescaling symmetry of each unit changes c_0 sum(v), so the "
+                                  "constant coefficient adds exactly one direction")
+    if degs == (1, 2):
+        if Nh <= Ni:
+            return rule._replace(rule=rule.rule + " (constant adds nothing)",
+                                 note="sigma(0) != 0 and N_h <= N_i: sum(v) = u^T M^+ u is a function of the "
+                                      "compressed parameters (u, M), so the constant adds no direction")
+        return rule._replace(value=rule.value + 1, rule=rule.rule + " + constant", status="conjecture",
+                             formula=f"({rule.formula}) + 1",
+                             note="sigma(0) != 0 and N_h > N_i: +1 (checked by exact ranks in the tests)")
+    return Rule(min(P, rule.value + 1), rule.rule + " + constant", "upper bound", f"min(P, ({rule.formula}) + 1)",
+                "sigma(0) != 0: the constant coefficient c_0 sum(v) adds at most one direction")
+
+
+def effective_parameters(
+    act: ActivationLike,
+    n_in: int,
+    n_hidden: int,
+    *,
+    hidden_bias: bool = False,
+    output_bias: bool = False,
+    measure: bool | None = None,
+    rng: object = 0,
+) -> EffectiveParameters:
+    r"""The counting rule's prediction of the Hessian rank at the optimum, and which rule it is.
+
+    Parameters
+    ----------
+    act : str or Activation
+        The activation.
+    n_in, n_hidden : int
+        :math:`N_i`, :math:`N_h`.
+    hidden_bias, output_bias : bool
+        Network biases (polynomial activations).
+    measure : bool, optional
+        Also measure the rank at a random teacher (exact for polynomials, certified otherwise).
+        Default: only where no rule is known (then the value *is* the measurement).
+    rng : seed or Generator
+        Teacher for the measurement.
+
+    Returns
+    -------
+    EffectiveParameters
+
+    Examples
+    --------
+    >>> e = effective_parameters("quadratic", 10, 5)
+    >>> e.value, e.rule, e.status
+    (45, 'quadratic eq. (14)', 'exact')
+    """
+    act = get_activation(act)
+    _check(n_in, n_hidden)
+    prof = activation_profile(act)
+    Ni, Nh = n_in, n_hidden
+    P = n_parameters(Ni, Nh, hidden_bias=hidden_bias, output_bias=output_bias)
+    note = ""
+    if (hidden_bias or output_bias) and prof.kind != "polynomial":
+        raise NoClosedFormError(
+            f"effective_parameters with biases needs a polynomial activation; {act.spec!r} is not one "
+            "(biases are modelled through the polynomial coefficient map only)"
+        )
+    if prof.kind == "polynomial":
+        value, rule, status, formula, note = polynomial_rule(
+            Ni, Nh, prof.coeffs, hidden_bias=hidden_bias, output_bias=output_bias)
+    elif prof.kind in ("erf", "tanh"):
+        value, rule, status, formula = P, "full rank", "conjecture", "P = N_h(N_i+1)"
+        if prof.kind == "erf":
+            note = ("paper Sec. 5; proved (interval Cholesky) on every drawn instance in the tests; float64 ranks "
+                    "undercount (smallest eigenvalues down to 1e-35 of the largest for N_i = 1)")
+        else:
+            note = ("by analogy with erf (odd, saturating); proved (point evaluation) on every drawn instance in "
+                    "the tests")
+    elif prof.kind == "relu":
+        value, rule, status, formula = relu_rank(Ni, Nh), "ReLU homogeneity", "exact", (
+            "N_h N_i (N_i >= 2; teacher rows pairwise non-parallel); 2 for N_i = 1 (w_i of both signs)")
+    else:
+        value, rule, status, formula = None, "none known", "measured", "-"
+    measured = None
+    if measure or (measure is None and value is None):
+        measured = measure_rank(act, Ni, Nh, hidden_bias=hidden_bias, output_bias=output_bias, rng=rng)
+        if value is None:
+            value = measured.rank
+            note = "no counting rule is known for this activation: the value is the measured rank"
+    return EffectiveParameters(value, rule, status, formula, Ni, Nh, P, measured, note)
+
+
+#: how measure_rank measures
+MEASURE_METHODS = ("auto", "exact", "certify", "float")
+
+
+def measure_rank(
+    act: ActivationLike,
+    n_in: int,
+    n_hidden: int,
+    *,
+    method: str = "auto",
+    hidden_bias: bool = False,
+    output_bias: bool = False,
+    rng: object = 0,
+    route: str = "jacobian",
+):
+    r"""Measure the Hessian rank at a random rational teacher (:func:`symhess.rational_teacher`).
+
+    ``method``: ``"exact"`` (over :math:`\mathbb Q`, polynomials), ``"certify"`` (ball arithmetic),
+    ``"float"`` (float64 with tolerance and gap), or ``"auto"`` (exact for polynomials with rational
+    coefficients, certified otherwise). ``route`` is the exact route of
+    :func:`~symhess.two_layer.rank.hessian_rank` (``"jacobian"``, ``"hessian"`` or ``"both"``).
+    Returns a :class:`~symhess.two_layer.rank.RankResult`.
+    """
+    from .rational import rational_biases, rational_teacher
+    from ..validation import as_rng
+    from .rank import hessian_rank
+
+    if method not in MEASURE_METHODS:
+        raise ValueError(f"method={method!r} is unknown; choose one of {MEASURE_METHODS}")
+    act = get_activation(act)
+    _check(n_in, n_hidden)
+    gen = as_rng(rng)
+    W, v = rational_teacher(n_in, n_hidden, gen)
+    b, b0 = rational_biases(n_hidden, gen)
+    bias = dict(hidden_bias=b if hidden_bias else None, output_bias=b0 if output_bias else None)
+    if method == "auto":
+        prof = activation_profile(act)
+        method = "exact" if prof.kind == "polynomial" and None not in prof.coeffs else "certify"
+    if method == "exact":
+        return hessian_rank(act, W, v, exact=True, route=route, **bias)
+    if method == "certify":
+        if hidden_bias or output_bias:
+            return hessian_rank(act, W, v, exact=True, **bias)
+        return hessian_rank(act, W, v, certify=True)
+    return hessian_rank(act, W.astype(float), v.astype(float),
+                        hidden_bias=None if b is None or not hidden_bias else b.astype(float),
+                        output_bias=None if not output_bias else float(b0))

@@ -1,0 +1,387 @@
+r"""Matrix-free expected Hessian-vector products: :math:`H\,x` without forming :math:`H`.
+
+Place in the package: the two-layer teacher-student family (kernels). Imports the per-pair coefficient matrices of
+:mod:`symhess.two_layer.pairs` and the array backends of :mod:`symhess.kernels.backend`.
+
+For a tangent vector :math:`x=(X, y)`, :math:`X\in\mathbb R^{N_h\times N_i}` (the ``W`` part,
+row-major) and :math:`y\in\mathbb R^{N_h}`, write :math:`S = WX^\top` (:math:`S_{ik}=w_i\cdot X_k`),
+:math:`d_k = w_k\cdot X_k` and, with the Gauss–Newton coefficient matrices of
+:mod:`symhess.two_layer.assemble` already multiplied by :math:`v_iv_k` (:math:`A^{\delta}, A^{aa},
+A^{bb}, A^{ab}`) or by :math:`v_i` (:math:`B^{a}, B^{b}`), and :math:`K` the ``vv`` block,
+
+.. math::
+
+    (H_{WW}X + H_{Wv}y)_{ij} &= (A^{\delta}X)_{ij}
+        + \big[(A^{bb}\operatorname{diag}d + A^{ab}\circ S + B^{b}\operatorname{diag}y)\,W\big]_{ij}
+        + c_i W_{ij},\\
+    c_i &= \textstyle\sum_k A^{aa}_{ik}S_{ik} + (A^{ab}d)_i + (B^{a}y)_i,\\
+    (H_{vW}X + H_{vv}y)_k &= (B^{a\top}d)_k + \textstyle\sum_i B^{b}_{ik}S_{ki} + (Ky)_k ,
+
+which follows term by term from
+:math:`[H_{WW}]_{(ij),(kl)} = A^{\delta}_{ik}\delta_{jl} + A^{aa}_{ik}W_{ij}W_{il}
++ A^{bb}_{ik}W_{kj}W_{kl} + A^{ab}_{ik}(W_{ij}W_{kl}+W_{kj}W_{il})` and
+:math:`[H_{Wv}]_{(ij),k} = B^{a}_{ik}W_{ij} + B^{b}_{ik}W_{kj}`. Away from the optimum the
+residual part :math:`E[e\,\nabla^2 f]` adds, per unit :math:`i`, the block
+:math:`v_i\big(\sum_g s_g C^{bb}_{ig}b_gb_g^\top + s^{aa}_i w_iw_i^\top + w_i s^{ab\top}_i
++ s^{ab}_i w_i^\top + s^{\delta}_i I\big)` (sums over the student units :math:`b_g=w_g`,
+:math:`s_g=v_g` and the teacher units :math:`b_g=w^\star_g`, :math:`s_g=-v^\star_g`) and the
+``Wv`` diagonal :math:`r_{ij}`; applied to :math:`X` these are again products with ``W``,
+``X`` and :math:`W^\star`. One product therefore costs three :math:`(N_h\times N_h)(N_h\times N_i)`
+matrix products (:math:`S`, :math:`A^\delta X` and the bracket times :math:`W`; plus two with
+:math:`W^\star` away from the optimum), :math:`O(N_h^2N_i)` time and :math:`O(N_h^2 + N_hN_i)`
+memory; the dense :math:`H` would need :math:`O(N_h^2N_i^2)` of both.
+
+The diagonal is also in closed form (:meth:`HessianProduct.diagonal`):
+
+.. math::
+
+    H_{(ij),(ij)} = A^{\delta}_{ii} + (A^{aa}_{ii}+A^{bb}_{ii}+2A^{ab}_{ii})W_{ij}^2
+      \;[+\text{residual}],\qquad H_{v_kv_k} = K_{kk}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+from ..activations import ActivationLike, activation as get_activation
+from .templates import GAUSS_NEWTON, RESIDUAL
+from ..errors import MemoryLimitError, NonFiniteError, ShapeError
+from .assemble import HESSIAN_PARTS
+from ..kernels.backend import ArrayBackend, get_backend
+from .pairs import template_matrices
+from ..validation import as_teacher, as_weights, available_memory
+
+__all__ = ["HessianProduct", "HessianOperator", "hessian_operator"]
+
+#: float entries of per-column temporaries (S, M and the elementwise products) kept at once in matmat
+_BLOCK_ENTRIES = 1 << 25
+#: above this many entries of (Nh x Nh) + (Nh x Ni), the NumPy backend applies one vector at a time
+_CPU_BATCH_ENTRIES = 1 << 18
+
+
+def _mT(xp, a):
+    return xp.matrix_transpose(a)
+
+
+class HessianProduct:
+    r"""The coefficient matrices of the expected Hessian on an array backend, and :math:`H\,x` from them.
+
+    Use :func:`hessian_operator` for a SciPy ``LinearOperator``; this class is the backend-native
+    layer under it: :meth:`apply` takes and returns backend arrays (GPU arrays stay on the GPU).
+
+    Parameters
+    ----------
+    act, W, v, W_teacher, v_teacher, part
+        As for :func:`symhess.expected_hessian`.
+    backend : str or ArrayBackend
+        ``"numpy"`` (default), ``"torch"``, ``"torch:cuda"``, ``"cupy"``, ``"jax"``.
+    dtype : {"float64", "float32"}
+        Floating type of the backend arrays.
+    max_bytes : int, optional
+        Memory budget for the coefficient matrices (default 80% of available memory).
+
+    Attributes
+    ----------
+    n_hidden, n_in, n_params : int
+        :math:`N_h`, :math:`N_i`, :math:`P=N_hN_i+N_h`.
+    backend : ArrayBackend
+        Where the products run.
+    part : str
+        ``"full"``, ``"gauss_newton"`` or ``"residual"``.
+    """
+
+    def __init__(
+        self,
+        act: ActivationLike,
+        W: Any,
+        v: Any,
+        *,
+        W_teacher: Any = None,
+        v_teacher: Any = None,
+        part: str = "full",
+        backend: str | ArrayBackend = "numpy",
+        dtype: str = "float64",
+        max_bytes: int | None = None,
+    ) -> None:
+        act = get_activation(act)
+        W, v = as_weights(W, v)
+        if part not in HESSIAN_PARTS:
+            raise ValueError(f"part={part!r} is unknown; choose one of {HESSIAN_PARTS}")
+        self.backend = get_backend(backend, dtype)
+        Nh, Ni = W.shape
+        self.n_hidden, self.n_in, self.n_params, self.part = Nh, Ni, Nh * Ni + Nh, part
+        self.activation = act
+        residual = part != "gauss_newton" and not (W_teacher is None and v_teacher is None)
+        Wt, vt = as_teacher(W_teacher, v_teacher, Ni) if residual else (np.zeros((0, Ni)), np.zeros(0))
+        self._check_memory(Nh, Ni, Wt.shape[0], max_bytes)
+        self._gn = part != "residual"
+        self._residual = residual
+        c = self._coefficients(act, W, v, Wt, vt)
+        self._diag = self._diagonal(W, Wt, c)
+        to = self.backend.asarray
+        self._W, self._Wt = to(W), to(Wt)
+        self._c = {k: to(m) for k, m in c.items()}
+        # transposes used as row operands, stored contiguous once
+        if self._gn:
+            self._c["AabT"] = to(np.ascontiguousarray(c["Aab"].T))
+            self._c["BbT"] = to(np.ascontiguousarray(c["Bb"].T))
+            # K is symmetric up to quadrature error (tanh); use K y exactly as the dense rows do
+            self._c["KT"] = to(np.ascontiguousarray(c["K"].T))
+        xp = self.backend.xp
+        self._WtT = to(np.ascontiguousarray(Wt.T))
+        self._block = max(1, _BLOCK_ENTRIES // (6 * Nh * (Nh + Wt.shape[0] + Ni)))
+        if self.backend.name == "numpy" and Nh * (Nh + Ni) > _CPU_BATCH_ENTRIES:
+            # large products on the CPU: BLAS is already saturated by one vector, and batching only adds
+            # memory traffic (measured 15-30% slower per vector at Nh = Ni = 1000); GPUs keep the batches
+            self._block = 1
+        self._xp = xp
+
+    @staticmethod
+    def _check_memory(Nh: int, Ni: int, Nt: int, max_bytes: int | None) -> None:
+        need = 8 * (12 * Nh * Nh + 2 * Nh * Nt + 8 * Nh * Ni)
+        budget = int(0.8 * available_memory()) if max_bytes is None else int(max_bytes)
+        if need > budget:
+            raise MemoryLimitError(
+                f"the matrix-free Hessian of Nh={Nh} hidden units needs its (Nh x Nh) coefficient matrices, "
+                f"{need / 2**30:.1f} GiB, more than the {budget / 2**30:.1f} GiB budget"
+            )
+
+    def _coefficients(self, act, W, v, Wt, vt) -> dict[str, np.ndarray]:
+        """The coefficient matrices, prefactors included (NumPy, float64)."""
+        Nh, Ni = W.shape
+        c: dict[str, np.ndarray] = {}
+        if self._gn:
+            vv = np.outer(v, v)
+            cww = template_matrices(act, GAUSS_NEWTON["WW"], W, W, same=True)
+            for b in ("delta", "aa", "bb", "ab"):
+                c["A" + ("d" if b == "delta" else b)] = cww[b] * vv
+            cwv = template_matrices(act, GAUSS_NEWTON["Wv"], W, W, same=True, warn=False)
+            c["Ba"], c["Bb"] = v[:, None] * cwv["a"], v[:, None] * cwv["b"]
+            c["K"] = template_matrices(act, GAUSS_NEWTON["vv"], W, W, same=True, warn=False)["1"]
+            c["Dd"] = c.pop("Ad")
+        else:
+            c["Dd"] = np.zeros(Nh)  # residual only: the delta term is diagonal in the units
+        if self._residual:
+            sd, saa, sab = np.zeros(Nh), np.zeros(Nh), np.zeros((Nh, Ni))
+            R = np.zeros((Nh, Ni))
+            for B, s, same, key in ((W, v, True, "Rs"), (Wt, -vt, False, "Rt")):
+                cw = template_matrices(act, RESIDUAL["WW"], W, B, same=same, warn=False)
+                sd += cw["delta"] @ s
+                saa += cw["aa"] @ s
+                sab += (cw["ab"] * s) @ B
+                c[key] = v[:, None] * (cw["bb"] * s)
+                cv = template_matrices(act, RESIDUAL["Wv"], W, B, same=same, warn=False)
+                R += (cv["a"] @ s)[:, None] * W + (cv["b"] * s) @ B
+            if self._gn:
+                c["Dd"][np.diag_indices(Nh)] += v * sd
+            else:
+                c["Dd"] = v * sd
+            c["a_res"], c["U"], c["R"] = v * saa, v[:, None] * sab, R
+        return c
+
+    def _diagonal(self, W, Wt, c) -> np.ndarray:
+        r"""Closed-form diagonal of :math:`H` (see the module docstring), float64 NumPy."""
+        Nh, Ni = W.shape
+        W2 = W * W
+        dd = np.diag(c["Dd"]) if c["Dd"].ndim == 2 else c["Dd"]
+        ww = np.broadcast_to(dd[:, None], (Nh, Ni)).copy()
+        vv = np.zeros(Nh)
+        if self._gn:
+            coef = np.diag(c["Aaa"]) + np.diag(c["Abb"]) + 2 * np.diag(c["Aab"])
+            ww += coef[:, None] * W2
+            vv = np.diag(c["K"]).copy()
+        if self._residual:
+            ww += c["a_res"][:, None] * W2 + 2 * W * c["U"] + c["Rs"] @ W2 + c["Rt"] @ (Wt * Wt)
+        return np.concatenate([ww.ravel(), vv])
+
+    def diagonal(self) -> np.ndarray:
+        r"""The diagonal :math:`H_{pp}`, shape ``(P,)``, in closed form (no products, NumPy float64).
+
+        .. math::
+
+            H_{(ij),(ij)} = A^{\delta}_{ii} + (A^{aa}_{ii}+A^{bb}_{ii}+2A^{ab}_{ii})W_{ij}^2
+              + v_i\Big(\sum_g s_gC^{bb}_{ig}b_{gj}^2 + s^{aa}_iW_{ij}^2 + 2W_{ij}s^{ab}_{ij}
+              + s^{\delta}_i\Big),\qquad H_{v_kv_k}=K_{kk}
+        """
+        return self._diag.copy()
+
+    def trace(self) -> float:
+        r"""Exact trace :math:`\operatorname{tr}H=\sum_p H_{pp}` from the closed-form diagonal."""
+        return float(self._diag.sum())
+
+    def apply(self, X: Any, y: Any) -> tuple[Any, Any]:
+        r"""Batched product on backend arrays: ``X`` of shape ``(k, Nh, Ni)``, ``y`` of shape ``(k, Nh)``.
+
+        Returns ``(Z, z)`` of the same shapes: the ``W`` and ``v`` parts of :math:`H x` for each of the
+        ``k`` vectors :math:`x = (\mathrm{vec}X, y)`.
+        """
+        xp, c, W = self._xp, self._c, self._W
+        S = W @ _mT(xp, X)  # S[k, i, l] = w_i . X_l
+        d = xp.vecdot(W, X, axis=-1)  # d[k, i] = w_i . X_i
+        if self._gn:
+            M = c["Aab"] * S
+            M += c["Abb"] * d[:, None, :]
+            M += c["Bb"] * y[:, None, :]
+            # row sums as vecdot: no (Nh x Nh) temporary
+            coef = xp.vecdot(c["Aaa"], S, axis=-1) + d @ c["AabT"] + y @ _mT(xp, c["Ba"])
+            z = d @ c["Ba"] + xp.vecdot(c["BbT"], S, axis=-1) + y @ c["KT"]
+            Z = c["Dd"] @ X
+        else:
+            M = None
+            coef = xp.zeros_like(d)
+            z = xp.zeros_like(y)
+            Z = c["Dd"][:, None] * X
+        if self._residual:
+            res = c["Rs"] * _mT(xp, S)
+            M = res if M is None else M + res
+            coef = coef + c["a_res"] * d + xp.vecdot(c["U"], X, axis=-1)
+            Z = Z + d[..., None] * c["U"] + y[..., None] * c["R"]
+            z = z + xp.vecdot(c["R"], X, axis=-1)
+            if self._Wt.shape[0]:
+                Z = Z + (c["Rt"] * (X @ self._WtT)) @ self._Wt
+        if M is not None:
+            Z += M @ W
+        Z += coef[..., None] * W
+        return Z, z
+
+    def matmat(self, x: Any) -> Any:
+        """:math:`H x` for a backend array ``x`` of shape ``(P,)`` or ``(P, k)`` (same shape back)."""
+        xp = self._xp
+        vec = x.ndim == 1
+        X = xp.reshape(x, (self.n_params, 1)) if vec else x
+        m, Nh, Ni = self.n_hidden * self.n_in, self.n_hidden, self.n_in
+        outs = []
+        for k0 in range(0, X.shape[1], self._block):
+            cols = X[:, k0 : k0 + self._block]
+            k = cols.shape[1]
+            XW = xp.reshape(_mT(xp, cols[:m, :]), (k, Nh, Ni))
+            Z, z = self.apply(XW, _mT(xp, cols[m:, :]))
+            outs.append(xp.concat([_mT(xp, xp.reshape(Z, (k, m))), _mT(xp, z)], axis=0))
+        out = outs[0] if len(outs) == 1 else xp.concat(outs, axis=1)
+        return xp.reshape(out, (self.n_params,)) if vec else out
+
+
+class HessianOperator(LinearOperator):
+    r"""The expected Hessian as a symmetric SciPy ``LinearOperator`` (matrix-free).
+
+    ``op @ x``, ``op.matvec``, ``op.matmat`` and ``op.T`` behave as for the dense matrix, but each
+    product costs :math:`O(N_h^2N_i)` (see :mod:`symhess.two_layer.hvp`). NumPy vectors go in and come
+    out whatever the backend; :attr:`product` is the backend-native layer.
+
+    Attributes
+    ----------
+    product : HessianProduct
+        Coefficient matrices on the backend and the batched product.
+    """
+
+    def __init__(self, product: HessianProduct) -> None:
+        self.product = product
+        dtype = np.float32 if str(product.backend.dtype).endswith("float32") else np.float64
+        super().__init__(dtype=dtype, shape=(product.n_params, product.n_params))
+
+    @property
+    def backend(self) -> ArrayBackend:
+        """Where the products run."""
+        return self.product.backend
+
+    def _product(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if not np.all(np.isfinite(x)):
+            raise NonFiniteError("the vector multiplied by the Hessian has non-finite entries")
+        b = self.product.backend
+        out = b.to_numpy(self.product.matmat(b.asarray(x)))
+        return out.astype(self.dtype, copy=False)
+
+    def _matvec(self, x: np.ndarray) -> np.ndarray:
+        return self._product(np.reshape(x, (self.shape[0],)))
+
+    def _matmat(self, X: np.ndarray) -> np.ndarray:
+        if X.ndim != 2 or X.shape[0] != self.shape[0]:
+            raise ShapeError(f"matmat needs shape ({self.shape[0]}, k), got {X.shape}")
+        return self._product(X)
+
+    _rmatvec = _matvec  # symmetric
+    _rmatmat = _matmat
+
+    def _adjoint(self) -> "HessianOperator":
+        return self
+
+    _transpose = _adjoint
+
+    def diagonal(self) -> np.ndarray:
+        """Closed-form diagonal, shape ``(P,)`` (see :meth:`HessianProduct.diagonal`)."""
+        return self.product.diagonal()
+
+    def trace(self) -> float:
+        r"""Exact :math:`\operatorname{tr}H` from the closed-form diagonal."""
+        return self.product.trace()
+
+
+def hessian_operator(
+    act: ActivationLike,
+    W: Any,
+    v: Any,
+    W_teacher: Any = None,
+    v_teacher: Any = None,
+    *,
+    part: str = "full",
+    backend: str | ArrayBackend = "numpy",
+    dtype: str = "float64",
+    max_bytes: int | None = None,
+) -> HessianOperator:
+    r"""The expected Hessian of the population loss as a matrix-free ``LinearOperator``.
+
+    .. math::
+
+        H x = E_x[\nabla_\theta f\,(\nabla_\theta f^\top x)] + E_x[(f_\theta - f_{\theta^\star})\,
+        \nabla^2_\theta f\,x],\qquad x\sim N(0, I_{N_i}),
+
+    computed from the per-pair coefficient matrices (:mod:`symhess.two_layer.hvp`) in
+    :math:`O(N_h^2N_i)` time and :math:`O(N_h^2+N_hN_i)` memory, never forming the
+    :math:`P\times P` matrix (:math:`P=N_hN_i+N_h`). Equal to ``expected_hessian(...) @ x`` to rounding.
+
+    Parameters
+    ----------
+    act : str or Activation
+        Activation (``"erf"``, ``"quadratic:eps=0.5"``, ...). Closed-form kernels (polynomials, erf,
+        ReLU) are cheap to set up for large :math:`N_h`; ``"tanh"`` uses quadrature per pair.
+    W : array_like, shape (Nh, Ni)
+        Student first-layer weights.
+    v : array_like, shape (Nh,)
+        Student output weights.
+    W_teacher, v_teacher : array_like, optional
+        Teacher weights; omitted, the student is at the optimum (no residual part).
+    part : {"full", "gauss_newton", "residual"}
+        Which part of the Hessian.
+    backend : str
+        Array backend of the products: ``"numpy"`` (default), ``"torch"``, ``"torch:cuda"``,
+        ``"cupy"``, ``"jax"`` (:mod:`symhess.kernels.backend`).
+    dtype : {"float64", "float32"}
+        Floating type on the backend (float32 halves memory and is faster on GPUs, at
+        :math:`\sim 10^{-7}` relative accuracy).
+    max_bytes : int, optional
+        Memory budget for the coefficient matrices.
+
+    Returns
+    -------
+    HessianOperator
+        Symmetric ``LinearOperator`` of shape ``(P, P)`` with ``matvec``, ``matmat``, ``diagonal()``
+        and ``trace()``; parameters ordered :math:`(W\text{ row-major}, v)`.
+
+    Examples
+    --------
+    >>> import numpy as np, symhess
+    >>> W, v = symhess.teacher(n_in=4, n_hidden=3, rng=0)
+    >>> op = symhess.hessian_operator("erf", W, v)
+    >>> x = np.random.default_rng(1).standard_normal(op.shape[0])
+    >>> bool(np.allclose(op @ x, symhess.expected_hessian("erf", W, v) @ x))
+    True
+    """
+    product = HessianProduct(
+        act, W, v, W_teacher=W_teacher, v_teacher=v_teacher, part=part, backend=backend, dtype=dtype,
+        max_bytes=max_bytes,
+    )
+    return HessianOperator(product)
