@@ -55,11 +55,12 @@ MATH_ACTIVATIONS = (
 
 #: the pipeline stages in order, with a heading for the API reference
 STAGES = (
-    ("errors", "Errors"), ("activations", "Activations"), ("model", "Models and teachers"),
-    ("derivation", "Derivation"), ("expectation", "Gaussian expectations"),
-    ("kernels", "Numerical kernels"), ("analysis", "Analysis: spectra, ranks, laws"),
-    ("export", "Export: LaTeX and documents"), ("check", "Checking a derivation"),
-    ("sweep", "Sweeps"),
+    ("errors", "Errors"), ("activations", "Activations"), ("expectation", "Gaussian expectations"),
+    ("linalg", "Exact and certified linear algebra"),
+    ("two_layer", "Two-layer networks: Hessians, ranks, spectra, dynamics"),
+    ("free_probability", "Free probability: the Pennington–Bahri law"),
+    ("ufm", "Deep unconstrained feature models"),
+    ("export", "Export: LaTeX and documents"), ("check", "Checking a derivation"), ("sweep", "Sweeps"),
 )
 
 GALLERY_TIMEOUT_S = 300
