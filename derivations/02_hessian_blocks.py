@@ -3,8 +3,8 @@ Expected Hessian blocks at the optimum: equations (8)–(13) and (16)–(18)
 =========================================================================
 
 Derives the per-pair block formulas with symhess (Stein's lemma + Price's theorem / exact
-moments) and asserts that they equal the formulas of Couto et al. as re-derived by hand in
-Couto et al. (arXiv:2512.15606) eqs. 8-13 and 16-18, for the linear, quadratic (``z + eps z^2``) and
+moments) and asserts that they equal the formulas of Couto et al. (Sections 3, 4.1 and 5, Appendix C),
+re-derived by hand and typed in below, for the linear, quadratic (``z + eps z^2``) and
 both erf conventions (``erf(z/sqrt 2)`` with Δ, ``erf(z)`` with Δ̃). Then checks the assembled
 Hessian of a random teacher against a Monte Carlo estimate.
 
@@ -75,6 +75,33 @@ def _equal(a: sp.Expr, b: sp.Expr, rng: np.random.Generator, trials: int) -> boo
     return True
 
 
+def _figure(spec: str, H: np.ndarray, mc: np.ndarray, z: np.ndarray, n: int, split: int, path: Path) -> None:
+    """The assembled expected Hessian, its Monte Carlo estimate and their difference in standard errors
+    (blocks WW, Wv, vv separated at ``split`` = W.size)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
+    lim = np.abs(H).max()
+    for ax, mat, title in ((axes[0], H, f"expected Hessian, {spec} (closed form)"),
+                           (axes[1], mc, f"Monte Carlo, {n} samples")):
+        im = ax.imshow(mat, cmap="RdBu_r", vmin=-lim, vmax=lim)
+        ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=axes[:2], shrink=0.8)
+    im = axes[2].imshow(z, cmap="viridis", vmin=0, vmax=5.5)
+    axes[2].set_title("|difference| / standard error", fontsize=9)
+    fig.colorbar(im, ax=axes[2], shrink=0.8)
+    for ax in axes:  # the W | v split of theta
+        ax.axhline(split - 0.5, color="k", lw=0.6)
+        ax.axvline(split - 0.5, color="k", lw=0.6)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.savefig(path, dpi=110, facecolor="white", bbox_inches="tight")
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer Monte Carlo samples")
@@ -113,9 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         se = np.sqrt(((J[:, :, None] * J[:, None, :]) ** 2).mean(0) - mc**2) / np.sqrt(n)
         z = np.abs(H - mc) / (se + 1e-12)
         assert z.max() < 5.5, (spec, z.max())  # within Monte Carlo error
+        panels = (spec, H, mc, z)
         print(f"{spec:>22}  assembled H vs Monte Carlo ({n} samples): max |z| = {z.max():.2f}")
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
+        _figure(*panels, n, W.size, args.out / "02_hessian_blocks.png")
         with open(args.out / "blocks.txt", "w") as fh:
             for spec in paper:
                 for name, blk in symhess.derive_blocks(spec).items():

@@ -1,16 +1,17 @@
 """
-Effective number of parameters: eq. (14), the degree-n bound, pure powers, biases and erf (Couto et al., eq. 14 and Sec. 5)
+Effective number of parameters: eq. (14), the degree-n bound, pure powers, biases and erf
 ==================================================================================================
 
 Prints the paper's counting rules next to the Hessian rank measured at random rational teachers and
 asserts that they agree:
 
 1. linear, :math:`N_{\\rm eff}=N_i`;
-2. quadratic :math:`z+\\epsilon z^2`, eq. (14), on the grid of formulas.md §A6 (:math:`N_i\\le8`,
+2. quadratic :math:`z+\\epsilon z^2`, eq. (14) (Couto et al., Section 4.1.1), on the grid (:math:`N_i\\le8`,
    :math:`N_h\\le12`) and its worked examples (10, 20), (30, 10), (10, 5);
 3. pure :math:`z^2` and pure powers :math:`z^3, z^4` (Alexander–Hirschowitz, with the exceptional cases);
 4. the degree-n bound :math:`\\min\\{P, \\binom{N_i+n}{n}-1\\}` for :math:`z+0.3z^2+0.2z^3` and
-   :math:`z+0.3z^3` (§A6 says: attained for :math:`N_i\\le5`, :math:`N_h\\le11`; it is not, for
+   :math:`z+0.3z^3` (Couto et al., Section 4.2; believed attained for :math:`N_i\\le5`,
+   :math:`N_h\\le11`; it is not, for
    :math:`z+0.3z^3` at (5, 6) and (5, 7), where the refined secant-variety rule gives one less);
 5. biases: the gain over the bias-free rank (the paper's "+1" conjecture), per activation;
 6. erf: the float64 rank against the rank proved in ball arithmetic (full rank; float64 undercounts).
@@ -37,6 +38,28 @@ def _table(title: str, header: list[str], rows: list[list[object]]) -> str:
     return text
 
 
+def _figure(curves: dict, path: Path) -> None:
+    """Exact rank of the quadratic network against eq. (14), one curve per N_i."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for Ni, (meas, pred) in curves.items():
+        hs = range(1, len(meas) + 1)
+        line, = ax.plot(hs, pred, "-", lw=1.2, label=f"$N_i={Ni}$")
+        ax.plot(hs, meas, "o", ms=4, color=line.get_color())
+        ax.plot(hs, [h * Ni + h for h in hs], ":", lw=0.8, color=line.get_color())
+    ax.set_xlabel("hidden units $N_h$")
+    ax.set_ylabel("rank of the Hessian at the optimum")
+    ax.set_title(r"quadratic $z+z^2$: exact rank (dots), eq. (14) (lines), $P$ (dotted)", fontsize=9)
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, facecolor="white")
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller grids (for the test suite)")
@@ -55,24 +78,25 @@ def main(argv: list[str] | None = None) -> int:
 
     # 1-2. linear and eq. (14) ---------------------------------------------------------------
     max_in, max_h = (5, 7) if q else (8, 12)
-    rows, mismatches = [], 0
+    rows, mismatches, curves = [], 0, {}
     for Ni in range(1, max_in + 1):
         lin = [exact("linear", Ni, Nh, seed=Nh) for Nh in range(1, max_h + 1)]
         assert lin == [Ni] * max_h, (Ni, lin)
         meas = [exact("quadratic", Ni, Nh, seed=Ni * 100 + Nh) for Nh in range(1, max_h + 1)]
         pred = [Ni * (Ni + 3) // 2 - (Ni - Nh) * (Ni - Nh + 3) // 2 * (Ni > Nh) for Nh in range(1, max_h + 1)]
         mismatches += sum(m != p for m, p in zip(meas, pred))
+        curves[Ni] = (meas, pred)
         rows.append([Ni] + [f"{m}" if m == p else f"**{m}≠{p}**" for m, p in zip(meas, pred)])
     out.append(_table(f"Quadratic z + z^2: exact rank (= eq. (14) in every cell), N_h = 1..{max_h}",
                       ["N_i"] + [str(h) for h in range(1, max_h + 1)], rows))
     assert mismatches == 0
     examples = [(10, 5, 55, 45)] + ([] if q else [(10, 20, 220, 65), (30, 10, 310, 265)])
     rows = []
-    for Ni, Nh, P, neff in examples:  # formulas.md A6 worked examples
+    for Ni, Nh, P, neff in examples:  # worked examples of eq. (14)
         m = exact("quadratic", Ni, Nh, seed=1)
         assert n_parameters(Ni, Nh) == P and quadratic_rank(Ni, Nh) == neff == m
         rows.append([Ni, Nh, P, neff, m])
-    out.append(_table("Eq. (14), worked examples of formulas.md", ["N_i", "N_h", "P", "eq. (14)", "exact rank"], rows))
+    out.append(_table("Eq. (14), worked examples", ["N_i", "N_h", "P", "eq. (14)", "exact rank"], rows))
 
     # 3. pure powers ----------------------------------------------------------------------------
     rows = []
@@ -99,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
                       ["d", "N_i", "N_h", "expected min(N_h N_i, C(N_i+d-1,d))", "exact rank"], rows))
 
     # 4. degree-n bound -----------------------------------------------------------------------
-    # formulas.md A6: rank <= min(P, sum_{k: c_k != 0} C(N_i+k-1, k)), "attained for z+0.3z^2+0.2z^3 and
-    # z+0.3z^3 (N_i <= 5, N_h <= 11)". The refined rule replaces C(N_i+k-1, k) by the dimension of the
+    # Couto et al., Section 4.2: rank <= min(P, sum_{k: c_k != 0} C(N_i+k-1, k)), believed "attained
+    # for z+0.3z^2+0.2z^3 and z+0.3z^3 (N_i <= 5, N_h <= 11)". The refined rule replaces C(N_i+k-1, k) by the dimension of the
     # secant variety sigma_{N_h}(v_k) (the degree-k part is a sum of N_h k-th powers): for z + 0.3 z^3 at
     # (N_i, N_h) = (5, 6) it gives 5 + min(30, 35) = 35 < 36 = min(P, 5 + 35), so the A6 bound is NOT attained
     # there; at (5, 7) the cubic part is the Alexander-Hirschowitz exception (3, 5, 7), 5 + 34 = 39 < 40.
@@ -162,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
+        _figure(curves, args.out / "30_counting_rules.png")
         (args.out / "counting_rules.md").write_text("# Counting rules vs exact Hessian ranks\n\n" + "\n".join(out))
     print("all counting rules agree with the measured ranks")
     return 0

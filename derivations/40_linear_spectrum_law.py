@@ -2,8 +2,8 @@
 Linear teacher-student net: the nonzero Hessian spectrum is a scaled chi^2 convolved with a scaled MP law (eq. 15)
 ================================================================================================================
 
-Couto et al. Section 3.1, Fig. 2 (files ``linear_hessian_10_20.png`` and ``linear_hessian_30_10.png``);
-formulas.md §A4, §A8. At the optimum of f(x) = v^T W x the expected Hessian has rank Ni and its nonzero
+Couto et al., Section 3.1 and Appendix A, eqs. (8)-(10) and (15), and their Fig. 2 (the two panels
+(Ni, Nh) = (10, 20) and (30, 10)). At the optimum of f(x) = v^T W x the expected Hessian has rank Ni and its nonzero
 eigenvalues are |v|^2 + spec(W^T W): the shift s = |v|^2 ~ var_v chi^2_Nh is shared by the whole
 teacher, and spec(W^T W) follows the MP law scaled by Nh/Ni (plus an atom at 0 of weight 1 - Nh/Ni when
 Nh < Ni: those eigenvalues equal s exactly, the pure chi^2 component).

@@ -2,7 +2,7 @@
 Spectra of quadratic and erf teacher-student nets at the optimum (Figs. 4 and 5)
 =================================================================================
 
-Couto et al. Sections 4.1-4.2; formulas.md §A5, §A7. Expected Hessians at the optimum for Ni = Nh = N
+Couto et al., Sections 4.1 and 5 (eqs. (11)-(13), (16)-(18)). Expected Hessians at the optimum for Ni = Nh = N
 and teachers W ~ N(0, 1/N), v ~ N(0, 1/N), over a range of N. Asserted structural claims:
 
 * quadratic, sigma = z + z^2 (eps = 1): one eigenvalue far above the bulk (lambda_1 / lambda_2 > 1.8 for
@@ -12,7 +12,7 @@ and teachers W ~ N(0, 1/N), v ~ N(0, 1/N), over a range of N. Asserted structura
   separates exactly Nh eigenvalues (the outer bulk, the O(1) vv block) from the lower bulk, for every
   teacher with N >= 8 (at N <= 6 about one teacher in 40 has a vv eigenvalue inside the lower bulk);
   the lower bulk's mean is at most tr H_WW / (Nh Ni) (Ky Fan: the top Nh eigenvalues sum to at least
-  tr H_vv), and for sigma = erf(z) (symhess's "erf"; formulas.md §A7, plain-erf variant)
+  tr H_vv), and for sigma = erf(z) (symhess's "erf"; the plain-erf variant of Couto et al.'s Section 5)
   tr H_WW <= (4/pi) Ni |v|^2, so the lower-bulk mean is certified to be <= (4/pi) |v|^2 / Nh = O(1/N)
   (|v|^2 ~ chi^2_N / N -> 1).
 

@@ -2,7 +2,7 @@
 Learning near the optimum: the loss curve is fixed by the Hessian spectrum (eq. 7, Fig. 3)
 ========================================================================================
 
-Couto et al. Section 2.1 / eq. (7); formulas.md §A3. A student starts at theta* + delta_0 and trains on
+Couto et al., Section 2.1, eq. (7). A student starts at theta* + delta_0 and trains on
 the population loss. Near the optimum eps = 1/2 delta^T H* delta, so
 
     gradient flow:     eps(t) = 1/2 sum_i lambda_i exp(-2 lambda_i t) c_i^2,

@@ -2,7 +2,7 @@
 Fisher information = expected Hessian at the optimum (App. D)
 =============================================================
 
-Couto et al. App. D (the link Hessian - NTK - Fisher, S2); formulas.md §A2. Read the student as the
+Couto et al., Appendix D (the link Hessian - NTK - Fisher information) and Section 2. Read the student as the
 Gaussian regression model y | x ~ N(f_theta(x), s^2), x ~ N(0, I). Its Fisher information is
 F = E[grad log p grad log p^T] = E[grad f grad f^T] / s^2: at the optimum this is the whole expected
 Hessian of eps = 1/2 E[(f - f*)^2] (times 1/s^2); away from it only the Gauss-Newton part.
@@ -11,8 +11,8 @@ This script estimates F WITHOUT that identity: it samples (x, y) from the model,
 (y - f(x)) grad f(x) / s^2 numerically, and averages their outer products. Asserted, entrywise within 5
 Monte Carlo standard errors: s^2 F = H* at the optimum for erf, quadratic and ReLU nets; s^2 F = the
 Gauss-Newton part (and != the full Hessian) away from it; a factor-2 error is rejected. It also checks
-the NTK statement of §A2: the nonzero eigenvalues of the empirical Hessian (1/N) J^T J equal those of the
-NTK Gram matrix J J^T / N.
+the NTK statement of Couto et al., Section 2: the nonzero eigenvalues of the empirical Hessian
+(1/N) J^T J equal those of the NTK Gram matrix J J^T / N.
 
 Run: ``python derivations/43_fisher_equals_hessian.py [--quick] [--out DIR]``
 """

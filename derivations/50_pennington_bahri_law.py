@@ -1,8 +1,9 @@
 """
-Pennington-Bahri: the Wishart + Wigner Hessian model by free addition (issue 5, items 1-3 and 6)
-================================================================================================
+Pennington-Bahri: the Wishart + Wigner Hessian model by free addition
+====================================================================
 
-Derives, with SymPy, from the R-transforms alone (slides seed 002, formulas.md Part B):
+Derives, with SymPy, from the R-transforms alone (J. Tanner's lecture slides on Pennington & Bahri,
+ICML 2017; see docs/references.md):
 
 1. the Stieltjes equation of H = H0 + H1 (H0 Marchenko-Pastur of ratio phi, H1 semicircle of
    variance 2 eps): R_H0(G) + R_H1(G) + 1/G = z is the cubic
@@ -49,7 +50,7 @@ def symbolic_part() -> dict:
     lin = pennington_bahri_model("wigner")
     relu = pennington_bahri_model("relu_block")
     P = lin.polynomial.as_expr()
-    # item 1: the cubic (typed in from formulas.md Part B, sigma = 1)
+    # 1. the cubic (typed in from a hand derivation, sigma = 1)
     typed = 2 * EPS * PHI * G**3 - (2 * EPS + Z * PHI) * G**2 + (Z + PHI - 1) * G - 1
     assert sp.expand(P.subs(SIGMA, 1) - typed) == 0
     # ... and every root of it solves R(G) + 1/G = z: P / (z - R - 1/G) is free of z
@@ -57,7 +58,7 @@ def symbolic_part() -> dict:
     print("R_H0 + R_H1 =", lin.r_transform)
     print("P(G, z)     =", sp.collect(sp.expand(P), G), "  (degree", lin.polynomial.degree(), ")")
 
-    # item 2: eps_c from the discriminant at z = 0
+    # 2. eps_c from the discriminant at z = 0
     print("disc_G P(G,0) =", lin.discriminant_at_zero)
     eps_c = lin.critical_energy
     print("eps_c (derived) =", eps_c)
@@ -67,7 +68,7 @@ def symbolic_part() -> dict:
     assert sp.simplify(eps_c - slides_critical_energy("wigner")) == 0
     print("  equals the slides' (1 - 20 phi - 8 phi^2 + (1 + 8 phi)^{3/2})/16 (times sigma^2): proved")
 
-    # item 3: ReLU
+    # 3. ReLU
     print("ReLU: R_H1 =", relu.r_h1, "; P has degree", relu.polynomial.degree())
     print("  critical factor of disc_G P(G,0):", sp.factor(relu.critical_quadratic.as_expr()))
     eps_c_relu = relu.critical_energy

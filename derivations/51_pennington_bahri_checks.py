@@ -1,6 +1,6 @@
 """
-Pennington-Bahri: independent checks of the free-sum law (issue 5, item 4)
-==========================================================================
+Pennington-Bahri: independent checks of the free-sum law
+========================================================
 
 The law of ``symhess.pennington_bahri`` comes from the derived polynomial equation for G and a
 root-continuation; here it is compared with routes that use neither:

@@ -1,6 +1,6 @@
 """
-Pennington-Bahri vs an actual two-layer network: the H0 + H1 split of symhess's Hessian (issue 5, item 5)
-========================================================================================================
+Pennington-Bahri vs an actual two-layer network: the H0 + H1 split of symhess's Hessian
+=======================================================================================
 
 For a two-layer erf network f(x) = sum_i v_i erf(w_i . x) with a teacher of the same size, the
 population Hessian of eps(theta) = 1/2 E_x[(f - f*)^2] at a NON-optimal point splits exactly into

@@ -23,6 +23,27 @@ import numpy as np
 import sympy as sp
 
 
+def _figure(hessians: list, sizes: tuple, path: Path) -> None:
+    """The layer-wise Hessians at the optimum: each a Kronecker product, visible as repeated blocks."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(hessians), figsize=(3.4 * len(hessians), 3.4))
+    for l, (ax, H) in enumerate(zip(axes, hessians), start=1):
+        lim = np.abs(H).max()
+        ax.imshow(H, cmap="RdBu_r", vmin=-lim, vmax=lim)
+        ax.set_title(f"$\\nabla^2_{{W_{l}}}$ at the optimum", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    K, n, d, L = sizes
+    fig.suptitle(f"deep linear UFM, K={K}, n={n}, d={d}, L={L}: Kronecker-structured layer Hessians", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, facecolor="white")
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller concrete models")
@@ -69,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     K, n, d, L = (2, 2, 3, 2) if args.quick else (3, 2, 3, 3)
     c = SymbolicDeepLinearUFM(K, n, d, L)
     m = DeepLinearUFM(K, n, d, L, reg_w=0.01, reg_h=0.01)
+    at_optimum = []
     for p in (m.optimum(rng=0), m.random_point(1, 1.0)):
+        at_optimum = at_optimum or [m.layer_hessian(p, l) for l in range(1, L + 1)]
         for l in range(1, L + 1):
             f = sp.lambdify(c.params("C"), c.layer_hessian(l, "C"), "numpy")
             ref = np.array(f(*p.to_vector("C")), dtype=float)
@@ -78,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
+        _figure(at_optimum, (K, n, d, L), args.out / "60_ufm_kronecker_hessian.png")
         (args.out / "60_kronecker_forms.txt").write_text("\n".join(lines) + "\n")
         M = MatrixUFM(3)
         tex = [sp.latex(derive_layer_hessian(M, l).kronecker("C")) for l in (1, 2, 3)]

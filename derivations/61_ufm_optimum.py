@@ -6,8 +6,8 @@ The regulariser, minimised over factorisations of the product, is a Schatten-2/(
 of the K label directions solves min_x (x-1)^2/2 + (L+1)/2 beta x^{2/(L+1)}; a nonzero minimiser
 exists iff beta <= beta_c = (1/L) ((L-1)/L)^{(L-1)/(L+1)}, and at beta_c the optimal scale jumps
 from (L-1)/L to 0 (first-order transition for L >= 2). This script checks the threshold by brute force,
-then compares the closed-form optimum with gradient descent from a random start (the instance of
-formulas.md Part C: K=3, n=4, d=8, L=3).
+then compares the closed-form optimum with gradient descent from a random start (the instance
+K=3, n=4, d=8, L=3 of derivations 62-67).
 
 Run: ``python derivations/61_ufm_optimum.py [--quick] [--out DIR]``
 """

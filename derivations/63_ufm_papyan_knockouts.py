@@ -1,7 +1,8 @@
 """
-Deep linear UFM: Papyan's decomposition of the layer-wise Hessian and its knockouts (G&K Theorem 4.2,
-Figures 5 and 6)
-=====================================================================================================
+Deep linear UFM: Papyan's decomposition of the layer-wise Hessian and its knockouts
+===================================================================================
+
+Garrod & Keating, Theorem 4.2 and Figures 5 and 6; Papyan (2020).
 
 With extended gradients delta_{i,k} = d yhat_{i,k} / d vec W_l, the layer-wise Hessian splits exactly
 into a within-class part, a cross-class part (covariance over the output index k within a class) and

@@ -1,7 +1,8 @@
 """
-Deep linear UFM: the layer-wise gradient in the natural basis and in the outlier eigenspace
-(G&K Theorem 4.3, Figure 7; Gur-Ari et al.)
-==========================================================================================
+Deep linear UFM: the gradient in the natural basis and in the outlier eigenspace
+================================================================================
+
+Garrod & Keating, Theorem 4.3 and Figure 7; Gur-Ari, Roberts & Dyer (2018).
 
 Theorem 4.3: at a global optimum the MSE gradient of W_l is -lambda_l W_l
 = -sqrt(lambda_l tau) sum_c vec(hbar_{l+1,c} hbar_{l,c}^T) (unit class means): in the natural basis of

@@ -1,7 +1,8 @@
 """
-Deep linear UFM: gradient covariance, back-propagated errors and features (G&K Appendix E,
-Theorems E.1-E.3, Figures 12-14)
-=========================================================================================
+Deep linear UFM: gradient covariance, back-propagated errors and features
+=========================================================================
+
+Garrod & Keating, Appendix E: Theorems E.1-E.3 and Figures 12-14.
 
 The statements of Appendix E were lost in extraction; docs/ufm.md re-derives them:
 

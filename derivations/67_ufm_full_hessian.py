@@ -11,7 +11,7 @@ with Yhat - Y = (x-1) Y, acts on the outlier space as (x-1) tr(D^2): it splits t
 K(K+1)/2 (symmetric D) at Lambda - delta and K(K-1)/2 (antisymmetric D) at Lambda + delta, to first
 order in 1-x, delta = (2/K) x (1-x) e_2(lambda)/(tau e_1(lambda)). Checked against the dense Hessian
 (whose blocks are checked against SymPy and finite differences in the tests), including the numbers
-quoted in formulas.md Part C (3 at 1.007, 6 at 0.995, 27 at 0.2503).
+of a hand computation at K=3, n=4, d=8, L=3 (3 at 1.007, 6 at 0.995, 27 at 0.2503).
 
 Run: ``python derivations/67_ufm_full_hessian.py [--quick] [--out DIR]``
 """
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from symhess import DeepLinearUFM
 
-    # the instance of formulas.md Part C
+    # the instance K=3, n=4, d=8, L=3 of the hand computation
     K, n, d, L = 3, 4, 8, 3
     m = DeepLinearUFM(K, n, d, L, reg_w=[2e-3, 3e-3, 1e-3], reg_h=2e-3)
     th = m.theory()
@@ -51,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     assert np.allclose(ev[:up], th.full_outlier + th.full_split, atol=tol)
     assert np.allclose(ev[up:K * K], th.full_outlier - th.full_split, atol=tol)
     assert th.full_split > 20 * tol  # the split is resolved
-    # formulas.md Part C: exactly 36 eigenvalues above 1e-2: 3 at 1.007, 6 at 0.995, 27 at 0.2503
+    # the hand computation: exactly 36 eigenvalues above 1e-2: 3 at 1.007, 6 at 0.995, 27 at 0.2503
     assert (ev > 1e-2).sum() == 36
     assert np.allclose(ev[[0, 3, 9, 35]], [1.0068, 0.9953, 0.2503, 0.2503], atol=6e-5)
-    print(f"formulas.md instance: Lambda = {th.full_outlier:.6f}, delta = {th.full_split:.6f}, mu_H = "
+    print(f"instance K=3, n=4, d=8, L=3: Lambda = {th.full_outlier:.6f}, delta = {th.full_split:.6f}, mu_H = "
           f"{th.feature_hessian_eigenvalue:.6f}; measured top eigenvalues {np.round(ev[:10], 6)}")
     n_w = sum(a * b for a, b in m.shapes[:-1])
     evw = np.linalg.eigvalsh(m.full_hessian(opt)[:n_w, :n_w])[::-1]
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         for v, lab in [(th.full_outlier + th.full_split, r"$\Lambda+\delta$"), (th.full_outlier - th.full_split,
                        r"$\Lambda-\delta$"), (th.feature_hessian_eigenvalue, r"$\mu_H$")]:
             axes[0].axhline(v, ls="--", lw=0.8, label=lab, color="k" if lab == r"$\mu_H$" else None)
-        axes[0].set_title("full Hessian at the optimum (formulas.md instance)")
+        axes[0].set_title("full Hessian at the optimum (K=3, n=4, d=8, L=3)")
         axes[0].legend()
         axes[1].loglog(rows[:, 0], rows[:, 1], "-", label=r"$\delta$ (first order)")
         axes[1].loglog(rows[:, 0], rows[:, 2], "o", label="measured half-gap")

@@ -7,6 +7,7 @@ local extension ``_ext/symhess_docs.py`` (see its docstring).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -28,12 +29,13 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "myst_parser",
+    "sphinx_design",
     "symhess_docs",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "gallery/generated/*/**", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "gallery/generated/*/**", "gallery/generated/cards.md", "Thumbs.db", ".DS_Store"]
 templates_path = ["_templates"]
 smartquotes = False  # keep "--quick" and quotes in docstrings as written
 # "more than one target found" for a word of a numpydoc type ("W : ndarray, shapes ...") is a
@@ -60,12 +62,36 @@ autodoc_default_options = {"show-inheritance": True}
 math_eqref_format = "({number})"
 math_numfig = True
 
-html_theme = "alabaster"
+# MathJax is served from the site itself, never from a CDN: the pages render their formulas on a
+# machine without network access. symhess_docs copies MathJax 3 (from the sphinx-mathjax-offline
+# package, a docs/test dependency) to _static/mathjax/ and points mathjax_path there.
+mathjax3_config = {"chtml": {"matchFontHeight": False}}
+
+# pydata-sphinx-theme (NumPy, SciPy, pandas): light/dark mode, wide content, version switcher.
+html_theme = "pydata_sphinx_theme"
 html_title = f"symhess {release}"
+html_static_path = ["_static"]
+html_css_files = ["symhess.css"]
+html_show_sourcelink = False
+# top-level pages and the gallery have no section navigation: they use the full width
+html_sidebars = {"*": [], "gallery/index": []}
+html_context = {"default_mode": "auto"}  # follow the reader's system setting
 html_theme_options = {
-    "description": "Symbolic-numeric Hessians of neural-network losses near their optimum",
-    "fixed_sidebar": True,
-    "page_width": "1200px",
-    "sidebar_width": "260px",
+    "logo": {"text": f"symhess {release}"},
+    "navbar_align": "left",
+    "header_links_before_dropdown": 6,
+    "navbar_end": ["theme-switcher", "navbar-icon-links"],
+    # "On this page" on every page but the landing page and the gallery (their cards get the width)
+    "secondary_sidebar_items": {"**": ["page-toc"], "index": [], "gallery/index": []},
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version", "theme-version"],
+    "pygments_light_style": "default",
+    "pygments_dark_style": "github-dark",
 }
-html_static_path: list[str] = []
+# Version switcher, ready for a hosted site with several versions: set SYMHESS_DOCS_SWITCHER to the
+# URL of a switcher.json (pydata-sphinx-theme's format) and the navbar gets the version menu.
+if os.environ.get("SYMHESS_DOCS_SWITCHER"):
+    html_theme_options["switcher"] = {"json_url": os.environ["SYMHESS_DOCS_SWITCHER"], "version_match": release}
+    html_theme_options["navbar_end"] = ["version-switcher", *html_theme_options["navbar_end"]]

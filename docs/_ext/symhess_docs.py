@@ -10,10 +10,17 @@ Runs once per build, on ``config-inited`` (before Sphinx looks for source files)
   figures and text outputs are shown, then its source. A failing script is a build warning
   (an error under ``-W``). Results are cached on the hash of the script and of the ``symhess``
   sources, so a rebuild without changes runs nothing;
+* ``gallery/generated/cards.md`` — the gallery's thumbnails (each derivation's first figure), grouped
+  by paper (``PAPERS``), included by ``gallery/index.md``;
+* ``gallery/generated/_landing/spectrum.png`` — the landing page's figure, a spectrum against its law;
 * ``api/index.rst`` — autosummary tables of every public name in ``symhess._EXPORTS``, grouped by
   pipeline stage (stub pages go to ``api/generated/``).
 
-Set ``SYMHESS_DOCS_GALLERY=0`` to show the gallery scripts without running them (a fast local build).
+Set ``SYMHESS_DOCS_GALLERY=0`` to show the gallery scripts without running them (a fast local build),
+or ``SYMHESS_DOCS_GALLERY=02,40`` to run only the scripts whose names start with those prefixes.
+
+It also serves MathJax from the site itself (``_static/mathjax/``, copied from the
+``sphinx-mathjax-offline`` package), so the formulas render on a machine without network access.
 """
 
 from __future__ import annotations
@@ -48,14 +55,33 @@ MATH_ACTIVATIONS = (
 
 #: the pipeline stages in order, with a heading for the API reference
 STAGES = (
-    ("errors", "Errors"), ("activations", "Activations"), ("model", "Models and teachers"),
-    ("derivation", "Derivation"), ("expectation", "Gaussian expectations"),
-    ("kernels", "Numerical kernels"), ("analysis", "Analysis: spectra, ranks, laws"),
-    ("export", "Export: LaTeX and documents"), ("check", "Checking a derivation"),
-    ("sweep", "Sweeps"),
+    ("errors", "Errors"), ("activations", "Activations"), ("expectation", "Gaussian expectations"),
+    ("linalg", "Exact and certified linear algebra"),
+    ("two_layer", "Two-layer networks: Hessians, ranks, spectra, dynamics"),
+    ("free_probability", "Free probability: the Pennington–Bahri law"),
+    ("ufm", "Deep unconstrained feature models"),
+    ("export", "Export: LaTeX and documents"), ("check", "Checking a derivation"), ("sweep", "Sweeps"),
 )
 
 GALLERY_TIMEOUT_S = 300
+
+#: the gallery's sections: (key, first digits of the scripts' numbers, heading, one-line description)
+PAPERS = (
+    ("couto", "01234",
+     "Teacher–student networks near the optimum (Couto, Mourão, Figueiredo & Ribeiro, 2025)",
+     'C. Couto, J. Mourão, M. A. T. Figueiredo, P. Ribeiro, "A Teacher-Student Perspective on the Dynamics '
+     'of Learning Near the Optimal Point", arXiv:2512.15606: Hessian blocks, rank and spectra at the optimum, '
+     "learning dynamics. See {doc}`../references`."),
+    ("pennington-bahri", "5",
+     "Wishart + Wigner Hessians by free probability (Pennington & Bahri, 2017)",
+     'J. Pennington, Y. Bahri, "Geometry of Neural Network Loss Surfaces via Random Matrix Theory", '
+     "ICML 2017: the spectrum of $H_0 + H_1$, the critical energy and the index. See {doc}`../pennington_bahri`."),
+    ("garrod-keating", "6",
+     "The deep linear unconstrained feature model (Garrod & Keating, 2024)",
+     'C. Garrod, J. P. Keating, "Unifying Low Dimensional Observations in Deep Learning Through the Deep '
+     'Linear Unconstrained Feature Model", arXiv:2404.06106: neural collapse, Kronecker-factored Hessians '
+     "and their $K^2$ outliers. See {doc}`../ufm`."),
+)
 
 
 def _write(path: Path, text: str) -> None:
@@ -158,6 +184,17 @@ def _source_hash() -> str:
     return h.hexdigest()
 
 
+def _script_env() -> dict:
+    """The environment of the scripts run at build time: no display, fixed hashing, and one BLAS
+    thread each (they run in parallel, one per core; a multithreaded BLAS on a busy machine spends
+    ten times the CPU time on the same eigendecompositions). A thread count set by the user is kept."""
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
+           "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
+    return env
+
+
 def _run_script(script: Path, out: Path, stamp: str) -> dict:
     """Run one derivation script in quick mode (cached on ``stamp``)."""
     stamp_file = out / ".stamp"
@@ -167,7 +204,7 @@ def _run_script(script: Path, out: Path, stamp: str) -> dict:
         shutil.rmtree(out)
     files = out / "files"
     files.mkdir(parents=True)
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    env = _script_env()
     start = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, str(script), "--quick", "--out", str(files)], cwd=ROOT, env=env,
@@ -188,10 +225,19 @@ def _run_script(script: Path, out: Path, stamp: str) -> dict:
 def _docstring(script: Path) -> tuple[str, str]:
     """(title, body) of the script's module docstring (an RST title, or the file name)."""
     doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
+    title, body = _docstring_text(doc)
+    return title or script.stem, body
+
+
+def _docstring_text(doc: str) -> tuple[str, str]:
+    """(title, body) of a docstring that starts with an RST title ("" when it has none)."""
     lines = doc.strip("\n").splitlines()
-    if len(lines) >= 2 and lines[1].strip() and set(lines[1].strip()) <= set("=-~^*#"):
-        return lines[0].strip(), "\n".join(lines[2:]).strip()
-    return script.stem, doc.strip()
+    for n in range(1, min(len(lines), 4)):  # a title of up to three lines, then its underline
+        if not lines[n - 1].strip():
+            break
+        if lines[n].strip() and set(lines[n].strip()) <= set("=-~^*#"):
+            return " ".join(line.strip() for line in lines[:n]), "\n".join(lines[n + 1:]).strip()
+    return "", doc.strip()
 
 
 #: docutils messages that only mean "a Sphinx role or directive" (Sphinx knows them)
@@ -258,36 +304,150 @@ def _gallery_page(script: Path, out: Path, result: dict | None) -> str:
     return "\n".join(parts)
 
 
-def generate_gallery(srcdir: Path, run: bool = True) -> list[str]:
-    """Run the derivation scripts in quick mode and write one page each; returns the document names."""
+def _thumbnail(out: Path) -> Path | None:
+    """The first figure a derivation wrote (its gallery thumbnail), or None."""
+    figs = sorted((out / "files").glob("*.png")) + sorted((out / "files").glob("*.svg"))
+    return figs[0] if figs else None
+
+
+def _paper_of(script: Path) -> str:
+    for key, prefixes, _, _ in PAPERS:
+        if script.name[0] in prefixes:
+            return key
+    return "other"
+
+
+def _md_inline(text: str) -> str:
+    """``text`` as literal MyST inline text (a card title)."""
+    return re.sub(r"([\\`*_\[\]<>$|])", r"\\\1", text)
+
+
+def _cards_page(scripts: list[Path], gen: Path) -> str:
+    """MyST source of the gallery's cards: one section per paper, one card (thumbnail + title) per script."""
+    out = ["<!-- generated by docs/_ext/symhess_docs.py: do not edit -->", ""]
+    groups = [(key, heading, blurb) for key, _, heading, blurb in PAPERS] + [("other", "Other derivations", "")]
+    for key, heading, blurb in groups:
+        members = [s for s in scripts if _paper_of(s) == key]
+        if not members:
+            continue
+        out += [f"## {heading}", ""]
+        if blurb:
+            out += [blurb, ""]
+        out += ["::::{grid} 1 2 3 4", ":gutter: 3", ":class-container: symhess-gallery", ""]
+        for script in members:
+            title, _ = _docstring(script)
+            thumb = _thumbnail(gen / script.stem)
+            out += [f":::{{grid-item-card}} {_md_inline(title)}", f":link: gallery-{script.stem.lower()}",
+                    ":link-type: ref", ":shadow: md"]
+            if thumb is not None:
+                out.append(f":img-top: /{thumb.relative_to(gen.parents[1]).as_posix()}")
+                out.append(f":img-alt: figure of derivations/{script.name}")
+            out += ["", f"`derivations/{script.name}`", ":::", ""]
+        out += ["::::", ""]
+    out += ["```{toctree}", ":hidden:", ""] + [f"generated/{script.stem}" for script in scripts] + ["```", ""]
+    return "\n".join(out)
+
+
+def _selected(scripts: list[Path], setting: str) -> set[Path]:
+    """The scripts to run for SYMHESS_DOCS_GALLERY: "1" all, "0" none, "02,40" those name prefixes."""
+    if setting.strip() in ("", "1"):
+        return set(scripts)
+    if setting.strip() == "0":
+        return set()
+    prefixes = tuple(p.strip() for p in setting.split(",") if p.strip())
+    return {s for s in scripts if s.name.startswith(prefixes)}
+
+
+def generate_gallery(srcdir: Path, run: bool | str = True) -> list[str]:
+    """Run the derivation scripts in quick mode and write one page each, and the gallery's cards;
+    returns the document names. ``run``: True/False for all/none, or a SYMHESS_DOCS_GALLERY string."""
     gen = srcdir / "gallery" / "generated"
     gen.mkdir(parents=True, exist_ok=True)
     scripts = sorted((ROOT / "derivations").glob("[0-9][0-9]_*.py"))
+    selected = _selected(scripts, "1" if run is True else "0" if run is False else run)
     results: dict[Path, dict | None] = dict.fromkeys(scripts)
-    if run:
+    if selected:
         code = _source_hash()
-        stamps = {s: hashlib.sha256(s.read_bytes() + code.encode()).hexdigest() for s in scripts}
-        workers = max(1, min(len(scripts), os.cpu_count() or 2))
+        stamps = {s: hashlib.sha256(s.read_bytes() + code.encode()).hexdigest() for s in selected}
+        workers = max(1, min(len(selected), os.cpu_count() or 2))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {s: pool.submit(_run_script, s, gen / s.stem, stamps[s]) for s in scripts}
-            results = {s: f.result() for s, f in futures.items()}
+            futures = {s: pool.submit(_run_script, s, gen / s.stem, stamps[s]) for s in sorted(selected)}
+            results.update({s: f.result() for s, f in futures.items()})
         for script, res in results.items():
-            if res["rc"] != 0:
+            if res is not None and res["rc"] != 0:
                 tail = "\n".join(res.get("stderr", "").strip().splitlines()[-15:])
                 logger.warning(f"derivation {script.name} failed in quick mode (exit {res['rc']}):\n{tail}",
                                type="symhess", subtype="gallery")
-        ran = [f"{s.stem} {r['seconds']:.0f}s{' (cached)' if r['cached'] else ''}" for s, r in results.items()]
+        ran = [f"{s.stem} {r['seconds']:.0f}s{' (cached)' if r['cached'] else ''}"
+               for s, r in results.items() if r is not None]
         logger.info(f"[symhess] derivations gallery: {', '.join(ran)}")
     names = []
     for script in scripts:
         out = gen / script.stem
         out.mkdir(parents=True, exist_ok=True)
+        if results[script] is None and (out / "files").is_dir() and not (out / ".stamp").exists():
+            shutil.rmtree(out / "files")  # a failed earlier run: no stale figures on a page that did not run
         _write(gen / f"{script.stem}.rst", _gallery_page(script, out, results[script]))
         names.append(f"gallery/generated/{script.stem}")
+    _write(gen / "cards.md", _cards_page(scripts, gen))
     for old in gen.glob("*.rst"):
         if not (ROOT / "derivations" / f"{old.stem}.py").exists():
             old.unlink()
     return names
+
+
+# -- the landing page's figure ------------------------------------------------------------------
+
+
+def generate_landing_figure(srcdir: Path) -> None:
+    """``gallery/generated/_landing/spectrum.png``: the nonzero Hessian eigenvalues of random linear
+    teachers at the optimum (assembled by ``expected_hessian``) against the law of eq. (15). Drawn in
+    a subprocess with single-threaded BLAS, like the gallery scripts; cached on the symhess sources."""
+    path = srcdir / "gallery" / "generated" / "_landing" / "spectrum.png"
+    stamp = path.with_suffix(".stamp")
+    code = _source_hash() + hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    if path.exists() and stamp.exists() and stamp.read_text() == code:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run([sys.executable, __file__, "landing-figure", str(path)], cwd=ROOT, env=_script_env(),
+                          capture_output=True, text=True, timeout=GALLERY_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        logger.warning(f"the landing page's figure failed:\n{proc.stderr[-2000:]}", type="symhess", subtype="landing")
+        return
+    stamp.write_text(code)
+
+
+def _draw_landing_figure(path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    import symhess
+
+    ni, nh, n_teachers = 10, 20, 300
+    rng = np.random.default_rng(2512)
+    pooled = []
+    for _ in range(n_teachers):
+        W, v = symhess.teacher(ni, nh, rng)
+        pooled.append(np.linalg.eigvalsh(symhess.expected_hessian("linear", W, v))[-ni:])
+    pooled = np.concatenate(pooled)
+    law = symhess.linear_spectrum_law(ni, nh)
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    ax.hist(pooled, bins=70, density=True, color="#4c72b0", alpha=0.55,
+            label=f"eigenvalues of expected_hessian, {n_teachers} random teachers")
+    x = np.linspace(1e-3, np.quantile(pooled, 0.999), 600)
+    ax.plot(x, law.pdf(x), "k", lw=1.8, label=r"law: scaled $\chi^2_{N_h}$ $\circledast$ Marchenko–Pastur")
+    ax.set_xlabel(r"eigenvalue $\lambda$ of the Hessian at the optimum")
+    ax.set_ylabel("density")
+    ax.set_title(rf"linear teacher–student net, $N_i = {ni}$, $N_h = {nh}$: the $N_i$ nonzero eigenvalues",
+                 fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130, facecolor="white")
+    plt.close(fig)
 
 
 # -- the API reference -------------------------------------------------------------------------
@@ -359,11 +519,56 @@ def _generate(app, config) -> None:
     start = time.perf_counter()
     generate_api(srcdir)
     generate_math(srcdir)
-    generate_gallery(srcdir, run=os.environ.get("SYMHESS_DOCS_GALLERY", "1") != "0")
+    generate_gallery(srcdir, run=os.environ.get("SYMHESS_DOCS_GALLERY", "1"))
+    generate_landing_figure(srcdir)
     logger.info(f"[symhess] generated pages in {time.perf_counter() - start:.1f} s")
 
 
+#: the parts of MathJax 3 the site serves: the TeX-to-HTML component, the TeX extensions it loads on
+#: demand, its fonts, and the menu's accessibility modules
+MATHJAX_PARTS = ("tex-chtml.js", "input/tex/extensions", "output/chtml", "a11y", "ui")
+
+
+def _mathjax_source() -> Path:
+    """MathJax 3 as shipped by the ``sphinx-mathjax-offline`` package (a docs dependency)."""
+    import importlib.util
+
+    from sphinx.errors import ExtensionError
+
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None or not spec.submodule_search_locations:
+        raise ExtensionError("the symhess docs serve MathJax themselves, from the sphinx-mathjax-offline "
+                             'package: pip install -e ".[docs]"')
+    return Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax"
+
+
+def _use_local_mathjax(app, config) -> None:
+    _mathjax_source()  # fail early, before any page is built, when it is missing
+    config.mathjax_path = "mathjax/tex-chtml.js"  # under _static/ (add_js_file's rule)
+
+
+def _copy_mathjax(app, exc) -> None:
+    if exc is not None or app.builder.format != "html":
+        return
+    src, dst = _mathjax_source(), Path(app.outdir) / "_static" / "mathjax"
+    for part in MATHJAX_PARTS:
+        if (src / part).is_dir():
+            shutil.copytree(src / part, dst / part, dirs_exist_ok=True)
+        else:
+            dst.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src / part, dst / part)
+
+
 def setup(app):
+    app.connect("config-inited", _use_local_mathjax)
+    app.connect("build-finished", _copy_mathjax)
     app.connect("config-inited", _generate)
     app.connect("autodoc-process-docstring", _data_docstring)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+if __name__ == "__main__":  # the landing page's figure, in its own process (see generate_landing_figure)
+    if len(sys.argv) == 3 and sys.argv[1] == "landing-figure":
+        _draw_landing_figure(Path(sys.argv[2]))
+    else:
+        sys.exit("usage: symhess_docs.py landing-figure OUT.png")
