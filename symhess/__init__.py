@@ -102,6 +102,13 @@ _EXPORTS: dict[str, str] = {
     "LinearSpectrumLaw": "symhess.analysis.linear_law",
     "population_loss": "symhess.kernels.loss",
     "population_gradient": "symhess.kernels.loss",
+    # students wider than the teacher: global minima, their Hessian, training
+    "global_minimum": "symhess.model.minima",
+    "MinimumStructure": "symhess.model.minima",
+    "minimum_manifold_tangent": "symhess.analysis.minima",
+    "minimum_null_directions": "symhess.analysis.minima",
+    "classify_minimum": "symhess.analysis.minima",
+    "track_training": "symhess.analysis.training_tracker",
 }
 
 __all__ = sorted(_EXPORTS)
