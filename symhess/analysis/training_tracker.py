@@ -286,6 +286,8 @@ def track_training(
     t = _check_times(times)
     rank_rtol = _check_positive(rank_rtol, "rank_rtol")
     if method == "gd":
+        if lr is None:
+            raise ValueError("method='gd' needs a step size lr > 0")
         lr = _check_positive(lr, "lr")
         if not np.allclose(t, np.round(t)):
             raise ValueError("with method='gd' the checkpoints are step counts: give integers")
