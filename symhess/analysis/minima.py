@@ -51,6 +51,7 @@ from ..model.minima import MinimumStructure
 __all__ = [
     "minimum_manifold_tangent", "minimum_null_directions", "NullDirections", "null_residual", "exact_null_check",
     "certified_minimum_rank", "classify_minimum", "nearest_minimum", "family_dimension",
+    "minimum_nonzero_spectrum", "certified_smallest_nonzero_eigenvalue",
 ]
 
 
@@ -328,3 +329,78 @@ def nearest_minimum(W: np.ndarray, v: np.ndarray, structure: MinimumStructure, W
             out_v[i] = sign * s * vt[g]
     out_v[structure.zero_units] = 0.0
     return out_W, out_v
+
+
+def _reduced(W, v, structure: MinimumStructure):
+    """Reduced network (one unit per teacher unit with v*_g = sum of its copies, zero units with v = 1),
+    the index set I of its parameters that carry gradient functions, and the diagonal D = A A^T."""
+    Ns, Ni = _check(W, v, structure)
+    groups = structure.groups()
+    Wo, vo = np.asarray(W, dtype=object), np.asarray(v, dtype=object)
+    units, vred, dW, dv = [], [], [], []
+    for ix in groups.values():
+        r = _reference(ix, v)
+        vg = sum(vo[i] for i in ix)
+        if vg == 0:
+            raise ValueError("a teacher unit's copies have output weights summing to 0: not a point of the families")
+        units.append(r)
+        vred.append(vg)
+        dW.append(sum((vo[i] / vg) ** 2 for i in ix))
+        dv.append(len(ix))
+    zeros = list(structure.zero_units)
+    n_t, n = len(units), len(units) + len(zeros)
+    W_red = Wo[units + zeros]
+    v_red = np.array(vred + [1] * len(zeros), dtype=object)
+    idx = [a * Ni + j for a in range(n_t) for j in range(Ni)] + [n * Ni + a for a in range(n)]
+    diag = [d for d in dW for _ in range(Ni)] + dv + [1] * len(zeros)
+    return W_red, v_red, idx, diag
+
+
+def minimum_nonzero_spectrum(act: ActivationLike, W: object, v: object, structure: MinimumStructure) -> np.ndarray:
+    r"""The nonzero eigenvalues of :math:`H` at a point of the families, from the matched-width Hessian.
+
+    :math:`\nabla_\theta f=A^\top g` with :math:`g` the gradient functions of the reduced network (each
+    teacher unit once with :math:`v^\star_g=\sum_{i\in g}v_i`, zero units' :math:`\sigma(u_k\cdot x)`) and
+    :math:`A` the linear map :math:`\delta w^\star_g=\sum_{i\in g}a_i\delta w_i`,
+    :math:`\delta v^\star_g=\sum_{i\in g}\delta v_i`, :math:`\delta v_{u_k}=\delta v_k`. So
+    :math:`H=A^\top BA`, :math:`B=E[gg^\top]`, and its nonzero spectrum is that of
+    :math:`D^{1/2}BD^{1/2}` with :math:`D=AA^\top` diagonal: :math:`\sum_{i\in g}a_i^2` on
+    :math:`w^\star_g`, the multiplicity :math:`m_g` on :math:`v^\star_g`, 1 on each zero unit. Returns
+    them in ascending order (float64; :func:`certified_smallest_nonzero_eigenvalue` encloses the
+    smallest).
+    """
+    W_red, v_red, idx, diag = _reduced(W, v, structure)
+    from ..kernels import expected_hessian
+
+    B = expected_hessian(act, W_red.astype(float), v_red.astype(float))[np.ix_(idx, idx)]
+    s = np.sqrt(np.array(diag, dtype=float))
+    return np.linalg.eigvalsh(s[:, None] * B * s[None, :])
+
+
+def certified_smallest_nonzero_eigenvalue(act: ActivationLike, W: object, v: object, structure: MinimumStructure,
+                                          *, precisions: tuple[int, ...] = (128, 256, 512, 1024, 2048)
+                                          ) -> tuple[float, float]:
+    r"""Rigorous enclosure :math:`[\ell, u]` of :math:`\lambda^+_{\min}(H)` at a point of the families.
+
+    :math:`D^{1/2}BD^{1/2}` (:func:`minimum_nonzero_spectrum`) is rebuilt in ball arithmetic, proved
+    positive definite by an interval Cholesky, and its smallest eigenvalue enclosed
+    (:func:`symhess.analysis.certify.eigenvalue_enclosure`). Meaningful far below float64 resolution
+    (erf zero units: :math:`10^{-20}` and less).
+    """
+    import flint
+
+    from ..kernels.balls import ball_expected_hessian
+    from .certify import certify_positive_definite, eigenvalue_enclosure
+
+    W_red, v_red, idx, diag = _reduced(W, v, structure)
+    from ..kernels.exact import to_fmpq
+
+    def build(prec):
+        B = ball_expected_hessian(act, W_red, v_red, prec)
+        s = [flint.arb(to_fmpq(d)).sqrt() for d in diag]
+        return flint.arb_mat([[s[a] * B[i, j] * s[b] for b, j in enumerate(idx)] for a, i in enumerate(idx)])
+
+    cert = certify_positive_definite(build, precisions)
+    if not cert.proved:
+        raise ArithmeticError(f"D^1/2 B D^1/2 could not be proved positive definite up to {precisions[-1]} bits")
+    return eigenvalue_enclosure(cert.matrix, cert.prec)
