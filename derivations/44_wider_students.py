@@ -37,7 +37,9 @@ def counting(quick: bool) -> list[tuple]:
     from symhess.analysis.counting import measure_wider_rank
     from symhess.analysis.minima import exact_null_check, family_dimension, minimum_null_directions
 
-    acts = ["linear", "quadratic", "poly:coeffs=[0,0,1]", "poly:coeffs=[0,0,0,1]", "poly:coeffs=[0,1,0,1]", "erf"]
+    # poly:coeffs=[c_1, c_2, ...]: z^2, z^3, z + z^3, z^2 + z^4
+    acts = ["linear", "quadratic", "poly:coeffs=[0,1]", "poly:coeffs=[0,0,1]", "poly:coeffs=[1,0,1]",
+            "poly:coeffs=[0,1,0,1]", "erf"]
     sizes = [(2, 1, 3), (3, 2, 5), (1, 2, 4)] + ([] if quick else [(4, 2, 6), (3, 3, 7), (5, 1, 4)])
     rows = []
     print("activation              (Ni,Nt,Ns)  kind   rule [status]          measured (status)  family dim / null vectors")

@@ -28,7 +28,7 @@ from symhess.model.minima import global_minimum
 
 KINDS = ("zero", "split", "mixed")
 POLYS = ("linear", "quadratic", "quadratic:eps=1/2", "poly:coeffs=[0,1]", "poly:coeffs=[0,0,1]",
-         "poly:coeffs=[1,0,1]", "poly:coeffs=[1,1,1]")
+         "poly:coeffs=[1,0,1]", "poly:coeffs=[1,1,1]")  # [c_1, c_2, ...]: z^2, z^3, z + z^3, z + z^2 + z^3
 
 
 def f64(*arrays):
@@ -245,8 +245,9 @@ def test_classify_and_nearest_minimum():
 
 
 # --------------------------------------------------------------------------- counting rules
-ACTS = ("linear", "quadratic", "quadratic:eps=1/3", "poly:coeffs=[0,1]", "poly:coeffs=[0,0,1]",
-        "poly:coeffs=[0,0,0,1]", "poly:coeffs=[0,1,0,1]", "poly:coeffs=[0,1,1,1]")
+# poly:coeffs=[c_1, c_2, ...]: z, z^2, z^3, z^4, z^2 + z^4, z^2 + z^3 + z^4, z + z^3
+ACTS = ("linear", "quadratic", "quadratic:eps=1/3", "poly:coeffs=[1]", "poly:coeffs=[0,1]", "poly:coeffs=[0,0,1]",
+        "poly:coeffs=[0,0,0,1]", "poly:coeffs=[0,1,0,1]", "poly:coeffs=[0,1,1,1]", "poly:coeffs=[1,0,1]")
 
 
 @settings(max_examples=40, deadline=None)
@@ -301,3 +302,15 @@ def test_count_cli_wider(tmp_path):
     assert "| NO" not in text and text.count("| mixed |") == 21
     res = CliRunner().invoke(main, ["count", "--n-in", "3", "--kind", "zero"])
     assert res.exit_code != 0 and "--n-teacher" in res.output
+
+
+def test_docs_page_code_blocks_run():
+    """Every python block of docs/wider_students.md runs as written."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "wider_students.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "docs/wider_students.md", "exec"), {})
