@@ -314,3 +314,41 @@ def test_docs_page_code_blocks_run():
     assert blocks
     for block in blocks:
         exec(compile(block, "docs/wider_students.md", "exec"), {})
+
+
+@pytest.mark.parametrize("Ni, Nt, Ns", [(2, 1, 3), (3, 2, 5), (2, 2, 5)])
+def test_relu_rules_against_float_ranks(Ni, Nt, Ns):
+    """ReLU, N_i >= 2: split = N_t N_i (the span argument), zero = N_t N_i + N_z (conjecture; float64 ranks)."""
+    import warnings
+
+    for kind in KINDS:
+        e = symhess.effective_parameters("relu", Ni, Ns, n_teacher=Nt, kind=kind)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = measure_wider_rank("relu", Ni, Nt, Ns, kind, rng=Ns)
+        assert m.status == "numerical" and m.rank == e.value
+    assert symhess.effective_parameters("relu", 1, 3, n_teacher=1, kind="zero").value == 2  # relu(ux) spans 2
+    Wt, vt, W, v, s = point(2, 1, 3, "zero", 0)
+    with pytest.raises(ArithmeticError, match="ReLU"):
+        certified_minimum_rank("relu", W, v, s)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(ACTS), st.integers(1, 6), st.integers(1, 4), st.integers(0, 6), st.sampled_from(KINDS),
+       st.integers(0, 10**6))
+def test_wider_rules_larger_sweep(act, Ni, Nt, extra, kind, seed):
+    e = symhess.effective_parameters(act, Ni, Nt + extra, n_teacher=Nt, kind=kind)
+    m = measure_wider_rank(act, Ni, Nt, Nt + extra, kind, method="exact", rng=seed)
+    assert m.rank == e.value, (act, Ni, Nt, extra, kind, e.value, m.rank)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("Ni", [1, 2, 3, 4])
+@pytest.mark.parametrize("Nt", [1, 2, 3])
+def test_erf_wider_rules_certified_grid(Ni, Nt):
+    for extra in (1, 2, 3):
+        for kind in KINDS:
+            e = symhess.effective_parameters("erf", Ni, Nt + extra, n_teacher=Nt, kind=kind)
+            m = measure_wider_rank("erf", Ni, Nt, Nt + extra, kind, rng=100 * Ni + 10 * Nt + extra)
+            assert m.status == "exact" and m.rank == e.value

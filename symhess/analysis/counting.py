@@ -668,8 +668,10 @@ def _wider_effective_parameters(act, n_in, n_hidden, n_teacher, kind, n_zero, hi
     base = effective_parameters(act, n_in, n_teacher, measure=False if prof.kind != "other" else None, rng=rng)
     matched = Rule(base.value, base.rule, base.status, base.formula, base.note)
     D = polynomial_span_dimension(n_in, prof.coeffs) if prof.kind == "polynomial" else None
-    if prof.kind == "relu":
-        matched = matched._replace(status="conjecture") if kind != "split" else matched
+    if prof.kind == "relu":  # N_i = 1: relu(u x) = u+ relu(x) + u- relu(-x) spans 2 functions (sign-dependent)
+        D = 2 if n_in == 1 else None
+        if kind != "split":
+            matched = matched._replace(status="upper bound" if n_in == 1 else "conjecture")
     rule = wider_rule(matched, n_in, n_teacher, n_hidden, kind, n_zero, D)
     if prof.kind != "other":
         generic = effective_parameters(act, n_in, n_hidden, measure=False)
@@ -705,7 +707,8 @@ def measure_wider_rank(act: ActivationLike, n_in: int, n_teacher: int, n_hidden:
     W, v, st = global_minimum(Wt, vt, n_hidden, kind, gen, n_zero=n_zero, return_structure=True)
     if method == "auto":
         prof = activation_profile(act)
-        method = "exact" if prof.kind == "polynomial" and None not in prof.coeffs else "certify"
+        method = ("exact" if prof.kind == "polynomial" and None not in prof.coeffs else
+                  "float" if prof.kind == "relu" else "certify")
     if method == "exact":
         return hessian_rank(act, W, v, exact=True, route=route)
     if method == "certify":

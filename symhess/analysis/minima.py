@@ -241,7 +241,9 @@ def certified_minimum_rank(act: ActivationLike, W: object, v: object, structure:
         lambda prec: _principal(ball_expected_hessian(act, W_red, v_red, prec), idx), precisions)
     if not cert.proved:
         raise ArithmeticError(f"the {len(idx)}x{len(idx)} principal submatrix could not be proved positive definite "
-                              f"up to {precisions[-1]} bits (a non-generic point?)")
+                              f"up to {precisions[-1]} bits: this route needs a nonsingular matched Hessian (erf, "
+                              "tanh; not ReLU, whose rescaling symmetry makes it singular, nor polynomials: use "
+                              "hessian_rank(..., exact=True)) and generic zero-unit weights")
     lower = len(idx)
     status = "exact" if lower == upper else "lower bound"
     return RankResult(
