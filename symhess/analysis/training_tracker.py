@@ -316,7 +316,9 @@ def track_training(
             if method == "flow":
                 sol = solve_ivp(rhs, (now, float(tk)), theta, method="BDF", jac=jac, rtol=rtol, atol=atol)
                 if not sol.success:
-                    raise RuntimeError(f"gradient flow integration failed: {sol.message}")
+                    raise RuntimeError(f"gradient flow integration failed between t = {now:g} and {tk:g}: "
+                                       f"{sol.message} (looser tolerances help past t ~ 1e4, e.g. rtol=1e-8, "
+                                       "atol=1e-11)")
                 theta = sol.y[:, -1]
             else:
                 for _ in range(int(round(tk)) - int(round(now))):

@@ -42,12 +42,16 @@ __all__ = ["train"]
               help="Checkpoints: t = 0 and log-spaced times from 1 to --t-max.")
 @click.option("--rank-rtol", default=1e-9, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Numerical rank threshold |lambda| > rtol * lambda_max.")
+@click.option("--rtol", default=1e-9, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Gradient-flow integrator tolerance (relative); 1e-8 with --atol 1e-11 for runs past t ~ 1e4.")
+@click.option("--atol", default=1e-13, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Gradient-flow integrator tolerance (absolute).")
 @click.option("--exact", is_flag=True, help="Also the exact rank over Q of the Gauss-Newton part (polynomials).")
 @click.option("--out", default="train", show_default=True, type=click.Path(dir_okay=False),
               help="Write OUT.csv, OUT.json and OUT.png.")
 def train(activation: str, n_in: int, n_teacher: int, n_hidden: int, seed: int, init_seed: int, start: str,
-          noise: float, method: str, lr: float, t_max: float, checkpoints: int, rank_rtol: float, exact: bool,
-          out: str) -> None:
+          noise: float, method: str, lr: float, t_max: float, checkpoints: int, rank_rtol: float, rtol: float,
+          atol: float, exact: bool, out: str) -> None:
     """Train a student on the population loss; track the Hessian's rank and spectrum; name the minimum reached.
 
     Prints the family of global minima reached (zero, split, mixed units; "other" if none or not
@@ -81,8 +85,8 @@ def train(activation: str, n_in: int, n_teacher: int, n_hidden: int, seed: int, 
         with click.progressbar(length=len(times), label=f"train {act.spec} ({method})", file=sys.stderr,
                                show_pos=True) as bar:
             track = track_training(act, W0, v0, Wt, vt, times, method=method, lr=lr, rank_rtol=rank_rtol, exact=exact,
-                                   callback=lambda k, t: bar.update(1))
-    except (SymhessError, ValueError) as exc:
+                                   rtol=rtol, atol=atol, callback=lambda k, t: bar.update(1))
+    except (SymhessError, ValueError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     csv_path, json_path = track.write(out)
     png = track.plot(Path(out).with_suffix(".png"))
