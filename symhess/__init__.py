@@ -117,6 +117,13 @@ _EXPORTS: dict[str, str] = {
     "from_mlpgradientflow": "symhess.two_layer.conventions",
     "to_mlpgradientflow": "symhess.two_layer.conventions",
     "from_neural_tangents": "symhess.two_layer.conventions",
+    # students wider than the teacher: global minima, their Hessian, training
+    "global_minimum": "symhess.two_layer.minima",
+    "MinimumStructure": "symhess.two_layer.minima",
+    "minimum_manifold_tangent": "symhess.two_layer.minimum_hessian",
+    "minimum_null_directions": "symhess.two_layer.minimum_hessian",
+    "classify_minimum": "symhess.two_layer.minimum_hessian",
+    "track_training": "symhess.two_layer.training_tracker",
 }
 
 #: submodules reachable as attributes without an explicit import (``symhess.conventions``)

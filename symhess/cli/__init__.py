@@ -12,5 +12,6 @@ from . import paper  # noqa: F401  (registers `symhess paper`)
 from . import check  # noqa: F401  (registers `symhess check`)
 from . import sweep  # noqa: F401  (registers `symhess sweep`)
 from . import spectrum  # noqa: F401  (registers `symhess spectrum`)
+from . import train  # noqa: F401  (registers `symhess train`)
 
 __all__ = ["main"]

@@ -7,6 +7,11 @@ One size::
 A grid of sizes, written as CSV and Markdown tables (with a progress bar)::
 
     symhess count -a quadratic --sweep --n-in 1..6 --n-hidden 1..8 --exact --out counts
+
+A student wider than its teacher, at a point of a family of global minima::
+
+    symhess count -a erf --n-in 3 --n-teacher 2 --n-hidden 5 --kind zero --certify
+    symhess count -a quadratic --sweep --n-in 1..4 --n-teacher 1..3 --n-hidden 1..6 --kind split --exact
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from ._common import activation_option, load_activation, main, parse_range
 
 __all__ = ["count", "parse_sizes"]
 
-COLUMNS = ("n_in", "n_hidden", "n_params", "predicted", "rule", "rule_status", "measured", "measured_status",
+COLUMNS = ("n_in", "n_teacher", "kind", "n_hidden", "n_params", "predicted", "rule", "rule_status", "measured", "measured_status",
            "route", "match", "float_tolerance", "gap_decades", "seconds")
 
 
@@ -38,16 +43,24 @@ def _method(exact: bool, certify: bool) -> str:
 
 
 def _row(act, n_in: int, n_hidden: int, method: str, hidden_bias: bool, output_bias: bool, seed: int,
-         route: str = "jacobian") -> dict:
-    from ..two_layer.counting import effective_parameters, measure_rank, rule_match
+         route: str = "jacobian", n_teacher: int | None = None, kind: str | None = None,
+         n_zero: int | None = None) -> dict:
+    from ..two_layer.counting import effective_parameters, measure_rank, measure_wider_rank, rule_match
 
     t0 = time.perf_counter()
-    pred = effective_parameters(act, n_in, n_hidden, hidden_bias=hidden_bias, output_bias=output_bias, measure=False)
-    meas = measure_rank(act, n_in, n_hidden, method=method, hidden_bias=hidden_bias, output_bias=output_bias, rng=seed,
-                        route=route)
+    if n_teacher is not None:
+        kind = kind or "zero"
+        pred = effective_parameters(act, n_in, n_hidden, n_teacher=n_teacher, kind=kind, n_zero=n_zero, measure=False)
+        meas = measure_wider_rank(act, n_in, n_teacher, n_hidden, kind, n_zero=n_zero, method=method, rng=seed,
+                                  route=route)
+    else:
+        pred = effective_parameters(act, n_in, n_hidden, hidden_bias=hidden_bias, output_bias=output_bias,
+                                    measure=False)
+        meas = measure_rank(act, n_in, n_hidden, method=method, hidden_bias=hidden_bias, output_bias=output_bias,
+                            rng=seed, route=route)
     match = rule_match(pred.value, pred.status, meas.rank, meas.status)
     return {
-        "n_in": n_in, "n_hidden": n_hidden, "n_params": pred.n_params, "predicted": pred.value, "rule": pred.rule,
+        "n_in": n_in, "n_teacher": "" if n_teacher is None else n_teacher, "kind": kind or "", "n_hidden": n_hidden, "n_params": pred.n_params, "predicted": pred.value, "rule": pred.rule,
         "rule_status": pred.status, "measured": meas.rank, "measured_status": meas.status, "route": meas.route,
         "match": match,
         "float_tolerance": "" if meas.tolerance is None else f"{meas.tolerance:.3g}",
@@ -75,13 +88,20 @@ def _markdown(rows: list[dict], title: str) -> str:
 @click.option("--hidden-bias", is_flag=True, help="Add hidden biases (polynomial activations).")
 @click.option("--output-bias", is_flag=True, help="Add an output bias (polynomial activations).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random rational teacher.")
+@click.option("--n-teacher", "n_teacher", default=None,
+              help="Teacher width Nt <= Nh: the rank at a global minimum of the wider student (a range with --sweep).")
+@click.option("--kind", type=click.Choice(["zero", "split", "mixed"]), default=None,
+              help="With --n-teacher: the family of global minima (default zero).")
+@click.option("--n-zero", "n_zero", default=None, type=click.IntRange(min=0),
+              help="With --kind mixed: the number of zero units.")
 @click.option("--sweep", is_flag=True, help="Sweep the grid of --n-in x --n-hidden and write a table.")
 @click.option("--out", "out", default="count_table", show_default=True, type=click.Path(dir_okay=False),
               help="With --sweep: write OUT.csv and OUT.md.")
 @click.option("--max-params", default=600, show_default=True, type=click.IntRange(min=1),
               help="With --sweep: skip sizes with more parameters than this.")
 def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, certify: bool, hidden_bias: bool,
-          output_bias: bool, seed: int, sweep: bool, out: str, max_params: int) -> None:
+          output_bias: bool, seed: int, n_teacher: str | None, kind: str | None, n_zero: int | None, sweep: bool,
+          out: str, max_params: int) -> None:
     """Effective number of parameters: the counting rule's prediction against the measured Hessian rank.
 
     The measurement is float64 (tolerance and log-gap) by default, exact over Q with --exact, or
@@ -93,12 +113,18 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
     act = load_activation(activation, numeric=True)
     method = _method(exact, certify)
     ins, hids = parse_sizes(n_in), parse_sizes(n_hidden)
+    if kind is not None and n_teacher is None:
+        raise click.UsageError("--kind needs --n-teacher (the teacher's width)")
+    tchs = [None] if n_teacher is None else parse_sizes(n_teacher)
+    wide = dict(kind=kind, n_zero=n_zero)
     try:
         if not sweep:
-            if len(ins) != 1 or len(hids) != 1:
+            if len(ins) != 1 or len(hids) != 1 or len(tchs) != 1:
                 raise click.UsageError("give single sizes --n-in N --n-hidden M, or add --sweep for a grid")
-            row = _row(act, ins[0], hids[0], method, hidden_bias, output_bias, seed, route)
-            click.echo(f"symhess count: activation {act.spec}, Ni = {ins[0]}, Nh = {hids[0]}, P = {row['n_params']}"
+            row = _row(act, ins[0], hids[0], method, hidden_bias, output_bias, seed, route, tchs[0], **wide)
+            teach = "" if tchs[0] is None else f", teacher Nt = {tchs[0]}, {row['kind']} minimum"
+            click.echo(f"symhess count: activation {act.spec}, Ni = {ins[0]}, Nh = {hids[0]}{teach}, "
+                       f"P = {row['n_params']}"
                        + (", hidden biases" if hidden_bias else "") + (", output bias" if output_bias else ""))
             click.echo(f"prediction: {row['_pred']}")
             click.echo(f"measured (seed {seed}): {row['_meas']}")
@@ -106,13 +132,15 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
             return
         from ..two_layer.counting import n_parameters
 
-        grid = [(a, b) for a in ins for b in hids
-                if n_parameters(a, b, hidden_bias=hidden_bias, output_bias=output_bias) <= max_params]
+        grid = [(a, b, t) for a in ins for t in tchs for b in hids
+                if n_parameters(a, b, hidden_bias=hidden_bias, output_bias=output_bias) <= max_params
+                and (t is None or t <= b) and (n_zero is None or t is None or n_zero <= b - t)]
         rows = []
         with click.progressbar(grid, label=f"count {act.spec} ({method})", file=sys.stderr,
-                               item_show_func=lambda g: "" if g is None else f"Ni={g[0]} Nh={g[1]}") as bar:
-            for k, (a, b) in enumerate(bar):
-                rows.append(_row(act, a, b, method, hidden_bias, output_bias, seed + k, route))
+                               item_show_func=lambda g: "" if g is None else
+                               f"Ni={g[0]} Nh={g[1]}" + ("" if g[2] is None else f" Nt={g[2]}")) as bar:
+            for k, (a, b, t) in enumerate(bar):
+                rows.append(_row(act, a, b, method, hidden_bias, output_bias, seed + k, route, t, **wide))
     except (SymhessError, ValueError) as exc:  # bad combinations raise ValueError naming the allowed values
         hint = " (on the command line: --certify instead of --exact)" if "certify=True" in str(exc) else ""
         raise click.ClickException(str(exc) + hint) from exc
@@ -124,6 +152,7 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
         writer.writeheader()
         writer.writerows(rows)
     title = (f"Effective number of parameters, activation {act.spec} ({method} rank)"
+             + ("" if n_teacher is None else f", wider students ({kind or 'zero'} minima)")
              + (", hidden biases" if hidden_bias else "") + (", output bias" if output_bias else ""))
     md_path.write_text(_markdown(rows, title))
     bad = [r for r in rows if r["match"].startswith("NO")]

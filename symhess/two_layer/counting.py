@@ -76,6 +76,7 @@ __all__ = [
     "veronese_secant_dimension", "AH_EXCEPTIONS", "pure_power_rank", "polynomial_rank_bound", "relu_rank",
     "polynomial_rule", "tschirnhaus_shift", "Rule", "KNOWN_DEFECTS", "ActivationProfile",
     "EffectiveParameters", "effective_parameters", "activation_profile", "measure_rank", "MEASURE_METHODS",
+    "WIDER_KINDS", "polynomial_span_dimension", "wider_rule", "measure_wider_rank",
 ]
 
 #: Alexander–Hirschowitz exceptional cases (degree d, number of variables n, number of summands k):
@@ -266,6 +267,8 @@ class EffectiveParameters:
     n_params: int
     measured: object = None
     note: str = ""
+    n_teacher: int | None = None
+    kind: str | None = None
 
     def __int__(self) -> int:
         return self.value
@@ -275,8 +278,9 @@ class EffectiveParameters:
         return self.status == "upper bound"
 
     def __str__(self) -> str:
-        s = (f"N_eff = {self.value} of P = {self.n_params} for (N_i, N_h) = ({self.n_in}, {self.n_hidden}): "
-             f"{self.rule} [{self.status}] {self.formula}")
+        where = (f"(N_i, N_h) = ({self.n_in}, {self.n_hidden})" if self.n_teacher is None else
+                 f"(N_i, N_t, N_s) = ({self.n_in}, {self.n_teacher}, {self.n_hidden}), {self.kind} minimum")
+        s = f"N_eff = {self.value} of P = {self.n_params} for {where}: {self.rule} [{self.status}] {self.formula}"
         if self.note:
             s += f"\n  {self.note}"
         if self.measured is not None:
@@ -464,6 +468,9 @@ def effective_parameters(
     output_bias: bool = False,
     measure: bool | None = None,
     rng: object = 0,
+    n_teacher: int | None = None,
+    kind: str | None = None,
+    n_zero: int | None = None,
 ) -> EffectiveParameters:
     r"""The counting rule's prediction of the Hessian rank at the optimum, and which rule it is.
 
@@ -480,6 +487,13 @@ def effective_parameters(
         Default: only where no rule is known (then the value *is* the measurement).
     rng : seed or Generator
         Teacher for the measurement.
+    n_teacher : int, optional
+        A teacher of width :math:`N_t\le N_h`: the rank at a generic point of the family ``kind`` of
+        global minima of the wider student (:func:`wider_rule`).
+    kind : {"zero", "split", "mixed"}, optional
+        The family (default ``"zero"`` when ``n_teacher`` is given); see :func:`symhess.global_minimum`.
+    n_zero : int, optional
+        Number of zero units for ``kind="mixed"`` (default :math:`\lceil(N_h-N_t)/2\rceil`).
 
     Returns
     -------
@@ -490,9 +504,14 @@ def effective_parameters(
     >>> e = effective_parameters("quadratic", 10, 5)
     >>> e.value, e.rule, e.status
     (45, 'quadratic eq. (14)', 'exact')
+    >>> effective_parameters("erf", 3, 5, n_teacher=2, kind="zero").value   # N_t(N_i+1) + N_z
+    11
     """
     act = get_activation(act)
     _check(n_in, n_hidden)
+    if n_teacher is not None or kind is not None:
+        return _wider_effective_parameters(act, n_in, n_hidden, n_teacher, kind, n_zero, hidden_bias, output_bias,
+                                           measure, rng)
     prof = activation_profile(act)
     Ni, Nh = n_in, n_hidden
     P = n_parameters(Ni, Nh, hidden_bias=hidden_bias, output_bias=output_bias)
@@ -567,3 +586,134 @@ def measure_rank(
     return hessian_rank(act, W.astype(float), v.astype(float),
                         hidden_bias=None if b is None or not hidden_bias else b.astype(float),
                         output_bias=None if not output_bias else float(b0))
+
+
+# ---------------------------------------------------------------------------------------------
+# students wider than the teacher: the rank on the families of global minima
+#: families of global minima with a counting rule
+WIDER_KINDS = ("zero", "split", "mixed")
+
+
+def polynomial_span_dimension(n_in: int, coeffs) -> int:
+    r"""Dimension :math:`D` of :math:`\operatorname{span}\{\sigma(u\cdot x):u\in\mathbb R^{N_i}\}` for a polynomial :math:`\sigma`.
+
+    Scaling :math:`u\to tu` separates the degrees, and the :math:`k`-th powers of linear forms span all
+    forms of degree :math:`k`, so :math:`D=\sum_{k\ge1,\,c_k\ne0}\binom{N_i+k-1}{k}+[c_0\ne0]`.
+
+    Examples
+    --------
+    >>> polynomial_span_dimension(3, [0, 1, 1])    # linear + quadratic forms in 3 variables
+    9
+    """
+    _check(n_in, 1)
+    degs = _degrees(coeffs)
+    c0 = coeffs[0] if len(coeffs) else 0
+    return sum(comb(n_in + k - 1, k) for k in degs) + (1 if (c0 is None or c0 != 0) else 0)
+
+
+def wider_rule(matched: Rule, n_in: int, n_teacher: int, n_hidden: int, kind: str, n_zero: int | None = None,
+               span_dimension: int | None = None) -> Rule:
+    r"""The generic Hessian rank on a family of global minima of a student of width :math:`N_s\ge N_t`.
+
+    With :math:`r_t` the rank at the teacher (``matched``, the width-:math:`N_t` rule), :math:`N_z` zero
+    units and :math:`D` the dimension of :math:`\operatorname{span}\{\sigma(u\cdot x)\}`
+    (:func:`polynomial_span_dimension`; ``None`` = infinite, e.g. erf):
+
+    * ``"split"``: :math:`r_t`. *Proof*: copies of :math:`w^\star_g` contribute the functions
+      :math:`\sigma(w^\star_g\cdot x)` and :math:`v_i\sigma'(w^\star_g\cdot x)x_j`, the teacher's own, and at
+      least one copy has :math:`v_i\ne0` (the shares sum to 1), so the span of :math:`\nabla_\theta f`
+      is the teacher's; :math:`\operatorname{rank}H=\dim\operatorname{span}\nabla_\theta f`.
+    * ``"zero"``/``"mixed"``: :math:`\min(r_t+N_z, D)`. *Proof*: zero units add only
+      :math:`\sigma(u_k\cdot x)` (their :math:`w`-derivatives carry :math:`v_k=0`); the teacher's span
+      :math:`T` lies in :math:`V=\operatorname{span}\{\sigma(u\cdot x)\}` (:math:`\sigma'(w\cdot x)x_j` is the
+      derivative of a curve in :math:`V`), and since the image of :math:`u\mapsto\sigma(u\cdot x)` spans
+      :math:`V/T`, generic :math:`u_1..u_{N_z}` are independent modulo :math:`T` up to
+      :math:`\dim V/T=D-r_t`.
+
+    The status is the matched rule's (``exact`` when :math:`r_t` is proved). The rule holds at a
+    generic teacher and generic zero-unit weights; a zero unit with :math:`u_k=\pm w^\star_g` is a
+    split point (for odd :math:`\sigma`).
+    """
+    if kind not in WIDER_KINDS:
+        raise InvalidParameterError(f"kind={kind!r} is unknown; choose one of {WIDER_KINDS}")
+    if n_hidden < n_teacher:
+        raise InvalidParameterError(f"n_hidden={n_hidden} < n_teacher={n_teacher}: a wider student needs N_s >= N_t")
+    extra = n_hidden - n_teacher
+    nz = {"zero": extra, "split": 0}.get(kind, -(-extra // 2) if n_zero is None else n_zero)
+    if not 0 <= nz <= extra or (kind == "zero" and nz != extra) or (kind == "split" and nz != 0):
+        raise InvalidParameterError(f"n_zero={n_zero} is not allowed for kind={kind!r} with N_s - N_t = {extra}")
+    dim_family = nz * n_in + (extra - nz)
+    n_null = nz * n_in + (extra - nz) * (n_in + 1)
+    P = n_hidden * (n_in + 1)
+    tail = (f"family dimension {dim_family}; {n_null} explicit null vectors (rank <= {P - n_null}); "
+            f"matched rule: {matched.rule} = {matched.value} [{matched.status}]")
+    if kind == "split":
+        return Rule(matched.value, f"split units: the matched rank ({matched.rule})", matched.status,
+                    "r_t (the rank at the teacher)", tail)
+    if span_dimension is None:
+        value, formula = matched.value + nz, "r_t + N_z"
+    else:
+        value, formula = min(matched.value + nz, span_dimension), f"min(r_t + N_z, D = {span_dimension})"
+    return Rule(value, f"{nz} zero units over {matched.rule}", matched.status, formula, tail)
+
+
+def _wider_effective_parameters(act, n_in, n_hidden, n_teacher, kind, n_zero, hidden_bias, output_bias, measure,
+                                rng) -> EffectiveParameters:
+    if n_teacher is None:
+        raise InvalidParameterError(f"kind={kind!r} needs n_teacher (the teacher's width N_t <= n_hidden)")
+    _check(n_in, n_teacher)
+    kind = "zero" if kind is None else kind
+    if hidden_bias or output_bias:
+        raise InvalidParameterError("the rules for wider students are for networks without biases (hidden_bias/output_bias)")
+    if n_teacher > n_hidden:
+        raise InvalidParameterError(f"n_teacher={n_teacher} > n_hidden={n_hidden}: the student must be at least as wide")
+    prof = activation_profile(act)
+    base = effective_parameters(act, n_in, n_teacher, measure=False if prof.kind != "other" else None, rng=rng)
+    matched = Rule(base.value, base.rule, base.status, base.formula, base.note)
+    D = polynomial_span_dimension(n_in, prof.coeffs) if prof.kind == "polynomial" else None
+    if prof.kind == "relu":  # N_i = 1: relu(u x) = u+ relu(x) + u- relu(-x) spans 2 functions (sign-dependent)
+        D = 2 if n_in == 1 else None
+        if kind != "split":
+            matched = matched._replace(status="upper bound" if n_in == 1 else "conjecture")
+    rule = wider_rule(matched, n_in, n_teacher, n_hidden, kind, n_zero, D)
+    if prof.kind != "other":
+        generic = effective_parameters(act, n_in, n_hidden, measure=False)
+        rule = rule._replace(note=rule.note + f"; a generic width-{n_hidden} student: {generic.value} [{generic.status}]")
+    P = n_parameters(n_in, n_hidden)
+    measured = None
+    if measure:
+        measured = measure_wider_rank(act, n_in, n_teacher, n_hidden, kind, n_zero=n_zero, rng=rng)
+    return EffectiveParameters(rule.value, rule.rule, rule.status, rule.formula, n_in, n_hidden, P, measured,
+                               rule.note, n_teacher, kind)
+
+
+def measure_wider_rank(act: ActivationLike, n_in: int, n_teacher: int, n_hidden: int, kind: str, *,
+                       n_zero: int | None = None, method: str = "auto", rng: object = 0, route: str = "jacobian"):
+    r"""Measure the Hessian rank at a random rational point of a family of global minima.
+
+    The teacher is :func:`symhess.rational_teacher` (width :math:`N_t`), the point
+    :func:`symhess.global_minimum` (dyadic shares and zero-unit weights). ``method``: ``"exact"``
+    (over :math:`\mathbb Q`, polynomials), ``"certify"`` (explicit null vectors + ball Cholesky,
+    :func:`~symhess.two_layer.minimum_hessian.certified_minimum_rank`), ``"float"``, or ``"auto"``.
+    """
+    from .minima import global_minimum
+    from .rational import rational_teacher
+    from ..validation import as_rng
+    from .minimum_hessian import certified_minimum_rank
+    from .rank import hessian_rank
+
+    if method not in MEASURE_METHODS:
+        raise InvalidParameterError(f"method={method!r} is unknown; choose one of {MEASURE_METHODS}")
+    act = get_activation(act)
+    gen = as_rng(rng)
+    Wt, vt = rational_teacher(n_in, n_teacher, gen)
+    W, v, st = global_minimum(Wt, vt, n_hidden, kind, gen, n_zero=n_zero, return_structure=True)
+    if method == "auto":
+        prof = activation_profile(act)
+        method = ("exact" if prof.kind == "polynomial" and None not in prof.coeffs else
+                  "float" if prof.kind == "relu" else "certify")
+    if method == "exact":
+        return hessian_rank(act, W, v, exact=True, route=route)
+    if method == "certify":
+        return certified_minimum_rank(act, W, v, st)
+    return hessian_rank(act, W.astype(float), v.astype(float))
