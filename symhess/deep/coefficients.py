@@ -151,7 +151,7 @@ def deep_coefficient_jacobian(act, weights, *, exact: bool = True) -> DeepCoeffi
 
     Examples
     --------
-    >>> jac = deep_coefficient_jacobian("poly:coeffs=[0,0,1]", [[[1, 2]], [[3]]])
+    >>> jac = deep_coefficient_jacobian("poly:coeffs=[0,1]", [[[1, 2]], [[3]]])
     >>> jac.J.shape   # f = 3 (x1 + 2 x2)^2: one output, 6 monomials of degree <= 2, 3 parameters
     (1, 6, 3)
     """
