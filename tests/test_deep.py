@@ -244,3 +244,25 @@ def test_errors():
     with pytest.raises(TypeError):
         symhess.deep_teacher("3,4")
     assert n_parameters((3, 4, 2, 1)) == 22
+
+
+# -- the command line -----------------------------------------------------------------------------------------
+
+
+def test_count_cli_widths(tmp_path):
+    from click.testing import CliRunner
+
+    from symhess.cli import main
+
+    res = CliRunner().invoke(main, ["count", "-a", "linear", "--widths", "3,4,2,1", "--exact"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "prediction: 3 of P = 22 (exact" in res.output and "rank 3 of P = 22 (exact" in res.output
+    assert "match: yes" in res.output
+    out = tmp_path / "t"
+    res = CliRunner().invoke(main, ["count", "-a", "poly:coeffs=[0,0,1]", "--sweep", "--widths", "2,2,2;2,3,2,1",
+                                    "--exact", "--out", str(out)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    md = (tmp_path / "t.md").read_text()
+    assert "| 2,2,2 | 8 | 6 |" in md and "| 2,3,2,1 | 14 | 9 |" in md and "below bound" in md
+    bad = CliRunner().invoke(main, ["count", "--widths", "3,x"])
+    assert bad.exit_code != 0 and "not a list of widths" in bad.output
