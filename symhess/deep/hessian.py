@@ -179,6 +179,16 @@ class DeepRank:
         return f"rank {self.rank} of P = {self.n_params} ({self.status}; {self.route}; upper bound {self.upper})"
 
 
+def _coefficient_rows(acts, widths) -> int:
+    """Rows of the coefficient Jacobian: :math:`N_L\binom{N_0+D}{D}`."""
+    from math import comb
+
+    from .coefficients import network_degree
+
+    D = network_degree(acts)
+    return widths[-1] * comb(widths[0] + D, D)
+
+
 def _float_rank(G: np.ndarray) -> tuple[int, float]:
     s = np.linalg.svd(G, compute_uv=False)
     if s.size == 0 or s[0] == 0:
@@ -211,11 +221,12 @@ def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | Non
     ----------
     method : {"auto", "exact", "points", "certify", "float"}
         ``"exact"``: exact rank of the Hermite coefficient Jacobian (polynomials; rational weights).
-        ``"points"``: exact rank of gradients at rational points (polynomials, ReLU): a proved lower bound,
-        exact when it meets :func:`symmetry_bound`. ``"certify"``: a nonsingular minor of gradients at
+        ``"points"``: exact rank of gradients at points (polynomials: integer points, modulo a prime; ReLU:
+        rational points): a proved lower bound, exact when it meets :func:`symmetry_bound`. ``"certify"``: a nonsingular minor of gradients at
         rational points proved in ball arithmetic (erf, tanh; also ReLU/polynomials). ``"float"``:
         float64 SVD of the gradients at points (or the coefficient factor). ``"auto"``: ``"exact"`` for
-        polynomials, ``"points"`` for ReLU, ``"certify"`` otherwise.
+        polynomials with at most 4000 coefficient rows, else ``"points"``; ``"points"`` for ReLU,
+        ``"certify"`` otherwise.
     n_points : int, optional
         Points for the point routes (default: enough rows for :math:`2P`).
     rng : seed of the points.
@@ -230,7 +241,7 @@ def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | Non
     acts = layer_activations(act, max(n_layers, 1))
     poly = all(a.is_polynomial for a in acts)
     if method == "auto":
-        method = "exact" if poly else ("points" if all(a.name == "relu" or a.is_polynomial for a in acts) else "certify")
+        method = ("exact" if _coefficient_rows(acts, widths_of(as_deep_weights(weights))) <= 4000 else "points") if poly else ("points" if all(a.name == "relu" or a.is_polynomial for a in acts) else "certify")
     Wf = as_deep_weights(weights)
     widths = widths_of(Wf)
     P = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
@@ -246,7 +257,7 @@ def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | Non
     n = int(n_points) if n_points is not None else max(2, -(-(20 if relu else 2) * P // NL))
     X = rational_inputs(n, widths[0], rng)
     if method == "float":
-        if poly:
+        if poly and _coefficient_rows(acts, widths) <= 20000:
             G = deep_coefficient_jacobian(acts, Wf, exact=False).factor()
             route = "float64: SVD of the orthonormal-Hermite coefficient Jacobian"
         else:
@@ -255,6 +266,13 @@ def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | Non
         r, _ = _float_rank(G)
         return DeepRank(r, P, "numerical", route, upper, why)
     Wq = rational_deep_weights(weights)
+    if method == "points" and poly:
+        from .pointwise import MODULUS, modular_gradients
+
+        G = modular_gradients(acts, Wq, n, rng).reshape(-1, P)
+        r = flint.nmod_mat(G.shape[0], P, [int(x) for x in G.ravel()], MODULUS).rank()
+        status = "exact" if r == upper else "lower bound"
+        return DeepRank(r, P, status, f"exact: gradients at {n} integer points modulo the prime {MODULUS}", upper, why)
     if method == "points":
         G = rational_gradients(acts, Wq, X).reshape(-1, P)
         from ..linalg.rationals import to_fmpq_mat

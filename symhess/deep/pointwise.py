@@ -35,7 +35,7 @@ from ..validation import as_rng
 from .weights import as_deep_weights, layer_activations, rational_deep_weights, widths_of
 
 __all__ = [
-    "gradients", "rational_gradients", "ball_gradients", "rational_inputs", "QMCHessian", "qmc_hessian",
+    "gradients", "rational_gradients", "modular_gradients", "MODULUS", "ball_gradients", "rational_inputs", "QMCHessian", "qmc_hessian",
 ]
 
 
@@ -77,6 +77,62 @@ def rational_inputs(n_points: int, n_in: int, rng: object = None, *, denominator
     for idx in np.ndindex(k.shape):
         out[idx] = flint.fmpq(int(k[idx]), denominator)
     return out
+
+
+#: a prime below 2**26: products of two residues stay below 2**52, so int64 dot products of up to 2**11 terms are exact
+MODULUS = 67108859
+
+
+def _mod(q, p: int) -> int:
+    q = flint.fmpq(q)
+    return int(q.p) * pow(int(q.q), -1, p) % p
+
+
+def modular_gradients(act, weights, n_points: int, rng: object = None, *, prime: int = MODULUS) -> np.ndarray:
+    r"""Jacobians at random integer points, reduced modulo ``prime`` (polynomial activations, rational weights).
+
+    Returns an int64 array ``(n_points, N_L, P)`` of residues. For integer points :math:`x_\mu` the exact
+    rational matrix :math:`G=[J(x_\mu)]` has denominators from the weights and the activation coefficients only;
+    when ``prime`` divides none of them, :math:`G\bmod p` is this array, and
+    :math:`\operatorname{rank}_p G\le\operatorname{rank}_{\mathbb Q}G\le\operatorname{rank}H`: a certified lower bound.
+    """
+    from .coefficients import polynomial_coefficients
+
+    Ws = rational_deep_weights(weights)
+    acts = layer_activations(act, len(Ws))
+    for W in Ws:
+        for q in W.ravel():
+            if int(flint.fmpq(q).q) % prime == 0:
+                raise ValueError(f"a weight's denominator is divisible by the prime {prime}")
+    Wm = [np.vectorize(lambda q: _mod(q, prime), otypes=[np.int64])(W) for W in Ws]
+    coeffs = []
+    for a in acts:
+        c = [_mod(ck, prime) for ck in polynomial_coefficients(a, exact=True)]
+        coeffs.append((c, [(k * ck) % prime for k, ck in enumerate(c)][1:] or [0]))
+    gen = as_rng(rng)
+    X = gen.integers(0, prime, size=(int(n_points), Ws[0].shape[1]), dtype=np.int64)
+
+    def horner(cs, h):
+        acc = np.full(h.shape, cs[-1], dtype=np.int64)
+        for ck in reversed(cs[:-1]):
+            acc = (acc * h + ck) % prime
+        return acc
+
+    n, L = X.shape[0], len(Wm)
+    a, outs, slopes = X, [X], []
+    for l in range(L - 1):
+        h = (a @ Wm[l].T) % prime
+        slopes.append(horner(coeffs[l][1], h))
+        a = horner(coeffs[l][0], h)
+        outs.append(a)
+    NL = Wm[-1].shape[0]
+    delta = np.broadcast_to(np.eye(NL, dtype=np.int64), (n, NL, NL))
+    blocks = []
+    for l in range(L - 1, -1, -1):
+        blocks.append(((delta[:, :, :, None] * outs[l][:, None, None, :]) % prime).reshape(n, NL, -1))
+        if l > 0:
+            delta = (((delta @ Wm[l]) % prime) * slopes[l - 1][:, None, :]) % prime
+    return np.concatenate(blocks[::-1], axis=2)
 
 
 def _exact_activation(act):
