@@ -224,9 +224,9 @@ def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | Non
         ``"points"``: exact rank of gradients at points (polynomials: integer points, modulo a prime; ReLU:
         rational points): a proved lower bound, exact when it meets :func:`symmetry_bound`. ``"certify"``: a nonsingular minor of gradients at
         rational points proved in ball arithmetic (erf, tanh; also ReLU/polynomials). ``"float"``:
-        float64 SVD of the gradients at points (or the coefficient factor). ``"auto"``: ``"exact"`` for
-        polynomials with at most 4000 coefficient rows, else ``"points"``; ``"points"`` for ReLU,
-        ``"certify"`` otherwise.
+        float64 SVD of the gradients at points (or the coefficient factor). ``"auto"``: polynomials:
+        ``"points"``, then ``"exact"`` if that did not meet the upper bound (and the coefficient space has at
+        most 4000 rows); ``"points"`` for ReLU, ``"certify"`` otherwise.
     n_points : int, optional
         Points for the point routes (default: enough rows for :math:`2P`).
     rng : seed of the points.
@@ -240,8 +240,13 @@ def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | Non
     n_layers = len(weights) if hasattr(weights, "__len__") else 0
     acts = layer_activations(act, max(n_layers, 1))
     poly = all(a.is_polynomial for a in acts)
+    if method == "auto" and poly:
+        first = deep_hessian_rank(acts, weights, method="points", n_points=n_points, rng=rng)
+        if first.status == "exact" or _coefficient_rows(acts, widths_of(as_deep_weights(weights))) > 4000:
+            return first
+        method = "exact"
     if method == "auto":
-        method = ("exact" if _coefficient_rows(acts, widths_of(as_deep_weights(weights))) <= 4000 else "points") if poly else ("points" if all(a.name == "relu" or a.is_polynomial for a in acts) else "certify")
+        method = "points" if all(a.name == "relu" for a in acts) else "certify"
     Wf = as_deep_weights(weights)
     widths = widths_of(Wf)
     P = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
