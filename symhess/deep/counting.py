@@ -26,6 +26,10 @@ characteristic 0). Rules, with :math:`P=\sum_lN_lN_{l-1}` and :math:`D` the degr
   Finkel–Rodriguez–Wu–Yahl), and for every :math:`d\ge2` when all widths are equal
   (Finkel et al., equi-width). At depth 2 with one output it is the Alexander–Hirschowitz count,
   defective for :math:`d=2` (symmetric matrices of rank :math:`\le N_1`) and the four sporadic cases.
+  A **width-one hidden layer** :math:`l` makes :math:`f=c\,s(x)^k` with :math:`s` the single-output network
+  of widths :math:`(N_0,\dots,N_l)`, :math:`c\in\mathbb R^{N_L}` and :math:`k=d^{L-l}` (everything after
+  the bottleneck is homogeneous in one scalar), so the dimension is :math:`\dim(s)+N_L-1` (one common
+  scale), recursively — exact when the rule for :math:`s` is.
 * **other polynomials** (mixed degrees, e.g. :math:`z+\epsilon z^2`): no rescaling symmetry; the bound
   :math:`\min\{P, N_L(\binom{N_0+D}{D}-[\sigma_l(0)=0\ \forall l])\}` (upper bound; measured).
 * **erf, tanh**: :math:`P` (no continuous symmetry; certified on every tested instance).
@@ -154,7 +158,16 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
                                       "exact", P - sum(n * n for n in w[1:-1]))
     elif all(_pure_power(a) is not None for a in acts) and len({_pure_power(a) for a in acts}) == 1:
         d = _pure_power(acts[0])
-        if L == 2 and w[-1] == 1:
+        ones = [l for l in range(1, L) if w[l] == 1]
+        if ones:
+            l = ones[-1]
+            pre = deep_effective_parameters(acts[0], w[: l + 1])
+            out = DeepEffectiveParameters(
+                pre.value + w[-1] - 1, P,
+                f"z^{d}, width-one bottleneck at layer {l}: f = c s(x)^k with s the network {w[: l + 1]} "
+                f"({pre.value}) and c in R^{w[-1]}, minus one common scale: {pre.value} + N_L - 1",
+                pre.status, P - hidden)
+        elif L == 2 and w[-1] == 1:
             out = DeepEffectiveParameters(_two_layer_power(w[0], w[1], d), P,
                                           f"z^{d}, two layers: secant of the Veronese variety (Alexander-Hirschowitz)",
                                           "exact", P - hidden)
