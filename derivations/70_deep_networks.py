@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     below = 0
     for w in [(2, 1, 2, 1), (3, 1, 3, 2), (3, 3, 1, 2), (2, 2, 1, 1)] + ([] if q else [(3, 2, 1, 3), (2, 3, 1, 2, 2)]):
-        for d in (2, 3, 4):
+        for d in (2, 3, 4) if len(w) <= 4 else (2, 3):  # D = d^(L-1) stays within the exact coefficient route
             m = deep_hessian_rank(_power(d), rational_deep_teacher(w, rng=3), method="auto")
             e = expected_dimension(w, d)
             rule = deep_effective_parameters(_power(d), w)

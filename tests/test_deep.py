@@ -267,3 +267,14 @@ def test_count_cli_widths(tmp_path):
     assert "| 2,2,2 | 8 | 6 |" in md and "| 2,3,2,1 | 14 | 9 |" in md and "below bound" in md
     bad = CliRunner().invoke(main, ["count", "--widths", "3,x"])
     assert bad.exit_code != 0 and "not a list of widths" in bad.output
+
+
+def test_docs_page_python_blocks_run():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "deep.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for code in blocks:
+        exec(compile(code, "docs/deep.md", "exec"), {})
