@@ -288,11 +288,17 @@ def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | Non
     # certify: float rank picks r, ball arithmetic proves an r x r minor nonsingular, backing off if needed
     Gf = gradients(acts, Wf, np.array(X.tolist(), dtype=float)).reshape(-1, P)
     r, _ = _float_rank(Gf)
-    for prec in (128, 256, 512, 1024):
-        Gb = ball_gradients(acts, Wq, X, prec).reshape(-1, P)
-        while r > 0 and not _ball_minor_rank(Gb, r, prec):
-            r -= 1
-        if r > 0:
+    balls = {}
+    while r > 0:
+        proved = False
+        for prec in (128, 256, 512, 1024):  # raise the precision before giving up on this r
+            if prec not in balls:
+                balls[prec] = ball_gradients(acts, Wq, X, prec).reshape(-1, P)
+            if _ball_minor_rank(balls[prec], r, prec):
+                proved = True
+                break
+        if proved:
             break
+        r -= 1
     status = "exact" if r == upper else "lower bound"
     return DeepRank(r, P, status, f"certified: ball arithmetic at {n} rational points", upper, why)
