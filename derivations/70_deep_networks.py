@@ -135,6 +135,19 @@ def main(argv: list[str] | None = None) -> int:
             below += m.rank < e
             rows.append([",".join(map(str, w)), d, e, rule.value, m.rank])
     assert below >= len(rows) // 2  # the expected dimension mostly fails at a width-one bottleneck
+    import itertools
+
+    swept = 0
+    for depth in (2,) if q else (2, 3):
+        for w in itertools.product(range(1, 4), repeat=depth + 1):
+            if 1 not in w[1:-1]:
+                continue
+            for d in (2, 3):
+                m = deep_hessian_rank(_power(d), rational_deep_teacher(w, rng=swept), method="auto")
+                assert m.status == "exact" and m.rank == deep_effective_parameters(_power(d), w).value, (w, d, m)
+                swept += 1
+    print(f"width-one bottleneck rule: all {swept} architectures with widths <= 3 (depth 2{'' if q else '-3'}, "
+          "d = 2, 3) match their exact rank")
     out.append(_table("Width-one bottlenecks: f = c s(x)^k, dimension dim(s) + N_L - 1",
                       ["widths", "d", "expected dim", "bottleneck rule", "exact rank"], rows))
 
