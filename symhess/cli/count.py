@@ -119,7 +119,8 @@ def _deep_row(act, widths: tuple[int, ...], method: str, seed: int) -> dict:
     if meas.rank == pred.value:
         match = "yes"
     elif pred.status in ("upper bound", "conjecture") and meas.rank < pred.value:
-        match = "below bound" if meas.status == "exact" else "lower bound"
+        match = {"exact": "below bound", "lower bound": "lower bound"}.get(
+            meas.status, "below bound (float64 rank; check with --exact or --certify)")
     elif meas.status == "numerical":
         match = "NO (float64 rank; check with --exact or --certify)"
     else:
