@@ -22,8 +22,8 @@ characteristic 0). Rules, with :math:`P=\sum_lN_lN_{l-1}` and :math:`D` the degr
 
   parameters minus one rescaling per hidden unit, capped by the space of :math:`N_L`-tuples of forms
   of degree :math:`D`. Always an upper bound; equal for :math:`d` above an activation-degree
-  threshold when no hidden width is 1 (Kileel–Trager–Bruna's high-degree formula, proved in general by
-  Finkel–Rodriguez–Wu–Yahl), and for every :math:`d\ge2` when all widths are equal
+  threshold when no hidden width is 1 (Kileel–Trager–Bruna's high-degree formula, their Theorem 14 under
+  its hypotheses and proved in general by Finkel–Rodriguez–Wu–Yahl), and for every :math:`d\ge2` when all widths are equal
   (Finkel et al., equi-width). At depth 2 with one output it is the Alexander–Hirschowitz count,
   defective for :math:`d=2` (symmetric matrices of rank :math:`\le N_1`) and the four sporadic cases.
   A **width-one hidden layer** :math:`l` makes :math:`f=c\,s(x)^k` with :math:`s` the single-output network
