@@ -16,8 +16,8 @@ degree thresholds and expressiveness of polynomial neural networks", 2024). Asse
    everywhere, and is attained from an activation-degree threshold on (the high-degree formula of
    Kileel-Trager-Bruna, proved by Finkel et al.); below it the architectures can be defective (not
    monotonically: (2, 3, 2, 1) fills its ambient space at d = 2, is defective at d = 3, attains the
-   expected dimension from d = 4); at a width-one bottleneck :math:`l`, :math:`f=c\,s(x)^k` and the
-   dimension is :math:`\dim(s)+N_L-1` (:math:`s` the single-output network before it), mostly below
+   expected dimension from d = 4); at a width-one bottleneck :math:`l`, :math:`f=c\\,s(x)^k` and the
+   dimension is :math:`\\dim(s)+N_L-1` (:math:`s` the single-output network before it), mostly below
    the expected dimension;
 4. :math:`z+z^2/2` (no rescaling symmetry) still compresses at depth 3; erf networks are full rank at
    depths 2 to 5 (ball-arithmetic certificates);
