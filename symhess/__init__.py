@@ -86,6 +86,7 @@ _EXPORTS: dict[str, str] = {
     "rational_deep_teacher": "symhess.deep.weights",
     "deep_expected_hessian": "symhess.deep.hessian",
     "deep_hessian_estimate": "symhess.deep.hessian",
+    "deep_hessian_operator": "symhess.deep.hessian",
     "deep_hessian_rank": "symhess.deep.hessian",
     "DeepRank": "symhess.deep.hessian",
     "deep_effective_parameters": "symhess.deep.counting",

@@ -278,3 +278,16 @@ def test_docs_page_python_blocks_run():
     assert blocks
     for code in blocks:
         exec(compile(code, "docs/deep.md", "exec"), {})
+
+
+def test_matrix_free_operator_matches_dense():
+    Ws = deep_teacher((5, 4, 3, 2), rng=3)
+    for act in (QUAD, "linear"):
+        H = symhess.deep_expected_hessian(act, Ws)
+        op = symhess.deep_hessian_operator(act, Ws)
+        V = np.random.default_rng(0).normal(size=(H.shape[0], 3))
+        assert np.allclose(op @ V, H @ V, rtol=1e-12, atol=1e-12 * np.abs(H).max())
+        top = symhess.extreme_eigenvalues(op, k=3)
+        assert np.allclose(np.sort(top.values), np.linalg.eigvalsh(H)[-3:], rtol=1e-8)
+    with pytest.raises(symhess.NoClosedFormError):
+        symhess.deep_hessian_operator("erf", Ws)

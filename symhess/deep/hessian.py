@@ -29,7 +29,10 @@ from ..errors import NoClosedFormError, SymhessAccuracyWarning
 from ..linalg.exact_rank import exact_rank
 from .weights import as_deep_weights, layer_activations, rational_deep_weights, widths_of
 
-__all__ = ["deep_expected_hessian", "deep_hessian_estimate", "deep_hessian_rank", "DeepRank", "symmetry_bound"]
+__all__ = [
+    "deep_expected_hessian", "deep_hessian_estimate", "deep_hessian_rank", "DeepRank", "symmetry_bound",
+    "deep_hessian_operator",
+]
 
 
 def _all_linear(acts) -> bool:
@@ -96,6 +99,46 @@ def deep_expected_hessian(act, weights, *, exact: bool = False, n_points: int = 
         f"{est.error:.2e} per entry (3 standard errors; an estimate, not a bound)", SymhessAccuracyWarning,
         stacklevel=2)
     return est.hessian
+
+
+def deep_hessian_operator(act, weights):
+    r"""The expected Hessian of a deep polynomial (or linear) network as a matrix-free operator :math:`v\mapsto F^\top(Fv)`.
+
+    :math:`F` is the float factor with :math:`H=F^\top F` (orthonormal-Hermite coefficient Jacobian, or
+    :math:`D=\partial\operatorname{vec}A/\partial\theta` for linear networks), stored instead of the
+    :math:`P\times P` matrix: :math:`N_L\binom{N_0+D}{D}` (nonzero) rows by :math:`P`, smaller than
+    :math:`H` whenever the network polynomial has fewer coefficients than parameters. Use it with
+    :func:`symhess.extreme_eigenvalues` or :func:`symhess.slq_density`.
+
+    Returns
+    -------
+    scipy.sparse.linalg.LinearOperator
+        Symmetric positive semidefinite, shape ``(P, P)``; ``.factor`` holds :math:`F`.
+
+    Raises
+    ------
+    NoClosedFormError
+        Non-polynomial activations (use :func:`deep_hessian_estimate`).
+    """
+    from scipy.sparse.linalg import LinearOperator
+
+    from .coefficients import deep_coefficient_jacobian, linear_jacobian
+
+    n_layers = len(weights) if hasattr(weights, "__len__") else 0
+    acts = layer_activations(act, max(n_layers, 1))
+    if _all_linear(acts):
+        F = linear_jacobian(weights)
+    elif all(a.is_polynomial for a in acts):
+        F = deep_coefficient_jacobian(acts, weights, exact=False).factor()
+        F = F[np.any(F != 0, axis=1)]
+    else:
+        raise NoClosedFormError("the matrix-free operator needs polynomial activations; for erf, tanh or ReLU use "
+                                "deep_hessian_estimate (quasi-Monte Carlo)")
+    P = F.shape[1]
+    op = LinearOperator((P, P), matvec=lambda v: F.T @ (F @ v), matmat=lambda V: F.T @ (F @ V),
+                        rmatvec=lambda v: F.T @ (F @ v), dtype=float)
+    op.factor = F
+    return op
 
 
 def deep_hessian_estimate(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, rng: object = None):
