@@ -5,7 +5,7 @@ name lives in the module listed in :data:`_EXPORTS`, grouped below by subject. T
 shared engine and model families on top of it, then the outputs::
 
     engine    errors, symbols, validation -> activations -> expectation -> kernels, linalg
-    families  two_layer (teacher-student), free_probability (Pennington-Bahri), ufm (deep UFM)
+    families  two_layer (teacher-student), deep (deeper teacher-student networks), free_probability (Pennington-Bahri), ufm (deep UFM)
     outputs   export -> check -> sweep -> cli
 
 Examples
@@ -82,6 +82,17 @@ _EXPORTS: dict[str, str] = {
     "gradient_flow": "symhess.two_layer.dynamics",
     "gradient_descent": "symhess.two_layer.dynamics",
     "spectral_loss_prediction": "symhess.two_layer.dynamics",
+    # deep networks: f = W_L s(... s(W_1 x)), expected Hessians, ranks and counting
+    "DeepNet": "symhess.deep.model",
+    "deep_teacher": "symhess.deep.weights",
+    "rational_deep_teacher": "symhess.deep.weights",
+    "deep_expected_hessian": "symhess.deep.hessian",
+    "deep_hessian_estimate": "symhess.deep.hessian",
+    "deep_hessian_operator": "symhess.deep.hessian",
+    "deep_hessian_rank": "symhess.deep.hessian",
+    "DeepRank": "symhess.deep.hessian",
+    "deep_effective_parameters": "symhess.deep.counting",
+    "DeepEffectiveParameters": "symhess.deep.counting",
     # free probability: the Pennington-Bahri Wishart + Wigner model
     "pennington_bahri": "symhess.free_probability.law",
     "PenningtonBahriLaw": "symhess.free_probability.law",

@@ -15,7 +15,7 @@ PKG = Path(__file__).resolve().parents[1] / "symhess"
 #: stages in order; a module may import its own stage and the stages to its left, except that the
 #: model families are peers: a family imports the engine and itself, never another family
 ENGINE = ["errors", "symbols", "validation", "activations", "expectation", "kernels", "linalg"]
-FAMILIES = ["two_layer", "free_probability", "ufm"]
+FAMILIES = ["two_layer", "deep", "free_probability", "ufm"]
 OUTPUTS = ["export", "check", "sweep", "cli"]
 LAYERS = ENGINE + FAMILIES + OUTPUTS
 

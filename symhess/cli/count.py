@@ -4,6 +4,11 @@ One size::
 
     symhess count --activation quadratic --n-in 5 --n-hidden 3 --exact
 
+A deep architecture (widths N_0,...,N_L), or several with --sweep (separated by ';')::
+
+    symhess count -a poly:coeffs=[0,1] --widths 3,4,2,1 --exact
+    symhess count -a poly:coeffs=[0,1] --sweep --widths "2,2,2;3,3,3;2,3,2,1" --exact --out deep_counts
+
 A grid of sizes, written as CSV and Markdown tables (with a progress bar)::
 
     symhess count -a quadratic --sweep --n-in 1..6 --n-hidden 1..8 --exact --out counts
@@ -25,7 +30,7 @@ import click
 
 from ._common import activation_option, load_activation, main, parse_range
 
-__all__ = ["count", "parse_sizes"]
+__all__ = ["count", "parse_sizes", "parse_widths"]
 
 COLUMNS = ("n_in", "n_teacher", "kind", "n_hidden", "n_params", "predicted", "rule", "rule_status", "measured", "measured_status",
            "route", "match", "float_tolerance", "gap_decades", "seconds")
@@ -70,10 +75,57 @@ def _row(act, n_in: int, n_hidden: int, method: str, hidden_bias: bool, output_b
     }
 
 
-def _markdown(rows: list[dict], title: str) -> str:
-    lines = [f"# {title}", "", "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+DEEP_COLUMNS = ("widths", "n_params", "predicted", "rule", "rule_status", "symmetry_count", "measured",
+                "measured_status", "route", "match", "seconds")
+
+
+def parse_widths(text: str) -> list[tuple[int, ...]]:
+    """Parse ``"3,4,2,1"`` or ``"2,2,2;3,3,3"`` into architectures (tuples of at least two positive ints)."""
+    out = []
+    for arch in str(text).split(";"):
+        arch = arch.strip()
+        if not arch:
+            continue
+        try:
+            w = tuple(int(x) for x in arch.split(","))
+        except ValueError as exc:
+            raise click.BadParameter(f"{arch!r} is not a list of widths: use 3,4,2,1", param_hint="--widths") from exc
+        if len(w) < 2 or min(w) < 1:
+            raise click.BadParameter(f"{arch!r}: give at least two widths N_0,...,N_L, all >= 1", param_hint="--widths")
+        out.append(w)
+    if not out:
+        raise click.BadParameter(f"{text!r} gives no architecture", param_hint="--widths")
+    return out
+
+
+def _deep_row(act, widths: tuple[int, ...], method: str, seed: int) -> dict:
+    from ..deep.counting import deep_effective_parameters, measure_deep_rank
+
+    t0 = time.perf_counter()
+    pred = deep_effective_parameters(act, widths)
+    deep_method = {"exact": "exact", "certify": "certify", "float": "float"}[method]
+    if method == "exact" and not act.is_polynomial:
+        deep_method = "points" if act.name == "relu" else "certify"
+    meas = measure_deep_rank(act, widths, method=deep_method, rng=seed)
+    if meas.rank == pred.value:
+        match = "yes"
+    elif pred.status in ("upper bound", "conjecture") and meas.rank < pred.value:
+        match = {"exact": "below bound", "lower bound": "lower bound"}.get(
+            meas.status, "below bound (float64 rank; check with --exact or --certify)")
+    elif meas.status == "numerical":
+        match = "NO (float64 rank; check with --exact or --certify)"
+    else:
+        match = "NO"
+    return {"widths": ",".join(map(str, widths)), "n_params": pred.n_params, "predicted": pred.value,
+            "rule": pred.rule, "rule_status": pred.status, "symmetry_count": pred.symmetry_count,
+            "measured": meas.rank, "measured_status": meas.status, "route": meas.route, "match": match,
+            "seconds": f"{time.perf_counter() - t0:.3f}", "_pred": pred, "_meas": meas}
+
+
+def _markdown(rows: list[dict], title: str, columns=COLUMNS) -> str:
+    lines = [f"# {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for r in rows:
-        lines.append("| " + " | ".join(str(r[c]) for c in COLUMNS) + " |")
+        lines.append("| " + " | ".join(str(r[c]) for c in columns) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -87,6 +139,8 @@ def _markdown(rows: list[dict], title: str) -> str:
 @click.option("--certify", is_flag=True, help="Measure a certified rank in ball arithmetic (erf, relu, tanh).")
 @click.option("--hidden-bias", is_flag=True, help="Add hidden biases (polynomial activations).")
 @click.option("--output-bias", is_flag=True, help="Add an output bias (polynomial activations).")
+@click.option("--widths", "widths", default=None,
+              help="A deep architecture N_0,...,N_L (e.g. 3,4,2,1); with --sweep several, separated by ';'.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random rational teacher.")
 @click.option("--n-teacher", "n_teacher", default=None,
               help="Teacher width Nt <= Nh: the rank at a global minimum of the wider student (a range with --sweep).")
@@ -100,8 +154,8 @@ def _markdown(rows: list[dict], title: str) -> str:
 @click.option("--max-params", default=600, show_default=True, type=click.IntRange(min=1),
               help="With --sweep: skip sizes with more parameters than this.")
 def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, certify: bool, hidden_bias: bool,
-          output_bias: bool, seed: int, n_teacher: str | None, kind: str | None, n_zero: int | None, sweep: bool,
-          out: str, max_params: int) -> None:
+          output_bias: bool, widths: str | None, seed: int, n_teacher: str | None, kind: str | None,
+          n_zero: int | None, sweep: bool, out: str, max_params: int) -> None:
     """Effective number of parameters: the counting rule's prediction against the measured Hessian rank.
 
     The measurement is float64 (tolerance and log-gap) by default, exact over Q with --exact, or
@@ -112,6 +166,9 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
 
     act = load_activation(activation, numeric=True)
     method = _method(exact, certify)
+    if widths is not None:
+        _deep_count(act, widths, method, seed, sweep, out)
+        return
     ins, hids = parse_sizes(n_in), parse_sizes(n_hidden)
     if kind is not None and n_teacher is None:
         raise click.UsageError("--kind needs --n-teacher (the teacher's width)")
@@ -158,3 +215,38 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
     bad = [r for r in rows if r["match"].startswith("NO")]
     click.echo(f"wrote {csv_path} and {md_path}: {len(rows)} sizes, {len(rows) - len(bad)} consistent with the rule"
                + (f", {len(bad)} MISMATCHES" if bad else ""))
+
+
+def _deep_count(act, widths: str, method: str, seed: int, sweep: bool, out: str) -> None:
+    from ..errors import SymhessError
+
+    archs = parse_widths(widths)
+    try:
+        if not sweep:
+            if len(archs) != 1:
+                raise click.UsageError("give one architecture --widths 3,4,2,1, or add --sweep for several")
+            row = _deep_row(act, archs[0], method, seed)
+            click.echo(f"symhess count: activation {act.spec}, widths {row['widths']}, P = {row['n_params']}")
+            click.echo(f"prediction: {row['_pred']}")
+            click.echo(f"parameters minus the rule's continuous symmetries: {row['symmetry_count']}")
+            click.echo(f"measured (seed {seed}): {row['_meas']}")
+            click.echo(f"match: {row['match']}")
+            return
+        rows = []
+        with click.progressbar(archs, label=f"count {act.spec} ({method})", file=sys.stderr) as bar:
+            for k, w in enumerate(bar):
+                rows.append(_deep_row(act, w, method, seed + k))
+    except (SymhessError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    stem = Path(out)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = stem.with_suffix(".csv"), stem.with_suffix(".md")
+    with open(csv_path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=DEEP_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    md_path.write_text(_markdown(rows, f"Effective number of parameters of deep networks, activation {act.spec} "
+                                       f"({method} rank)", DEEP_COLUMNS))
+    bad = [r for r in rows if r["match"].startswith("NO")]
+    click.echo(f"wrote {csv_path} and {md_path}: {len(rows)} architectures, {len(rows) - len(bad)} consistent with "
+               "the rule" + (f", {len(bad)} MISMATCHES" if bad else ""))

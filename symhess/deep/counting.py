@@ -1,0 +1,209 @@
+r"""The effective number of parameters of a deep network: the generic rank of the expected Hessian at the optimum.
+
+Place in the package: the deep-network family. The rank of :math:`H=E_x[J^\top J]` at a generic
+teacher is the dimension of the set of functions the architecture represents near it (for polynomial
+activations: the dimension of the **neurovariety**, the Zariski closure of the image of
+:math:`\theta\mapsto f_\theta`; generic rank of the differential = dimension of the image, in
+characteristic 0). Rules, with :math:`P=\sum_lN_lN_{l-1}` and :math:`D` the degree of :math:`f`:
+
+* **linear** (:math:`f=W_L\cdots W_1x`): the image is the determinantal variety of
+  :math:`N_L\times N_0` matrices of rank :math:`\le r=\min_lN_l`, of dimension
+  :math:`r(N_0+N_L-r)` (all matrices, :math:`N_0N_L`, when :math:`r=\min(N_0,N_L)`). Exact.
+  "Parameters minus symmetries" would be :math:`P-\sum_{0<l<L}N_l^2` (one :math:`GL(N_l)` per hidden
+  layer), which is right only when every hidden layer is a strict bottleneck in the sense that the
+  :math:`GL` actions are free and independent — e.g. :math:`(2,5,2)` gives :math:`20-25<0` against the
+  true :math:`4`: wide hidden layers make the symmetry group act with large stabilisers.
+* **pure powers** :math:`\sigma(z)=z^d`, :math:`d\ge2` (the polynomial networks of Kileel, Trager and
+  Bruna): the *expected dimension*
+
+  .. math::
+
+      \operatorname{edim} = \min\Big\{P-\sum_{0<l<L}N_l,\ N_L\binom{N_0+D-1}{D}\Big\},\qquad D=d^{L-1},
+
+  parameters minus one rescaling per hidden unit, capped by the space of :math:`N_L`-tuples of forms
+  of degree :math:`D`. Always an upper bound; equal for :math:`d` above an activation-degree
+  threshold when no hidden width is 1 (Kileel–Trager–Bruna's high-degree formula, their Theorem 14 under
+  its hypotheses and proved in general by Finkel–Rodriguez–Wu–Yahl), and for every :math:`d\ge2` when all widths are equal
+  (Finkel et al., equi-width). At depth 2 with one output it is the Alexander–Hirschowitz count,
+  defective for :math:`d=2` (symmetric matrices of rank :math:`\le N_1`) and the four sporadic cases.
+  A **width-one hidden layer** :math:`l` makes :math:`f=c\,s(x)^k` with :math:`s` the single-output network
+  of widths :math:`(N_0,\dots,N_l)`, :math:`c\in\mathbb R^{N_L}` and :math:`k=d^{L-l}` (everything after
+  the bottleneck is homogeneous in one scalar), so the dimension is :math:`\dim(s)+N_L-1` (one common
+  scale), recursively — exact when the rule for :math:`s` is.
+* **other polynomials** (mixed degrees, e.g. :math:`z+\epsilon z^2`): no rescaling symmetry; the bound
+  :math:`\min\{P, N_L(\binom{N_0+D}{D}-[\sigma_l(0)=0\ \forall l])\}` (upper bound; measured).
+* **erf, tanh**: :math:`P` (no continuous symmetry; certified on every tested instance).
+* **ReLU**: :math:`P-\sum_{0<l<L}N_l` (rescaling symmetry; an upper bound: dead units lose more).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import comb
+
+from .weights import check_widths, layer_activations
+
+__all__ = [
+    "deep_linear_rank", "expected_dimension", "DeepEffectiveParameters", "deep_effective_parameters",
+    "measure_deep_rank", "AH_EXCEPTIONS",
+]
+
+#: Alexander-Hirschowitz exceptions (degree, variables, summands): one less than expected
+AH_EXCEPTIONS = frozenset({(4, 3, 5), (4, 4, 9), (3, 5, 7), (4, 5, 14)})
+
+
+def deep_linear_rank(widths) -> int:
+    r""":math:`r(N_0+N_L-r)` with :math:`r=\min_lN_l`: the dimension of :math:`N_L\times N_0` matrices of rank :math:`\le r`.
+
+    Examples
+    --------
+    >>> deep_linear_rank((3, 4, 2, 1)), deep_linear_rank((4, 2, 5)), deep_linear_rank((2, 5, 2))
+    (3, 14, 4)
+    """
+    w = check_widths(widths)
+    r = min(w)
+    return r * (w[0] + w[-1] - r)
+
+
+def expected_dimension(widths, degree: int) -> int:
+    r"""Expected dimension of the pure-power neurovariety: :math:`\min\{P-\sum_{0<l<L}N_l, N_L\binom{N_0+D-1}{D}\}`.
+
+    Examples
+    --------
+    >>> expected_dimension((2, 2, 2), 2)   # P = 8, 2 rescalings, ambient 2 * 3 = 6
+    6
+    """
+    w = check_widths(widths)
+    D = int(degree) ** (len(w) - 2)
+    P = sum(a * b for a, b in zip(w[:-1], w[1:]))
+    return min(P - sum(w[1:-1]), w[-1] * comb(w[0] + D - 1, D))
+
+
+def _two_layer_power(n_in: int, n_hidden: int, d: int) -> int:
+    if d == 2:
+        return n_hidden * n_in - comb(n_hidden, 2) if n_hidden <= n_in else comb(n_in + 1, 2)
+    full = min(n_hidden * n_in, comb(n_in + d - 1, d))
+    return full - 1 if (d, n_in, n_hidden) in AH_EXCEPTIONS else full
+
+
+def _pure_power(act) -> int | None:
+    if not act.is_polynomial:
+        return None
+    c = act.polynomial_coeffs()
+    nz = [k for k, ck in enumerate(c) if ck != 0]
+    return nz[0] if len(nz) == 1 and nz[0] >= 2 else None
+
+
+@dataclass(frozen=True)
+class DeepEffectiveParameters:
+    r"""The counting rule's effective number of parameters of a deep architecture.
+
+    Attributes
+    ----------
+    value : int
+        The rule's rank (an upper bound when ``status`` says so).
+    n_params : int
+        :math:`P`.
+    rule : str
+        The rule's name and formula.
+    status : str
+        ``"exact"`` (a theorem), ``"upper bound"``, or ``"conjecture"``.
+    symmetry_count : int
+        :math:`P` minus the continuous symmetries the rule names (for comparison).
+    measured : object or None
+        A :class:`~symhess.deep.hessian.DeepRank` at a random rational teacher (``measure=True``).
+    """
+
+    value: int
+    n_params: int
+    rule: str
+    status: str
+    symmetry_count: int
+    measured: object = None
+
+    def __int__(self) -> int:
+        return self.value
+
+    def __str__(self) -> str:
+        return f"{self.value} of P = {self.n_params} ({self.status}: {self.rule})"
+
+
+def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object = 0) -> DeepEffectiveParameters:
+    r"""Generic rank of the expected Hessian of a deep network: the rule (see the module docstring), optionally measured.
+
+    Parameters
+    ----------
+    act : str, Activation or sequence
+        One activation for every hidden layer, or one per hidden layer.
+    widths : sequence of int
+        :math:`(N_0, \dots, N_L)`.
+    measure : bool
+        Also measure the rank at a random rational teacher (:func:`measure_deep_rank`).
+
+    Examples
+    --------
+    >>> str(deep_effective_parameters("linear", (3, 4, 2, 1)))
+    '3 of P = 22 (exact: deep linear: r(N_0 + N_L - r), r = min width = 1)'
+    >>> deep_effective_parameters("poly:coeffs=[0,0,0,1]", (2, 2, 2)).value
+    6
+    """
+    w = check_widths(widths)
+    L = len(w) - 1
+    acts = layer_activations(act, L)
+    P = sum(a * b for a, b in zip(w[:-1], w[1:]))
+    hidden = sum(w[1:-1])
+    if L == 1 or all(a.is_polynomial and a.degree == 1 and a.polynomial_coeffs()[0] == 0 for a in acts):
+        r = min(w)
+        out = DeepEffectiveParameters(deep_linear_rank(w), P, f"deep linear: r(N_0 + N_L - r), r = min width = {r}",
+                                      "exact", P - sum(n * n for n in w[1:-1]))
+    elif all(_pure_power(a) is not None for a in acts) and len({_pure_power(a) for a in acts}) == 1:
+        d = _pure_power(acts[0])
+        ones = [l for l in range(1, L) if w[l] == 1]
+        if ones:
+            l = ones[-1]
+            pre = deep_effective_parameters(acts[0], w[: l + 1])
+            out = DeepEffectiveParameters(
+                pre.value + w[-1] - 1, P,
+                f"z^{d}, width-one bottleneck at layer {l}: f = c s(x)^k with s the network {w[: l + 1]} "
+                f"({pre.value}) and c in R^{w[-1]}, minus one common scale: {pre.value} + N_L - 1",
+                pre.status, P - hidden)
+        elif L == 2 and w[-1] == 1:
+            out = DeepEffectiveParameters(_two_layer_power(w[0], w[1], d), P,
+                                          f"z^{d}, two layers: secant of the Veronese variety (Alexander-Hirschowitz)",
+                                          "exact", P - hidden)
+        else:
+            edim = expected_dimension(w, d)
+            equi = len(set(w)) == 1 and w[0] > 1
+            status = "exact" if equi else "upper bound"
+            why = ("equi-width: expected dimension for every degree (Finkel-Rodriguez-Wu-Yahl)" if equi else
+                   "expected dimension; attained for high enough degree without width-one bottlenecks "
+                   "(Kileel-Trager-Bruna, Finkel-Rodriguez-Wu-Yahl)")
+            out = DeepEffectiveParameters(edim, P, f"z^{d}: min(P - sum hidden widths, N_L binom(N_0+D-1, D)), "
+                                          f"D = {d ** (L - 1)}; {why}", status, P - hidden)
+    elif all(a.is_polynomial for a in acts):
+        D = 1
+        for a in acts:
+            D *= a.degree
+        no_const = all(a.polynomial_coeffs()[0] == 0 for a in acts)
+        amb = w[-1] * (comb(w[0] + D, D) - (1 if no_const else 0))
+        out = DeepEffectiveParameters(min(P, amb), P, f"polynomial of degree D = {D}: min(P, N_L x dim of polynomials)",
+                                      "upper bound", P)
+    elif all(a.name == "relu" for a in acts):
+        out = DeepEffectiveParameters(P - hidden, P, "ReLU: P - one rescaling per hidden unit", "upper bound",
+                                      P - hidden)
+    else:
+        out = DeepEffectiveParameters(P, P, "no continuous symmetry: P (full rank)", "conjecture", P)
+    if measure:
+        from dataclasses import replace
+
+        out = replace(out, measured=measure_deep_rank(acts, w, rng=rng))
+    return out
+
+
+def measure_deep_rank(act, widths, *, method: str = "auto", rng: object = 0):
+    """The rank at a random rational teacher (dyadic entries near :math:`N(0, 1/N_{l-1})`), as a ``DeepRank``."""
+    from .hessian import deep_hessian_rank
+    from .weights import rational_deep_teacher
+
+    W = rational_deep_teacher(check_widths(widths), rng)
+    return deep_hessian_rank(act, W, method=method, rng=rng)
