@@ -60,6 +60,7 @@ STAGES = (
     ("two_layer", "Two-layer networks: Hessians, ranks, spectra, dynamics"),
     ("free_probability", "Free probability: the Pennington–Bahri law"),
     ("ufm", "Deep unconstrained feature models"),
+    ("deep", "Deeper networks: exact Hessians and neurovariety dimensions"),
     ("export", "Export: LaTeX and documents"), ("check", "Checking a derivation"), ("sweep", "Sweeps"),
 )
 
@@ -81,6 +82,12 @@ PAPERS = (
      'C. Garrod, J. P. Keating, "Unifying Low Dimensional Observations in Deep Learning Through the Deep '
      'Linear Unconstrained Feature Model", arXiv:2404.06106: neural collapse, Kronecker-factored Hessians '
      "and their $K^2$ outliers. See {doc}`../ufm`."),
+    ("deep", "7",
+     "Deeper networks and neurovarieties (Kileel, Trager & Bruna, 2019; Finkel, Rodriguez, Wu & Yahl, 2024)",
+     'J. Kileel, M. Trager, J. Bruna, "On the Expressive Power of Deep Polynomial Neural Networks", NeurIPS 2019; '
+     'B. Finkel, J. I. Rodriguez, C. Wu, T. Yahl, "Activation Degree Thresholds and Expressiveness of Polynomial '
+     'Neural Networks", 2024: the rank of the expected Hessian of deep polynomial networks as the dimension of '
+     "their neurovariety. See {doc}`../deep`."),
 )
 
 
