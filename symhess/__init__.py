@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "pair_expectation": "symhess.expectation",
     "single_expectation": "symhess.expectation",
     "expect_standard_normal": "symhess.expectation",
+    "four_point_expectation": "symhess.expectation.four_point",
     # numeric linear algebra on any symmetric operator
     "extreme_eigenvalues": "symhess.linalg.lanczos",
     "hutchinson_trace": "symhess.linalg.lanczos",
@@ -80,6 +81,12 @@ _EXPORTS: dict[str, str] = {
     "gradient_flow": "symhess.two_layer.dynamics",
     "gradient_descent": "symhess.two_layer.dynamics",
     "spectral_loss_prediction": "symhess.two_layer.dynamics",
+    # two-layer network: online SGD in high dimensions (order-parameter equations)
+    "online_sgd_ode": "symhess.two_layer.online",
+    "online_sgd_simulation": "symhess.two_layer.online",
+    "OnlineTrajectory": "symhess.two_layer.online",
+    "linearise_at_teacher": "symhess.two_layer.online",
+    "Linearisation": "symhess.two_layer.online",
     # free probability: the Pennington-Bahri Wishart + Wigner model
     "pennington_bahri": "symhess.free_probability.law",
     "PenningtonBahriLaw": "symhess.free_probability.law",

@@ -168,6 +168,13 @@ class Activation:
         r"""Closed form of :math:`E[(\sigma^{(a)}\sigma^{(b)})^{(m)}(h)]`, :math:`h\sim N(0,q)`, or ``None``."""
         return None
 
+    def gaussian_four_point(self, orders: tuple[int, int, int, int], C: sp.Matrix) -> sp.Expr | None:
+        r"""Closed form of :math:`E[\prod_{a=1}^4\sigma^{(o_a)}(y_a)]`, :math:`y\sim N(0,C)`, or ``None``.
+
+        ``C`` is the symmetric 4x4 matrix of :func:`symhess.expectation.four_point.covariance_matrix`.
+        """
+        return None
+
     # -- numerics -----------------------------------------------------------------------------
     def numeric(self, order: int = 0) -> Callable[[np.ndarray], np.ndarray]:
         r"""Vectorised NumPy callable for :math:`\sigma^{(order)}` (used by quadrature and Monte Carlo)."""
