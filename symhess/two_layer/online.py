@@ -131,10 +131,20 @@ class OrderParameterODE:
     _iu: tuple = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._iu = np.triu_indices(self.n_hidden)
+        nh, n = self.n_hidden, self.n_hidden + self.n_teacher
+        self._iu = np.triu_indices(nh)
         self._pair = compile_pair_kernel(self.act, _PAIR_KEYS)
         self._single = compile_single_kernel(self.act, _SINGLE_KEYS)
         self._four = compile_four_point_kernel(self.act, _FOUR_KEYS) if self.second_order else None
+        # index quadruples (i <= k students, g <= d all units) of the second-order term, as flat
+        # indices into the overlap matrix, in the argument order of the four-point kernel
+        i, k = self._iu
+        g, d = np.triu_indices(n)
+        I, K = np.repeat(i, g.size), np.repeat(k, g.size)
+        G, D = np.tile(g, i.size), np.tile(d, i.size)
+        self._four_index = [a * n + b for a, b in ((I, I), (K, K), (G, G), (D, D), (I, K), (I, G), (I, D),
+                                                   (K, G), (K, D), (G, D))]
+        self._gd = (g, d, np.where(g == d, 1.0, 2.0))
 
     # -- state packing ------------------------------------------------------------------------
     @property
@@ -142,98 +152,121 @@ class OrderParameterODE:
         return self.T.shape[0]
 
     def pack(self, Q: np.ndarray, R: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """The state vector of ``(Q, R, v)``."""
-        parts = [Q[self._iu], R.ravel()]
+        """The state vector of ``(Q, R, v)`` (a leading batch axis on all three gives states as columns)."""
+        Q, R, v = np.asarray(Q, float), np.asarray(R, float), np.asarray(v, float)
+        batch = Q.shape[:-2]
+        parts = [Q[..., self._iu[0], self._iu[1]], R.reshape(batch + (-1,))]
         if self.train_v:
-            parts.append(np.asarray(v, dtype=float))
-        return np.concatenate(parts)
+            parts.append(v)
+        out = np.concatenate(parts, axis=-1)
+        return out.T if batch else out
 
     def unpack(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(Q, R, v)`` from a state vector (Q symmetric)."""
+        """``(Q, R, v)`` from a state vector, or from states as the columns of a 2-D array (batch first)."""
+        y = np.asarray(y, dtype=float)
+        batch = y.ndim == 2
+        Y = y.T if batch else y[None, :]
         nh, nt = self.n_hidden, self.n_teacher
         n_q = nh * (nh + 1) // 2
-        Q = np.zeros((nh, nh))
-        Q[self._iu] = y[:n_q]
-        Q = Q + np.triu(Q, 1).T
-        R = y[n_q:n_q + nh * nt].reshape(nh, nt)
-        v = y[n_q + nh * nt:] if self.train_v else self.v_fixed
-        return Q, R, np.asarray(v, dtype=float)
+        Q = np.zeros((Y.shape[0], nh, nh))
+        Q[:, self._iu[0], self._iu[1]] = Y[:, :n_q]
+        Q = Q + np.triu(Q, 1).transpose(0, 2, 1)
+        R = Y[:, n_q:n_q + nh * nt].reshape(-1, nh, nt)
+        v = Y[:, n_q + nh * nt:] if self.train_v else np.broadcast_to(self.v_fixed, (Y.shape[0], nh))
+        if batch:
+            return Q, R, np.asarray(v, dtype=float)
+        return Q[0], R[0], np.asarray(v[0], dtype=float)
 
     # -- kernels on the overlap matrix --------------------------------------------------------
     def _overlaps(self, Q, R) -> np.ndarray:
-        return np.block([[Q, R], [R.T, self.T]])
+        T = np.broadcast_to(self.T, Q.shape[:-2] + self.T.shape)
+        return np.concatenate([np.concatenate([Q, R], -1), np.concatenate([np.swapaxes(R, -1, -2), T], -1)], -2)
 
     def _pair_matrices(self, C: np.ndarray) -> dict:
-        d = np.diag(C)
-        K = self._pair(d[:, None], d[None, :], C)
+        d = np.diagonal(C, axis1=-2, axis2=-1)
+        K = self._pair(d[..., :, None], d[..., None, :], C)
         D = self._single(d)
+        n = C.shape[-1]
         out = {}
         for (a, b), (a2, b2, _) in zip(_PAIR_KEYS, _SINGLE_KEYS):
             M = np.array(K[(a, b)], dtype=float)
-            np.fill_diagonal(M, D[(a2, b2, 0)])
+            M[..., np.arange(n), np.arange(n)] = D[(a2, b2, 0)]
             out[(a, b)] = M
         return out
 
-    def generalisation_error(self, Q, R, v) -> float:
-        r""":math:`\varepsilon_g = \frac12 E[(f-f^*)^2] = \frac12 a^\top K_{00} a`."""
-        C = self._overlaps(Q, R)
-        a = np.concatenate([v, -self.v_teacher])
+    def generalisation_error(self, Q, R, v) -> float | np.ndarray:
+        r""":math:`\varepsilon_g = \frac12 E[(f-f^*)^2] = \frac12 a^\top K_{00} a` (batched over leading axes)."""
+        C = self._overlaps(np.asarray(Q, float), np.asarray(R, float))
+        v = np.asarray(v, float)
+        a = np.concatenate([v, np.broadcast_to(-self.v_teacher, v.shape[:-1] + self.v_teacher.shape)], -1)
         K00 = self._pair_matrices(C)[(0, 0)]
-        return 0.5 * float(a @ K00 @ a)
+        out = 0.5 * np.einsum("...a,...ab,...b->...", a, K00, a)
+        return float(out) if out.ndim == 0 else out
+
+    def rounding_bound(self, Q, R, v) -> float | np.ndarray:
+        r"""Absolute rounding-error bound of :meth:`generalisation_error`:
+        :math:`4(n+2)u\cdot\frac12\sum_{\alpha\beta}|a_\alpha K_{\alpha\beta}a_\beta|` (u the unit roundoff,
+        n the number of units; the kernels are taken accurate to a few ulps). Near the optimum the
+        quadratic form cancels, and values below this bound are rounding, not loss."""
+        C = self._overlaps(np.asarray(Q, float), np.asarray(R, float))
+        v = np.asarray(v, float)
+        a = np.abs(np.concatenate([v, np.broadcast_to(-self.v_teacher, v.shape[:-1] + self.v_teacher.shape)], -1))
+        K00 = np.abs(self._pair_matrices(C)[(0, 0)])
+        n = C.shape[-1]
+        out = 4 * (n + 2) * np.finfo(float).eps * 0.5 * np.einsum("...a,...ab,...b->...", a, K00, a)
+        return float(out) if out.ndim == 0 else out
 
     def gradient_coefficients(self, Q, R, v) -> tuple[np.ndarray, np.ndarray, dict]:
         r"""``M`` (population gradient of :math:`w_i` is :math:`\sum_\beta M_{i\beta}u_\beta`), ``a`` and the kernels."""
         nh = self.n_hidden
         C = self._overlaps(Q, R)
-        a = np.concatenate([v, -self.v_teacher])
+        a = np.concatenate([v, np.broadcast_to(-self.v_teacher, v.shape[:-1] + self.v_teacher.shape)], -1)
         K = self._pair_matrices(C)
-        M = v[:, None] * (a[None, :] * K[(1, 1)][:nh])
-        M[np.arange(nh), np.arange(nh)] += v * (K[(2, 0)][:nh] @ a)
+        M = v[..., :, None] * (a[..., None, :] * K[(1, 1)][..., :nh, :])
+        M[..., np.arange(nh), np.arange(nh)] += v * np.einsum("...ib,...b->...i", K[(2, 0)][..., :nh, :], a)
         return M, a, K | {"C": C}
 
     def second_order_term(self, C: np.ndarray, a: np.ndarray, v: np.ndarray) -> np.ndarray:
-        r""":math:`v_iv_k\sum_{\gamma\delta}a_\gamma a_\delta I_4(i,k,\gamma,\delta)` for all ``i, k``."""
+        r""":math:`v_iv_k\sum_{\gamma\delta}a_\gamma a_\delta I_4(i,k,\gamma,\delta)` for all ``i, k`` (batched)."""
         nh = self.n_hidden
-        n = C.shape[0]
+        flat = C.reshape(C.shape[:-2] + (-1,))
+        i4 = self._four(*(flat[..., idx] for idx in self._four_index))[_FOUR_KEYS[0]]
         i, k = self._iu
-        g, d = np.triu_indices(n)
-        I, G = np.repeat(i, g.size), np.tile(g, i.size)
-        K_, D_ = np.repeat(k, d.size), np.tile(d, i.size)
-        args = (C[I, I], C[K_, K_], C[G, G], C[D_, D_], C[I, K_], C[I, G], C[I, D_], C[K_, G], C[K_, D_], C[G, D_])
-        i4 = self._four(*args)[_FOUR_KEYS[0]].reshape(i.size, g.size)
-        weight = a[g] * a[d] * np.where(g == d, 1.0, 2.0)
-        upper = v[i] * v[k] * (i4 @ weight)
-        out = np.zeros((nh, nh))
-        out[i, k] = upper
-        return out + np.triu(out, 1).T
+        g, d, mult = self._gd
+        i4 = i4.reshape(C.shape[:-2] + (i.size, g.size))
+        weight = a[..., g] * a[..., d] * mult
+        upper = v[..., i] * v[..., k] * np.einsum("...ab,...b->...a", i4, weight)
+        out = np.zeros(C.shape[:-2] + (nh, nh))
+        out[..., i, k] = upper
+        return out + np.swapaxes(np.triu(out, 1), -1, -2)
 
-    def rhs(self, y: np.ndarray) -> np.ndarray:
-        """Time derivative of the state."""
+    def rhs(self, y: np.ndarray, *, second_order: bool | None = None) -> np.ndarray:
+        """Time derivative of the state (of each column, for a 2-D array of states).
+
+        ``second_order=False`` leaves out the term of order :math:`\eta^2` (default: as configured).
+        """
+        second_order = self.second_order if second_order is None else second_order
         nh = self.n_hidden
         Q, R, v = self.unpack(y)
         M, a, K = self.gradient_coefficients(Q, R, v)
         C = K["C"]
         Dm = M @ C
-        dQ = -self.lr * (Dm[:, :nh] + Dm[:, :nh].T)
-        if self.second_order:
+        dQ = -self.lr * (Dm[..., :nh] + np.swapaxes(Dm[..., :nh], -1, -2))
+        if second_order:
             dQ = dQ + self.lr**2 * self.second_order_term(C, a, v)
         if self.noise:
-            dQ = dQ + self.lr**2 * self.noise * np.outer(v, v) * K[(1, 1)][:nh, :nh]
-        dR = -self.lr * Dm[:, nh:]
-        dv = -self.lr_v * (K[(0, 0)][:nh] @ a)
+            dQ = dQ + self.lr**2 * self.noise * v[..., :, None] * v[..., None, :] * K[(1, 1)][..., :nh, :nh]
+        dR = -self.lr * Dm[..., nh:]
+        dv = -self.lr_v * np.einsum("...ib,...b->...i", K[(0, 0)][..., :nh, :], a)
         return self.pack(dQ, dR, dv)
 
-    def jacobian(self, y: np.ndarray, step: float = 1e-6) -> np.ndarray:
-        """Jacobian of :meth:`rhs` by central differences (relative step ``step``)."""
+    def jacobian(self, y: np.ndarray, step: float = 1e-6, *, second_order: bool | None = None) -> np.ndarray:
+        """Jacobian of :meth:`rhs` by central differences (relative step ``step``), in one batched call."""
         y = np.asarray(y, dtype=float)
-        f0 = self.rhs(y)
-        J = np.empty((f0.size, y.size))
-        for j in range(y.size):
-            h = step * max(1.0, abs(y[j]))
-            e = np.zeros_like(y)
-            e[j] = h
-            J[:, j] = (self.rhs(y + e) - self.rhs(y - e)) / (2 * h)
-        return J
+        h = step * np.maximum(1.0, np.abs(y))
+        E = np.diag(h)
+        F = self.rhs(np.concatenate([y[:, None] + E, y[:, None] - E], axis=1), second_order=second_order)
+        return (F[:, :y.size] - F[:, y.size:]) / (2 * h)
 
 
 @dataclass(frozen=True)
@@ -246,6 +279,12 @@ class OnlineTrajectory:
         Times :math:`t = \text{steps}/N_i`.
     loss : ndarray, shape (n_t,)
         Generalisation error :math:`\varepsilon_g(t)=\frac12E[(f-f^*)^2]` (without the label noise).
+    loss_atol : ndarray, shape (n_t,)
+        Absolute error of ``loss``: the rounding bound of :meth:`OrderParameterODE.rounding_bound`
+        (near the teacher the quadratic form cancels) plus, for the equations, the integrator's
+        tolerance on the overlaps propagated to the loss (an estimate, with a safety factor 10; NaN
+        for the fixed-step integrator, which controls no error). A loss below ``loss_atol`` is zero
+        to that accuracy.
     Q, R : ndarray, shapes (n_t, Nh, Nh), (n_t, Nh, Nt)
         Student-student and student-teacher overlaps.
     T : ndarray, shape (Nt, Nt)
@@ -263,6 +302,7 @@ class OnlineTrajectory:
     T: np.ndarray
     v: np.ndarray
     method: str
+    loss_atol: np.ndarray
 
     @cached_property
     def final_loss(self) -> float:
@@ -330,8 +370,10 @@ def online_sgd_ode(
     noise : float
         Label-noise variance.
     dt : float, optional
-        Fixed step of a classical Runge-Kutta (order 4) integration; default: adaptive
-        Dormand-Prince (order 8) with tolerances ``rtol``, ``atol``.
+        Fixed step of a classical Runge-Kutta (order 4) integration. Default: adaptive LSODA with
+        tolerances ``rtol``, ``atol`` (the equations are stiff near the fixed point: rates span
+        :math:`\eta\lambda_{\min}` to :math:`\eta\lambda_{\max}`), its Newton matrix the batched
+        finite-difference Jacobian of the first-order terms.
     second_order : bool
         Keep the term of order :math:`\eta^2` (default). Without it the equations are population
         gradient flow in the overlaps.
@@ -366,8 +408,8 @@ def online_sgd_ode(
         raise ValueError("times must be a nondecreasing 1-D array within [0, t_max]")
     y0 = ode.pack(Q0, R0, v0)
     if dt is None:
-        sol = solve_ivp(lambda _t, y: ode.rhs(y), (0.0, t_max), y0, method="DOP853", t_eval=t_eval,
-                        rtol=rtol, atol=atol)
+        sol = solve_ivp(lambda _t, y: ode.rhs(y), (0.0, t_max), y0, method="LSODA", t_eval=t_eval,
+                        rtol=rtol, atol=atol, jac=lambda _t, y: ode.jacobian(y, second_order=False))
         if not sol.success:
             raise ArithmeticError(f"the ODE integration failed at t = {sol.t[-1] if sol.t.size else 0}: {sol.message}")
         ys = sol.y.T
@@ -378,9 +420,15 @@ def online_sgd_ode(
             f"the order parameters diverged (lr={lr} is beyond the stable range for this teacher); "
             "lower the learning rate"
         )
-    Qs, Rs, vs = zip(*(ode.unpack(y) for y in ys))
-    loss = np.array([ode.generalisation_error(Q, R, v) for Q, R, v in zip(Qs, Rs, vs)])
-    return OnlineTrajectory(t_eval, loss, np.array(Qs), np.array(Rs), T, np.array(vs), "ode")
+    Qs, Rs, vs = ode.unpack(ys.T)
+    # error estimate: rounding, plus the integrator's tolerance on the overlaps propagated to the loss
+    # through Price's theorem (d K_00 / d C = K_11), with a safety factor 10 for accumulated error
+    C = ode._overlaps(Qs, Rs)
+    a = np.abs(np.concatenate([vs, np.broadcast_to(-vt, vs.shape[:-1] + vt.shape)], -1))
+    K11 = np.abs(ode._pair_matrices(C)[(1, 1)])
+    tol = rtol * np.abs(C).max(axis=(-1, -2)) + atol if dt is None else np.full(len(C), np.nan)
+    atol_loss = ode.rounding_bound(Qs, Rs, vs) + 10 * 0.5 * np.einsum("...a,...ab,...b->...", a, K11, a) * tol
+    return OnlineTrajectory(t_eval, ode.generalisation_error(Qs, Rs, vs), Qs, Rs, T, vs, "ode", atol_loss)
 
 
 def _rk4(f, y0: np.ndarray, t_eval: np.ndarray, dt: float) -> np.ndarray:
@@ -444,9 +492,9 @@ def online_sgd_simulation(
             step += 1
         Q, R, T = order_parameters(W, Wt)
         records.append((Q, R, v.copy(), ode.generalisation_error(Q, R, v)))
-    Qs, Rs, vs, loss = zip(*records)
-    return OnlineTrajectory(t_eval, np.array(loss), np.array(Qs), np.array(Rs), Wt @ Wt.T, np.array(vs),
-                            f"simulation (N_i = {n_in})")
+    Qs, Rs, vs, loss = (np.array(x) for x in zip(*records))
+    return OnlineTrajectory(t_eval, loss, Qs, Rs, Wt @ Wt.T, vs, f"simulation (N_i = {n_in})",
+                            ode.rounding_bound(Qs, Rs, vs))
 
 
 @dataclass(frozen=True)
