@@ -47,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "pair_expectation": "symhess.expectation",
     "single_expectation": "symhess.expectation",
     "expect_standard_normal": "symhess.expectation",
+    "four_point_expectation": "symhess.expectation.four_point",
     # numeric linear algebra on any symmetric operator
     "extreme_eigenvalues": "symhess.linalg.lanczos",
     "hutchinson_trace": "symhess.linalg.lanczos",
@@ -82,6 +83,12 @@ _EXPORTS: dict[str, str] = {
     "gradient_flow": "symhess.two_layer.dynamics",
     "gradient_descent": "symhess.two_layer.dynamics",
     "spectral_loss_prediction": "symhess.two_layer.dynamics",
+    # two-layer network: online SGD in high dimensions (order-parameter equations)
+    "online_sgd_ode": "symhess.two_layer.online",
+    "online_sgd_simulation": "symhess.two_layer.online",
+    "OnlineTrajectory": "symhess.two_layer.online",
+    "linearise_at_teacher": "symhess.two_layer.online",
+    "Linearisation": "symhess.two_layer.online",
     # deep networks: f = W_L s(... s(W_1 x)), expected Hessians, ranks and counting
     "DeepNet": "symhess.deep.model",
     "deep_teacher": "symhess.deep.weights",

@@ -64,3 +64,12 @@ mp_scale = sp.Symbol("sigma", positive=True)
 lam = sp.Symbol("lambda", real=True)
 
 __all__ += ["G", "zeta", "phi", "energy", "mp_scale", "lam"]
+
+# -- four-point Gaussian expectations ------------------------------------------------------------
+#: entries :math:`C_{ab}` (a <= b) of the covariance of a Gaussian quadruple :math:`(y_1, y_2, y_3, y_4)`
+C_11, C_22, C_33, C_44 = sp.symbols("C_11 C_22 C_33 C_44", nonnegative=True)
+C_12, C_13, C_14, C_23, C_24, C_34 = sp.symbols("C_12 C_13 C_14 C_23 C_24 C_34", real=True)
+#: argument order of every compiled four-point kernel
+FOUR_ARGS = (C_11, C_22, C_33, C_44, C_12, C_13, C_14, C_23, C_24, C_34)
+
+__all__ += ["FOUR_ARGS", "C_11", "C_22", "C_33", "C_44", "C_12", "C_13", "C_14", "C_23", "C_24", "C_34"]

@@ -237,6 +237,14 @@ class Activation:
         r"""Closed form of :math:`E[(\sigma^{(a)}\sigma^{(b)})^{(m)}(h)]`, :math:`h\sim N(0,q)`, or ``None``."""
         return None
 
+    def gaussian_four_point(self, orders: tuple[int, int, int, int], C: sp.Matrix) -> sp.Expr | None:
+        r"""Closed form of :math:`E[\prod_{a=1}^4\sigma^{(o_a)}(y_a)]`, :math:`y\sim N(0,C)`, or ``None``.
+
+        ``C`` is the symmetric 4x4 matrix of :func:`symhess.expectation.four_point.covariance_matrix`.
+        """
+        return None
+
+
     # -- what the families, the export and the checker know (None = not known) --------------
     def counting_rule(self, n_in: int, n_hidden: int) -> RankRule | None:
         r"""Generic rank of the expected Hessian at the optimum of :math:`f(x)=\sum_i v_i\sigma(w_i\cdot x)`.

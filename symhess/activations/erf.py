@@ -94,5 +94,33 @@ class Erf(Activation):
             return 4 * s2 / (sp.pi * sp.sqrt(1 + 4 * s2 * q))
         return None
 
+    def gaussian_four_point(self, orders: tuple[int, int, int, int], C: sp.Matrix) -> sp.Expr | None:
+        r"""Saad and Solla's :math:`I_4 = E[\sigma'(y_1)\sigma'(y_2)\sigma(y_3)\sigma(y_4)]`, orders (1, 1, 0, 0).
+
+        With :math:`\tilde C = 2s^2C` and :math:`\sigma'(y_1)\sigma'(y_2) = \frac{4s^2}{\pi}
+        e^{-(\tilde y_1^2+\tilde y_2^2)/2}`, the Gaussian factor tilts the law of :math:`(y_3, y_4)`:
+
+        .. math::
+
+            I_4 = \frac{8s^2}{\pi^2}\,\frac{1}{\sqrt{\Lambda_4}}
+            \arcsin\frac{\Lambda_0}{\sqrt{\Lambda_1\Lambda_2}},\qquad
+            \Lambda_4 = (1+\tilde C_{11})(1+\tilde C_{22})-\tilde C_{12}^2,
+
+        where :math:`\Lambda_0/\Lambda_4`, :math:`\Lambda_1/\Lambda_4 - 1`, :math:`\Lambda_2/\Lambda_4 - 1`
+        are the covariance and variances of :math:`(\tilde y_3,\tilde y_4)` under the tilted law,
+        :math:`\tilde C_{34} - \tilde C_{3,12}(I+\tilde C_{12,12})^{-1}\tilde C_{12,4}` and its
+        diagonal analogues (Saad & Solla 1995, eq. A5, for :math:`s = 1/\sqrt2`).
+        """
+        if tuple(orders) != (1, 1, 0, 0):
+            return None
+        t = 2 * self.scale**2
+        c11, c22, c33, c44 = (t * C[k, k] for k in range(4))
+        c12, c13, c14, c23, c24, c34 = (t * C[i, j] for i, j in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)))
+        lam4 = (1 + c11) * (1 + c22) - c12**2
+        lam0 = lam4 * c34 - c23 * c24 * (1 + c11) - c13 * c14 * (1 + c22) + c12 * (c13 * c24 + c14 * c23)
+        lam1 = lam4 * (1 + c33) - c23**2 * (1 + c11) - c13**2 * (1 + c22) + 2 * c12 * c13 * c23
+        lam2 = lam4 * (1 + c44) - c24**2 * (1 + c11) - c14**2 * (1 + c22) + 2 * c12 * c14 * c24
+        return 4 * t / sp.pi**2 / sp.sqrt(lam4) * sp.asin(lam0 / sp.sqrt(lam1 * lam2))
+
 
 register_alias("saad_solla_erf", "erf:scale=1/sqrt(2)")

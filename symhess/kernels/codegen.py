@@ -26,12 +26,14 @@ import numpy as np
 import sympy as sp
 
 from ..activations import Activation
+from ..expectation.four_point import four_point_expectation
 from ..expectation.pairs import pair_expectation, quadrature_nodes, single_expectation
-from ..symbols import PAIR_ARGS, q
+from ..symbols import FOUR_ARGS, PAIR_ARGS, q
 from .quadrature import gaussian_pair_quadrature, gaussian_single_quadrature
 from ..errors import InvalidParameterError
 
-__all__ = ["sqrt_nonnegative", "arccos_clipped", "CompiledKernel", "compile_pair_kernel", "compile_single_kernel", "lambdify_checked"]
+__all__ = ["sqrt_nonnegative", "arccos_clipped", "CompiledKernel", "compile_pair_kernel", "compile_single_kernel",
+           "compile_four_point_kernel", "lambdify_checked"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,11 @@ def arccos_clipped(x):
     return np.arccos(np.clip(x, -1.0, 1.0))
 
 
+def arcsin_clipped(x):
+    """``arcsin(clip(x, -1, 1))``: arcsine of a correlation."""
+    return np.arcsin(np.clip(x, -1.0, 1.0))
+
+
 def _quadrature_modules(act: Activation) -> dict:
     pair_node, single_node = quadrature_nodes(act)
 
@@ -133,3 +140,18 @@ def compile_single_kernel(act: Activation, keys: tuple[tuple[int, int, int], ...
     exprs = tuple(single_expectation(act, a, b, m) for a, b, m in keys)
     fn, src = lambdify_checked((q,), list(exprs), _quadrature_modules(act))
     return CompiledKernel(tuple(keys), exprs, (q,), fn, src)
+
+
+@lru_cache(maxsize=None)
+def compile_four_point_kernel(act: Activation, keys: tuple[tuple[int, int, int, int], ...]) -> CompiledKernel:
+    r"""Compile :math:`K_{abcd}(C)` for every order quadruple in ``keys``; arguments :data:`~symhess.symbols.FOUR_ARGS`.
+
+    Raises
+    ------
+    NoClosedFormError
+        If an expectation has neither a closed form nor exact moments
+        (:func:`symhess.expectation.four_point.four_point_expectation`).
+    """
+    exprs = tuple(four_point_expectation(act, k) for k in keys)
+    fn, src = lambdify_checked(FOUR_ARGS, list(exprs), {"sqrt": sqrt_nonnegative, "asin": arcsin_clipped, "arcsin": arcsin_clipped})
+    return CompiledKernel(tuple(keys), exprs, FOUR_ARGS, fn, src)

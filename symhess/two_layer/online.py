@@ -1,0 +1,591 @@
+r"""Online SGD in high dimensions: the order-parameter equations (Saad & Solla; Goldt et al.).
+
+Place in the package: the two-layer teacher-student family (NumPy and SciPy at run time; the pair
+and four-point kernels are compiled once per activation).
+
+**Setting.** Student :math:`f(x)=\sum_{i\le N_h} v_i\sigma(w_i\cdot x)`, teacher
+:math:`f^*(x)=\sum_{n\le N_t} v^*_n\sigma(w^*_n\cdot x)`, one fresh sample :math:`x\sim N(0,I_{N_i})`
+per step, labels :math:`y=f^*(x)+\zeta` with :math:`E\zeta^2=` ``noise``, and steps
+
+.. math::
+
+    w_i \leftarrow w_i - \frac{\eta}{N_i}\,e\,v_i\sigma'(\lambda_i)\,x,\qquad
+    v_i \leftarrow v_i - \frac{\eta_v}{N_i}\,e\,\sigma(\lambda_i),\qquad e = f(x)-y,
+
+with time :math:`t=\text{steps}/N_i`. Pre-activations :math:`\lambda_i=w_i\cdot x` are
+:math:`O(1)` (symhess's weight scale: nn2pp's weights :math:`w` map to :math:`W=w/\sqrt N`).
+
+**Equations.** Write the student and teacher units as one list :math:`u_\alpha` with output weights
+:math:`a=(v,-v^*)` and overlaps :math:`C_{\alpha\beta}=u_\alpha\cdot u_\beta`, i.e.
+:math:`C=[[Q,R],[R^\top,T]]`. Stein's lemma puts the population gradient in the span of the units,
+:math:`E[e\,v_i\sigma'(\lambda_i)x]=\sum_\beta M_{i\beta}u_\beta` with
+
+.. math::
+
+    M_{i\beta} = v_i\Big(a_\beta\,K_{11}(i,\beta)
+        + \delta_{i\beta}\sum_\gamma a_\gamma K_{20}(i,\gamma)\Big),
+    \qquad K_{ab}(\alpha,\beta)=E[\sigma^{(a)}(\lambda_\alpha)\sigma^{(b)}(\lambda_\beta)],
+
+so that, with :math:`D=MC`, in the limit :math:`N_i\to\infty` at fixed :math:`N_h, N_t`,
+
+.. math::
+
+    \dot R = -\eta\,D_{:,\text{teacher}},\qquad
+    \dot Q = -\eta\,(D_{:,\text{student}} + D_{:,\text{student}}^\top)
+        + \eta^2 v_iv_k\Big(\sum_{\gamma\delta}a_\gamma a_\delta I_4(i,k,\gamma,\delta)
+        + \text{noise}\,K_{11}(i,k)\Big),\qquad
+    \dot v_i = -\eta_v\sum_\gamma a_\gamma K_{00}(i,\gamma),
+
+where :math:`I_4(i,k,\gamma,\delta)=E[\sigma'(\lambda_i)\sigma'(\lambda_k)\sigma(\lambda_\gamma)
+\sigma(\lambda_\delta)]` (the term of order :math:`\eta^2` comes from
+:math:`\Delta w_i\cdot\Delta w_k`, with :math:`\|x\|^2/N_i\to1`). The generalisation error is
+:math:`\varepsilon_g=\frac12 a^\top K_{00}a`. The terms of first order are exactly the population
+gradient flow :math:`\dot W=-\eta\nabla_W\varepsilon`, :math:`\dot v=-\eta_v\nabla_v\varepsilon`
+written in the overlaps, at every :math:`N_i`.
+
+References
+----------
+D. Saad and S. A. Solla, "On-line learning in soft committee machines", Phys. Rev. E 52, 4225 (1995).
+S. Goldt, M. S. Advani, A. M. Saxe, F. Krzakala and L. Zdeborová, "Dynamics of stochastic gradient
+descent for two-layer neural networks in the teacher-student setup", NeurIPS 2019.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from ..activations import Activation, ActivationLike, activation as get_activation
+from ..errors import InvalidParameterError, InvalidTypeError, NonFiniteError, ShapeError
+from ..kernels.codegen import compile_four_point_kernel, compile_pair_kernel, compile_single_kernel
+from ..validation import as_rng, as_weights
+
+__all__ = [
+    "OnlineTrajectory", "OrderParameterODE", "online_sgd_ode", "online_sgd_simulation",
+    "order_parameters", "Linearisation", "linearise_at_teacher",
+]
+
+_PAIR_KEYS = ((0, 0), (1, 1), (2, 0))
+_SINGLE_KEYS = ((0, 0, 0), (1, 1, 0), (2, 0, 0))
+_FOUR_KEYS = ((1, 1, 0, 0),)
+
+
+def order_parameters(W: np.ndarray, W_teacher: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""The overlaps :math:`Q=WW^\top`, :math:`R=WW^{*\top}`, :math:`T=W^*W^{*\top}`."""
+    return W @ W.T, W @ W_teacher.T, W_teacher @ W_teacher.T
+
+
+def _positive(value: object, name: str, *, allow_zero: bool = False) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidTypeError(f"{name}={value!r} must be a number") from exc
+    if not np.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise InvalidParameterError(f"{name}={value!r} must be finite and {bound}")
+    return x
+
+
+@dataclass
+class OrderParameterODE:
+    r"""Right-hand side of the order-parameter equations for one activation and teacher.
+
+    The state is :math:`(Q_{\text{upper}}, R, v)`: the upper triangle of :math:`Q` row by row, then
+    :math:`R` row-major, then :math:`v` (left out when ``train_v`` is False).
+
+    Parameters
+    ----------
+    act : Activation
+        Student and teacher activation.
+    T : ndarray, shape (Nt, Nt)
+        Teacher overlaps :math:`T = W^*W^{*\top}`.
+    v_teacher : ndarray, shape (Nt,)
+        Teacher output weights.
+    n_hidden : int
+        Student width :math:`N_h`.
+    lr, lr_v : float
+        Learning rates :math:`\eta`, :math:`\eta_v` (in units of :math:`1/N_i` per step).
+    train_v : bool
+        Whether :math:`v` is trained.
+    noise : float
+        Label-noise variance.
+    second_order : bool
+        Keep the :math:`\eta^2` term (needs :math:`I_4`; exact for :math:`\eta\to0` without it).
+    v_fixed : ndarray, optional
+        The output weights when they are not trained.
+    """
+
+    act: Activation
+    T: np.ndarray
+    v_teacher: np.ndarray
+    n_hidden: int
+    lr: float
+    lr_v: float
+    train_v: bool = True
+    noise: float = 0.0
+    second_order: bool = True
+    v_fixed: np.ndarray | None = None
+    _iu: tuple = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        nh, n = self.n_hidden, self.n_hidden + self.n_teacher
+        self._iu = np.triu_indices(nh)
+        self._pair = compile_pair_kernel(self.act, _PAIR_KEYS)
+        self._single = compile_single_kernel(self.act, _SINGLE_KEYS)
+        self._four = compile_four_point_kernel(self.act, _FOUR_KEYS) if self.second_order else None
+        # index quadruples (i <= k students, g <= d all units) of the second-order term, as flat
+        # indices into the overlap matrix, in the argument order of the four-point kernel
+        i, k = self._iu
+        g, d = np.triu_indices(n)
+        I, K = np.repeat(i, g.size), np.repeat(k, g.size)
+        G, D = np.tile(g, i.size), np.tile(d, i.size)
+        self._four_index = [a * n + b for a, b in ((I, I), (K, K), (G, G), (D, D), (I, K), (I, G), (I, D),
+                                                   (K, G), (K, D), (G, D))]
+        self._gd = (g, d, np.where(g == d, 1.0, 2.0))
+
+    # -- state packing ------------------------------------------------------------------------
+    @property
+    def n_teacher(self) -> int:
+        return self.T.shape[0]
+
+    def pack(self, Q: np.ndarray, R: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """The state vector of ``(Q, R, v)`` (a leading batch axis on all three gives states as columns)."""
+        Q, R, v = np.asarray(Q, float), np.asarray(R, float), np.asarray(v, float)
+        batch = Q.shape[:-2]
+        parts = [Q[..., self._iu[0], self._iu[1]], R.reshape(batch + (-1,))]
+        if self.train_v:
+            parts.append(v)
+        out = np.concatenate(parts, axis=-1)
+        return out.T if batch else out
+
+    def unpack(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(Q, R, v)`` from a state vector, or from states as the columns of a 2-D array (batch first)."""
+        y = np.asarray(y, dtype=float)
+        batch = y.ndim == 2
+        Y = y.T if batch else y[None, :]
+        nh, nt = self.n_hidden, self.n_teacher
+        n_q = nh * (nh + 1) // 2
+        Q = np.zeros((Y.shape[0], nh, nh))
+        Q[:, self._iu[0], self._iu[1]] = Y[:, :n_q]
+        Q = Q + np.triu(Q, 1).transpose(0, 2, 1)
+        R = Y[:, n_q:n_q + nh * nt].reshape(-1, nh, nt)
+        v = Y[:, n_q + nh * nt:] if self.train_v else np.broadcast_to(self.v_fixed, (Y.shape[0], nh))
+        if batch:
+            return Q, R, np.asarray(v, dtype=float)
+        return Q[0], R[0], np.asarray(v[0], dtype=float)
+
+    # -- kernels on the overlap matrix --------------------------------------------------------
+    def _overlaps(self, Q, R) -> np.ndarray:
+        T = np.broadcast_to(self.T, Q.shape[:-2] + self.T.shape)
+        return np.concatenate([np.concatenate([Q, R], -1), np.concatenate([np.swapaxes(R, -1, -2), T], -1)], -2)
+
+    def _pair_matrices(self, C: np.ndarray) -> dict:
+        d = np.diagonal(C, axis1=-2, axis2=-1)
+        K = self._pair(d[..., :, None], d[..., None, :], C)
+        D = self._single(d)
+        n = C.shape[-1]
+        out = {}
+        for (a, b), (a2, b2, _) in zip(_PAIR_KEYS, _SINGLE_KEYS):
+            M = np.array(K[(a, b)], dtype=float)
+            M[..., np.arange(n), np.arange(n)] = D[(a2, b2, 0)]
+            out[(a, b)] = M
+        return out
+
+    def generalisation_error(self, Q, R, v) -> float | np.ndarray:
+        r""":math:`\varepsilon_g = \frac12 E[(f-f^*)^2] = \frac12 a^\top K_{00} a` (batched over leading axes)."""
+        C = self._overlaps(np.asarray(Q, float), np.asarray(R, float))
+        v = np.asarray(v, float)
+        a = np.concatenate([v, np.broadcast_to(-self.v_teacher, v.shape[:-1] + self.v_teacher.shape)], -1)
+        K00 = self._pair_matrices(C)[(0, 0)]
+        out = 0.5 * np.einsum("...a,...ab,...b->...", a, K00, a)
+        return float(out) if out.ndim == 0 else out
+
+    def rounding_bound(self, Q, R, v) -> float | np.ndarray:
+        r"""Absolute rounding-error bound of :meth:`generalisation_error`:
+        :math:`4(n+2)u\cdot\frac12\sum_{\alpha\beta}|a_\alpha K_{\alpha\beta}a_\beta|` (u the unit roundoff,
+        n the number of units; the kernels are taken accurate to a few ulps). Near the optimum the
+        quadratic form cancels, and values below this bound are rounding, not loss."""
+        C = self._overlaps(np.asarray(Q, float), np.asarray(R, float))
+        v = np.asarray(v, float)
+        a = np.abs(np.concatenate([v, np.broadcast_to(-self.v_teacher, v.shape[:-1] + self.v_teacher.shape)], -1))
+        K00 = np.abs(self._pair_matrices(C)[(0, 0)])
+        n = C.shape[-1]
+        out = 4 * (n + 2) * np.finfo(float).eps * 0.5 * np.einsum("...a,...ab,...b->...", a, K00, a)
+        return float(out) if out.ndim == 0 else out
+
+    def gradient_coefficients(self, Q, R, v) -> tuple[np.ndarray, np.ndarray, dict]:
+        r"""``M`` (population gradient of :math:`w_i` is :math:`\sum_\beta M_{i\beta}u_\beta`), ``a`` and the kernels."""
+        nh = self.n_hidden
+        C = self._overlaps(Q, R)
+        a = np.concatenate([v, np.broadcast_to(-self.v_teacher, v.shape[:-1] + self.v_teacher.shape)], -1)
+        K = self._pair_matrices(C)
+        M = v[..., :, None] * (a[..., None, :] * K[(1, 1)][..., :nh, :])
+        M[..., np.arange(nh), np.arange(nh)] += v * np.einsum("...ib,...b->...i", K[(2, 0)][..., :nh, :], a)
+        return M, a, K | {"C": C}
+
+    def second_order_term(self, C: np.ndarray, a: np.ndarray, v: np.ndarray) -> np.ndarray:
+        r""":math:`v_iv_k\sum_{\gamma\delta}a_\gamma a_\delta I_4(i,k,\gamma,\delta)` for all ``i, k`` (batched)."""
+        nh = self.n_hidden
+        flat = C.reshape(C.shape[:-2] + (-1,))
+        i4 = self._four(*(flat[..., idx] for idx in self._four_index))[_FOUR_KEYS[0]]
+        i, k = self._iu
+        g, d, mult = self._gd
+        i4 = i4.reshape(C.shape[:-2] + (i.size, g.size))
+        weight = a[..., g] * a[..., d] * mult
+        upper = v[..., i] * v[..., k] * np.einsum("...ab,...b->...a", i4, weight)
+        out = np.zeros(C.shape[:-2] + (nh, nh))
+        out[..., i, k] = upper
+        return out + np.swapaxes(np.triu(out, 1), -1, -2)
+
+    def rhs(self, y: np.ndarray, *, second_order: bool | None = None) -> np.ndarray:
+        """Time derivative of the state (of each column, for a 2-D array of states).
+
+        ``second_order=False`` leaves out the term of order :math:`\eta^2` (default: as configured).
+        """
+        second_order = self.second_order if second_order is None else second_order
+        nh = self.n_hidden
+        Q, R, v = self.unpack(y)
+        M, a, K = self.gradient_coefficients(Q, R, v)
+        C = K["C"]
+        Dm = M @ C
+        dQ = -self.lr * (Dm[..., :nh] + np.swapaxes(Dm[..., :nh], -1, -2))
+        if second_order:
+            dQ = dQ + self.lr**2 * self.second_order_term(C, a, v)
+        if self.noise:
+            dQ = dQ + self.lr**2 * self.noise * v[..., :, None] * v[..., None, :] * K[(1, 1)][..., :nh, :nh]
+        dR = -self.lr * Dm[..., nh:]
+        dv = -self.lr_v * np.einsum("...ib,...b->...i", K[(0, 0)][..., :nh, :], a)
+        return self.pack(dQ, dR, dv)
+
+    def jacobian(self, y: np.ndarray, step: float = 1e-6, *, second_order: bool | None = None) -> np.ndarray:
+        """Jacobian of :meth:`rhs` by central differences (relative step ``step``), in one batched call."""
+        y = np.asarray(y, dtype=float)
+        h = step * np.maximum(1.0, np.abs(y))
+        E = np.diag(h)
+        F = self.rhs(np.concatenate([y[:, None] + E, y[:, None] - E], axis=1), second_order=second_order)
+        return (F[:, :y.size] - F[:, y.size:]) / (2 * h)
+
+
+@dataclass(frozen=True)
+class OnlineTrajectory:
+    r"""Order parameters along online SGD (the ODE limit, or a simulation at finite :math:`N_i`).
+
+    Attributes
+    ----------
+    t : ndarray, shape (n_t,)
+        Times :math:`t = \text{steps}/N_i`.
+    loss : ndarray, shape (n_t,)
+        Generalisation error :math:`\varepsilon_g(t)=\frac12E[(f-f^*)^2]` (without the label noise).
+    loss_atol : ndarray, shape (n_t,)
+        Absolute error of ``loss``: the rounding bound of :meth:`OrderParameterODE.rounding_bound`
+        (near the teacher the quadratic form cancels) plus, for the equations, the integrator's
+        tolerance on the overlaps propagated to the loss (an estimate, with a safety factor 10; NaN
+        for the fixed-step integrator, which controls no error). A loss below ``loss_atol`` is zero
+        to that accuracy.
+    Q, R : ndarray, shapes (n_t, Nh, Nh), (n_t, Nh, Nt)
+        Student-student and student-teacher overlaps.
+    T : ndarray, shape (Nt, Nt)
+        Teacher overlaps (constant).
+    v : ndarray, shape (n_t, Nh)
+        Student output weights.
+    method : str
+        ``"ode"`` or ``"simulation (N_i = ...)"``.
+    """
+
+    t: np.ndarray
+    loss: np.ndarray
+    Q: np.ndarray
+    R: np.ndarray
+    T: np.ndarray
+    v: np.ndarray
+    method: str
+    loss_atol: np.ndarray
+
+    @cached_property
+    def final_loss(self) -> float:
+        """:math:`\\varepsilon_g` at the last time."""
+        return float(self.loss[-1])
+
+
+def _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise):
+    act = get_activation(act)
+    W0, v0 = as_weights(W0, v0, name="student ")
+    Wt, vt = as_weights(W_teacher, v_teacher, name="teacher ")
+    if Wt.shape[1] != W0.shape[1]:
+        raise ShapeError(f"teacher input dimension {Wt.shape[1]} differs from the student's {W0.shape[1]}")
+    lr = _positive(lr, "lr")
+    lr_v = lr if lr_v is None else _positive(lr_v, "lr_v", allow_zero=True)
+    noise = _positive(noise, "noise", allow_zero=True)
+    return act, W0, v0, Wt, vt, lr, lr_v, noise
+
+
+def _default_times(t_max: float, n: int = 300) -> np.ndarray:
+    start = min(1e-2, t_max / 100)
+    return np.concatenate([[0.0], np.geomspace(start, t_max, n - 1)])
+
+
+def online_sgd_ode(
+    act: ActivationLike,
+    W0: np.ndarray,
+    v0: np.ndarray,
+    W_teacher: np.ndarray,
+    v_teacher: np.ndarray,
+    lr: float,
+    t_max: float,
+    *,
+    lr_v: float | None = None,
+    train_v: bool = True,
+    noise: float = 0.0,
+    dt: float | None = None,
+    second_order: bool = True,
+    times: np.ndarray | None = None,
+    rtol: float = 1e-9,
+    atol: float = 1e-12,
+) -> OnlineTrajectory:
+    r"""Integrate the order-parameter equations of online SGD (the limit :math:`N_i\to\infty`).
+
+    The initial overlaps are those of ``W0`` and ``W_teacher``; the equations are in the module
+    docstring (:mod:`symhess.two_layer.online`).
+
+    Parameters
+    ----------
+    act : str or Activation
+        Activation of student and teacher. The term of order :math:`\eta^2` needs the four-point
+        expectation :math:`I_4` in closed form (erf, polynomials).
+    W0, v0 : array_like, shapes (Nh, Ni), (Nh,)
+        Initial student.
+    W_teacher, v_teacher : array_like, shapes (Nt, Ni), (Nt,)
+        Teacher; ``Nt`` may differ from ``Nh``.
+    lr : float
+        Learning rate :math:`\eta` of the first layer (steps of :math:`\eta/N_i`).
+    t_max : float
+        Final time :math:`t = \text{steps}/N_i`.
+    lr_v : float, optional
+        Learning rate of the second layer (default ``lr``).
+    train_v : bool
+        Train the output weights.
+    noise : float
+        Label-noise variance.
+    dt : float, optional
+        Fixed step of a classical Runge-Kutta (order 4) integration. Default: adaptive LSODA with
+        tolerances ``rtol``, ``atol`` (the equations are stiff near the fixed point: rates span
+        :math:`\eta\lambda_{\min}` to :math:`\eta\lambda_{\max}`), its Newton matrix the batched
+        finite-difference Jacobian of the first-order terms.
+    second_order : bool
+        Keep the term of order :math:`\eta^2` (default). Without it the equations are population
+        gradient flow in the overlaps.
+    times : array_like, optional
+        Output times (default: 0 and 299 points log-spaced up to ``t_max``).
+
+    Returns
+    -------
+    OnlineTrajectory
+
+    Raises
+    ------
+    NoClosedFormError
+        If ``second_order`` and the activation has no closed-form :math:`I_4`.
+
+    Examples
+    --------
+    >>> import symhess
+    >>> Wt, vt = symhess.teacher(100, 2, rng=0)
+    >>> W0, v0 = symhess.teacher(100, 2, rng=1)
+    >>> traj = symhess.online_sgd_ode("erf", W0, v0, Wt, vt, lr=0.5, t_max=50.0)
+    >>> bool(traj.loss[-1] < traj.loss[0])
+    True
+    """
+    act, W0, v0, Wt, vt, lr, lr_v, noise = _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise)
+    t_max = _positive(t_max, "t_max")
+    Q0, R0, T = order_parameters(W0, Wt)
+    ode = OrderParameterODE(act, T, vt, W0.shape[0], lr, lr_v, train_v, noise, second_order,
+                            v_fixed=None if train_v else v0)
+    t_eval = _default_times(t_max) if times is None else np.asarray(times, dtype=float)
+    if t_eval.ndim != 1 or t_eval.size == 0 or np.any(np.diff(t_eval) < 0) or t_eval[0] < 0 or t_eval[-1] > t_max:
+        raise InvalidParameterError("times must be a nondecreasing 1-D array within [0, t_max]")
+    y0 = ode.pack(Q0, R0, v0)
+    if dt is None:
+        sol = solve_ivp(lambda _t, y: ode.rhs(y), (0.0, t_max), y0, method="LSODA", t_eval=t_eval,
+                        rtol=rtol, atol=atol, jac=lambda _t, y: ode.jacobian(y, second_order=False))
+        if not sol.success:
+            raise ArithmeticError(f"the ODE integration failed at t = {sol.t[-1] if sol.t.size else 0}: {sol.message}")
+        ys = sol.y.T
+    else:
+        ys = _rk4(ode.rhs, y0, t_eval, _positive(dt, "dt"))
+    if not np.all(np.isfinite(ys)):
+        raise NonFiniteError(
+            f"the order parameters diverged (lr={lr} is beyond the stable range for this teacher); "
+            "lower the learning rate"
+        )
+    Qs, Rs, vs = ode.unpack(ys.T)
+    # error estimate: rounding, plus the integrator's tolerance on the overlaps propagated to the loss
+    # through Price's theorem (d K_00 / d C = K_11), with a safety factor 10 for accumulated error
+    C = ode._overlaps(Qs, Rs)
+    a = np.abs(np.concatenate([vs, np.broadcast_to(-vt, vs.shape[:-1] + vt.shape)], -1))
+    K11 = np.abs(ode._pair_matrices(C)[(1, 1)])
+    tol = rtol * np.abs(C).max(axis=(-1, -2)) + atol if dt is None else np.full(len(C), np.nan)
+    atol_loss = ode.rounding_bound(Qs, Rs, vs) + 10 * 0.5 * np.einsum("...a,...ab,...b->...", a, K11, a) * tol
+    return OnlineTrajectory(t_eval, ode.generalisation_error(Qs, Rs, vs), Qs, Rs, T, vs, "ode", atol_loss)
+
+
+def _rk4(f, y0: np.ndarray, t_eval: np.ndarray, dt: float) -> np.ndarray:
+    out = np.empty((t_eval.size, y0.size))
+    y, t = y0.copy(), 0.0
+    for n, target in enumerate(t_eval):
+        while t < target - 1e-12 * max(1.0, target):
+            h = min(dt, target - t)
+            k1 = f(y)
+            k2 = f(y + h / 2 * k1)
+            k3 = f(y + h / 2 * k2)
+            k4 = f(y + h * k3)
+            y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            t += h
+        out[n] = y
+    return out
+
+
+def online_sgd_simulation(
+    act: ActivationLike,
+    W0: np.ndarray,
+    v0: np.ndarray,
+    W_teacher: np.ndarray,
+    v_teacher: np.ndarray,
+    lr: float,
+    t_max: float,
+    *,
+    lr_v: float | None = None,
+    train_v: bool = True,
+    noise: float = 0.0,
+    times: np.ndarray | None = None,
+    rng: object = None,
+) -> OnlineTrajectory:
+    r"""Run online SGD at the finite input dimension :math:`N_i` of ``W0`` (one fresh sample per step).
+
+    The same conventions as :func:`online_sgd_ode`; ``round(t * N_i)`` steps reach time ``t``. The
+    recorded ``loss`` is the exact generalisation error of the current weights (closed-form pair
+    kernels), so the only randomness is that of the SGD trajectory itself.
+    """
+    act, W, v, Wt, vt, lr, lr_v, noise = _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise)
+    W, v = W.copy(), v.copy()
+    t_max = _positive(t_max, "t_max")
+    rng = as_rng(rng)
+    n_in = W.shape[1]
+    t_eval = _default_times(t_max, 60) if times is None else np.asarray(times, dtype=float)
+    steps_at = np.round(t_eval * n_in).astype(np.int64)
+    s0, s1 = act.numeric(0), act.numeric(1)
+    ode = OrderParameterODE(act, Wt @ Wt.T, vt, W.shape[0], lr, lr_v, train_v, noise, second_order=False,
+                            v_fixed=v)
+    records = []
+    step = 0
+    for target in steps_at:
+        while step < target:
+            x = rng.standard_normal(n_in)
+            lam, nu = W @ x, Wt @ x
+            err = v @ s0(lam) - vt @ s0(nu) - (np.sqrt(noise) * rng.standard_normal() if noise else 0.0)
+            grad_w = (err * v * s1(lam))[:, None] * x[None, :]
+            if train_v:
+                v = v - lr_v / n_in * err * s0(lam)
+            W = W - lr / n_in * grad_w
+            step += 1
+        Q, R, T = order_parameters(W, Wt)
+        records.append((Q, R, v.copy(), ode.generalisation_error(Q, R, v)))
+    Qs, Rs, vs, loss = (np.array(x) for x in zip(*records))
+    return OnlineTrajectory(t_eval, loss, Qs, Rs, Wt @ Wt.T, vs, f"simulation (N_i = {n_in})",
+                            ode.rounding_bound(Qs, Rs, vs))
+
+
+@dataclass(frozen=True)
+class Linearisation:
+    r"""The order-parameter equations linearised at the teacher fixed point :math:`W=W^*`, :math:`v=v^*`.
+
+    The Jacobian is :math:`J(\eta)=\eta J_1+\eta^2J_2` (:math:`\eta_v=\eta`): :math:`J_1` is the
+    linearised population gradient flow, :math:`J_2` the contribution of the :math:`\eta^2` term.
+    Its spectrum splits in two sectors (see :func:`linearise_at_teacher`).
+
+    Attributes
+    ----------
+    J1, J2 : ndarray
+        The two parts of the Jacobian in the state coordinates of :class:`OrderParameterODE`.
+    lr : float
+        The learning rate of :attr:`eigenvalues`.
+    eigenvalues : ndarray
+        Eigenvalues of :math:`J(\eta)`, ascending by real part.
+    """
+
+    J1: np.ndarray
+    J2: np.ndarray
+    lr: float
+    eigenvalues: np.ndarray
+
+    def jacobian(self, lr: float) -> np.ndarray:
+        r""":math:`J(\eta) = \eta J_1 + \eta^2 J_2`."""
+        return lr * self.J1 + lr**2 * self.J2
+
+    def slowest_rate(self, lr: float | None = None) -> float:
+        r"""The asymptotic convergence rate :math:`-\max\operatorname{Re}\lambda(J(\eta))` (negative: unstable)."""
+        lr = self.lr if lr is None else lr
+        return float(-np.linalg.eigvals(self.jacobian(lr)).real.max())
+
+    def max_stable_lr(self, *, upper: float = 1e3, rtol: float = 1e-6) -> float:
+        r"""The largest :math:`\eta` at which the teacher fixed point is linearly stable.
+
+        Stability of :math:`J(\eta)=\eta(J_1+\eta J_2)` is that of :math:`J_1+\eta J_2` for
+        :math:`\eta>0`; found by bisection on the sign of its largest real eigenvalue.
+        ``inf`` if stable up to ``upper``.
+        """
+        def top(eta: float) -> float:
+            return float(np.linalg.eigvals(self.J1 + eta * self.J2).real.max())
+
+        if top(0.0) >= 0:
+            return 0.0
+        if top(upper) < 0:
+            return float("inf")
+        lo, hi = 0.0, upper
+        while hi - lo > rtol * hi:
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if top(mid) < 0 else (lo, mid)
+        return lo
+
+
+def linearise_at_teacher(
+    act: ActivationLike,
+    W_teacher: np.ndarray,
+    v_teacher: np.ndarray,
+    lr: float = 1.0,
+    *,
+    second_order: bool = True,
+    step: float = 1e-6,
+) -> Linearisation:
+    r"""Linearise the order-parameter equations at the teacher fixed point (matched student).
+
+    In the limit :math:`\eta\to0` the spectrum of the Jacobian is, exactly,
+
+    * :math:`-\eta\lambda` for every eigenvalue :math:`\lambda` of the expected Hessian restricted
+      to weight changes inside the span of the teacher units (dimension :math:`N_hN_t+N_h`): the
+      eigenvalues of eq. (7) of Couto et al.;
+    * :math:`-\eta(\mu_i+\mu_k)`, :math:`i\le k`, where :math:`\mu` are the eigenvalues of
+      :math:`[v_iv_kE\sigma'(\lambda_i)\sigma'(\lambda_k)]`, the Hessian on weight changes orthogonal
+      to the teacher span (its bulk, each with multiplicity :math:`N_i-N_t`), entering through
+      :math:`Q-RT^{-1}R^\top`, which is quadratic in those changes.
+
+    The term of order :math:`\eta^2` shifts the second sector only and sets the largest stable
+    learning rate (:meth:`Linearisation.max_stable_lr`). The Jacobian is taken by central
+    differences of the right-hand side (relative step ``step``).
+    """
+    act = get_activation(act)
+    Wt, vt = as_weights(W_teacher, v_teacher, name="teacher ")
+    lr = _positive(lr, "lr")
+    T = Wt @ Wt.T
+    first = OrderParameterODE(act, T, vt, Wt.shape[0], 1.0, 1.0, second_order=False)
+    y = first.pack(T, T, vt)
+    J1 = first.jacobian(y, step)
+    if second_order:
+        full = OrderParameterODE(act, T, vt, Wt.shape[0], 1.0, 1.0, second_order=True)
+        J2 = full.jacobian(y, step) - J1
+    else:
+        J2 = np.zeros_like(J1)
+    eig = np.linalg.eigvals(lr * J1 + lr**2 * J2)
+    return Linearisation(J1, J2, lr, eig[np.argsort(eig.real)])
