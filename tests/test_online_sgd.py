@@ -257,3 +257,29 @@ def test_without_closed_form_i4_the_first_order_equations_still_run():
     W0, v0 = symhess.teacher(5, 2, rng=1)
     with pytest.raises(NoClosedFormError):
         symhess.online_sgd_ode("tanh", W0, v0, Wt, vt, lr=0.5, t_max=1.0)
+
+
+def test_cli_sgd_runs_and_compares_with_a_simulation(tmp_path):
+    from click.testing import CliRunner
+
+    from symhess.cli import main
+
+    out = CliRunner().invoke(main, ["sgd", "-a", "saad_solla_erf", "--n-teacher", "2", "--n-hidden", "2", "--fixed-v",
+                                    "--t-max", "5", "--simulate", "200", "--plot", str(tmp_path / "eg.png")])
+    assert out.exit_code == 0, out.output
+    rows = [line.split() for line in out.output.splitlines() if line.strip() and line.split()[0][0].isdigit()]
+    ode, sim = np.array([float(r[1]) for r in rows]), np.array([float(r[2]) for r in rows])
+    assert ode[0] == pytest.approx(sim[0], rel=1e-12)  # same start
+    assert np.abs(ode - sim).max() < 0.25 * ode[0]      # N_i = 200 tracks the equations
+    assert ode[-1] < ode[0] and (tmp_path / "eg.png").stat().st_size > 1000
+
+
+def test_cli_sgd_without_i4_names_the_first_order_option():
+    from click.testing import CliRunner
+
+    from symhess.cli import main
+
+    out = CliRunner().invoke(main, ["sgd", "-a", "tanh", "--t-max", "1"])
+    assert out.exit_code != 0 and "--first-order" in out.output
+    out = CliRunner().invoke(main, ["sgd", "-a", "tanh", "--t-max", "1", "--first-order"])
+    assert out.exit_code == 0, out.output

@@ -13,5 +13,6 @@ from . import check  # noqa: F401  (registers `symhess check`)
 from . import sweep  # noqa: F401  (registers `symhess sweep`)
 from . import spectrum  # noqa: F401  (registers `symhess spectrum`)
 from . import train  # noqa: F401  (registers `symhess train`)
+from . import sgd  # noqa: F401  (registers `symhess sgd`)
 
 __all__ = ["main"]
