@@ -168,6 +168,17 @@ class Activation:
         r"""Closed form of :math:`E[(\sigma^{(a)}\sigma^{(b)})^{(m)}(h)]`, :math:`h\sim N(0,q)`, or ``None``."""
         return None
 
+    # -- counting -----------------------------------------------------------------------------
+    def generic_rank(self, n_in: int, n_hidden: int) -> tuple[int, str, str, str, str] | None:
+        r"""The generic Hessian rank at the optimum of :math:`f=\sum_iv_i\sigma(w_i\cdot x)`, if a rule is known.
+
+        Returns ``(value, rule, status, formula, note)`` with ``status`` one of ``"exact"``,
+        ``"upper bound"``, ``"conjecture"``, or ``None`` (no rule here: the counting layer uses its
+        own rules or measures). Used by :func:`symhess.effective_parameters` for activations it has
+        no built-in rule for.
+        """
+        return None
+
     # -- numerics -----------------------------------------------------------------------------
     def numeric(self, order: int = 0) -> Callable[[np.ndarray], np.ndarray]:
         r"""Vectorised NumPy callable for :math:`\sigma^{(order)}` (used by quadrature and Monte Carlo)."""

@@ -506,6 +506,8 @@ def effective_parameters(
     elif prof.kind == "relu":
         value, rule, status, formula = relu_rank(Ni, Nh), "ReLU homogeneity", "exact", (
             "N_h N_i (N_i >= 2; teacher rows pairwise non-parallel); 2 for N_i = 1 (w_i of both signs)")
+    elif (hooked := act.generic_rank(Ni, Nh)) is not None:  # the activation's own rule
+        value, rule, status, formula, note = hooked
     else:
         value, rule, status, formula = None, "none known", "measured", "-"
     measured = None
