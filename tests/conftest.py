@@ -14,7 +14,11 @@ settings.load_profile("ci")
 
 #: every registered activation spec exercised by registry-wide tests
 ACTIVATION_SPECS = ["linear", "quadratic", "quadratic:eps=0.5", "poly:coeffs=[1,0.3,0.2]", "erf",
-                    "erf:scale=0.5", "relu", "tanh"]
+                    "erf:scale=0.5", "relu", "tanh", "abrelu:a=-0.3,b=1.2", "leaky_relu", "abs", "sin",
+                    "sin:scale=0.7,phase=0.4", "cos", "rbf:gamma=0.5", "exp:scale=0.5", "gaussian", "gelu",
+                    "hermite:coeffs=[0.2,1,0.3]"]
+#: registered activations with a loss but no Hessian (derivative orders >= 1 are deltas); not in the fixture
+LOSS_ONLY_SPECS = ["sign", "step"]
 
 
 @pytest.fixture
