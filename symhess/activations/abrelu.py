@@ -22,7 +22,9 @@ For :math:`(a,b)=(0,0)` this is the Cho–Saul degree-1 arc-cosine kernel of the
         + c\Big(\frac{a^2+b^2}{2}-\frac{(a-b)^2}{2\pi}\arccos\rho\Big),
 
 and :math:`K_{11}=\frac{a^2+b^2}{2}-\frac{(a-b)^2}{2\pi}\arccos\rho` (the degree-0 arc-cosine kernel,
-:math:`\rho=c/\sqrt{q_1q_2}`). Every key the Hessian uses — :math:`K_{00},K_{11},K_{20},K_{22},K_{31},
+:math:`\rho=c/\sqrt{q_1q_2}`). The kernels are *evaluated* in the first form, the ReLU kernels at
+:math:`\pm c`: each ReLU kernel is accurate at its own end (:math:`\arccos(-\rho)` as
+:math:`\rho\to-1`), whereas :math:`\tfrac12-\arccos(\rho)/(2\pi)` cancels catastrophically there. Every key the Hessian uses — :math:`K_{00},K_{11},K_{20},K_{22},K_{31},
 K_{40}` and their mirror images — is given in closed form; other keys return ``None``.
 
 **The kink.** :math:`\sigma'=b\Theta(z)+a\Theta(-z)`, :math:`\sigma''=(b-a)\delta(z)`,
@@ -136,13 +138,6 @@ class _ABReLUBase(Activation):
         out = same * plus
         if cross != 0:
             out = out + cross * _RELU.gaussian_pair(a, b, q1, q2, -c)
-        if (a, b) in ((0, 0), (1, 1)):  # the arc-cosine form, written with arccos(rho) once
-            rho = c / sp.sqrt(q1 * q2)
-            theta = sp.acos(rho)
-            dot = (sa**2 + sb**2) / 2 - (sa - sb) ** 2 * theta / (2 * sp.pi)
-            if (a, b) == (1, 1):
-                return dot
-            return (sa - sb) ** 2 * sp.sqrt(q1 * q2 - c**2) / (2 * sp.pi) + c * dot
         return sp.factor_terms(out)
 
     def gaussian_single(self, a: int, b: int, m: int, q: sp.Expr) -> sp.Expr | None:
