@@ -384,3 +384,17 @@ def test_homogeneous_units_lose_one_direction_per_unit():
 def test_gelu_full_rank_is_measured():
     e = symhess.effective_parameters("gelu", 2, 2, measure=True)
     assert e.value == 6 and e.measured.status == "exact" and e.measured.route.startswith("certified")
+
+
+def test_docs_code_blocks_run(capsys):
+    """Every python block of docs/activations.md runs as written."""
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "activations.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 4
+    for block in blocks:
+        exec(compile(block, "docs/activations.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "leaky_relu" in out and "N_eff = 6 of P = 8" in out
