@@ -314,14 +314,16 @@ VV_FORMULAS = {
     "gelu": (r"\frac{Q_{ik}}{4}+\frac{1}{2\pi}\left(\frac{Q_{ik}^2+Q_{ii}Q_{kk}((1+Q_{ii})(1+Q_{kk})-Q_{ik}^2)}"
              r"{(1+Q_{ii})(1+Q_{kk})\sqrt{(1+Q_{ii})(1+Q_{kk})-Q_{ik}^2}}"
              r"+Q_{ik}\arcsin\frac{Q_{ik}}{\sqrt{(1+Q_{ii})(1+Q_{kk})}}\right)"),
-    "hermite": r"1 + Q_{ii} Q_{kk} + 2 Q_{ik}^{2} + Q_{ik} - Q_{ii} - Q_{kk}",  # He_1 + He_2 = z^2 + z - 1
+    "hermite:coeffs=[0,1,1]": r"1 + Q_{ii} Q_{kk} + 2 Q_{ik}^{2} + Q_{ik} - Q_{ii} - Q_{kk}",  # He_1 + He_2
+    # leaky ReLU, slope 1/5 (Neural Tangents' ABRelu form): (1-a)^2 = 16/25, (1+a^2)/2 = 13/25
+    "leaky_relu:slope=1/5": (r"\frac{16}{50\pi}\sqrt{Q_{ii}Q_{kk}-Q_{ik}^2}+Q_{ik}\left(\frac{13}{25}-\frac{16}{50\pi}"
+                             r"\arccos\frac{Q_{ik}}{\sqrt{Q_{ii}Q_{kk}}}\right)"),
 }
 
 
-@pytest.mark.parametrize("name", sorted(VV_FORMULAS))
-def test_checker_accepts_published_kernels_and_rejects_wrong_ones(name):
-    spec = "hermite:coeffs=[0,1,1]" if name == "hermite" else name
-    formula = VV_FORMULAS[name]
+@pytest.mark.parametrize("spec", sorted(VV_FORMULAS))
+def test_checker_accepts_published_kernels_and_rejects_wrong_ones(spec):
+    formula = VV_FORMULAS[spec]
     assert symhess.check_formula(formula, spec, "vv", symbolic=False, points=8).ok
     assert not symhess.check_formula(formula + r" + \frac{Q_{ik}}{100}", spec, "vv", symbolic=False, points=8).ok
 
