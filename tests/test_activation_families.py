@@ -400,3 +400,17 @@ def test_docs_code_blocks_run(capsys):
         exec(compile(block, "docs/activations.md", "exec"), {})
     out = capsys.readouterr().out
     assert "leaky_relu" in out and "N_eff = 6 of P = 8" in out
+
+
+def test_docs_kernel_table_is_the_exporters_output():
+    """The K00 table of docs/activations.md is to_latex of the derived vv entry, verbatim."""
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "activations.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([^`]+)` \| \$(.*Q_\{ik\}.*)\$ \|$", text, flags=re.M)
+    assert len(rows) >= 9
+    for spec, tex in rows:
+        if spec in LOSS_ONLY:  # typed: derive_blocks raises for these (no Hessian)
+            continue
+        assert symhess.to_latex(symhess.derive_blocks(spec)["vv"].entry) == tex, spec
