@@ -414,3 +414,12 @@ def test_docs_kernel_table_is_the_exporters_output():
         if spec in LOSS_ONLY:  # typed: derive_blocks raises for these (no Hessian)
             continue
         assert symhess.to_latex(symhess.derive_blocks(spec)["vv"].entry) == tex, spec
+
+
+@settings(max_examples=8, deadline=None)
+@given(n_in=st.integers(1, 4), n_hidden=st.integers(1, 4), seed=st.integers(0, 2**16),
+       spec=st.sampled_from(["sin:scale=0.7,phase=0.4", "cos", "rbf:gamma=0.5", "exp:scale=0.5", "gaussian"]))
+def test_periodic_and_exponential_units_are_full_rank(n_in, n_hidden, seed, spec):
+    """For all small sizes: the certified rank at a random rational teacher is P (the exact rule)."""
+    e = symhess.effective_parameters(spec, n_in, n_hidden, measure=True, rng=seed)
+    assert e.value == e.n_params and e.measured.rank == e.n_params and e.measured.status == "exact", e
