@@ -11,10 +11,10 @@ every derivative pair is a combination of the ReLU (arc-cosine) pair kernels
 
 .. math::
 
-    K_{ab}(q_1,q_2,c) = \big(b^2+(-1)^{a+b}a^2\big)R_{ab}(q_1,q_2,c)
-        - ab\big((-1)^a+(-1)^b\big)R_{ab}(q_1,q_2,-c).
+    K_{mn}(q_1,q_2,c) = E[\sigma^{(m)}(u)\sigma^{(n)}(v)] = \big(b^2+(-1)^{m+n}a^2\big)R_{mn}(q_1,q_2,c)
+        - ab\big((-1)^m+(-1)^n\big)R_{mn}(q_1,q_2,-c)
 
-For :math:`(a,b)=(0,0)` this is the Cho–Saul degree-1 arc-cosine kernel of the family,
+(derivative orders :math:`m, n`; slopes :math:`a, b`). For :math:`(m,n)=(0,0)` this is the Cho–Saul degree-1 arc-cosine kernel of the family,
 
 .. math::
 
@@ -24,8 +24,9 @@ For :math:`(a,b)=(0,0)` this is the Cho–Saul degree-1 arc-cosine kernel of the
 and :math:`K_{11}=\frac{a^2+b^2}{2}-\frac{(a-b)^2}{2\pi}\arccos\rho` (the degree-0 arc-cosine kernel,
 :math:`\rho=c/\sqrt{q_1q_2}`). The kernels are *evaluated* in the first form, the ReLU kernels at
 :math:`\pm c`: each ReLU kernel is accurate at its own end (:math:`\arccos(-\rho)` as
-:math:`\rho\to-1`), whereas :math:`\tfrac12-\arccos(\rho)/(2\pi)` cancels catastrophically there. Every key the Hessian uses — :math:`K_{00},K_{11},K_{20},K_{22},K_{31},
-K_{40}` and their mirror images — is given in closed form; other keys return ``None``.
+:math:`\rho\to-1`), whereas :math:`\tfrac12-\arccos(\rho)/(2\pi)` cancels catastrophically there.
+Every key the Hessian uses — :math:`K_{00},K_{11},K_{20},K_{22},K_{31},K_{40}` and their mirror
+images — is given in closed form; other keys return ``None``.
 
 **The kink.** :math:`\sigma'=b\Theta(z)+a\Theta(-z)`, :math:`\sigma''=(b-a)\delta(z)`,
 :math:`\sigma'''=(b-a)\delta'(z)`. The Hessian treats them as distributions under the Gaussian
@@ -128,7 +129,7 @@ class _ABReLUBase(Activation):
         return self.gaussian_pair(0, 0, q1, q2, c)
 
     def gaussian_pair(self, a: int, b: int, q1: sp.Expr, q2: sp.Expr, c: sp.Expr) -> sp.Expr | None:
-        r""":math:`(b^2+(-1)^{a+b}a^2)R_{ab}(c)-ab((-1)^a+(-1)^b)R_{ab}(-c)` from the ReLU table."""
+        r""":math:`K_{mn}=(b^2+(-1)^{m+n}a^2)R_{mn}(c)-ab((-1)^m+(-1)^n)R_{mn}(-c)` (orders m, n = ``a``, ``b`` here; slopes from :attr:`ab`)."""
         plus = _RELU.gaussian_pair(a, b, q1, q2, c)
         if plus is None:
             return None
