@@ -20,7 +20,7 @@ from symhess.check.independent import instantiate
 from symhess.export.document import symbolic_activation
 from symhess.symbols import z
 
-from conftest import ACTIVATION_SPECS
+from conftest import ALL_SPECS
 
 
 def test_every_registered_activation_has_example_parameterisations():
@@ -30,7 +30,7 @@ def test_every_registered_activation_has_example_parameterisations():
     for name, cls in ACTIVATIONS.items():
         for spec in cls.examples:
             assert isinstance(activation(spec), cls), (name, spec)
-    assert {activation(s).name for s in ACTIVATION_SPECS} == set(ACTIVATIONS)
+    assert {activation(s).name for s in ALL_SPECS} == set(ACTIVATIONS)
 
 
 @pytest.fixture

@@ -34,7 +34,10 @@ _pos = st.fractions(min_value=fractions.Fraction(1, 10), max_value=4, max_denomi
 
 #: every registered activation, both erf conventions, and symbolic parameters
 CANONICAL = ["linear", "quadratic", "erf", "erf:scale=sqrt(2)/2", "relu", "tanh", "poly:coeffs=[1,0.3,0.2]",
-             "sym:quadratic", "sym:erf", "sym:poly:coeffs=[1,0,2]"]
+             "sym:quadratic", "sym:erf", "sym:poly:coeffs=[1,0,2]",
+             # the other families' formula pages (docs/_ext/symhess_docs.py MATH_ACTIVATIONS)
+             "abrelu:a=-1/2,b=2", "leaky_relu:slope=1/10", "abs", "gelu", "sin", "cos", "rbf", "exp", "gaussian",
+             "hermite:coeffs=[0,1,1]"]
 
 #: activations with drawn parameters
 DRAWN = st.one_of(

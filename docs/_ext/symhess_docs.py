@@ -51,6 +51,16 @@ MATH_ACTIVATIONS = (
     ("relu", False, "relu", "ReLU"),
     ("poly:coeffs=[1,1,1]", True, "polynomial", "Polynomial (symbolic coefficients)"),
     ("tanh", False, "tanh", "tanh (no closed form)"),
+    ("abrelu:a=-1/2,b=2", False, "abrelu", "ABReLU, a min(z,0) + b max(z,0) (a = -1/2, b = 2)"),
+    ("leaky_relu:slope=1/10", False, "leaky-relu", "Leaky ReLU (slope 1/10)"),
+    ("abs", False, "abs", "Absolute value |z|"),
+    ("gelu", False, "gelu", "GELU, z Φ(z)"),
+    ("sin", False, "sin", "sin(z)"),
+    ("cos", False, "cos", "cos(z)"),
+    ("rbf", False, "rbf", "RBF unit √2 sin(√(2γ) z + π/4) (γ = 1)"),
+    ("exp", False, "exp", "exp(z)"),
+    ("gaussian", False, "gaussian", "Gaussian bump exp(-z²/2)"),
+    ("hermite:coeffs=[0,1,1]", False, "hermite", "Hermite expansion He_1 + He_2"),
 )
 
 #: the pipeline stages in order, with a heading for the API reference

@@ -10,12 +10,20 @@ automatically.
 from .base import Activation, RankRule, to_exact
 from .registry import ACTIVATIONS, ActivationLike, activation, register_activation
 from . import polynomial, erf, relu, tanh  # noqa: F401  (registration side effect)
+from . import abrelu, trigonometric, exponential, gelu, hermite, sign  # noqa: F401
 from .polynomial import Linear, Polynomial, Quadratic
 from .erf import Erf
 from .relu import ReLU
 from .tanh import Tanh
+from .abrelu import ABReLU, Abs, LeakyReLU
+from .trigonometric import Cos, Rbf, Sin
+from .exponential import Exp, Gaussian
+from .gelu import GELU
+from .hermite import Hermite
+from .sign import Sign, Step
 
 __all__ = [
     "Activation", "ActivationLike", "RankRule", "ACTIVATIONS", "activation", "register_activation", "to_exact",
     "Linear", "Quadratic", "Polynomial", "Erf", "ReLU", "Tanh",
+    "ABReLU", "LeakyReLU", "Abs", "Sin", "Cos", "Rbf", "Exp", "Gaussian", "GELU", "Hermite", "Sign", "Step",
 ]
