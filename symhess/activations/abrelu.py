@@ -57,7 +57,7 @@ from typing import ClassVar
 
 import sympy as sp
 
-from ..errors import ActivationParameterError
+from ..errors import ActivationParameterError, InvalidParameterError
 from ..symbols import z
 from .base import Activation, RankRule, to_exact
 from .registry import register_activation
@@ -114,7 +114,7 @@ class _ABReLUBase(Activation):
     def derivative(self, order: int, x: sp.Expr = z) -> sp.Expr:
         a, b = self.ab
         if order < 0:
-            raise ValueError(f"derivative order={order} must be >= 0")
+            raise InvalidParameterError(f"derivative order={order} must be >= 0")
         if order == 0:
             return self.expr(x)
         if order == 1:
