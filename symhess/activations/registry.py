@@ -59,7 +59,7 @@ def register_alias(name: str, spec: str) -> None:
 def _parse_value(text: str, key: str) -> object:
     text = text.strip()
     if text[:1] in "[(" and text[-1:] in "])":
-        return tuple(_parse_value(item, key) for item in _split_params(text[1:-1]))
+        return tuple(_parse_value(item, key) for item in split_top_level(text[1:-1]))
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
@@ -67,7 +67,8 @@ def _parse_value(text: str, key: str) -> object:
     return value
 
 
-def _split_params(text: str) -> list[str]:
+def split_top_level(text: str) -> list[str]:
+    """Split ``text`` at the commas outside brackets (``"a,b:c=[1,2]"`` -> ``["a", "b:c=[1,2]"]``)."""
     parts, depth, cur = [], 0, ""
     for ch in text:
         if ch in "[(":
@@ -126,7 +127,7 @@ def activation(spec: ActivationLike, **params: object) -> "Activation":
         raise UnknownActivationError(f"unknown activation {name!r}; known: {sorted(ACTIVATIONS) + sorted(ALIASES)}")
     cls = ACTIVATIONS[name]
     parsed: dict[str, object] = {}
-    for item in _split_params(rest):
+    for item in split_top_level(rest):
         key, sep, val = item.partition("=")
         if not sep:
             raise ActivationParameterError(f"activation spec {spec!r}: expected key=value, got {item.strip()!r}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ..activations.registry import split_top_level
 from ._common import load_activation, main
 
 __all__ = ["paper", "split_specs"]
@@ -17,19 +18,7 @@ __all__ = ["paper", "split_specs"]
 
 def split_specs(text: str) -> list[str]:
     """Split ``"linear,quadratic:eps=0.5,poly:coeffs=[1,0.3]"`` at the commas outside brackets."""
-    parts, depth, cur = [], 0, ""
-    for ch in text:
-        if ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur)
-    return [p.strip() for p in parts if p.strip()]
+    return [part.strip() for part in split_top_level(text) if part.strip()]
 
 
 @main.command()

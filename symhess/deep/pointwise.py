@@ -31,6 +31,7 @@ import numpy as np
 
 from ..errors import InvalidParameterError, NoClosedFormError
 from ..linalg.certify import arb_precision
+from ..linalg.rationals import dyadic_normal
 from ..validation import as_rng
 from .weights import as_deep_weights, layer_activations, rational_deep_weights, widths_of
 
@@ -71,12 +72,7 @@ def gradients(act, weights, X) -> np.ndarray:
 
 def rational_inputs(n_points: int, n_in: int, rng: object = None, *, denominator: int = 1 << 10) -> np.ndarray:
     """``(n_points, n_in)`` object array of dyadic rationals near :math:`N(0,1)` draws."""
-    gen = as_rng(rng)
-    k = np.rint(gen.normal(size=(n_points, n_in)) * denominator).astype(np.int64)
-    out = np.empty(k.shape, dtype=object)
-    for idx in np.ndindex(k.shape):
-        out[idx] = flint.fmpq(int(k[idx]), denominator)
-    return out
+    return dyadic_normal((n_points, n_in), as_rng(rng), denominator)
 
 
 #: a prime below 2**26: products of two residues stay below 2**52, so int64 dot products of up to 2**11 terms are exact

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InvalidTypeError, NonFiniteError, NotRationalError
 
-__all__ = ["to_fmpq", "rational_array", "to_fmpq_mat"]
+__all__ = ["to_fmpq", "rational_array", "to_fmpq_mat", "dyadic_normal"]
 
 _USE_INSTEAD = (
     "draw rational weights with symhess.rational_teacher(n_in, n_hidden, rng), round real ones with "
@@ -81,3 +81,16 @@ def to_fmpq_mat(H: np.ndarray) -> flint.fmpq_mat:
     """``flint.fmpq_mat`` from a 2-D object array of rationals (ints and ``fmpq``)."""
     rows, cols = H.shape
     return flint.fmpq_mat(rows, cols, [flint.fmpq(x) if isinstance(x, int) else x for x in H.ravel().tolist()])
+
+
+def dyadic_normal(shape: tuple[int, ...], rng: np.random.Generator, denominator: int) -> np.ndarray:
+    r"""Object array of exact dyadic rationals :math:`k/D`, :math:`k=\operatorname{round}(Dz)`, :math:`z\sim N(0,1)`.
+
+    Rational points close to standard normal draws, for exact and ball-arithmetic evaluations at
+    generic inputs; ``rng`` is a NumPy ``Generator``.
+    """
+    k = np.rint(rng.normal(size=shape) * denominator).astype(np.int64)
+    out = np.empty(k.shape, dtype=object)
+    for idx in np.ndindex(k.shape):
+        out[idx] = flint.fmpq(int(k[idx]), denominator)
+    return out

@@ -27,7 +27,7 @@ import numpy as np
 from ..activations import Activation, ActivationLike, activation as get_activation
 from ..validation import as_rng
 from ..symbols import z
-from ..linalg.rationals import rational_array
+from ..linalg.rationals import dyadic_normal, rational_array
 from .exact import rational_weights
 from .objects import BALL, arb_precision, assemble_gauss_newton, compile_object_expr, pair_coefficients
 from ..errors import InvalidParameterError
@@ -75,12 +75,7 @@ def _activation_and_slope(act: Activation):
 
 def rational_points(n_points: int, n_in: int, rng: object = None, *, denominator: int = 1 << 20) -> np.ndarray:
     r"""``(n_points, n_in)`` object array of dyadic rationals close to :math:`N(0, 1)` draws."""
-    gen = as_rng(rng)
-    k = np.rint(gen.normal(size=(n_points, n_in)) * denominator).astype(np.int64)
-    out = np.empty(k.shape, dtype=object)
-    for idx in np.ndindex(k.shape):
-        out[idx] = flint.fmpq(int(k[idx]), denominator)
-    return out
+    return dyadic_normal((n_points, n_in), as_rng(rng), denominator)
 
 
 def ball_gradients(act: ActivationLike, W: object, v: object, X: object, prec: int) -> flint.arb_mat:
