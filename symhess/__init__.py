@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "NonFiniteError": "symhess.errors",
     "NoClosedFormError": "symhess.errors",
     "MemoryLimitError": "symhess.errors",
+    "SymhessAccuracyError": "symhess.errors",
     "SymhessAccuracyWarning": "symhess.errors",
     "QuadratureWarning": "symhess.errors",
     # activations
