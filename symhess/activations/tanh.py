@@ -62,14 +62,35 @@ class Tanh(Activation):
         (``1 - tanh(x)**2`` loses it for :math:`|x|\gtrsim 5`).
         """
         x = np.asarray(x, dtype=float)
-        T = np.tanh(x)
+        e = np.abs(x)  # one exponential gives tanh and sech^2
+        e *= -2.0
+        np.exp(e, out=e)
+        ope = e + 1.0
         out = {}
+        T = None
+        if any(n != 1 for n in orders):
+            T = 1.0 - e
+            T /= ope
+            np.copysign(T, x, out=T)
         if any(n > 0 for n in orders):
-            e = np.exp(-2.0 * np.abs(x))
-            S = 4.0 * e / (1.0 + e) ** 2
+            S = e * 4.0
+            ope *= ope
+            S /= ope
         for n in orders:
             if n == 0:
                 out[n] = T
-            else:
-                out[n] = S * np.polynomial.polynomial.polyval(T, _sech2_polynomial(n))
+                continue
+            coef = _sech2_polynomial(n)
+            if coef.size == 1:
+                out[n] = S * coef[0] if coef[0] != 1.0 else S.copy()
+                continue
+            acc = T * coef[-1]  # Horner: ((c_k T + c_{k-1}) T + ...) + c_0
+            rest = coef[-2::-1]
+            for j, cf in enumerate(rest):
+                if cf:
+                    acc += cf
+                if j < rest.size - 1:
+                    acc *= T
+            acc *= S
+            out[n] = acc
         return out

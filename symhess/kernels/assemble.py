@@ -24,16 +24,25 @@ import numpy as np
 
 from ..activations import ActivationLike, activation as get_activation
 from ..derivation import GAUSS_NEWTON, RESIDUAL
+from ..errors import SymhessAccuracyError
 from .pairs import template_matrices
+from .quadrature import record_quadrature
 from .validate import as_teacher, as_weights, check_dense_size
 
-__all__ = ["expected_hessian", "hessian_blocks", "HESSIAN_PARTS", "n_params"]
+__all__ = ["expected_hessian", "hessian_blocks", "HESSIAN_PARTS", "n_params", "check_gauss_newton_psd"]
 
 #: parts of the Hessian: the whole, the Gauss-Newton (outer-product) part, the residual part
 HESSIAN_PARTS = ("full", "gauss_newton", "residual")
 _TILE = 1 << 16  # float64 entries per tile (512 KiB): two tiles per thread stay in cache
 _THREADS = max(1, min(8, os.cpu_count() or 1))
 _PARALLEL_MIN = 1 << 20  # entries of WW below which threads cost more than they save
+#: largest P whose positive semi-definiteness is certified by a shifted Cholesky factorisation
+PSD_CERTIFY_MAX = 4000
+#: Lanczos steps of the cheaper check above PSD_CERTIFY_MAX
+PSD_LANCZOS_STEPS = 12
+#: stated error of a quadrature Hessian: this many times the kernels' worst relative error estimate
+#: (relative to E|integrand|), times ||H||_F; never below STATED_ERROR_FLOOR
+STATED_ERROR_FACTOR, STATED_ERROR_FLOOR = 10.0, 1e-12
 
 
 def n_params(n_in: int, n_hidden: int) -> int:
@@ -138,6 +147,77 @@ def _fill(act, W, v, W_teacher, v_teacher, part, out_ww, out_wv, out_vv) -> None
     out_wv.reshape(Nh, Ni, Nh)[np.arange(Nh), :, np.arange(Nh)] += rwv
 
 
+def _symmetrize(H: np.ndarray, tile: int = 1024) -> None:
+    """Replace ``H`` by ``(H + H.T) / 2`` in place, tile by tile (no second P x P array)."""
+    P = H.shape[0]
+    for i0 in range(0, P, tile):
+        i1 = min(i0 + tile, P)
+        blk = H[i0:i1, i0:i1]
+        blk += blk.T.copy()
+        blk *= 0.5
+        for j0 in range(i1, P, tile):
+            j1 = min(j0 + tile, P)
+            m = 0.5 * (H[i0:i1, j0:j1] + H[j0:j1, i0:i1].T)
+            H[i0:i1, j0:j1] = m
+            H[j0:j1, i0:i1] = m.T
+
+
+def _smallest_ritz_value(H: np.ndarray, steps: int, rng_seed: int = 0) -> float:
+    """Smallest Ritz value of ``steps`` Lanczos steps (full reorthogonalisation): an upper bound on lambda_min."""
+    P = H.shape[0]
+    q = np.random.default_rng(rng_seed).standard_normal(P)
+    Q = np.zeros((steps, P))
+    alpha, beta = np.zeros(steps), np.zeros(steps)
+    q /= np.linalg.norm(q)
+    k = 0
+    for k in range(steps):
+        Q[k] = q
+        w = H @ q
+        alpha[k] = q @ w
+        w -= Q[: k + 1].T @ (Q[: k + 1] @ w)
+        beta[k] = np.linalg.norm(w)
+        if beta[k] <= 1e-14 * abs(alpha[k]) or k == steps - 1:
+            break
+        q = w / beta[k]
+    n = k + 1
+    T = np.diag(alpha[:n]) + np.diag(beta[: n - 1], 1) + np.diag(beta[: n - 1], -1)
+    return float(np.linalg.eigvalsh(T)[0])
+
+
+def check_gauss_newton_psd(H: np.ndarray, rel_error: float, what: str) -> float:
+    r"""Raise :class:`~symhess.errors.SymhessAccuracyError` if the symmetric ``H`` has an eigenvalue below :math:`-\delta`.
+
+    :math:`\delta` is the stated error :math:`\max(10\,e_{m rel}, 10^{-12})\,\|H\|_F` (``e_rel``: the worst
+    relative error estimate of the quadrature that built ``H``). For :math:`P\le` :data:`PSD_CERTIFY_MAX` a
+    Cholesky factorisation of :math:`H+\delta I` certifies :math:`\lambda_{\min}\ge-\delta` (cost
+    :math:`P^3/3`, about the cost of assembling such an ``H`` by quadrature); above, :data:`PSD_LANCZOS_STEPS`
+    Lanczos steps (:math:`O(P^2)` each) give a Ritz value :math:`\ge\lambda_{\min}`, which detects a
+    violation (without certifying its absence). Returns :math:`\delta`.
+    """
+    norm = float(np.linalg.norm(H))
+    delta = max(STATED_ERROR_FACTOR * rel_error, STATED_ERROR_FLOOR) * norm
+    P = H.shape[0]
+    if P == 0 or norm == 0.0:
+        return delta
+    if P <= PSD_CERTIFY_MAX:
+        try:
+            np.linalg.cholesky(H + delta * np.eye(P))
+            return delta
+        except np.linalg.LinAlgError:
+            lam = float(np.linalg.eigvalsh(H)[0])
+            if lam >= -delta:
+                return delta
+    else:
+        lam = _smallest_ritz_value(H, PSD_LANCZOS_STEPS)
+        if lam >= -delta:
+            return delta
+    raise SymhessAccuracyError(
+        f"the {what} has an eigenvalue {lam:.3g} below minus its stated error {delta:.2g} "
+        f"(||H||_F = {norm:.3g}); it is positive semi-definite in exact arithmetic, so the quadrature "
+        "behind it is less accurate than its error estimate says. Not returned."
+    )
+
+
 def hessian_blocks(
     act: ActivationLike,
     W: np.ndarray,
@@ -206,6 +286,15 @@ def expected_hessian(
     ------
     MemoryLimitError
         If the dense matrix would not fit; the message names the matrix-free route.
+    SymhessAccuracyError
+        When expectations came from quadrature (tanh) and the Gauss–Newton matrix (``part="gauss_newton"``,
+        or ``"full"`` at the optimum) has an eigenvalue below minus its stated error
+        (:func:`check_gauss_newton_psd`).
+
+    Notes
+    -----
+    When quadrature was used, ``H`` is symmetrised exactly (it is symmetric in exact arithmetic) and the
+    Gauss–Newton matrix is checked to be positive semi-definite within its stated error.
 
     Examples
     --------
@@ -223,6 +312,11 @@ def expected_hessian(
     check_dense_size(P, max_bytes=max_bytes)
     H = np.empty((P, P))
     m = Nh * Ni
-    _fill(act, W, v, W_teacher, v_teacher, part, H[:m, :m], H[:m, m:], H[m:, m:])
+    with record_quadrature() as rec:
+        _fill(act, W, v, W_teacher, v_teacher, part, H[:m, :m], H[:m, m:], H[m:, m:])
     H[m:, :m] = H[:m, m:].T
+    if rec.calls:
+        _symmetrize(H)
+        if part == "gauss_newton" or (part == "full" and W_teacher is None and v_teacher is None):
+            check_gauss_newton_psd(H, rec.worst, f"Gauss-Newton Hessian of {act.spec!r}")
     return H
