@@ -62,15 +62,16 @@ class Tanh(Activation):
         (``1 - tanh(x)**2`` loses it for :math:`|x|\gtrsim 5`).
         """
         x = np.asarray(x, dtype=float)
-        e = np.abs(x)  # one exponential gives tanh and sech^2
-        e *= -2.0
-        np.exp(e, out=e)
+        m2x = np.abs(x)  # e = exp(-2|x|) gives sech^2 (and tanh with expm1) for every order at once
+        m2x *= -2.0
+        e = np.exp(m2x)
         ope = e + 1.0
         out = {}
         T = None
         if any(n != 1 for n in orders):
-            T = 1.0 - e
+            T = np.expm1(m2x, out=m2x)  # 1 - e without cancellation near 0
             T /= ope
+            np.negative(T, out=T)
             np.copysign(T, x, out=T)
         if any(n > 0 for n in orders):
             S = e * 4.0

@@ -96,7 +96,7 @@ DEFAULT_NODES = 64
 #: half-width of the grids in standard deviations (Gaussian weight below 3e-18 beyond)
 GRID_HALF_WIDTH = 9.0
 #: trapezoidal steps per strip half-width in the double integrals, h = d / STEPS_PER_STRIP
-STEPS_PER_STRIP = 6
+STEPS_PER_STRIP = 8
 #: the same for the one-dimensional integrals (cheap, so finer)
 STEPS_PER_STRIP_1D = 12
 #: strip half-width assumed where the activation states none (entire or unknown)
@@ -350,7 +350,7 @@ def _pair_local(parts: _Parts, a: int, b: int, sA, kap, tau):
         v = kap[sl, None, None] * u[:, :, None] + tau[sl, None, None] * z_in[:, None, :]
         fb = parts.local((b,), v)[b]  # (m, n_out, n_in)
         G = np.matmul(fb, W_in)  # the three inner rules at once
-        np.abs(fb, out=fb)
+        fb = np.abs(fb, out=fb if fb.flags.writeable else None)
         Gabs = np.matmul(fb, W_in[:, :, :1])[..., 0]
         T[sl] = np.sum((fa[:, :, None] * W_out[sl]) * G, axis=1)
         absval[sl] = np.sum(np.abs(fa) * W_out[sl, :, 0] * Gabs, axis=1)
@@ -503,19 +503,26 @@ def gaussian_single_quadrature(act, a: int, b: int, m: int, q, *, with_error: bo
         lim = (parts.limits[0] ** 2, parts.limits[1] ** 2)
     mean, half = 0.5 * (lim[1] + lim[0]), 0.5 * (lim[1] - lim[0])
 
-    def g(x):
+    def g(x, subtract):
         d = act.numeric_derivatives(orders, x)
         total = np.zeros(x.shape)
         for k in range(m + 1):
             total += comb(m, k) * d[a + k] * d[b + m - k]
-        if parts.limits is not None:
+        if subtract:
             total -= mean + half * special.erf(ERF_GAMMA * x)
         return total
 
     s = np.sqrt(np.maximum(q.ravel(), 0.0))
-    val, err, absval = _single_local(parts, g, s)
-    val, absval = val + mean, absval + abs(mean)
-    err = err + ROUNDING_FLOOR * abs(mean)
+    val, err, absval = np.empty(s.size), np.empty(s.size), np.empty(s.size)
+    # the limits are subtracted only where the Gaussian reaches beyond the activation's bend; below,
+    # the Gaussian alone bounds the range and subtracting would cost relative accuracy (tanh^2 at small q)
+    wide = (GRID_HALF_WIDTH * s > parts.reach) & (parts.limits is not None)
+    for sel, sub in ((wide, True), (~wide, False)):
+        if sel.any():
+            v_, e_, a_ = _single_local(parts, lambda x, sub=sub: g(x, sub), s[sel])
+            if sub:
+                v_, a_, e_ = v_ + mean, a_ + abs(mean), e_ + ROUNDING_FLOOR * abs(mean)
+            val[sel], err[sel], absval[sel] = v_, e_, a_
     _report(act, val, err, absval, f"E[(s^({a}) s^({b}))^({m})(h)]")
     if with_error:
         return val.reshape(shape), err.reshape(shape)
