@@ -74,7 +74,7 @@ def _check_pair(a, b, ls1, ls2, rho):
     assert float(est) <= 1e-10 * abs(ref) + 1e-12, (a, b, q1, q2, c, float(est), ref)
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(ab=st.sampled_from(PAIR_KEYS), ls1=_scale, ls2=_scale, rho=_rho)
 def test_pair_quadrature_error_estimate_bounds_the_error(ab, ls1, ls2, rho):
     """Standard deviations 1e-6..1e4, |rho| up to 1 - 1e-12: |computed - 30-digit reference| <= estimate."""
@@ -82,7 +82,7 @@ def test_pair_quadrature_error_estimate_bounds_the_error(ab, ls1, ls2, rho):
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(ab=st.sampled_from(PAIR_KEYS), ls1=_scale, ls2=_scale, rho=_rho)
 def test_pair_quadrature_error_estimate_bounds_the_error_sweep(ab, ls1, ls2, rho):
     _check_pair(*ab, ls1, ls2, rho)
@@ -120,7 +120,7 @@ def _single_ref(a, b, m, q):
             + (2 * mp.ncdf(-lim / s) if (a, b, m) == (0, 0, 0) else 0)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(key=st.sampled_from(SINGLE_KEYS), ls=st.floats(-6.0, 4.0))
 def test_single_quadrature_error_estimate_bounds_the_error(key, ls):
     q = 10.0 ** (2 * ls)
