@@ -56,7 +56,7 @@ class Tanh(Activation):
         return (-1.0, 1.0, 2.0)
 
     def numeric_derivatives(self, orders: tuple[int, ...], x: np.ndarray) -> dict[int, np.ndarray]:
-        r""":math:`\tanh^{(n)}(x)=\operatorname{sech}^2x\;p_n(\tanh x)`: one tanh and one exponential for all orders.
+        r""":math:`\tanh^{(n)}(x)=\operatorname{sech}^2x\;p_n(\tanh x)`: ``exp`` and ``expm1`` once for all orders.
 
         :math:`\operatorname{sech}^2x=4e^{-2|x|}/(1+e^{-2|x|})^2` keeps full relative accuracy in the tails
         (``1 - tanh(x)**2`` loses it for :math:`|x|\gtrsim 5`).
