@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "NonFiniteError": "symhess.errors",
     "NoClosedFormError": "symhess.errors",
     "MemoryLimitError": "symhess.errors",
+    "SymhessAccuracyError": "symhess.errors",
     "SymhessAccuracyWarning": "symhess.errors",
     "QuadratureWarning": "symhess.errors",
     # activations

@@ -32,6 +32,7 @@ __all__ = [
     "NotRationalError",
     "NoClosedFormError",
     "MemoryLimitError",
+    "SymhessAccuracyError",
     "SymhessAccuracyWarning",
     "QuadratureWarning",
 ]
@@ -74,6 +75,16 @@ class NoClosedFormError(SymhessError, NotImplementedError):
 
 class MemoryLimitError(SymhessError, MemoryError):
     """A dense object that would not fit in the memory budget; the message names the matrix-free route."""
+
+
+class SymhessAccuracyError(SymhessError, ArithmeticError):
+    """A computed number failed its own accuracy check, so it is not returned.
+
+    For example a Gauss–Newton Hessian (positive semi-definite in exact arithmetic) whose smallest
+    eigenvalue lies below minus its stated error, or a quadrature that cannot resolve its integrand.
+    An ``ArithmeticError``, not a ``ValueError``: the inputs are valid, the arithmetic could not deliver
+    the stated accuracy.
+    """
 
 
 class SymhessAccuracyWarning(UserWarning):

@@ -134,6 +134,22 @@ class Activation:
         """
         return None
 
+    def saturation(self) -> tuple[float, float, float] | None:
+        r"""Limits and decay rate ``(lower, upper, rate)`` of a saturating activation, or ``None``.
+
+        :math:`\sigma(t)\to` ``lower`` as :math:`t\to-\infty` and ``upper`` as :math:`t\to+\infty`, and
+        :math:`|\sigma(t)-\lim|` and every derivative :math:`|\sigma^{(n)}(t)|`, :math:`n\ge1`, fall like
+        :math:`e^{-\mathrm{rate}\,|t|}` (tanh: ``(-1, 1, 2)``). It lets the quadrature integrate on the
+        activation's own length scale, so Gaussian expectations stay accurate at any variance
+        (:mod:`symhess.kernels.quadrature`). ``None``: not saturating or not known (the quadrature then
+        resolves the Gaussian's scale and refuses variances it cannot resolve).
+        """
+        return None
+
+    def numeric_derivatives(self, orders: tuple[int, ...], x: np.ndarray) -> dict[int, np.ndarray]:
+        r"""``{n: sigma^(n)(x)}`` for every ``n`` in ``orders`` (subclasses may share work between orders)."""
+        return {n: self.numeric(n)(x) for n in orders}
+
     # -- the expression ---------------------------------------------------------------------
     def expr(self, x: sp.Expr = z) -> sp.Expr:
         r"""Return :math:`\sigma(x)` as a SymPy expression."""

@@ -29,6 +29,8 @@ import numpy as np
 from ..activations import ActivationLike, activation as get_activation
 from .templates import BLOCK_NAMES, GAUSS_NEWTON, HESSIAN_PARTS, RESIDUAL, check_part
 from .pairs import block_coefficients, template_matrices
+from ..kernels.quadrature import record_quadrature
+from ..linalg.psd import check_psd, symmetrize_in_place
 from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result, row_norms
 from ..errors import InvalidParameterError, InvalidTypeError
 
@@ -39,7 +41,10 @@ __all__ = [
 
 _TILE = 1 << 16  # float64 entries per tile (512 KiB): two tiles per thread stay in cache
 _THREADS = max(1, min(8, os.cpu_count() or 1))
-_PARALLEL_MIN = 1 << 20  # entries of WW below which threads cost more than they save
+_PARALLEL_MIN = 1 << 20
+#: stated error of a quadrature Hessian: this many times the kernels' worst relative error estimate
+#: (relative to E|integrand|), times ||H||_F; never below STATED_ERROR_FLOOR
+STATED_ERROR_FACTOR, STATED_ERROR_FLOOR = 10.0, 1e-12  # entries of WW below which threads cost more than they save
 
 
 def n_params(n_in: int, n_hidden: int) -> int:
@@ -303,6 +308,16 @@ def expected_hessian(
     ------
     MemoryLimitError
         If the dense matrix would not fit; the message names the matrix-free route.
+    SymhessAccuracyError
+        When expectations came from quadrature (tanh) and the Gauss–Newton matrix (``part="gauss_newton"``,
+        or ``"full"`` at the optimum) has an eigenvalue below minus its stated error
+        :math:`\max(10\,e_{\rm rel}, 10^{-12})\,\|H\|_F` (:func:`symhess.linalg.psd.check_psd`; ``e_rel`` the
+        worst relative error estimate of the quadrature).
+
+    Notes
+    -----
+    When quadrature was used, ``H`` is symmetrised exactly (it is symmetric in exact arithmetic) and the
+    Gauss–Newton matrix is checked to be positive semi-definite within its stated error.
 
     Examples
     --------
@@ -317,5 +332,12 @@ def expected_hessian(
     W, v = as_weights(W, v)
     Nh, Ni = W.shape
     check_dense_size(n_params(Ni, Nh), max_bytes=max_bytes)
-    H = dense_hessian(Nh, Ni, lambda ww, wv, vv: _fill(act, W, v, W_teacher, v_teacher, part, ww, wv, vv))
-    return check_finite_result(H, W)
+    with record_quadrature() as rec:
+        H = dense_hessian(Nh, Ni, lambda ww, wv, vv: _fill(act, W, v, W_teacher, v_teacher, part, ww, wv, vv))
+    check_finite_result(H, W)
+    if rec.calls:
+        symmetrize_in_place(H)
+        if part == "gauss_newton" or (part == "full" and W_teacher is None and v_teacher is None):
+            delta = max(STATED_ERROR_FACTOR * rec.worst, STATED_ERROR_FLOOR) * float(np.linalg.norm(H))
+            check_psd(H, delta, f"Gauss-Newton Hessian of {act.spec!r}")
+    return H

@@ -230,9 +230,10 @@ def population_loss(
     0.0
     """
     act, W, v, Wt, vt = _residual_units(act, W, v, W_teacher, v_teacher)
+    chosen = _method(method, W, Wt, act, v, vt)  # validates the name first, also at the optimum
     if Wt.shape == W.shape and np.array_equal(W, Wt) and np.array_equal(v, vt):
         return 0.0
-    if _method(method, W, Wt, act, v, vt) == "path":
+    if chosen == "path":
         return max(_path_loss(act, W, v, Wt, vt), 0.0)
     return max(_loss(act, W, v, Wt, vt), 0.0)
 
