@@ -127,7 +127,7 @@ def test_paper_writes_a_document_with_every_requested_section(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["derive", "-a", "erf", "--block", "XX"], "unknown block 'XX'; blocks: WW, Wv, vv"),
     (["derive", "-a", "erf", "--format", "pdf"], "unknown format 'pdf'; formats: latex, sympy, python, markdown"),
-    (["derive", "-a", "erff"], "unknown activation 'erff'; known: ['erf', 'linear'"),
+    (["derive", "-a", "erff"], "unknown activation 'erff'; known: ['abrelu', 'abs', 'cos', 'erf', "),
     (["paper", "--activations", "linear,foo"], "unknown activation 'foo'"),
     (["paper", "--activations", " , "], "no activation given"),
 ])
