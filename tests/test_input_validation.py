@@ -222,3 +222,19 @@ def test_relu_matrix_free_route_takes_any_row_norm(scale):
     assert np.allclose(op @ np.eye(15), H, rtol=1e-13, atol=1e-15 * np.abs(H).max())
     assert np.allclose(op.diagonal(), np.diag(H), rtol=1e-13, atol=0)
     assert np.diag(H)[0] == pytest.approx(v[0] ** 2 / 2, rel=1e-14)  # E[v^2 Theta(w.x) x_1^2] at any norm
+
+
+def test_dense_hessian_overflow_is_caught_without_scanning_when_bounded():
+    """The a-priori entry bound proves finiteness; where it cannot (huge v), the full scan raises."""
+    import numpy as np
+
+    from symhess.two_layer.assemble import _entry_bound
+    from symhess.two_layer.pairs import block_coefficients
+
+    W, v = symhess.teacher(4, 3, rng=0)
+    for act in ("erf", "quadratic", "tanh"):
+        H = symhess.expected_hessian(act, W, v)
+        bound = _entry_bound(block_coefficients(symhess.activation(act), W), W, v)
+        assert np.abs(H).max() <= bound < 1e3  # a true bound, and not a vacuous one
+    with pytest.raises(symhess.NonFiniteError, match="beyond float64 range"):
+        symhess.expected_hessian("linear", W, v * 1e160)

@@ -44,7 +44,9 @@ _THREADS = max(1, min(8, os.cpu_count() or 1))
 _PARALLEL_MIN = 1 << 20
 #: stated error of a quadrature Hessian: this many times the kernels' worst relative error estimate
 #: (relative to E|integrand|), times ||H||_F; never below STATED_ERROR_FLOOR
-STATED_ERROR_FACTOR, STATED_ERROR_FLOOR = 10.0, 1e-12  # entries of WW below which threads cost more than they save
+STATED_ERROR_FACTOR, STATED_ERROR_FLOOR = 10.0, 1e-12
+#: entry bound below which a dense Hessian is finite without a scan (margin below float64's 1.8e308)
+_FINITE_LIMIT = 1e300  # entries of WW below which threads cost more than they save
 
 
 def n_params(n_in: int, n_hidden: int) -> int:
@@ -157,20 +159,41 @@ def write_gauss_newton(
     out_vv[...] = c["vv"]["1"]
 
 
-def _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv) -> None:
-    """Float Gauss–Newton blocks; positively homogeneous units are assembled at unit row norms."""
+def _entry_bound(coeffs: dict, W: np.ndarray, v: np.ndarray) -> float:
+    r"""An upper bound on every :math:`|H_{pq}|` and every partial product written by :func:`write_gauss_newton`.
+
+    :math:`|H_{WW}|\le\|v\|_\infty^2\max|C_{WW}|(1+4\|W\|_\infty^2)`,
+    :math:`|H_{Wv}|\le2\|v\|_\infty\max|C_{Wv}|\|W\|_\infty`, :math:`|H_{vv}|\le\max|C_{vv}|`: ``inf``
+    or ``nan`` when a coefficient is not finite. Below the float64 range it proves the matrix finite
+    without scanning its :math:`P^2` entries.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        cmax = {name: max(float(np.abs(m).max()) for m in mats.values()) for name, mats in coeffs.items()}
+        w, vm = float(np.abs(W).max()), float(np.abs(v).max())
+        return max(vm * vm * cmax["WW"] * (1 + 4 * w * w), 2 * vm * cmax["Wv"] * w, cmax["vv"])
+
+
+def _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv) -> bool:
+    """Float Gauss–Newton blocks; positively homogeneous units are assembled at unit row norms.
+
+    Returns whether the blocks are proved finite by :func:`_entry_bound` (else the caller scans them).
+    """
     if act.positively_homogeneous:
         r = row_norms(W)
         if np.all(r > 0):
             # sigma(r z) = r sigma(z): the gradient in w_i does not depend on |w_i|, the one in v_i is
             # r_i times that of the unit row, so H(W) = D H(W/r) D with D = diag(1, ..., 1, r)
             Wn = W / r[:, None]
-            write_gauss_newton(Wn, v, block_coefficients(act, Wn), out_ww, out_wv, out_vv)
+            coeffs = block_coefficients(act, Wn)
+            write_gauss_newton(Wn, v, coeffs, out_ww, out_wv, out_vv)
             with np.errstate(over="ignore", under="ignore"):
                 out_wv *= r[None, :]
                 out_vv *= np.outer(r, r)
-            return
-    write_gauss_newton(W, v, block_coefficients(act, W), out_ww, out_wv, out_vv)
+            rmax = float(r.max())
+            return _entry_bound(coeffs, Wn, v) * max(1.0, rmax * rmax) < _FINITE_LIMIT
+    coeffs = block_coefficients(act, W)
+    write_gauss_newton(W, v, coeffs, out_ww, out_wv, out_vv)
+    return _entry_bound(coeffs, W, v) < _FINITE_LIMIT
 
 
 def residual_sums(act, W: np.ndarray, v: np.ndarray, Wt: np.ndarray, vt: np.ndarray) -> dict:
@@ -223,18 +246,21 @@ def dense_hessian(Nh: int, Ni: int, fill, dtype: object = float) -> np.ndarray:
     return H
 
 
-def _fill(act, W, v, W_teacher, v_teacher, part, out_ww, out_wv, out_vv) -> None:
+def _fill(act, W, v, W_teacher, v_teacher, part, out_ww, out_wv, out_vv) -> bool:
+    """Write the blocks of ``part``; return whether they are proved finite (else scan them)."""
     Ni = W.shape[1]
     check_part(part)
     if part == "residual":
         for out in (out_ww, out_wv, out_vv):
             out[...] = 0.0
+        finite = True
     else:
-        _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv)
+        finite = _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv)
     if part == "gauss_newton" or (W_teacher is None and v_teacher is None):
-        return  # at the optimum the residual part vanishes
+        return finite  # at the optimum the residual part vanishes
     Wt, vt = as_teacher(W_teacher, v_teacher, Ni)
     _add_residual(act, W, v, Wt, vt, out_ww, out_wv)
+    return False  # the residual sums are not bounded here: scan
 
 
 def hessian_blocks(
@@ -332,9 +358,12 @@ def expected_hessian(
     W, v = as_weights(W, v)
     Nh, Ni = W.shape
     check_dense_size(n_params(Ni, Nh), max_bytes=max_bytes)
+    proved = []
     with record_quadrature() as rec:
-        H = dense_hessian(Nh, Ni, lambda ww, wv, vv: _fill(act, W, v, W_teacher, v_teacher, part, ww, wv, vv))
-    check_finite_result(H, W)
+        H = dense_hessian(Nh, Ni, lambda ww, wv, vv: proved.append(_fill(act, W, v, W_teacher, v_teacher, part,
+                                                                          ww, wv, vv)))
+    if not proved[0]:
+        check_finite_result(H, W)
     if rec.calls:
         symmetrize_in_place(H)
         if part == "gauss_newton" or (part == "full" and W_teacher is None and v_teacher is None):
