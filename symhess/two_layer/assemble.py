@@ -31,6 +31,7 @@ from .templates import BLOCK_NAMES, GAUSS_NEWTON, HESSIAN_PARTS, RESIDUAL, check
 from .pairs import block_coefficients, template_matrices
 from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result, row_norms
 from ..errors import InvalidParameterError, InvalidTypeError
+from .architecture import InputCovariance, as_input_cov, as_trainable
 
 __all__ = [
     "expected_hessian", "hessian_blocks", "HESSIAN_PARTS", "n_params", "write_gauss_newton", "with_prefactors",
@@ -67,8 +68,11 @@ def _as_4d(out: np.ndarray, Nh: int, Ni: int) -> np.ndarray:
     return view
 
 
-def _write_ww_rows(out4: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray], rows) -> None:
-    """Write the row blocks ``rows`` of WW; each tile is built in cache and written to ``out`` once."""
+def _write_ww_rows(out4: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray], rows, sigma=None) -> None:
+    r"""Write the row blocks ``rows`` of WW; each tile is built in cache and written to ``out`` once.
+
+    ``sigma`` (an input covariance, ``(Ni, Ni)`` or its diagonal ``(Ni,)``) replaces :math:`\delta_{jl}`.
+    """
     Nh, Ni = W.shape
     kb = max(1, min(Nh, _TILE // (Ni * Ni)))
     buf1, buf2 = np.empty((Ni, kb, Ni), dtype=out4.dtype), np.empty((Ni, kb, Ni), dtype=out4.dtype)
@@ -84,12 +88,17 @@ def _write_ww_rows(out4: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray], ro
             t2 = cbb * Wk + cab * wi  # [k, l]: multiplies W_kj
             x1, x2 = buf1[:, :nk], buf2[:, :nk]
             np.multiply(wi[:, None, None], t1[None], out=x1)
-            x1[diag, :, diag] += C["delta"][i, ks][None, :]
+            if sigma is None:
+                x1[diag, :, diag] += C["delta"][i, ks][None, :]
+            elif sigma.ndim == 1:
+                x1[diag, :, diag] += sigma[:, None] * C["delta"][i, ks][None, :]
+            else:
+                x1 += sigma[:, None, :] * C["delta"][i, ks][None, :, None]
             np.multiply(Wk.T[:, :, None], t2[None], out=x2)
             np.add(x1, x2, out=out4[i, :, ks, :])
 
 
-def _write_ww(out: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray]) -> None:
+def _write_ww(out: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray], sigma=None) -> None:
     """Write the Gauss–Newton WW block (coefficients already times v_i v_k) into ``out``.
 
     Row blocks are shared among threads (NumPy releases the GIL inside float ufuncs), so the tiles
@@ -100,10 +109,10 @@ def _write_ww(out: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray]) -> None:
     big = Nh * Ni * Nh * Ni >= _PARALLEL_MIN and out.dtype != object
     n_threads = min(_THREADS, Nh) if big else 1
     if n_threads == 1:
-        _write_ww_rows(out4, W, C, range(Nh))
+        _write_ww_rows(out4, W, C, range(Nh), sigma)
         return
     with ThreadPoolExecutor(n_threads) as pool:
-        list(pool.map(lambda t: _write_ww_rows(out4, W, C, range(t, Nh, n_threads)), range(n_threads)))
+        list(pool.map(lambda t: _write_ww_rows(out4, W, C, range(t, Nh, n_threads), sigma), range(n_threads)))
 
 
 def with_prefactors(coeffs: dict[str, dict[str, np.ndarray]], v: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
@@ -121,7 +130,7 @@ def with_prefactors(coeffs: dict[str, dict[str, np.ndarray]], v: np.ndarray) -> 
 
 def write_gauss_newton(
     W: np.ndarray, v: np.ndarray, coeffs: dict[str, dict[str, np.ndarray]], out_ww: np.ndarray,
-    out_wv: np.ndarray, out_vv: np.ndarray,
+    out_wv: np.ndarray, out_vv: np.ndarray, *, sigma: np.ndarray | None = None,
 ) -> None:
     r"""Place the Gauss–Newton blocks from per-pair coefficient matrices: the one assembly of every route.
 
@@ -143,29 +152,38 @@ def write_gauss_newton(
     out_ww, out_wv, out_vv : ndarray
         Where to write :math:`H_{WW}` ``(Nh Ni, Nh Ni)``, :math:`H_{Wv}` ``(Nh Ni, Nh)`` and :math:`H_{vv}` ``(Nh, Nh)``
         (views into one matrix are fine), of the same number type.
+    sigma : ndarray, optional
+        Input covariance :math:`\Sigma` (``(Ni, Ni)``, or its diagonal ``(Ni,)``), floats: it replaces
+        :math:`\delta_{jl}`, and ``W`` is then the placed vectors :math:`\Sigma w_i` while ``coeffs`` are
+        evaluated on the Gram matrix :math:`W\Sigma W^\top` (:mod:`symhess.two_layer.architecture`).
     """
     Nh, Ni = W.shape
     c = with_prefactors(coeffs, v)
-    _write_ww(out_ww, W, c["WW"])
+    _write_ww(out_ww, W, c["WW"], sigma)
     wv = c["Wv"]["a"][:, None, :] * W[:, :, None] + c["Wv"]["b"][:, None, :] * W.T[None]
     out_wv[...] = wv.reshape(Nh * Ni, Nh)
     out_vv[...] = c["vv"]["1"]
 
 
-def _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv) -> None:
-    """Float Gauss–Newton blocks; positively homogeneous units are assembled at unit row norms."""
+def _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv, cov: InputCovariance | None = None) -> None:
+    r"""Float Gauss–Newton blocks; positively homogeneous units are assembled at unit row norms.
+
+    With ``cov``, ``W`` are the whitened weights :math:`WS` and the blocks are :math:`J H_I J^\top`.
+    """
+    sigma = None if cov is None else cov.sigma
+    place = (lambda M: M) if cov is None else (lambda M: cov.right(M, 1))
     if act.positively_homogeneous:
         r = row_norms(W)
         if np.all(r > 0):
             # sigma(r z) = r sigma(z): the gradient in w_i does not depend on |w_i|, the one in v_i is
             # r_i times that of the unit row, so H(W) = D H(W/r) D with D = diag(1, ..., 1, r)
             Wn = W / r[:, None]
-            write_gauss_newton(Wn, v, block_coefficients(act, Wn), out_ww, out_wv, out_vv)
+            write_gauss_newton(place(Wn), v, block_coefficients(act, Wn), out_ww, out_wv, out_vv, sigma=sigma)
             with np.errstate(over="ignore", under="ignore"):
                 out_wv *= r[None, :]
                 out_vv *= np.outer(r, r)
             return
-    write_gauss_newton(W, v, block_coefficients(act, W), out_ww, out_wv, out_vv)
+    write_gauss_newton(place(W), v, block_coefficients(act, W), out_ww, out_wv, out_vv, sigma=sigma)
 
 
 def residual_sums(act, W: np.ndarray, v: np.ndarray, Wt: np.ndarray, vt: np.ndarray) -> dict:
@@ -196,17 +214,26 @@ def residual_sums(act, W: np.ndarray, v: np.ndarray, Wt: np.ndarray, vt: np.ndar
     return out
 
 
-def _add_residual(act, W, v, Wt, vt, out_ww, out_wv) -> None:
+def _add_residual(act, W, v, Wt, vt, out_ww, out_wv, cov: InputCovariance | None = None) -> None:
+    """Add the residual part; with ``cov``, ``W`` and ``Wt`` are whitened and the part is mapped by ``J``."""
     Nh, Ni = W.shape
     r = residual_sums(act, W, v, Wt, vt)
+    place = (lambda M: M) if cov is None else (lambda M: cov.right(M, 1))
+    bb = [(place(B), sbb) for B, sbb in r["bb"]]
+    U, ab = place(W), place(r["ab"])
     ww4 = _as_4d(out_ww, Nh, Ni)
     for i in range(Nh):
-        m = sum((B.T * sbb[i]) @ B for B, sbb in r["bb"])
-        m += r["aa"][i] * np.outer(W[i], W[i])
-        m += np.outer(W[i], r["ab"][i]) + np.outer(r["ab"][i], W[i])
-        m[np.diag_indices(Ni)] += r["delta"][i]
+        m = sum((B.T * sbb[i]) @ B for B, sbb in bb)
+        m += r["aa"][i] * np.outer(U[i], U[i])
+        m += np.outer(U[i], ab[i]) + np.outer(ab[i], U[i])
+        if cov is None:
+            m[np.diag_indices(Ni)] += r["delta"][i]
+        elif cov.diagonal:
+            m[np.diag_indices(Ni)] += r["delta"][i] * cov.sigma
+        else:
+            m += r["delta"][i] * cov.sigma
         ww4[i, :, i, :] += v[i] * m
-    out_wv.reshape(Nh, Ni, Nh)[np.arange(Nh), :, np.arange(Nh)] += r["Wv"]
+    out_wv.reshape(Nh, Ni, Nh)[np.arange(Nh), :, np.arange(Nh)] += place(r["Wv"])
 
 
 def dense_hessian(Nh: int, Ni: int, fill, dtype: object = float) -> np.ndarray:
@@ -218,18 +245,23 @@ def dense_hessian(Nh: int, Ni: int, fill, dtype: object = float) -> np.ndarray:
     return H
 
 
-def _fill(act, W, v, W_teacher, v_teacher, part, out_ww, out_wv, out_vv) -> None:
+def _fill(act, W, v, W_teacher, v_teacher, part, out_ww, out_wv, out_vv, cov=None) -> None:
     Ni = W.shape[1]
     check_part(part)
+    Wt = vt = None
+    if part != "gauss_newton" and not (W_teacher is None and v_teacher is None):
+        Wt, vt = as_teacher(W_teacher, v_teacher, Ni)
+    if cov is not None:  # x = S z: the identity-covariance problem at the whitened weights, mapped by J
+        W = cov.whiten(W)
+        Wt = None if Wt is None else cov.whiten(Wt)
     if part == "residual":
         for out in (out_ww, out_wv, out_vv):
             out[...] = 0.0
     else:
-        _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv)
-    if part == "gauss_newton" or (W_teacher is None and v_teacher is None):
+        _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv, cov)
+    if Wt is None:
         return  # at the optimum the residual part vanishes
-    Wt, vt = as_teacher(W_teacher, v_teacher, Ni)
-    _add_residual(act, W, v, Wt, vt, out_ww, out_wv)
+    _add_residual(act, W, v, Wt, vt, out_ww, out_wv, cov)
 
 
 def hessian_blocks(
@@ -241,18 +273,31 @@ def hessian_blocks(
     v_teacher: np.ndarray | None = None,
     part: str = "full",
     max_bytes: int | None = None,
+    input_cov: np.ndarray | None = None,
+    trainable: tuple[str, ...] | None = None,
 ) -> dict[str, np.ndarray]:
     r"""The blocks ``WW`` (:math:`N_hN_i\times N_hN_i`), ``Wv`` (:math:`N_hN_i\times N_h`) and ``vv``.
 
-    Parameters are as for :func:`expected_hessian`; ``H = [[WW, Wv], [Wv.T, vv]]``.
+    Parameters are as for :func:`expected_hessian`; ``H = [[WW, Wv], [Wv.T, vv]]``. With ``trainable``
+    only the blocks of trained groups are returned (``("W",)``: ``WW``; ``("v",)``: ``vv``).
     """
     act = get_activation(act)
     W, v = as_weights(W, v)
     Nh, Ni = W.shape
+    cov = as_input_cov(input_cov, Ni)
+    groups = as_trainable(trainable)
     check_dense_size(Nh * Ni, max_bytes=max_bytes, what="WW block")
     shapes = {"WW": (Nh * Ni, Nh * Ni), "Wv": (Nh * Ni, Nh), "vv": (Nh, Nh)}
+    if groups == ("v",):  # a product of one matrix of pair kernels: no WW block is needed
+        shapes["WW"], shapes["Wv"] = (0, 0), (0, Nh)
     blocks = {name: np.empty(shapes[name]) for name in BLOCK_NAMES}
-    _fill(act, W, v, W_teacher, v_teacher, part, blocks["WW"], blocks["Wv"], blocks["vv"])
+    if groups == ("v",):
+        check_part(part)
+        blocks["vv"] = np.zeros((Nh, Nh)) if part == "residual" else _vv_block(act, W, cov)
+    else:
+        _fill(act, W, v, W_teacher, v_teacher, part, blocks["WW"], blocks["Wv"], blocks["vv"], cov)
+    kept = {"W": ("WW",), "v": ("vv",)}[groups[0]] if len(groups) == 1 else BLOCK_NAMES
+    blocks = {name: blocks[name] for name in kept}
     for name, blk in blocks.items():
         check_finite_result(blk, W, f"{name} block")
     return blocks
@@ -267,6 +312,8 @@ def expected_hessian(
     v_teacher: np.ndarray | None = None,
     part: str = "full",
     max_bytes: int | None = None,
+    input_cov: np.ndarray | None = None,
+    trainable: tuple[str, ...] | None = None,
 ) -> np.ndarray:
     r"""Dense expected Hessian of the population loss :math:`\varepsilon=\frac12E_x[(f_\theta-f_{\theta^\star})^2]`.
 
@@ -293,11 +340,22 @@ def expected_hessian(
         Which part of the Hessian.
     max_bytes : int, optional
         Memory budget for the dense matrix (default 80% of available memory).
+    input_cov : ndarray, optional
+        Input covariance :math:`\Sigma` of :math:`x\sim N(0,\Sigma)`: a symmetric positive semidefinite
+        ``(Ni, Ni)`` matrix, or a ``(Ni,)`` array meaning :math:`\operatorname{diag}`. Then
+        :math:`H_\Sigma(W,v)=J\,H_I(W\Sigma^{1/2},v)\,J^\top`,
+        :math:`J=\operatorname{blockdiag}(I_{N_h}\otimes\Sigma^{1/2}, I_{N_h})`
+        (:mod:`symhess.two_layer.architecture`), at the cost of the identity case.
+    trainable : tuple of str, optional
+        The trained groups, a subset of ``("W", "v")`` (default both); the others are frozen. The
+        Hessian of the frozen-rest problem is the principal submatrix of the trained parameters
+        (``("W",)``: the soft committee machine).
 
     Returns
     -------
     ndarray, shape (P, P)
-        :math:`P=N_hN_i+N_h`, parameters ordered :math:`(W \text{ row-major}, v)`.
+        :math:`P=N_hN_i+N_h`, parameters ordered :math:`(W \text{ row-major}, v)`; with ``trainable``
+        only the trained groups, in that order.
 
     Raises
     ------
@@ -316,6 +374,22 @@ def expected_hessian(
     act = get_activation(act)
     W, v = as_weights(W, v)
     Nh, Ni = W.shape
+    cov = as_input_cov(input_cov, Ni)
+    groups = as_trainable(trainable)
+    if len(groups) == 1:
+        blocks = hessian_blocks(act, W, v, W_teacher=W_teacher, v_teacher=v_teacher, part=part, max_bytes=max_bytes,
+                                input_cov=input_cov, trainable=groups)
+        return blocks["WW" if groups == ("W",) else "vv"]
     check_dense_size(n_params(Ni, Nh), max_bytes=max_bytes)
-    H = dense_hessian(Nh, Ni, lambda ww, wv, vv: _fill(act, W, v, W_teacher, v_teacher, part, ww, wv, vv))
+    H = dense_hessian(Nh, Ni, lambda ww, wv, vv: _fill(act, W, v, W_teacher, v_teacher, part, ww, wv, vv, cov))
     return check_finite_result(H, W)
+
+
+def _vv_block(act, W: np.ndarray, cov: InputCovariance | None) -> np.ndarray:
+    r"""The ``vv`` block :math:`E[\sigma(w_i\cdot x)\sigma(w_k\cdot x)]` alone (no residual part)."""
+    Wt = W if cov is None else cov.whiten(W)
+    if act.positively_homogeneous:
+        r = row_norms(Wt)
+        if np.all(r > 0):
+            return template_matrices(act, GAUSS_NEWTON["vv"], Wt / r[:, None], Wt / r[:, None], same=True)["1"] * np.outer(r, r)
+    return template_matrices(act, GAUSS_NEWTON["vv"], Wt, Wt, same=True)["1"]

@@ -52,6 +52,7 @@ from ..errors import InvalidParameterError, MemoryLimitError, NonFiniteError, Sh
 from .assemble import residual_sums, with_prefactors
 from ..kernels.backend import ArrayBackend, get_backend
 from .pairs import block_coefficients
+from .architecture import as_input_cov, as_trainable, trainable_index
 from ..validation import as_teacher, as_weights, available_memory, check_finite_result, row_norms
 
 __all__ = ["HessianProduct", "HessianOperator", "hessian_operator"]
@@ -82,6 +83,10 @@ class HessianProduct:
         Floating type of the backend arrays.
     max_bytes : int, optional
         Memory budget for the coefficient matrices (default 80% of available memory).
+    input_cov : array_like, optional
+        Input covariance :math:`\Sigma` (``(Ni, Ni)`` symmetric PSD, or its diagonal ``(Ni,)``). The
+        product is :math:`J H_I(WS, v) J^\top x` with :math:`S=\Sigma^{1/2}`: two extra products with
+        :math:`S` per vector, :math:`O(N_hN_i^2)` (:math:`O(N_hN_i)` for a diagonal :math:`\Sigma`).
 
     Attributes
     ----------
@@ -105,10 +110,12 @@ class HessianProduct:
         backend: str | ArrayBackend = "numpy",
         dtype: str = "float64",
         max_bytes: int | None = None,
+        input_cov: Any = None,
     ) -> None:
         act = get_activation(act)
         W, v = as_weights(W, v)
         check_part(part)
+        cov = as_input_cov(input_cov, W.shape[1])
         self.backend = get_backend(backend, dtype)
         Nh, Ni = W.shape
         self.n_hidden, self.n_in, self.n_params, self.part = Nh, Ni, Nh * Ni + Nh, part
@@ -116,6 +123,8 @@ class HessianProduct:
         residual = part != "gauss_newton" and not (W_teacher is None and v_teacher is None)
         Wt, vt = as_teacher(W_teacher, v_teacher, Ni) if residual else (np.zeros((0, Ni)), np.zeros(0))
         self._check_memory(Nh, Ni, Wt.shape[0], max_bytes)
+        if cov is not None:  # x = S z: the identity-covariance product at the whitened weights, mapped by J
+            W, Wt = cov.whiten(W), cov.whiten(Wt)
         self._gn = part != "residual"
         self._residual = residual
         r = row_norms(W) if act.positively_homogeneous and not residual else None
@@ -125,13 +134,14 @@ class HessianProduct:
         else:
             r = None
         c = self._coefficients(act, W, v, Wt, vt)
-        self._diag = self._diagonal(W, Wt, c)
+        self._diag = self._diagonal(W, Wt, c, cov)
         if r is not None:
             with np.errstate(over="ignore"):
                 self._diag[Nh * Ni:] *= r * r
             check_finite_result(self._diag, W * r[:, None], "Hessian diagonal")
         to = self.backend.asarray
         self._vscale = None if r is None else to(r)
+        self._S = None if cov is None else to(cov.sqrt)
         self._W, self._Wt = to(W), to(Wt)
         self._c = {k: to(m) for k, m in c.items()}
         # transposes used as row operands, stored contiguous once
@@ -180,19 +190,30 @@ class HessianProduct:
             c["a_res"], c["U"], c["R"] = v * r["aa"], v[:, None] * r["ab"], r["Wv"]
         return c
 
-    def _diagonal(self, W, Wt, c) -> np.ndarray:
-        r"""Closed-form diagonal of :math:`H` (see the module docstring), float64 NumPy."""
+    def _diagonal(self, W, Wt, c, cov=None) -> np.ndarray:
+        r"""Closed-form diagonal of :math:`H` (see the module docstring), float64 NumPy.
+
+        With an input covariance (``W``, ``Wt`` whitened), :math:`J(\cdot)J^\top` turns
+        :math:`\delta_{jj}` into :math:`\Sigma_{jj}` and each vector :math:`u` of the block formulas into :math:`Su`.
+        """
         Nh, Ni = W.shape
+        U_res = c.get("U")
+        if cov is not None:
+            sd = cov.sigma if cov.diagonal else np.diag(cov.sigma)
+            W, Wt = cov.right(W, 1), cov.right(Wt, 1)
+            U_res = None if U_res is None else cov.right(U_res, 1)
+        else:
+            sd = np.ones(Ni)
         W2 = W * W
         dd = np.diag(c["Dd"]) if c["Dd"].ndim == 2 else c["Dd"]
-        ww = np.broadcast_to(dd[:, None], (Nh, Ni)).copy()
+        ww = dd[:, None] * sd[None, :]
         vv = np.zeros(Nh)
         if self._gn:
             coef = np.diag(c["Aaa"]) + np.diag(c["Abb"]) + 2 * np.diag(c["Aab"])
             ww += coef[:, None] * W2
             vv = np.diag(c["K"]).copy()
         if self._residual:
-            ww += c["a_res"][:, None] * W2 + 2 * W * c["U"] + c["Rs"] @ W2 + c["Rt"] @ (Wt * Wt)
+            ww += c["a_res"][:, None] * W2 + 2 * W * U_res + c["Rs"] @ W2 + c["Rt"] @ (Wt * Wt)
         return np.concatenate([ww.ravel(), vv])
 
     def diagonal(self) -> np.ndarray:
@@ -216,10 +237,16 @@ class HessianProduct:
         Returns ``(Z, z)`` of the same shapes: the ``W`` and ``v`` parts of :math:`H x` for each of the
         ``k`` vectors :math:`x = (\mathrm{vec}X, y)`.
         """
+        if self._S is not None:  # J^T x: the W part times S
+            X = X * self._S if self._S.ndim == 1 else X @ self._S
         if self._vscale is not None:  # rows normalised at construction (positively homogeneous activation)
             Z, z = self._apply(X, y * self._vscale)
-            return Z, z * self._vscale
-        return self._apply(X, y)
+            z = z * self._vscale
+        else:
+            Z, z = self._apply(X, y)
+        if self._S is not None:
+            Z = Z * self._S if self._S.ndim == 1 else Z @ self._S
+        return Z, z
 
     def _apply(self, X: Any, y: Any) -> tuple[Any, Any]:
         xp, c, W = self._xp, self._c, self._W
@@ -281,10 +308,12 @@ class HessianOperator(LinearOperator):
         Coefficient matrices on the backend and the batched product.
     """
 
-    def __init__(self, product: HessianProduct) -> None:
+    def __init__(self, product: HessianProduct, index: np.ndarray | None = None) -> None:
         self.product = product
+        self.index = index
         dtype = np.float32 if str(product.backend.dtype).endswith("float32") else np.float64
-        super().__init__(dtype=dtype, shape=(product.n_params, product.n_params))
+        n = product.n_params if index is None else len(index)
+        super().__init__(dtype=dtype, shape=(n, n))
 
     @property
     def backend(self) -> ArrayBackend:
@@ -296,6 +325,10 @@ class HessianOperator(LinearOperator):
         if not np.all(np.isfinite(x)):
             raise NonFiniteError("the vector multiplied by the Hessian has non-finite entries")
         b = self.product.backend
+        if self.index is not None:  # frozen groups: embed with zeros, keep the trained rows
+            full = np.zeros((self.product.n_params,) + x.shape[1:])
+            full[self.index] = x
+            return b.to_numpy(self.product.matmat(b.asarray(full)))[self.index].astype(self.dtype, copy=False)
         out = b.to_numpy(self.product.matmat(b.asarray(x)))
         return out.astype(self.dtype, copy=False)
 
@@ -316,12 +349,13 @@ class HessianOperator(LinearOperator):
     _transpose = _adjoint
 
     def diagonal(self) -> np.ndarray:
-        """Closed-form diagonal, shape ``(P,)`` (see :meth:`HessianProduct.diagonal`)."""
-        return self.product.diagonal()
+        """Closed-form diagonal, shape ``(P,)`` (see :meth:`HessianProduct.diagonal`); trained entries only."""
+        d = self.product.diagonal()
+        return d if self.index is None else d[self.index]
 
     def trace(self) -> float:
-        r"""Exact :math:`\operatorname{tr}H` from the closed-form diagonal."""
-        return self.product.trace()
+        r"""Exact :math:`\operatorname{tr}H` from the closed-form diagonal (of the trained block)."""
+        return self.product.trace() if self.index is None else float(self.diagonal().sum())
 
 
 def hessian_operator(
@@ -335,6 +369,8 @@ def hessian_operator(
     backend: str | ArrayBackend = "numpy",
     dtype: str = "float64",
     max_bytes: int | None = None,
+    input_cov: Any = None,
+    trainable: tuple[str, ...] | None = None,
 ) -> HessianOperator:
     r"""The expected Hessian of the population loss as a matrix-free ``LinearOperator``.
 
@@ -368,6 +404,13 @@ def hessian_operator(
         :math:`\sim 10^{-7}` relative accuracy).
     max_bytes : int, optional
         Memory budget for the coefficient matrices.
+    input_cov : array_like, optional
+        Input covariance :math:`\Sigma` of :math:`x\sim N(0,\Sigma)` (``(Ni, Ni)`` symmetric PSD, or its
+        diagonal ``(Ni,)``): :math:`Hx=J H_I(W\Sigma^{1/2},v)J^\top x`, cost
+        :math:`O(N_h^2N_i+N_hN_i^2)` (:math:`O(N_h^2N_i)` for a diagonal :math:`\Sigma`).
+    trainable : tuple of str, optional
+        Trained groups, a subset of ``("W", "v")``: the operator acts on those parameters only (the
+        principal submatrix of the full Hessian).
 
     Returns
     -------
@@ -384,8 +427,9 @@ def hessian_operator(
     >>> bool(np.allclose(op @ x, symhess.expected_hessian("erf", W, v) @ x))
     True
     """
+    groups = as_trainable(trainable)
     product = HessianProduct(
         act, W, v, W_teacher=W_teacher, v_teacher=v_teacher, part=part, backend=backend, dtype=dtype,
-        max_bytes=max_bytes,
+        max_bytes=max_bytes, input_cov=input_cov,
     )
-    return HessianOperator(product)
+    return HessianOperator(product, trainable_index(groups, product.n_hidden, product.n_in))

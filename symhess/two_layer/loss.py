@@ -50,6 +50,7 @@ from .templates import GAUSS_NEWTON, GRADIENT
 from .pairs import template_matrices
 from ..validation import as_teacher, as_weights, check_variance_range
 from ..errors import InvalidParameterError
+from .architecture import as_input_cov, as_trainable, trainable_index
 
 __all__ = ["population_loss", "population_gradient", "population_loss_and_gradient", "cross_gauss_newton_matvec",
            "LOSS_METHODS"]
@@ -187,6 +188,8 @@ def population_loss(
     v_teacher: np.ndarray,
     *,
     method: str = "auto",
+    input_cov: np.ndarray | None = None,
+    trainable: tuple[str, ...] | None = None,
 ) -> float:
     r"""Population loss :math:`\varepsilon(\theta)=\tfrac12E_x[(f_\theta(x)-f^\star(x))^2]`, :math:`x\sim N(0,I)`.
 
@@ -212,6 +215,13 @@ def population_loss(
         activations (pair kernels analytic at parallel units: not ReLU, whose path integrand has a
         kink so Gauss–Legendre converges slowly), else ``"expansion"``. The path rule uses 8 nodes
         when every entry of :math:`\delta` is :math:`\le0.1` and 24 otherwise.
+    input_cov : ndarray, optional
+        Input covariance :math:`\Sigma` (``(Ni, Ni)`` symmetric PSD, or its diagonal ``(Ni,)``):
+        :math:`\varepsilon_\Sigma(W,v)=\varepsilon_I(W\Sigma^{1/2},v)` with the teacher whitened alike
+        (:mod:`symhess.two_layer.architecture`).
+    trainable : tuple of str, optional
+        Accepted for symmetry with the gradient and Hessian (the loss value does not depend on which
+        groups are trained); validated.
 
     Returns
     -------
@@ -230,8 +240,12 @@ def population_loss(
     0.0
     """
     act, W, v, Wt, vt = _residual_units(act, W, v, W_teacher, v_teacher)
+    as_trainable(trainable)
+    cov = as_input_cov(input_cov, W.shape[1])
     if Wt.shape == W.shape and np.array_equal(W, Wt) and np.array_equal(v, vt):
         return 0.0
+    if cov is not None:
+        W, Wt = cov.whiten(W), cov.whiten(Wt)
     if _method(method, W, Wt, act, v, vt) == "path":
         return max(_path_loss(act, W, v, Wt, vt), 0.0)
     return max(_loss(act, W, v, Wt, vt), 0.0)
@@ -245,6 +259,8 @@ def population_gradient(
     v_teacher: np.ndarray,
     *,
     method: str = "auto",
+    input_cov: np.ndarray | None = None,
+    trainable: tuple[str, ...] | None = None,
 ) -> np.ndarray:
     r"""Gradient :math:`\nabla_\theta\varepsilon`, ordered like the Hessian: :math:`\theta=(\mathrm{vec}W, v)`.
 
@@ -258,18 +274,32 @@ def population_gradient(
 
     Parameters
     ----------
-    act, W, v, W_teacher, v_teacher, method
-        As for :func:`population_loss`.
+    act, W, v, W_teacher, v_teacher, method, input_cov
+        As for :func:`population_loss`. With ``input_cov``,
+        :math:`g_\Sigma(W,v)=J\,g_I(W\Sigma^{1/2},v)`, :math:`J=\operatorname{blockdiag}(I\otimes\Sigma^{1/2},I)`.
+    trainable : tuple of str, optional
+        The trained groups, a subset of ``("W", "v")``: only their entries are returned (the gradient
+        of the frozen-rest problem).
 
     Returns
     -------
     ndarray, shape (Nh*Ni + Nh,)
-        ``W`` part row-major, then ``v``.
+        ``W`` part row-major, then ``v`` (the trained groups only, with ``trainable``).
     """
     act, W, v, Wt, vt = _residual_units(act, W, v, W_teacher, v_teacher)
+    groups = as_trainable(trainable)
+    cov = as_input_cov(input_cov, W.shape[1])
+    Nh, Ni = W.shape
+    if cov is not None:
+        W, Wt = cov.whiten(W), cov.whiten(Wt)
     if _method(method, W, Wt, act, v, vt) == "path":
-        return _path_gradient(act, W, v, Wt, vt)
-    return _gradient(act, W, v, Wt, vt)
+        g = _path_gradient(act, W, v, Wt, vt)
+    else:
+        g = _gradient(act, W, v, Wt, vt)
+    if cov is not None:
+        g = cov.map_gradient(g, Nh, Ni)
+    idx = trainable_index(groups, Nh, Ni)
+    return g if idx is None else g[idx]
 
 
 def population_loss_and_gradient(
@@ -280,7 +310,10 @@ def population_loss_and_gradient(
     v_teacher: np.ndarray,
     *,
     method: str = "auto",
+    input_cov: np.ndarray | None = None,
+    trainable: tuple[str, ...] | None = None,
 ) -> tuple[float, np.ndarray]:
     """Both :func:`population_loss` and :func:`population_gradient`."""
-    return (population_loss(act, W, v, W_teacher, v_teacher, method=method),
-            population_gradient(act, W, v, W_teacher, v_teacher, method=method))
+    kw = dict(method=method, input_cov=input_cov, trainable=trainable)
+    return (population_loss(act, W, v, W_teacher, v_teacher, **kw),
+            population_gradient(act, W, v, W_teacher, v_teacher, **kw))

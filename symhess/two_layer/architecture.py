@@ -1,0 +1,166 @@
+r"""Architecture options of the two-layer network: correlated inputs and frozen parameter groups.
+
+Place in the package: the two-layer teacher-student family (NumPy only).
+
+**Correlated inputs.** For :math:`x\sim N(0,\Sigma)` write :math:`x=S z` with :math:`S=\Sigma^{1/2}`
+(the symmetric square root) and :math:`z\sim N(0,I)`. Then :math:`w_i\cdot x=\tilde w_i\cdot z` with
+:math:`\tilde W=WS`, so the loss is the identity-covariance loss at the whitened weights,
+:math:`\varepsilon_\Sigma(W,v)=\varepsilon_I(WS,v)` (teacher whitened alike), and by the chain rule
+(:math:`\mathrm{vec}_{\text{row}}(WS)=(I_{N_h}\otimes S)\,\mathrm{vec}_{\text{row}}W`, :math:`S` symmetric)
+
+.. math::
+
+    g_\Sigma(W,v)=J\,g_I(WS,v),\qquad H_\Sigma(W,v)=J\,H_I(WS,v)\,J^\top,\qquad
+    J=\begin{pmatrix}I_{N_h}\otimes S&0\\0&I_{N_h}\end{pmatrix}.
+
+Every pair kernel sees only the Gram matrix :math:`\tilde W\tilde W^\top=W\Sigma W^\top` (Stein's
+lemma under :math:`N(0,\Sigma)`). In the block formulas :math:`J(\cdot)J^\top` turns
+:math:`\delta_{jl}` into :math:`\Sigma_{jl}` and each basis vector :math:`\tilde w_i` into
+:math:`S\tilde w_i=\Sigma w_i`, so the dense Hessian is written directly at the identity case's
+:math:`O(N_h^2N_i^2)` cost (:func:`symhess.two_layer.assemble.write_gauss_newton` with ``sigma``), and
+a matrix-free product is :math:`J H_I J^\top x`: two products with :math:`S` (:math:`O(N_hN_i^2)`, or
+:math:`O(N_hN_i)` for a diagonal :math:`\Sigma`) around the identity case's :math:`O(N_h^2N_i)`.
+
+**Frozen parameters.** With ``trainable`` a subset of ``("W", "v")`` the other group is held fixed;
+the loss of the trained group alone has as gradient the trained entries of the full gradient and
+as Hessian the corresponding principal submatrix of the full Hessian (parameters keep the order
+:math:`\theta=(\mathrm{vec}_{\text{row}}W, v)`, frozen groups left out). ``("W",)`` is the soft
+committee machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidParameterError, InvalidTypeError, NonFiniteError, ShapeError
+
+__all__ = ["InputCovariance", "as_input_cov", "PARAMETER_GROUPS", "as_trainable", "trainable_index"]
+
+#: parameter groups of the two-layer network, in the order of :math:`\theta`
+PARAMETER_GROUPS = ("W", "v")
+#: relative size of a negative eigenvalue of Sigma still read as rounding of a zero eigenvalue
+_PSD_RTOL = 1e-12
+
+
+@dataclass(frozen=True)
+class InputCovariance:
+    r"""The input covariance :math:`\Sigma` and its symmetric square root :math:`S=\Sigma^{1/2}`.
+
+    Attributes
+    ----------
+    sigma : ndarray
+        :math:`\Sigma`, shape ``(Ni, Ni)``, or its diagonal, shape ``(Ni,)``.
+    sqrt : ndarray
+        :math:`S`, same shape convention as ``sigma``.
+    """
+
+    sigma: np.ndarray
+    sqrt: np.ndarray
+
+    @property
+    def diagonal(self) -> bool:
+        """Whether :math:`\\Sigma` is stored as its diagonal."""
+        return self.sigma.ndim == 1
+
+    def right(self, M: np.ndarray, power: int = 1) -> np.ndarray:
+        r""":math:`MS` (``power=1``) or :math:`M\Sigma` (``power=2``) for rows ``M`` of length :math:`N_i`."""
+        if self.diagonal:
+            return M * (self.sqrt if power == 1 else self.sigma)
+        return M @ (self.sqrt if power == 1 else self.sigma)
+
+    def whiten(self, W: np.ndarray) -> np.ndarray:
+        r"""The whitened weights :math:`\tilde W=WS` (rows :math:`S w_i`)."""
+        return self.right(W, 1)
+
+    def map_gradient(self, g: np.ndarray, n_hidden: int, n_in: int) -> np.ndarray:
+        r""":math:`J g` for a gradient (or a batch of columns) ordered :math:`(\mathrm{vec}\,W, v)`."""
+        m = n_hidden * n_in
+        out = np.array(g, dtype=float, copy=True)
+        out[:m] = self.right(out[:m].reshape(n_hidden, n_in), 1).ravel()
+        return out
+
+
+def as_input_cov(input_cov: object, n_in: int) -> InputCovariance | None:
+    r"""Validate ``input_cov``: ``None`` (identity), a ``(Ni, Ni)`` symmetric PSD matrix or a ``(Ni,)`` diagonal.
+
+    Eigenvalues down to :math:`-10^{-12}\lambda_{\max}` are read as rounding of zero (a singular
+    :math:`\Sigma`, inputs on a subspace, is allowed); the square root is taken from ``numpy.linalg.eigh``.
+
+    Raises
+    ------
+    InvalidTypeError
+        Not a real numeric array.
+    ShapeError
+        Wrong shape for ``n_in`` inputs.
+    NonFiniteError
+        A non-finite entry.
+    InvalidParameterError
+        Not symmetric, or not positive semidefinite.
+    """
+    if input_cov is None:
+        return None
+    if isinstance(input_cov, (str, bytes)):
+        raise InvalidTypeError(f"input_cov must be a numeric array, got {type(input_cov).__name__}")
+    try:
+        S = np.asarray(input_cov, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidTypeError(f"input_cov must be a real numeric array: {exc}") from exc
+    if S.ndim not in (1, 2) or S.shape[0] != n_in or (S.ndim == 2 and S.shape != (n_in, n_in)):
+        raise ShapeError(
+            f"input_cov has shape {S.shape}; expected ({n_in}, {n_in}) (a covariance matrix) or ({n_in},) (its diagonal)"
+        )
+    if not np.all(np.isfinite(S)):
+        raise NonFiniteError("input_cov has a non-finite entry")
+    if S.ndim == 1:
+        if np.any(S < 0):
+            i = int(np.argmin(S))
+            raise InvalidParameterError(f"input_cov diagonal entry {i} is {S[i]:.3g} < 0; a variance must be >= 0")
+        return InputCovariance(S, np.sqrt(S))
+    scale = float(np.abs(S).max())
+    if not np.allclose(S, S.T, rtol=0.0, atol=1e-12 * max(scale, 1e-300)):
+        raise InvalidParameterError(
+            f"input_cov is not symmetric (largest |Sigma - Sigma^T| = {float(np.abs(S - S.T).max()):.3g})"
+        )
+    S = 0.5 * (S + S.T)
+    lam, U = np.linalg.eigh(S)
+    if lam[0] < -_PSD_RTOL * max(lam[-1], 0.0) or (lam[-1] <= 0 and lam[0] < 0):
+        raise InvalidParameterError(
+            f"input_cov has eigenvalue {lam[0]:.3g} < 0; a covariance must be positive semidefinite"
+        )
+    root = (U * np.sqrt(np.clip(lam, 0.0, None))) @ U.T
+    return InputCovariance(S, 0.5 * (root + root.T))
+
+
+def as_trainable(trainable: object) -> tuple[str, ...]:
+    """Validate ``trainable``: ``None`` (all), a group name or an iterable of them; returns them in θ order.
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown or repeated name, or an empty selection.
+    """
+    if trainable is None:
+        return PARAMETER_GROUPS
+    names = (trainable,) if isinstance(trainable, str) else tuple(trainable)
+    for name in names:
+        if name not in PARAMETER_GROUPS:
+            raise InvalidParameterError(
+                f"trainable contains {name!r}; the parameter groups of this network are {PARAMETER_GROUPS} "
+                "(hidden and output biases are not parameters of this network)"
+            )
+    if len(set(names)) != len(names):
+        raise InvalidParameterError(f"trainable={names!r} names a group twice")
+    if not names:
+        raise InvalidParameterError(f"trainable is empty; name at least one of {PARAMETER_GROUPS}")
+    return tuple(g for g in PARAMETER_GROUPS if g in names)
+
+
+def trainable_index(groups: tuple[str, ...], n_hidden: int, n_in: int) -> np.ndarray | None:
+    """Indices into θ = (vec W, v) of the trained groups; ``None`` when every group is trained."""
+    if groups == PARAMETER_GROUPS:
+        return None
+    m = n_hidden * n_in
+    spans = {"W": np.arange(m), "v": np.arange(m, m + n_hidden)}
+    return np.concatenate([spans[g] for g in groups])

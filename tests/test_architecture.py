@@ -1,0 +1,292 @@
+"""Architecture options of the two-layer network: correlated inputs (input_cov) and frozen groups (trainable).
+
+Independent routes: exact SymPy differentiation of a small quadratic network with exact Gaussian
+moments under Sigma (Isserlis), Monte Carlo with correlated inputs, finite differences of the
+closed-form population loss, and the whitening identity as a property over random SPD Sigma
+(near-singular ones included).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, strategies as st
+
+import symhess
+from symhess.errors import InvalidParameterError, ShapeError
+
+
+def _spd(rng, n, cond=10.0):
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    lam = np.geomspace(1.0, 1.0 / cond, n)
+    return (Q * lam) @ Q.T
+
+
+def _sqrt(S):
+    lam, U = np.linalg.eigh(S)
+    return (U * np.sqrt(np.clip(lam, 0, None))) @ U.T
+
+
+def _J(S, Nh):
+    Ni = S.shape[0]
+    J = np.eye(Nh * Ni + Nh)
+    J[: Nh * Ni, : Nh * Ni] = np.kron(np.eye(Nh), S)
+    return J
+
+
+# ---------------------------------------------------------------- exact: SymPy + Isserlis under Sigma
+
+def _isserlis(idx, S):
+    """E[x_{i1} ... x_{in}] for x ~ N(0, S) by Isserlis' theorem (exact for rational S)."""
+    if not idx:
+        return sp.Integer(1)
+    if len(idx) % 2:
+        return sp.Integer(0)
+    first, rest = idx[0], idx[1:]
+    return sum(S[first, rest[m]] * _isserlis(rest[:m] + rest[m + 1:], S) for m in range(len(rest)))
+
+
+def _gaussian_mean(expr, xs, S):
+    poly = sp.Poly(sp.expand(expr), *xs)
+    total = sp.Integer(0)
+    for powers, coeff in poly.terms():
+        idx = tuple(j for j, p in enumerate(powers) for _ in range(p))
+        total += coeff * _isserlis(idx, S)
+    return sp.expand(total)
+
+
+def test_input_cov_hessian_and_gradient_equal_exact_sympy_differentiation():
+    """Quadratic net, Nh=2, Ni=2, teacher != student: exact loss under Sigma differentiated by SymPy."""
+    net = symhess.TwoLayerNet(2, 2, "quadratic:eps=1/2")
+    S = sp.Matrix([[2, sp.Rational(1, 2)], [sp.Rational(1, 2), 1]])
+    Wv = [[Fraction(1, 2), Fraction(-1, 3)], [Fraction(1, 5), Fraction(3, 4)]]
+    vv = [Fraction(1, 1), Fraction(-2, 3)]
+    Wt = [[Fraction(2, 5), Fraction(1, 7)], [Fraction(-1, 2), Fraction(1, 3)]]
+    vt = [Fraction(3, 4), Fraction(1, 2)]
+    teacher = {net.W_teacher[i, j]: sp.Rational(Wt[i][j]) for i in range(2) for j in range(2)}
+    teacher.update({net.v_teacher[i]: sp.Rational(vt[i]) for i in range(2)})
+    loss = _gaussian_mean(net.loss.subs(teacher), list(net.x), S)
+    point = {net.W[i, j]: sp.Rational(Wv[i][j]) for i in range(2) for j in range(2)}
+    point.update({net.v[i]: sp.Rational(vv[i]) for i in range(2)})
+    theta = net.theta
+    H_exact = np.array(sp.hessian(loss, theta).subs(point), dtype=float)
+    g_exact = np.array([sp.diff(loss, t).subs(point) for t in theta], dtype=float)
+    L_exact = float(loss.subs(point))
+    Sf = np.array(S, dtype=float)
+    W, v = np.array(Wv, dtype=float), np.array(vv, dtype=float)
+    Wt_, vt_ = np.array(Wt, dtype=float), np.array(vt, dtype=float)
+    act = "quadratic:eps=0.5"
+    H = symhess.expected_hessian(act, W, v, W_teacher=Wt_, v_teacher=vt_, input_cov=Sf)
+    np.testing.assert_allclose(H, H_exact, rtol=1e-12, atol=1e-13)
+    g = symhess.population_gradient(act, W, v, Wt_, vt_, input_cov=Sf, method="expansion")
+    np.testing.assert_allclose(g, g_exact, rtol=1e-12, atol=1e-13)
+    assert symhess.population_loss(act, W, v, Wt_, vt_, input_cov=Sf) == pytest.approx(L_exact, rel=1e-12)
+    op = symhess.hessian_operator(act, W, v, Wt_, vt_, input_cov=Sf)
+    np.testing.assert_allclose(op @ np.eye(6), H_exact, rtol=1e-12, atol=1e-13)
+    # the frozen-output problem (soft committee machine): the W rows/columns of the same exact Hessian
+    HW = symhess.expected_hessian(act, W, v, W_teacher=Wt_, v_teacher=vt_, input_cov=Sf, trainable=("W",))
+    np.testing.assert_allclose(HW, H_exact[:4, :4], rtol=1e-12, atol=1e-13)
+    gv = symhess.population_gradient(act, W, v, Wt_, vt_, input_cov=Sf, trainable=("v",))
+    np.testing.assert_allclose(gv, g_exact[4:], rtol=1e-12, atol=1e-13)
+    # and the identity covariance really differs (the test can fail)
+    assert np.abs(symhess.expected_hessian(act, W, v, W_teacher=Wt_, v_teacher=vt_) - H_exact).max() > 0.1
+
+
+# ---------------------------------------------------------------- Monte Carlo with correlated inputs
+
+def test_input_cov_gauss_newton_matches_monte_carlo_with_correlated_inputs():
+    """E[grad f grad f^T] under N(0, Sigma) for erf by 4e5 correlated samples; tolerance 5 standard errors."""
+    rng = np.random.default_rng(3)
+    Nh, Ni, n = 2, 3, 400_000
+    W, v = symhess.teacher(Ni, Nh, rng=1)
+    Sigma = _spd(rng, Ni, cond=20.0) * 2.0
+    x = rng.standard_normal((n, Ni)) @ np.linalg.cholesky(Sigma).T
+    from scipy.special import erf
+    z = x @ W.T  # (n, Nh)
+    dsig = 2 / np.sqrt(np.pi) * np.exp(-z * z)
+    grads = np.hstack([((v * dsig)[:, :, None] * x[:, None, :]).reshape(n, Nh * Ni), erf(z)])
+    outer = grads[:, :, None] * grads[:, None, :]
+    mc, se = outer.mean(0), outer.std(0) / np.sqrt(n)
+    H = symhess.expected_hessian("erf", W, v, input_cov=Sigma)
+    assert np.all(np.abs(H - mc) <= 5 * se + 1e-12)
+    H_identity = symhess.expected_hessian("erf", W, v)
+    assert np.any(np.abs(H_identity - mc) > 10 * se)  # the covariance is visible
+
+
+def test_input_cov_loss_matches_monte_carlo():
+    rng = np.random.default_rng(4)
+    Nh, Ni, n = 3, 4, 400_000
+    W, v = symhess.teacher(Ni, Nh, rng=2)
+    Wt, vt = symhess.teacher(Ni, 2, rng=5)
+    Sigma = np.abs(rng.standard_normal(Ni)) + 0.2
+    x = rng.standard_normal((n, Ni)) * np.sqrt(Sigma)
+    e = np.tanh(x @ W.T) @ v - np.tanh(x @ Wt.T) @ vt
+    l = 0.5 * e * e
+    with pytest.warns(symhess.QuadratureWarning):
+        L = symhess.population_loss("tanh", W, v, Wt, vt, input_cov=Sigma)
+    assert abs(L - l.mean()) <= 5 * l.std() / np.sqrt(n)
+
+
+# ---------------------------------------------------------------- finite differences
+
+@pytest.mark.parametrize("act", ["erf", "relu", "quadratic:eps=0.5"])
+def test_input_cov_gradient_and_hessian_are_derivatives_of_the_loss(act):
+    rng = np.random.default_rng(7)
+    Nh, Ni = 2, 3
+    W, v = symhess.teacher(Ni, Nh, rng=0)
+    Wt, vt = symhess.teacher(Ni, 3, rng=1)
+    Sigma = _spd(rng, Ni, cond=5.0)
+    kw = dict(input_cov=Sigma, method="expansion")
+    theta = np.concatenate([W.ravel(), v])
+    P, h = theta.size, 1e-5
+
+    def unpack(t):
+        return t[: Nh * Ni].reshape(Nh, Ni), t[Nh * Ni:]
+
+    g = symhess.population_gradient(act, W, v, Wt, vt, **kw)
+    H = symhess.expected_hessian(act, W, v, W_teacher=Wt, v_teacher=vt, input_cov=Sigma)
+    for p in range(P):
+        e = np.zeros(P)
+        e[p] = h
+        lp = symhess.population_loss(act, *unpack(theta + e), Wt, vt, **kw)
+        lm = symhess.population_loss(act, *unpack(theta - e), Wt, vt, **kw)
+        assert (lp - lm) / (2 * h) == pytest.approx(g[p], abs=1e-7)
+        gp = symhess.population_gradient(act, *unpack(theta + e), Wt, vt, **kw)
+        gm = symhess.population_gradient(act, *unpack(theta - e), Wt, vt, **kw)
+        np.testing.assert_allclose((gp - gm) / (2 * h), H[:, p], atol=1e-6)
+
+
+# ---------------------------------------------------------------- the whitening identity, for all Sigma
+
+@given(seed=st.integers(0, 2**31), Nh=st.integers(1, 3), Ni=st.integers(1, 4),
+       log_cond=st.floats(0.0, 12.0), diagonal=st.booleans(),
+       act=st.sampled_from(["erf", "relu", "linear", "quadratic:eps=0.5", "cubic"]))
+def test_whitening_identity_for_random_spd_sigma(seed, Nh, Ni, log_cond, diagonal, act):
+    """H_Sigma(W, v) = J H_I(W S, v) J^T, J = blockdiag(I (x) S, I), S = Sigma^{1/2}, dense and matrix-free."""
+    rng = np.random.default_rng(seed)
+    W, v = rng.standard_normal((Nh, Ni)) / np.sqrt(Ni), rng.standard_normal(Nh)
+    Wt, vt = rng.standard_normal((2, Ni)) / np.sqrt(Ni), rng.standard_normal(2)
+    if diagonal:
+        d = np.geomspace(1.0, 10.0 ** -log_cond, Ni) * rng.uniform(0.5, 2.0)
+        Sigma, S, cov = np.diag(d), np.diag(np.sqrt(d)), d
+    else:
+        Sigma = _spd(rng, Ni, cond=10.0 ** log_cond)
+        S, cov = _sqrt(Sigma), Sigma
+    J = _J(S, Nh)
+    H = symhess.expected_hessian(act, W, v, W_teacher=Wt, v_teacher=vt, input_cov=cov)
+    ref = J @ symhess.expected_hessian(act, W @ S, v, W_teacher=Wt @ S, v_teacher=vt) @ J.T
+    scale = max(1.0, np.abs(ref).max())
+    np.testing.assert_allclose(H, ref, atol=1e-10 * scale, rtol=0)
+    np.testing.assert_allclose(H, H.T, atol=1e-10 * scale, rtol=0)  # ReLU: near-parallel whitened rows
+    op = symhess.hessian_operator(act, W, v, Wt, vt, input_cov=cov)
+    X = rng.standard_normal((H.shape[0], 2))
+    np.testing.assert_allclose(op @ X, H @ X, atol=1e-10 * scale * np.abs(X).sum(0).max(), rtol=0)
+    np.testing.assert_allclose(op.diagonal(), np.diag(H), atol=1e-10 * scale, rtol=0)
+    g = symhess.population_gradient(act, W, v, Wt, vt, input_cov=cov, method="expansion")
+    g_ref = J @ symhess.population_gradient(act, W @ S, v, Wt @ S, vt, method="expansion")
+    np.testing.assert_allclose(g, g_ref, atol=1e-10 * max(1.0, np.abs(g_ref).max()), rtol=0)
+
+
+def test_identity_covariance_and_diagonal_forms_agree():
+    W, v = symhess.teacher(3, 2, rng=0)
+    H0 = symhess.expected_hessian("erf", W, v)
+    np.testing.assert_allclose(symhess.expected_hessian("erf", W, v, input_cov=np.eye(3)), H0, atol=1e-15)
+    np.testing.assert_allclose(symhess.expected_hessian("erf", W, v, input_cov=np.ones(3)), H0, atol=1e-15)
+    d = np.array([0.5, 2.0, 1e-9])
+    np.testing.assert_allclose(symhess.expected_hessian("erf", W, v, input_cov=d),
+                               symhess.expected_hessian("erf", W, v, input_cov=np.diag(d)), atol=1e-14)
+
+
+def test_singular_covariance_gives_a_null_direction():
+    """Inputs on a subspace: weights along its complement do not move f, so those directions are null."""
+    rng = np.random.default_rng(0)
+    Ni = 3
+    u = np.array([1.0, 1.0, 0.0]) / np.sqrt(2)
+    Sigma = np.eye(Ni) - np.outer(u, u)  # rank 2
+    W, v = symhess.teacher(Ni, 2, rng=3)
+    H = symhess.expected_hessian("erf", W, v, input_cov=Sigma)
+    null = np.zeros(H.shape[0])
+    null[:Ni] = u  # move w_1 along u
+    assert np.abs(H @ null).max() < 1e-13
+    assert np.linalg.eigvalsh(H).min() > -1e-13
+
+
+@pytest.mark.parametrize("bad, err", [
+    (np.array([[1.0, 2.0], [0.0, 1.0]]), InvalidParameterError),  # not symmetric
+    (np.array([[1.0, 2.0], [2.0, 1.0]]), InvalidParameterError),  # indefinite
+    (np.array([1.0, -0.5]), InvalidParameterError),  # negative variance
+    (np.eye(3), ShapeError),
+    (np.array([[1.0, np.nan], [np.nan, 1.0]]), InvalidParameterError),
+    ("identity", TypeError),
+])
+def test_bad_input_cov_is_refused(bad, err):
+    W, v = symhess.teacher(2, 2, rng=0)
+    with pytest.raises(err, match="input_cov"):
+        symhess.expected_hessian("erf", W, v, input_cov=bad)
+    with pytest.raises(err, match="input_cov"):
+        symhess.hessian_operator("erf", W, v, input_cov=bad)
+
+
+# ---------------------------------------------------------------- frozen groups
+
+@pytest.mark.parametrize("act", ["erf", "relu"])
+def test_trainable_w_is_the_soft_committee_machine_hessian(act):
+    """With v frozen, the Hessian is the Jacobian (finite differences) of the W-gradient in W alone."""
+    Nh, Ni = 3, 2
+    W, v = symhess.teacher(Ni, Nh, rng=0)
+    Wt, vt = symhess.teacher(Ni, 4, rng=1)
+    HW = symhess.expected_hessian(act, W, v, W_teacher=Wt, v_teacher=vt, trainable=("W",))
+    assert HW.shape == (Nh * Ni, Nh * Ni)
+    h = 1e-5
+    for p in range(Nh * Ni):
+        E = np.zeros(Nh * Ni)
+        E[p] = h
+        gp = symhess.population_gradient(act, W + E.reshape(Nh, Ni), v, Wt, vt, trainable=("W",), method="expansion")
+        gm = symhess.population_gradient(act, W - E.reshape(Nh, Ni), v, Wt, vt, trainable=("W",), method="expansion")
+        assert gp.shape == (Nh * Ni,)
+        np.testing.assert_allclose((gp - gm) / (2 * h), HW[:, p], atol=1e-6)
+    op = symhess.hessian_operator(act, W, v, Wt, vt, trainable="W")
+    assert op.shape == HW.shape
+    np.testing.assert_allclose(op @ np.eye(Nh * Ni), HW, atol=1e-13)
+    np.testing.assert_allclose(op.diagonal(), np.diag(HW), atol=1e-13)
+    assert op.trace() == pytest.approx(np.trace(HW), rel=1e-13)
+    blocks = symhess.hessian_blocks(act, W, v, W_teacher=Wt, v_teacher=vt, trainable=("W",))
+    assert set(blocks) == {"WW"}
+
+
+def test_trainable_v_is_the_kernel_gram_matrix():
+    """With W frozen, the loss is quadratic in v: H = K, gradient K v - K* v*; checked by Monte Carlo-free algebra."""
+    Nh, Ni = 3, 4
+    W, v = symhess.teacher(Ni, Nh, rng=0)
+    Wt, vt = symhess.teacher(Ni, 2, rng=1)
+    Hv = symhess.expected_hessian("erf", W, v, W_teacher=Wt, v_teacher=vt, trainable=("v",))
+    # E[erf(a.x) erf(b.x)] = (2/pi) asin(2 a.b / sqrt((1 + 2|a|^2)(1 + 2|b|^2)))
+    def K(A, B):
+        qa, qb = 1 + 2 * np.sum(A * A, 1), 1 + 2 * np.sum(B * B, 1)
+        return 2 / np.pi * np.arcsin(2 * (A @ B.T) / np.sqrt(np.outer(qa, qb)))
+    np.testing.assert_allclose(Hv, K(W, W), atol=1e-14)
+    g = symhess.population_gradient("erf", W, v, Wt, vt, trainable=("v",))
+    np.testing.assert_allclose(g, K(W, W) @ v - K(W, Wt) @ vt, atol=1e-14)
+    assert set(symhess.hessian_blocks("erf", W, v, trainable=("v",))) == {"vv"}
+    op = symhess.hessian_operator("erf", W, v, Wt, vt, trainable=("v",))
+    np.testing.assert_allclose(op @ np.eye(Nh), K(W, W), atol=1e-14)
+
+
+def test_trainable_all_is_the_default_and_order_is_theta_order():
+    W, v = symhess.teacher(2, 2, rng=0)
+    H = symhess.expected_hessian("erf", W, v)
+    np.testing.assert_array_equal(symhess.expected_hessian("erf", W, v, trainable=("v", "W")), H)
+
+
+@pytest.mark.parametrize("bad", [("b",), ("W", "W"), (), ("w",)])
+def test_unknown_trainable_names_are_refused(bad):
+    W, v = symhess.teacher(2, 2, rng=0)
+    with pytest.raises(InvalidParameterError, match="trainable"):
+        symhess.expected_hessian("erf", W, v, trainable=bad)
+    with pytest.raises(InvalidParameterError, match="trainable"):
+        symhess.population_gradient("erf", W, v, W, v, trainable=bad)
+    with pytest.raises(InvalidParameterError, match="trainable"):
+        symhess.hessian_operator("erf", W, v, trainable=bad)
