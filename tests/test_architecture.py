@@ -290,3 +290,133 @@ def test_unknown_trainable_names_are_refused(bad):
         symhess.population_gradient("erf", W, v, W, v, trainable=bad)
     with pytest.raises(InvalidParameterError, match="trainable"):
         symhess.hessian_operator("erf", W, v, trainable=bad)
+
+
+# ---------------------------------------------------------------- a teacher with another activation
+
+_CROSS_KEYS = [(0, 0), (2, 0), (1, 1), (3, 1), (2, 2), (4, 0), (1, 0), (0, 3)]
+
+
+def _cross_value(act1, act2, a, b, q1, q2, c):
+    from symhess.expectation.pairs import cross_pair_expectation
+    from symhess.symbols import c as C, q1 as Q1, q2 as Q2
+    return float(cross_pair_expectation(act1, act2, a, b).subs({Q1: q1, Q2: q2, C: c}))
+
+
+def _gauss_hermite_2d(f, g, q1, q2, c, n=120):
+    """E[f(u) g(v)] by an n x n Gauss-Hermite product rule (float; the integrands are entire)."""
+    z, w = np.polynomial.hermite_e.hermegauss(n)
+    w = w / np.sqrt(2 * np.pi)
+    rho = c / np.sqrt(q1 * q2)
+    u = np.sqrt(q1) * z[:, None]
+    vv = np.sqrt(q2) * (rho * z[:, None] + np.sqrt(1 - rho**2) * z[None, :])
+    return float(np.sum(w[:, None] * w[None, :] * f(u) * g(vv)))
+
+
+@pytest.mark.parametrize("a, b", _CROSS_KEYS)
+def test_cross_pair_expectation_erf_scales_matches_quadrature(a, b):
+    from symhess.activations import activation
+    from symhess.symbols import z
+    f = sp.lambdify(z, activation("erf").derivative(a, z), "scipy")
+    g = sp.lambdify(z, activation("erf:scale=2").derivative(b, z), "scipy")
+    for q1, q2, c in [(0.7, 0.4, 0.3), (1.3, 0.2, -0.45), (0.5, 0.5, 0.0)]:
+        ref = _gauss_hermite_2d(lambda u: f(u) + 0 * u, lambda v: g(v) + 0 * v, q1, q2, c)
+        assert _cross_value("erf", "erf:scale=2", a, b, q1, q2, c) == pytest.approx(ref, rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.slow
+def test_cross_pair_expectation_matches_mpmath_quadrature():
+    mp = pytest.importorskip("mpmath")
+    from symhess.activations import activation
+    from symhess.symbols import z
+    q1, q2, c = 0.7, 0.4, 0.3
+    rho = c / np.sqrt(q1 * q2)
+    mp.mp.dps = 20
+    for a, b in [(0, 0), (3, 1)]:
+        f = sp.lambdify(z, activation("erf").derivative(a, z), "mpmath")
+        g = sp.lambdify(z, activation("erf:scale=2").derivative(b, z), "mpmath")
+        s1, s2 = mp.sqrt(q1), mp.sqrt(q2)
+        val = mp.quad(lambda z1, z2: f(s1 * z1) * g(s2 * (rho * z1 + mp.sqrt(1 - rho**2) * z2))
+                      * mp.exp(-(z1**2 + z2**2) / 2) / (2 * mp.pi), [-10, 0, 10], [-10, 0, 10])
+        assert _cross_value("erf", "erf:scale=2", a, b, q1, q2, c) == pytest.approx(float(val), rel=1e-13)
+
+
+def test_mixed_polynomial_teacher_equals_exact_sympy_differentiation():
+    """Linear-plus-square student, cubic-plus-linear teacher of width 2 under a correlated Sigma: SymPy + Isserlis."""
+    xs = sp.symbols("x0 x1")
+    Ws = sp.Matrix(2, 2, sp.symbols("w0:4"))
+    vs = sp.Matrix(sp.symbols("v0:2"))
+    Wt = np.array([[0.5, -0.25], [0.75, 0.5]])
+    vt = np.array([1.0, -0.5])
+    S = sp.Matrix([[1, sp.Rational(1, 3)], [sp.Rational(1, 3), sp.Rational(1, 2)]])
+    sig = lambda h: h + h**2 / 2  # noqa: E731  quadratic:eps=0.5
+    tau = lambda h: h + h**3 / 4  # noqa: E731  poly:coeffs=[1,0,0.25]
+    f = sum(vs[i] * sig((Ws[i, :] * sp.Matrix(xs))[0]) for i in range(2))
+    ft = sum(sp.Rational(vt[g]).limit_denominator() * tau(sum(sp.Rational(Wt[g, j]) * xs[j] for j in range(2)))
+             for g in range(2))
+    loss = _gaussian_mean((f - ft) ** 2 / 2, list(xs), S)
+    theta = list(Ws) + list(vs)
+    W = np.array([[0.3, -0.6], [0.9, 0.2]])
+    v = np.array([0.7, -1.1])
+    point = dict(zip(theta, [sp.Rational(x).limit_denominator(1000) for x in list(W.ravel()) + list(v)]))
+    H_exact = np.array(sp.hessian(loss, theta).subs(point), dtype=float)
+    g_exact = np.array([sp.diff(loss, t).subs(point) for t in theta], dtype=float)
+    Sf = np.array(S, dtype=float)
+    kw = dict(teacher_activation="poly:coeffs=[1,0,0.25]", input_cov=Sf)
+    act = "quadratic:eps=0.5"
+    np.testing.assert_allclose(symhess.expected_hessian(act, W, v, W_teacher=Wt, v_teacher=vt, **kw), H_exact,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(symhess.population_gradient(act, W, v, Wt, vt, **kw), g_exact, rtol=1e-12, atol=1e-12)
+    assert symhess.population_loss(act, W, v, Wt, vt, **kw) == pytest.approx(float(loss.subs(point)), rel=1e-12)
+    op = symhess.hessian_operator(act, W, v, Wt, vt, **kw)
+    np.testing.assert_allclose(op @ np.eye(6), H_exact, rtol=1e-12, atol=1e-12)
+
+
+def test_teacher_activation_loss_matches_monte_carlo():
+    from scipy.special import erf
+    rng = np.random.default_rng(11)
+    Nh, Ni, n = 2, 3, 400_000
+    W, v = symhess.teacher(Ni, Nh, rng=0)
+    Wt, vt = symhess.teacher(Ni, 3, rng=1)
+    x = rng.standard_normal((n, Ni))
+    e = erf(x @ W.T) @ v - erf(2 * x @ Wt.T) @ vt
+    l = 0.5 * e * e
+    L = symhess.population_loss("erf", W, v, Wt, vt, teacher_activation="erf:scale=2")
+    assert abs(L - l.mean()) <= 5 * l.std() / np.sqrt(n)
+    assert abs(symhess.population_loss("erf", W, v, Wt, vt) - l.mean()) > 20 * l.std() / np.sqrt(n)
+
+
+def test_teacher_activation_gradient_and_hessian_are_derivatives_of_the_loss():
+    Nh, Ni = 2, 3
+    W, v = symhess.teacher(Ni, Nh, rng=0)
+    Wt, vt = symhess.teacher(Ni, 3, rng=1)
+    kw = dict(teacher_activation="erf:scale=0.5")
+    theta = np.concatenate([W.ravel(), v])
+    h = 1e-5
+
+    def unpack(t):
+        return t[: Nh * Ni].reshape(Nh, Ni), t[Nh * Ni:]
+
+    g = symhess.population_gradient("erf", W, v, Wt, vt, **kw)
+    H = symhess.expected_hessian("erf", W, v, W_teacher=Wt, v_teacher=vt, **kw)
+    for p in range(theta.size):
+        e = np.zeros(theta.size)
+        e[p] = h
+        dl = symhess.population_loss("erf", *unpack(theta + e), Wt, vt, **kw) - \
+            symhess.population_loss("erf", *unpack(theta - e), Wt, vt, **kw)
+        assert dl / (2 * h) == pytest.approx(g[p], abs=1e-8)
+        dg = symhess.population_gradient("erf", *unpack(theta + e), Wt, vt, **kw) - \
+            symhess.population_gradient("erf", *unpack(theta - e), Wt, vt, **kw)
+        np.testing.assert_allclose(dg / (2 * h), H[:, p], atol=1e-7)
+
+
+def test_teacher_activation_errors():
+    W, v = symhess.teacher(2, 2, rng=0)
+    with pytest.raises(symhess.NoClosedFormError, match="both are polynomials"):
+        symhess.population_loss("erf", W, v, W, v, teacher_activation="tanh")
+    with pytest.raises(InvalidParameterError, match="teacher's weights"):
+        symhess.expected_hessian("erf", W, v, teacher_activation="erf:scale=2")
+    with pytest.raises(InvalidParameterError, match="path"):
+        symhess.population_loss("erf", W, v, W, v, teacher_activation="erf:scale=2", method="path")
+    # the same activation spelled differently is no mismatch: the loss at the teacher is zero
+    assert symhess.population_loss("erf", W, v, W, v, teacher_activation="erf:scale=1") == 0.0

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..activations import ActivationLike, activation as get_activation
 from ..errors import InvalidParameterError, InvalidTypeError, NonFiniteError, ShapeError
 
-__all__ = ["InputCovariance", "as_input_cov", "PARAMETER_GROUPS", "as_trainable", "trainable_index"]
+__all__ = ["InputCovariance", "as_input_cov", "PARAMETER_GROUPS", "as_trainable", "trainable_index", "teacher_act"]
 
 #: parameter groups of the two-layer network, in the order of :math:`\theta`
 PARAMETER_GROUPS = ("W", "v")
@@ -164,3 +165,16 @@ def trainable_index(groups: tuple[str, ...], n_hidden: int, n_in: int) -> np.nda
     m = n_hidden * n_in
     spans = {"W": np.arange(m), "v": np.arange(m, m + n_hidden)}
     return np.concatenate([spans[g] for g in groups])
+
+
+def teacher_act(act, teacher_activation: ActivationLike | None, W_teacher: object):
+    """The teacher's activation when it differs from ``act`` (else ``None``); it needs the teacher's weights."""
+    if teacher_activation is None:
+        return None
+    tact = get_activation(teacher_activation)
+    if W_teacher is None:
+        raise InvalidParameterError(
+            f"teacher_activation={tact.spec!r} needs the teacher's weights W_teacher and v_teacher (without them "
+            "the teacher is the student itself)"
+        )
+    return None if tact == act else tact

@@ -28,10 +28,10 @@ import numpy as np
 
 from ..activations import ActivationLike, activation as get_activation
 from .templates import BLOCK_NAMES, GAUSS_NEWTON, HESSIAN_PARTS, RESIDUAL, check_part
-from .pairs import block_coefficients, template_matrices
+from .pairs import block_coefficients, cross_template_matrices, template_matrices
 from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result, row_norms
 from ..errors import InvalidParameterError, InvalidTypeError
-from .architecture import InputCovariance, as_input_cov, as_trainable
+from .architecture import InputCovariance, as_input_cov, as_trainable, teacher_act
 
 __all__ = [
     "expected_hessian", "hessian_blocks", "HESSIAN_PARTS", "n_params", "write_gauss_newton", "with_prefactors",
@@ -186,14 +186,16 @@ def _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv, cov: InputCovariance
     write_gauss_newton(place(W), v, block_coefficients(act, W), out_ww, out_wv, out_vv, sigma=sigma)
 
 
-def residual_sums(act, W: np.ndarray, v: np.ndarray, Wt: np.ndarray, vt: np.ndarray) -> dict:
+def residual_sums(act, W: np.ndarray, v: np.ndarray, Wt: np.ndarray, vt: np.ndarray, teacher_act=None) -> dict:
     r"""The residual part :math:`E[e\,\nabla^2 f]` summed over the residual units, float.
 
     With :math:`e=\sum_g s_g\sigma(b_g\cdot x)` over the student units (:math:`s_g=v_g`) and the teacher
     units (:math:`s_g=-v^\star_g`) and the coefficients :math:`C` of :data:`~symhess.two_layer.templates.RESIDUAL`:
     ``delta``, ``aa`` (shape ``(Nh,)``): :math:`\sum_g s_gC^{\delta}_{ig}`, :math:`\sum_g s_gC^{aa}_{ig}`;
     ``ab`` ``(Nh, Ni)``: :math:`\sum_g s_gC^{ab}_{ig}b_g`; ``bb``: per unit set ``(B, s_g C^{bb}_{ig})``;
-    ``Wv`` ``(Nh, Ni)``: :math:`\sum_g s_g(C^a_{ig}w_i + C^b_{ig}b_g)`. Then, on :math:`i=k` only,
+    ``Wv`` ``(Nh, Ni)``: :math:`\sum_g s_g(C^a_{ig}w_i + C^b_{ig}b_g)`. With ``teacher_act`` the teacher
+    units' coefficients are the cross expectations :math:`E[\sigma^{(\alpha)}\tau^{(\beta)}]`
+    (:func:`symhess.two_layer.pairs.cross_template_matrices`). Then, on :math:`i=k` only,
 
     .. math::
 
@@ -203,21 +205,26 @@ def residual_sums(act, W: np.ndarray, v: np.ndarray, Wt: np.ndarray, vt: np.ndar
     """
     Nh, Ni = W.shape
     out = {"delta": np.zeros(Nh), "aa": np.zeros(Nh), "ab": np.zeros((Nh, Ni)), "bb": [], "Wv": np.zeros((Nh, Ni))}
+    def coefficients(spec, B, same):
+        if same:
+            return template_matrices(act, spec, W, B, same=True, warn=False)
+        return cross_template_matrices(act, teacher_act, spec, W, B)
+
     for B, s, same in ((W, v, True), (Wt, -vt, False)):
-        cw = template_matrices(act, RESIDUAL["WW"], W, B, same=same, warn=False)
+        cw = coefficients(RESIDUAL["WW"], B, same)
         out["delta"] += cw["delta"] @ s
         out["aa"] += cw["aa"] @ s
         out["ab"] += (cw["ab"] * s) @ B
         out["bb"].append((B, cw["bb"] * s))
-        cv = template_matrices(act, RESIDUAL["Wv"], W, B, same=same, warn=False)
+        cv = coefficients(RESIDUAL["Wv"], B, same)
         out["Wv"] += (cv["a"] @ s)[:, None] * W + (cv["b"] * s) @ B
     return out
 
 
-def _add_residual(act, W, v, Wt, vt, out_ww, out_wv, cov: InputCovariance | None = None) -> None:
+def _add_residual(act, W, v, Wt, vt, out_ww, out_wv, cov: InputCovariance | None = None, teacher_act=None) -> None:
     """Add the residual part; with ``cov``, ``W`` and ``Wt`` are whitened and the part is mapped by ``J``."""
     Nh, Ni = W.shape
-    r = residual_sums(act, W, v, Wt, vt)
+    r = residual_sums(act, W, v, Wt, vt, teacher_act)
     place = (lambda M: M) if cov is None else (lambda M: cov.right(M, 1))
     bb = [(place(B), sbb) for B, sbb in r["bb"]]
     U, ab = place(W), place(r["ab"])
@@ -245,7 +252,7 @@ def dense_hessian(Nh: int, Ni: int, fill, dtype: object = float) -> np.ndarray:
     return H
 
 
-def _fill(act, W, v, W_teacher, v_teacher, part, out_ww, out_wv, out_vv, cov=None) -> None:
+def _fill(act, W, v, W_teacher, v_teacher, part, out_ww, out_wv, out_vv, cov=None, teacher_act=None) -> None:
     Ni = W.shape[1]
     check_part(part)
     Wt = vt = None
@@ -261,7 +268,7 @@ def _fill(act, W, v, W_teacher, v_teacher, part, out_ww, out_wv, out_vv, cov=Non
         _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv, cov)
     if Wt is None:
         return  # at the optimum the residual part vanishes
-    _add_residual(act, W, v, Wt, vt, out_ww, out_wv, cov)
+    _add_residual(act, W, v, Wt, vt, out_ww, out_wv, cov, teacher_act)
 
 
 def hessian_blocks(
@@ -275,6 +282,7 @@ def hessian_blocks(
     max_bytes: int | None = None,
     input_cov: np.ndarray | None = None,
     trainable: tuple[str, ...] | None = None,
+    teacher_activation: ActivationLike | None = None,
 ) -> dict[str, np.ndarray]:
     r"""The blocks ``WW`` (:math:`N_hN_i\times N_hN_i`), ``Wv`` (:math:`N_hN_i\times N_h`) and ``vv``.
 
@@ -286,6 +294,7 @@ def hessian_blocks(
     Nh, Ni = W.shape
     cov = as_input_cov(input_cov, Ni)
     groups = as_trainable(trainable)
+    tact = teacher_act(act, teacher_activation, W_teacher)
     check_dense_size(Nh * Ni, max_bytes=max_bytes, what="WW block")
     shapes = {"WW": (Nh * Ni, Nh * Ni), "Wv": (Nh * Ni, Nh), "vv": (Nh, Nh)}
     if groups == ("v",):  # a product of one matrix of pair kernels: no WW block is needed
@@ -295,7 +304,7 @@ def hessian_blocks(
         check_part(part)
         blocks["vv"] = np.zeros((Nh, Nh)) if part == "residual" else _vv_block(act, W, cov)
     else:
-        _fill(act, W, v, W_teacher, v_teacher, part, blocks["WW"], blocks["Wv"], blocks["vv"], cov)
+        _fill(act, W, v, W_teacher, v_teacher, part, blocks["WW"], blocks["Wv"], blocks["vv"], cov, tact)
     kept = {"W": ("WW",), "v": ("vv",)}[groups[0]] if len(groups) == 1 else BLOCK_NAMES
     blocks = {name: blocks[name] for name in kept}
     for name, blk in blocks.items():
@@ -314,6 +323,7 @@ def expected_hessian(
     max_bytes: int | None = None,
     input_cov: np.ndarray | None = None,
     trainable: tuple[str, ...] | None = None,
+    teacher_activation: ActivationLike | None = None,
 ) -> np.ndarray:
     r"""Dense expected Hessian of the population loss :math:`\varepsilon=\frac12E_x[(f_\theta-f_{\theta^\star})^2]`.
 
@@ -350,6 +360,11 @@ def expected_hessian(
         The trained groups, a subset of ``("W", "v")`` (default both); the others are frozen. The
         Hessian of the frozen-rest problem is the principal submatrix of the trained parameters
         (``("W",)``: the soft committee machine).
+    teacher_activation : str or Activation, optional
+        The teacher's activation :math:`\tau` when it differs from the student's (needs the teacher
+        weights). It enters only the residual part, through
+        :math:`E[\sigma^{(\alpha)}(u)\tau^{(\beta)}(v)]`
+        (:func:`symhess.expectation.pairs.cross_pair_expectation`: two polynomials, or erf with any two scales).
 
     Returns
     -------
@@ -376,12 +391,13 @@ def expected_hessian(
     Nh, Ni = W.shape
     cov = as_input_cov(input_cov, Ni)
     groups = as_trainable(trainable)
+    tact = teacher_act(act, teacher_activation, W_teacher)
     if len(groups) == 1:
         blocks = hessian_blocks(act, W, v, W_teacher=W_teacher, v_teacher=v_teacher, part=part, max_bytes=max_bytes,
-                                input_cov=input_cov, trainable=groups)
+                                input_cov=input_cov, trainable=groups, teacher_activation=teacher_activation)
         return blocks["WW" if groups == ("W",) else "vv"]
     check_dense_size(n_params(Ni, Nh), max_bytes=max_bytes)
-    H = dense_hessian(Nh, Ni, lambda ww, wv, vv: _fill(act, W, v, W_teacher, v_teacher, part, ww, wv, vv, cov))
+    H = dense_hessian(Nh, Ni, lambda ww, wv, vv: _fill(act, W, v, W_teacher, v_teacher, part, ww, wv, vv, cov, tact))
     return check_finite_result(H, W)
 
 

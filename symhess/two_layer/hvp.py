@@ -52,7 +52,7 @@ from ..errors import InvalidParameterError, MemoryLimitError, NonFiniteError, Sh
 from .assemble import residual_sums, with_prefactors
 from ..kernels.backend import ArrayBackend, get_backend
 from .pairs import block_coefficients
-from .architecture import as_input_cov, as_trainable, trainable_index
+from .architecture import as_input_cov, as_trainable, teacher_act, trainable_index
 from ..validation import as_teacher, as_weights, available_memory, check_finite_result, row_norms
 
 __all__ = ["HessianProduct", "HessianOperator", "hessian_operator"]
@@ -111,11 +111,13 @@ class HessianProduct:
         dtype: str = "float64",
         max_bytes: int | None = None,
         input_cov: Any = None,
+        teacher_activation: ActivationLike | None = None,
     ) -> None:
         act = get_activation(act)
         W, v = as_weights(W, v)
         check_part(part)
         cov = as_input_cov(input_cov, W.shape[1])
+        self._teacher_act = teacher_act(act, teacher_activation, W_teacher)
         self.backend = get_backend(backend, dtype)
         Nh, Ni = W.shape
         self.n_hidden, self.n_in, self.n_params, self.part = Nh, Ni, Nh * Ni + Nh, part
@@ -180,7 +182,7 @@ class HessianProduct:
         else:
             c["Dd"] = np.zeros(Nh)  # residual only: the delta term is diagonal in the units
         if self._residual:
-            r = residual_sums(act, W, v, Wt, vt)
+            r = residual_sums(act, W, v, Wt, vt, self._teacher_act)
             (_, s_bb), (_, t_bb) = r["bb"]
             c["Rs"], c["Rt"] = v[:, None] * s_bb, v[:, None] * t_bb
             if self._gn:
@@ -371,6 +373,7 @@ def hessian_operator(
     max_bytes: int | None = None,
     input_cov: Any = None,
     trainable: tuple[str, ...] | None = None,
+    teacher_activation: ActivationLike | None = None,
 ) -> HessianOperator:
     r"""The expected Hessian of the population loss as a matrix-free ``LinearOperator``.
 
@@ -411,6 +414,8 @@ def hessian_operator(
     trainable : tuple of str, optional
         Trained groups, a subset of ``("W", "v")``: the operator acts on those parameters only (the
         principal submatrix of the full Hessian).
+    teacher_activation : str or Activation, optional
+        The teacher's activation when it differs from the student's (as for :func:`symhess.expected_hessian`).
 
     Returns
     -------
@@ -430,6 +435,6 @@ def hessian_operator(
     groups = as_trainable(trainable)
     product = HessianProduct(
         act, W, v, W_teacher=W_teacher, v_teacher=v_teacher, part=part, backend=backend, dtype=dtype,
-        max_bytes=max_bytes, input_cov=input_cov,
+        max_bytes=max_bytes, input_cov=input_cov, teacher_activation=teacher_activation,
     )
     return HessianOperator(product, trainable_index(groups, product.n_hidden, product.n_in))
