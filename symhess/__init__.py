@@ -67,6 +67,8 @@ _EXPORTS: dict[str, str] = {
     "HessianOperator": "symhess.two_layer.hvp",
     "population_loss": "symhess.two_layer.loss",
     "population_gradient": "symhess.two_layer.loss",
+    "find_minimum": "symhess.two_layer.newton",
+    "MinimumResult": "symhess.two_layer.newton",
     "exact_expected_hessian": "symhess.two_layer.exact",
     "NotRationalError": "symhess.errors",
     "coefficient_jacobian": "symhess.two_layer.coefficients",
