@@ -21,6 +21,12 @@ lemma under :math:`N(0,\Sigma)`). In the block formulas :math:`J(\cdot)J^\top` t
 a matrix-free product is :math:`J H_I J^\top x`: two products with :math:`S` (:math:`O(N_hN_i^2)`, or
 :math:`O(N_hN_i)` for a diagonal :math:`\Sigma`) around the identity case's :math:`O(N_h^2N_i)`.
 
+Any factor :math:`F` with :math:`FF^\top=\Sigma` serves as well: with :math:`\tilde W=WF` the Gram
+matrix is again :math:`W\Sigma W^\top`, gradients map back by :math:`F^\top` and the placed vectors are
+:math:`\tilde w_iF^\top=\Sigma w_i`, so the results do not depend on the factor. The code takes the
+Cholesky factor (fast) and the symmetric root :math:`S` only when Cholesky fails (a singular or
+numerically singular :math:`\Sigma`).
+
 **Frozen parameters.** With ``trainable`` a subset of ``("W", "v")`` the other group is held fixed;
 the loss of the trained group alone has as gradient the trained entries of the full gradient and
 as Hessian the corresponding principal submatrix of the full Hessian (parameters keep the order
@@ -47,39 +53,38 @@ _PSD_RTOL = 1e-12
 
 @dataclass(frozen=True)
 class InputCovariance:
-    r"""The input covariance :math:`\Sigma` and its symmetric square root :math:`S=\Sigma^{1/2}`.
+    r"""The input covariance :math:`\Sigma` and a factor :math:`F` with :math:`FF^\top=\Sigma`.
 
     Attributes
     ----------
     sigma : ndarray
         :math:`\Sigma`, shape ``(Ni, Ni)``, or its diagonal, shape ``(Ni,)``.
-    sqrt : ndarray
-        :math:`S`, same shape convention as ``sigma``.
+    factor : ndarray
+        :math:`F`: the Cholesky factor, or the symmetric root :math:`\Sigma^{1/2}` for a singular
+        :math:`\Sigma`; for a diagonal :math:`\Sigma` the diagonal of :math:`\Sigma^{1/2}`.
     """
 
     sigma: np.ndarray
-    sqrt: np.ndarray
+    factor: np.ndarray
 
     @property
     def diagonal(self) -> bool:
         """Whether :math:`\\Sigma` is stored as its diagonal."""
         return self.sigma.ndim == 1
 
-    def right(self, M: np.ndarray, power: int = 1) -> np.ndarray:
-        r""":math:`MS` (``power=1``) or :math:`M\Sigma` (``power=2``) for rows ``M`` of length :math:`N_i`."""
-        if self.diagonal:
-            return M * (self.sqrt if power == 1 else self.sigma)
-        return M @ (self.sqrt if power == 1 else self.sigma)
-
     def whiten(self, W: np.ndarray) -> np.ndarray:
-        r"""The whitened weights :math:`\tilde W=WS` (rows :math:`S w_i`)."""
-        return self.right(W, 1)
+        r"""The whitened weights :math:`\tilde W=WF` (rows :math:`F^\top w_i`): :math:`\tilde W\tilde W^\top=W\Sigma W^\top`."""
+        return W * self.factor if self.diagonal else W @ self.factor
+
+    def place(self, M: np.ndarray) -> np.ndarray:
+        r""":math:`MF^\top`: rows in whitened coordinates mapped back to the weights' (the action of :math:`J`)."""
+        return M * self.factor if self.diagonal else M @ self.factor.T
 
     def map_gradient(self, g: np.ndarray, n_hidden: int, n_in: int) -> np.ndarray:
         r""":math:`J g` for a gradient (or a batch of columns) ordered :math:`(\mathrm{vec}\,W, v)`."""
         m = n_hidden * n_in
         out = np.array(g, dtype=float, copy=True)
-        out[:m] = self.right(out[:m].reshape(n_hidden, n_in), 1).ravel()
+        out[:m] = self.place(out[:m].reshape(n_hidden, n_in)).ravel()
         return out
 
 
@@ -87,7 +92,8 @@ def as_input_cov(input_cov: object, n_in: int) -> InputCovariance | None:
     r"""Validate ``input_cov``: ``None`` (identity), a ``(Ni, Ni)`` symmetric PSD matrix or a ``(Ni,)`` diagonal.
 
     Eigenvalues down to :math:`-10^{-12}\lambda_{\max}` are read as rounding of zero (a singular
-    :math:`\Sigma`, inputs on a subspace, is allowed); the square root is taken from ``numpy.linalg.eigh``.
+    :math:`\Sigma`, inputs on a subspace, is allowed). The factor is the Cholesky factor, or, where its
+    pivots fall below :math:`10^{-7}` of the largest, the symmetric root from ``numpy.linalg.eigh``.
 
     Raises
     ------
@@ -125,6 +131,9 @@ def as_input_cov(input_cov: object, n_in: int) -> InputCovariance | None:
             f"input_cov is not symmetric (largest |Sigma - Sigma^T| = {float(np.abs(S - S.T).max()):.3g})"
         )
     S = 0.5 * (S + S.T)
+    L = _cholesky(S)
+    if L is not None:
+        return InputCovariance(S, L)
     lam, U = np.linalg.eigh(S)
     if lam[0] < -_PSD_RTOL * max(lam[-1], 0.0) or (lam[-1] <= 0 and lam[0] < 0):
         raise InvalidParameterError(
@@ -132,6 +141,16 @@ def as_input_cov(input_cov: object, n_in: int) -> InputCovariance | None:
         )
     root = (U * np.sqrt(np.clip(lam, 0.0, None))) @ U.T
     return InputCovariance(S, 0.5 * (root + root.T))
+
+
+def _cholesky(S: np.ndarray) -> np.ndarray | None:
+    """The Cholesky factor of ``S`` if it is numerically positive definite, else ``None``."""
+    try:
+        L = np.linalg.cholesky(S)
+    except np.linalg.LinAlgError:
+        return None
+    d = np.abs(np.diag(L))
+    return L if d.min() > 1e-7 * d.max() else None  # pivots this small: take the eigendecomposition
 
 
 def as_trainable(trainable: object) -> tuple[str, ...]:

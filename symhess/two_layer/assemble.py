@@ -76,6 +76,7 @@ def _write_ww_rows(out4: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray], ro
     Nh, Ni = W.shape
     kb = max(1, min(Nh, _TILE // (Ni * Ni)))
     buf1, buf2 = np.empty((Ni, kb, Ni), dtype=out4.dtype), np.empty((Ni, kb, Ni), dtype=out4.dtype)
+    buf3 = np.empty((Ni, kb, Ni), dtype=out4.dtype) if sigma is not None and sigma.ndim == 2 else None
     diag = np.arange(Ni)
     for i in rows:
         wi = W[i]
@@ -93,7 +94,9 @@ def _write_ww_rows(out4: np.ndarray, W: np.ndarray, C: dict[str, np.ndarray], ro
             elif sigma.ndim == 1:
                 x1[diag, :, diag] += sigma[:, None] * C["delta"][i, ks][None, :]
             else:
-                x1 += sigma[:, None, :] * C["delta"][i, ks][None, :, None]
+                x3 = buf3[:, :nk]
+                np.multiply(sigma[:, None, :], C["delta"][i, ks][None, :, None], out=x3)
+                x1 += x3
             np.multiply(Wk.T[:, :, None], t2[None], out=x2)
             np.add(x1, x2, out=out4[i, :, ks, :])
 
@@ -171,7 +174,7 @@ def _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv, cov: InputCovariance
     With ``cov``, ``W`` are the whitened weights :math:`WS` and the blocks are :math:`J H_I J^\top`.
     """
     sigma = None if cov is None else cov.sigma
-    place = (lambda M: M) if cov is None else (lambda M: cov.right(M, 1))
+    place = (lambda M: M) if cov is None else cov.place
     if act.positively_homogeneous:
         r = row_norms(W)
         if np.all(r > 0):
@@ -225,7 +228,7 @@ def _add_residual(act, W, v, Wt, vt, out_ww, out_wv, cov: InputCovariance | None
     """Add the residual part; with ``cov``, ``W`` and ``Wt`` are whitened and the part is mapped by ``J``."""
     Nh, Ni = W.shape
     r = residual_sums(act, W, v, Wt, vt, teacher_act)
-    place = (lambda M: M) if cov is None else (lambda M: cov.right(M, 1))
+    place = (lambda M: M) if cov is None else cov.place
     bb = [(place(B), sbb) for B, sbb in r["bb"]]
     U, ab = place(W), place(r["ab"])
     ww4 = _as_4d(out_ww, Nh, Ni)

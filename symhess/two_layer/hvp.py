@@ -143,7 +143,8 @@ class HessianProduct:
             check_finite_result(self._diag, W * r[:, None], "Hessian diagonal")
         to = self.backend.asarray
         self._vscale = None if r is None else to(r)
-        self._S = None if cov is None else to(cov.sqrt)
+        self._F = None if cov is None else to(cov.factor)
+        self._FT = None if cov is None or cov.diagonal else to(np.ascontiguousarray(cov.factor.T))
         self._W, self._Wt = to(W), to(Wt)
         self._c = {k: to(m) for k, m in c.items()}
         # transposes used as row operands, stored contiguous once
@@ -202,8 +203,8 @@ class HessianProduct:
         U_res = c.get("U")
         if cov is not None:
             sd = cov.sigma if cov.diagonal else np.diag(cov.sigma)
-            W, Wt = cov.right(W, 1), cov.right(Wt, 1)
-            U_res = None if U_res is None else cov.right(U_res, 1)
+            W, Wt = cov.place(W), cov.place(Wt)
+            U_res = None if U_res is None else cov.place(U_res)
         else:
             sd = np.ones(Ni)
         W2 = W * W
@@ -239,15 +240,15 @@ class HessianProduct:
         Returns ``(Z, z)`` of the same shapes: the ``W`` and ``v`` parts of :math:`H x` for each of the
         ``k`` vectors :math:`x = (\mathrm{vec}X, y)`.
         """
-        if self._S is not None:  # J^T x: the W part times S
-            X = X * self._S if self._S.ndim == 1 else X @ self._S
+        if self._F is not None:  # J^T x: the W part times F
+            X = X * self._F if self._FT is None else X @ self._F
         if self._vscale is not None:  # rows normalised at construction (positively homogeneous activation)
             Z, z = self._apply(X, y * self._vscale)
             z = z * self._vscale
         else:
             Z, z = self._apply(X, y)
-        if self._S is not None:
-            Z = Z * self._S if self._S.ndim == 1 else Z @ self._S
+        if self._F is not None:  # J: back by F^T
+            Z = Z * self._F if self._FT is None else Z @ self._FT
         return Z, z
 
     def _apply(self, X: Any, y: Any) -> tuple[Any, Any]:
