@@ -46,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "stein_reduce": "symhess.expectation",
     "pair_expectation": "symhess.expectation",
     "single_expectation": "symhess.expectation",
+    "cross_pair_expectation": "symhess.expectation.pairs",
     "expect_standard_normal": "symhess.expectation",
     "four_point_expectation": "symhess.expectation.four_point",
     # numeric linear algebra on any symmetric operator

@@ -420,3 +420,59 @@ def test_teacher_activation_errors():
         symhess.population_loss("erf", W, v, W, v, teacher_activation="erf:scale=2", method="path")
     # the same activation spelled differently is no mismatch: the loss at the teacher is zero
     assert symhess.population_loss("erf", W, v, W, v, teacher_activation="erf:scale=1") == 0.0
+
+
+# ---------------------------------------------------------------- several outputs
+
+def test_several_outputs_equal_exact_sympy_differentiation():
+    """Two outputs, quadratic student, cubic teacher of width 3, correlated inputs: SymPy + Isserlis."""
+    xs = sp.symbols("x0 x1")
+    Ws = sp.Matrix(2, 2, sp.symbols("w0:4"))
+    Vs = sp.Matrix(2, 2, sp.symbols("v0:4"))  # (n_out, Nh), row-major in theta
+    Wt = np.array([[0.5, -0.25], [0.75, 0.5], [-0.5, 1.0]])
+    Vt = np.array([[1.0, -0.5, 0.25], [0.5, 0.75, -1.0]])
+    S = sp.Matrix([[1, sp.Rational(1, 4)], [sp.Rational(1, 4), sp.Rational(3, 2)]])
+    sig = lambda h: h + h**2 / 2  # noqa: E731  quadratic:eps=0.5
+    tau = lambda h: h + h**3 / 4  # noqa: E731  poly:coeffs=[1,0,0.25]
+    hs = [(Ws[i, :] * sp.Matrix(xs))[0] for i in range(2)]
+    ht = [sum(sp.Rational(Wt[g, j]) * xs[j] for j in range(2)) for g in range(3)]
+    loss = 0
+    for o in range(2):
+        e = sum(Vs[o, i] * sig(hs[i]) for i in range(2)) - sum(sp.Rational(Vt[o, g]) * tau(ht[g]) for g in range(3))
+        loss += _gaussian_mean(e**2 / 2, list(xs), S)
+    theta = list(Ws) + list(Vs)
+    W = np.array([[0.25, -0.5], [0.75, 0.125]])
+    V = np.array([[0.5, -1.0], [0.25, 0.75]])
+    point = dict(zip(theta, [sp.Rational(x) for x in list(W.ravel()) + list(V.ravel())]))
+    H_exact = np.array(sp.hessian(loss, theta).subs(point), dtype=float)
+    g_exact = np.array([sp.diff(loss, t).subs(point) for t in theta], dtype=float)
+    kw = dict(teacher_activation="poly:coeffs=[1,0,0.25]", input_cov=np.array(S, dtype=float))
+    act = "quadratic:eps=0.5"
+    H = symhess.expected_hessian(act, W, V, W_teacher=Wt, v_teacher=Vt, **kw)
+    np.testing.assert_allclose(H, H_exact, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(symhess.population_gradient(act, W, V, Wt, Vt, **kw), g_exact, rtol=1e-12, atol=1e-12)
+    assert symhess.population_loss(act, W, V, Wt, Vt, **kw) == pytest.approx(float(loss.subs(point)), rel=1e-12)
+    blocks = symhess.hessian_blocks(act, W, V, W_teacher=Wt, v_teacher=Vt, **kw)
+    assert blocks["Wv"].shape == (4, 4) and blocks["vv"].shape == (4, 4)
+    np.testing.assert_allclose(symhess.expected_hessian(act, W, V, W_teacher=Wt, v_teacher=Vt, trainable=("v",), **kw),
+                               H_exact[4:, 4:], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(symhess.population_gradient(act, W, V, Wt, Vt, trainable=("W",), **kw), g_exact[:4],
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_one_output_as_a_row_is_the_scalar_network():
+    W, v = symhess.teacher(3, 2, rng=0)
+    Wt, vt = symhess.teacher(3, 3, rng=1)
+    np.testing.assert_allclose(symhess.expected_hessian("relu", W, v[None], W_teacher=Wt, v_teacher=vt[None]),
+                               symhess.expected_hessian("relu", W, v, W_teacher=Wt, v_teacher=vt), atol=1e-14)
+
+
+def test_several_outputs_shape_errors():
+    W, v = symhess.teacher(3, 2, rng=0)
+    V = np.stack([v, v])
+    with pytest.raises(ShapeError, match="outputs"):
+        symhess.expected_hessian("erf", W, V, W_teacher=W, v_teacher=v)
+    with pytest.raises(ShapeError, match="outputs"):
+        symhess.population_loss("erf", W, V, W, np.stack([v, v, v]))
+    with pytest.raises(InvalidParameterError, match="several outputs"):
+        symhess.hessian_operator("erf", W, V)

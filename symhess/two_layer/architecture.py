@@ -43,7 +43,8 @@ import numpy as np
 from ..activations import ActivationLike, activation as get_activation
 from ..errors import InvalidParameterError, InvalidTypeError, NonFiniteError, ShapeError
 
-__all__ = ["InputCovariance", "as_input_cov", "PARAMETER_GROUPS", "as_trainable", "trainable_index", "teacher_act"]
+__all__ = ["InputCovariance", "as_input_cov", "PARAMETER_GROUPS", "as_trainable", "trainable_index", "teacher_act",
+           "multi_output"]
 
 #: parameter groups of the two-layer network, in the order of :math:`\theta`
 PARAMETER_GROUPS = ("W", "v")
@@ -177,12 +178,12 @@ def as_trainable(trainable: object) -> tuple[str, ...]:
     return tuple(g for g in PARAMETER_GROUPS if g in names)
 
 
-def trainable_index(groups: tuple[str, ...], n_hidden: int, n_in: int) -> np.ndarray | None:
-    """Indices into θ = (vec W, v) of the trained groups; ``None`` when every group is trained."""
+def trainable_index(groups: tuple[str, ...], n_hidden: int, n_in: int, n_out: int = 1) -> np.ndarray | None:
+    """Indices into θ = (vec W, vec v) of the trained groups; ``None`` when every group is trained."""
     if groups == PARAMETER_GROUPS:
         return None
     m = n_hidden * n_in
-    spans = {"W": np.arange(m), "v": np.arange(m, m + n_hidden)}
+    spans = {"W": np.arange(m), "v": np.arange(m, m + n_out * n_hidden)}
     return np.concatenate([spans[g] for g in groups])
 
 
@@ -197,3 +198,44 @@ def teacher_act(act, teacher_activation: ActivationLike | None, W_teacher: objec
             "the teacher is the student itself)"
         )
     return None if tact == act else tact
+
+
+def multi_output(W: object, v: object, W_teacher: object = None, v_teacher: object = None):
+    r"""Validate a network with several outputs, :math:`f_o(x)=\sum_iV_{oi}\sigma(w_i\cdot x)`.
+
+    Returns ``None`` when ``v`` is 1-D (one output), else ``(W, V, Wt, Vt)`` with ``V`` of shape
+    ``(n_out, Nh)`` and the teacher's ``Vt`` of shape ``(n_out, Nt)`` (``Wt, Vt`` ``None`` when no teacher
+    is given). The loss is :math:`\tfrac12E\|f-f^\star\|^2=\sum_o\tfrac12E[(f_o-f^\star_o)^2]`.
+
+    Raises
+    ------
+    ShapeError
+        ``v`` of more than two dimensions, or a teacher with another number of outputs.
+    """
+    from ..validation import as_teacher, as_weights
+
+    if isinstance(v, (str, bytes)) or v is None or np.ndim(v) < 2:
+        return None
+    if np.ndim(v) > 2:
+        raise ShapeError(f"v has shape {np.shape(v)}; expected (n_hidden,) or (n_out, n_hidden)")
+    V = np.asarray(v)
+    if np.ndim(W) == 2 and V.shape[1] != np.shape(W)[0]:
+        raise ShapeError(
+            f"v has shape {V.shape}, read as (n_out, n_hidden), but W has {np.shape(W)[0]} rows (hidden units); "
+            "v must have shape (n_hidden,) or (n_out, n_hidden)"
+        )
+    W, v0 = as_weights(W, V[0])
+    V = np.stack([as_weights(W, row)[1] for row in V])
+    if V.shape[0] == 0:
+        raise ShapeError("v of shape (0, n_hidden) has no outputs")
+    if W_teacher is None and v_teacher is None:
+        return W, V, None, None
+    if v_teacher is None or np.ndim(v_teacher) != 2 or np.shape(v_teacher)[0] != V.shape[0]:
+        raise ShapeError(
+            f"the student has {V.shape[0]} outputs (v of shape {V.shape}); v_teacher must have shape "
+            f"({V.shape[0]}, n_teacher), got {np.shape(v_teacher)}"
+        )
+    Vt = np.asarray(v_teacher)
+    Wt, _ = as_teacher(W_teacher, Vt[0], W.shape[1])
+    Vt = np.stack([as_teacher(Wt, row, W.shape[1])[1] for row in Vt])
+    return W, V, Wt, Vt

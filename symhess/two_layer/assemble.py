@@ -31,7 +31,7 @@ from .templates import BLOCK_NAMES, GAUSS_NEWTON, HESSIAN_PARTS, RESIDUAL, check
 from .pairs import block_coefficients, cross_template_matrices, template_matrices
 from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result, row_norms
 from ..errors import InvalidParameterError, InvalidTypeError
-from .architecture import InputCovariance, as_input_cov, as_trainable, teacher_act
+from .architecture import InputCovariance, as_input_cov, as_trainable, multi_output, teacher_act
 
 __all__ = [
     "expected_hessian", "hessian_blocks", "HESSIAN_PARTS", "n_params", "write_gauss_newton", "with_prefactors",
@@ -274,6 +274,47 @@ def _fill(act, W, v, W_teacher, v_teacher, part, out_ww, out_wv, out_vv, cov=Non
     _add_residual(act, W, v, Wt, vt, out_ww, out_wv, cov, teacher_act)
 
 
+def _fill_outputs(act, W, V, Wt, Vt, part, out_ww, out_wv, out_vv, cov=None, tact=None) -> None:
+    r"""Blocks of a network with several outputs, :math:`\theta=(\mathrm{vec}W,\mathrm{vec}V)`, ``V`` ``(n_out, Nh)``.
+
+    .. math::
+
+        [H_{WW}]_{(ij),(kl)} = (V^\top V)_{ik}\,E[\sigma'\sigma'x_jx_l] + \sum_o[\text{residual of output }o],\quad
+        [H_{Wv}]_{(ij),(ok)} = V_{oi}E[\sigma'(u_i)\sigma(u_k)x_j] + \delta_{ik}E[e_o\sigma'(u_i)x_j],\quad
+        H_{vv} = I_{n_{\rm out}}\otimes K,
+
+    the one-output templates with the prefactor :math:`v_iv_k` replaced by :math:`(V^\top V)_{ik}`.
+    """
+    n_out, Nh = V.shape
+    Ni = W.shape[1]
+    check_part(part)
+    if part == "gauss_newton":
+        Wt = Vt = None
+    if cov is not None:
+        W = cov.whiten(W)
+        Wt = None if Wt is None else cov.whiten(Wt)
+    U = W if cov is None else cov.place(W)
+    if part == "residual":
+        for out in (out_ww, out_wv, out_vv):
+            out[...] = 0.0
+    else:
+        c = block_coefficients(act, W)
+        M = V.T @ V
+        _write_ww(out_ww, U, {b: m * M for b, m in c["WW"].items()}, None if cov is None else cov.sigma)
+        out_vv[...] = 0.0
+        for o in range(n_out):
+            a, b = c["Wv"]["a"] * V[o][:, None], c["Wv"]["b"] * V[o][:, None]
+            wv = a[:, None, :] * U[:, :, None] + b[:, None, :] * U.T[None]
+            out_wv[:, o * Nh:(o + 1) * Nh] = wv.reshape(Nh * Ni, Nh)
+            out_vv[o * Nh:(o + 1) * Nh, o * Nh:(o + 1) * Nh] = c["vv"]["1"]
+    if Wt is None:
+        return
+    for o in range(n_out):
+        wv = np.zeros((Nh * Ni, Nh))
+        _add_residual(act, W, V[o], Wt, Vt[o], out_ww, wv, cov, tact)
+        out_wv[:, o * Nh:(o + 1) * Nh] += wv
+
+
 def hessian_blocks(
     act: ActivationLike,
     W: np.ndarray,
@@ -293,6 +334,9 @@ def hessian_blocks(
     only the blocks of trained groups are returned (``("W",)``: ``WW``; ``("v",)``: ``vv``).
     """
     act = get_activation(act)
+    multi = multi_output(W, v, W_teacher, v_teacher)
+    if multi is not None:
+        return _output_blocks(act, *multi, part, max_bytes, input_cov, trainable, teacher_activation)
     W, v = as_weights(W, v)
     Nh, Ni = W.shape
     cov = as_input_cov(input_cov, Ni)
@@ -308,6 +352,24 @@ def hessian_blocks(
         blocks["vv"] = np.zeros((Nh, Nh)) if part == "residual" else _vv_block(act, W, cov)
     else:
         _fill(act, W, v, W_teacher, v_teacher, part, blocks["WW"], blocks["Wv"], blocks["vv"], cov, tact)
+    kept = {"W": ("WW",), "v": ("vv",)}[groups[0]] if len(groups) == 1 else BLOCK_NAMES
+    blocks = {name: blocks[name] for name in kept}
+    for name, blk in blocks.items():
+        check_finite_result(blk, W, f"{name} block")
+    return blocks
+
+
+def _output_blocks(act, W, V, Wt, Vt, part, max_bytes, input_cov, trainable, teacher_activation):
+    """:func:`hessian_blocks` for several outputs (``V`` of shape ``(n_out, Nh)``)."""
+    n_out, Nh = V.shape
+    Ni = W.shape[1]
+    cov = as_input_cov(input_cov, Ni)
+    groups = as_trainable(trainable)
+    tact = teacher_act(act, teacher_activation, Wt)
+    check_dense_size(Nh * Ni + n_out * Nh, max_bytes=max_bytes)
+    m, n = Nh * Ni, n_out * Nh
+    blocks = {"WW": np.empty((m, m)), "Wv": np.empty((m, n)), "vv": np.empty((n, n))}
+    _fill_outputs(act, W, V, Wt, Vt, part, blocks["WW"], blocks["Wv"], blocks["vv"], cov, tact)
     kept = {"W": ("WW",), "v": ("vv",)}[groups[0]] if len(groups) == 1 else BLOCK_NAMES
     blocks = {name: blocks[name] for name in kept}
     for name, blk in blocks.items():
@@ -345,8 +407,10 @@ def expected_hessian(
         Activation (``"erf"``, ``"quadratic:eps=0.5"``, ...).
     W : ndarray, shape (Nh, Ni)
         Student first-layer weights, rows :math:`w_i`.
-    v : ndarray, shape (Nh,)
-        Student output weights.
+    v : ndarray, shape (Nh,) or (n_out, Nh)
+        Student output weights; 2-D: ``n_out`` outputs :math:`f_o=\sum_iv_{oi}\sigma(w_i\cdot x)`, loss
+        :math:`\tfrac12E\|f-f^\star\|^2`, :math:`\theta=(W\text{ row-major}, v\text{ row-major})`
+        (dense route; the teacher's ``v_teacher`` then has shape ``(n_out, Nt)``).
     W_teacher, v_teacher : ndarray, optional
         Teacher weights (any hidden size, same ``Ni``). Omitted: the student is at the optimum.
     part : {"full", "gauss_newton", "residual"}
@@ -390,6 +454,10 @@ def expected_hessian(
            [2., 0., 1.]])
     """
     act = get_activation(act)
+    if np.ndim(v) == 2:  # several outputs: from the blocks
+        b = hessian_blocks(act, W, v, W_teacher=W_teacher, v_teacher=v_teacher, part=part, max_bytes=max_bytes,
+                           input_cov=input_cov, trainable=trainable, teacher_activation=teacher_activation)
+        return next(iter(b.values())) if len(b) == 1 else np.block([[b["WW"], b["Wv"]], [b["Wv"].T, b["vv"]]])
     W, v = as_weights(W, v)
     Nh, Ni = W.shape
     cov = as_input_cov(input_cov, Ni)

@@ -433,6 +433,11 @@ def hessian_operator(
     >>> bool(np.allclose(op @ x, symhess.expected_hessian("erf", W, v) @ x))
     True
     """
+    if np.ndim(v) == 2:
+        raise InvalidParameterError(
+            f"v of shape {np.shape(v)} (several outputs): the matrix-free operator takes one output, v of shape "
+            "(n_hidden,); the dense expected_hessian and hessian_blocks take several"
+        )
     groups = as_trainable(trainable)
     product = HessianProduct(
         act, W, v, W_teacher=W_teacher, v_teacher=v_teacher, part=part, backend=backend, dtype=dtype,

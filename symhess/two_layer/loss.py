@@ -50,7 +50,7 @@ from .templates import GAUSS_NEWTON, GRADIENT
 from .pairs import cross_template_matrices, template_matrices
 from ..validation import as_teacher, as_weights, check_variance_range
 from ..errors import InvalidParameterError
-from .architecture import as_input_cov, as_trainable, teacher_act, trainable_index
+from .architecture import as_input_cov, as_trainable, multi_output, teacher_act, trainable_index
 
 __all__ = ["population_loss", "population_gradient", "population_loss_and_gradient", "cross_gauss_newton_matvec",
            "LOSS_METHODS"]
@@ -251,6 +251,10 @@ def population_loss(
     >>> symhess.population_loss("erf", W, v, W, v)
     0.0
     """
+    if np.ndim(v) == 2:  # several outputs: the loss is the sum of the outputs' losses
+        W, V, Wt, Vt = _outputs(W, v, W_teacher, v_teacher)
+        kw = dict(method=method, input_cov=input_cov, trainable=trainable, teacher_activation=teacher_activation)
+        return float(sum(population_loss(act, W, V[o], Wt, Vt[o], **kw) for o in range(V.shape[0])))
     act, W, v, Wt, vt = _residual_units(act, W, v, W_teacher, v_teacher)
     as_trainable(trainable)
     cov = as_input_cov(input_cov, W.shape[1])
@@ -263,6 +267,16 @@ def population_loss(
     if _method(method, W, Wt, act, v, vt) == "path":
         return max(_path_loss(act, W, v, Wt, vt), 0.0)
     return max(_loss(act, W, v, Wt, vt, tact), 0.0)
+
+
+def _outputs(W, v, W_teacher, v_teacher):
+    W, V, Wt, Vt = multi_output(W, v, W_teacher, v_teacher)
+    if Wt is None:
+        raise InvalidParameterError(
+            "population_loss/population_gradient need the teacher: pass W_teacher and v_teacher "
+            "(at the optimum, W_teacher=W and v_teacher=v, the loss and gradient are zero)"
+        )
+    return W, V, Wt, Vt
 
 
 def _expansion_only(method: str, tact) -> str:
@@ -315,6 +329,15 @@ def population_gradient(
     ndarray, shape (Nh*Ni + Nh,)
         ``W`` part row-major, then ``v`` (the trained groups only, with ``trainable``).
     """
+    if np.ndim(v) == 2:  # several outputs: W gradients add up, each output's v gradient is its own
+        W, V, Wt, Vt = _outputs(W, v, W_teacher, v_teacher)
+        groups = as_trainable(trainable)
+        kw = dict(method=method, input_cov=input_cov, teacher_activation=teacher_activation)
+        gs = [population_gradient(act, W, V[o], Wt, Vt[o], **kw) for o in range(V.shape[0])]
+        m = W.size
+        g = np.concatenate([sum(gi[:m] for gi in gs)] + [gi[m:] for gi in gs])
+        idx = trainable_index(groups, W.shape[0], W.shape[1], V.shape[0])
+        return g if idx is None else g[idx]
     act, W, v, Wt, vt = _residual_units(act, W, v, W_teacher, v_teacher)
     groups = as_trainable(trainable)
     cov = as_input_cov(input_cov, W.shape[1])
