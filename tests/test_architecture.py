@@ -476,3 +476,25 @@ def test_several_outputs_shape_errors():
         symhess.population_loss("erf", W, V, W, np.stack([v, v, v]))
     with pytest.raises(InvalidParameterError, match="several outputs"):
         symhess.hessian_operator("erf", W, V)
+
+
+# ---------------------------------------------------------------- ranks of the frozen-rest Hessian
+
+@pytest.mark.parametrize("route", ["jacobian", "hessian"])
+def test_linear_network_ranks_with_frozen_groups(route):
+    """f = sum_i v_i w_i . x: in W alone the map W -> sum_i v_i w_i has rank Ni; in v alone v -> W^T v has rank
+    min(Nh, Ni); together the function class is all linear maps, rank Ni."""
+    Ni, Nh = 3, 4
+    W, v = symhess.rational_teacher(Ni, Nh, rng=0)
+    rank = lambda tr: symhess.hessian_rank("linear", W, v, exact=True, route=route, trainable=tr).rank  # noqa: E731
+    assert rank(None) == Ni
+    assert rank(("W",)) == Ni
+    assert rank(("v",)) == min(Nh, Ni)
+    Wf, vf = np.array(W, dtype=float), np.array(v, dtype=float)
+    assert symhess.hessian_rank("linear", Wf, vf, trainable=("W",)).rank == Ni
+
+
+def test_rank_with_trainable_refuses_certify():
+    W, v = symhess.teacher(3, 2, rng=0)
+    with pytest.raises(InvalidParameterError, match="trainable"):
+        symhess.hessian_rank("erf", W, v, certify=True, trainable=("W",))
