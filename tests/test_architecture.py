@@ -498,3 +498,15 @@ def test_rank_with_trainable_refuses_certify():
     W, v = symhess.teacher(3, 2, rng=0)
     with pytest.raises(InvalidParameterError, match="trainable"):
         symhess.hessian_rank("erf", W, v, certify=True, trainable=("W",))
+
+
+def test_input_cov_operator_on_the_torch_backend():
+    pytest.importorskip("torch")
+    W, v = symhess.teacher(4, 3, rng=0)
+    Wt, vt = symhess.teacher(4, 2, rng=1)
+    Sigma = _spd(np.random.default_rng(0), 4, cond=30.0)
+    X = np.random.default_rng(1).standard_normal((15, 3))
+    for cov in (Sigma, np.diag(Sigma)):
+        H = symhess.expected_hessian("erf", W, v, W_teacher=Wt, v_teacher=vt, input_cov=cov)
+        op = symhess.hessian_operator("erf", W, v, Wt, vt, input_cov=cov, backend="torch")
+        np.testing.assert_allclose(op @ X, H @ X, atol=1e-13)
