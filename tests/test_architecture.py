@@ -510,3 +510,14 @@ def test_input_cov_operator_on_the_torch_backend():
         H = symhess.expected_hessian("erf", W, v, W_teacher=Wt, v_teacher=vt, input_cov=cov)
         op = symhess.hessian_operator("erf", W, v, Wt, vt, input_cov=cov, backend="torch")
         np.testing.assert_allclose(op @ X, H @ X, atol=1e-13)
+
+
+def test_rank_under_a_covariance():
+    """Nonsingular Sigma: rank unchanged (J invertible); inputs on a plane of R^3: a linear net has rank 2."""
+    W, v = symhess.teacher(3, 2, rng=0)
+    Sigma = _spd(np.random.default_rng(2), 3, cond=100.0)
+    assert symhess.hessian_rank("erf", W, v, input_cov=Sigma).rank == symhess.hessian_rank("erf", W, v).rank == 8
+    plane = np.diag([1.0, 1.0, 0.0])
+    assert symhess.hessian_rank("linear", W, v, input_cov=plane).rank == 2
+    with pytest.raises(InvalidParameterError, match="float route"):
+        symhess.hessian_rank("quadratic", W, v, exact=True, input_cov=Sigma)

@@ -241,12 +241,12 @@ def _exact_result(mat, route: str, what: str) -> RankResult:
     return RankResult(rank=er.rank, n=mat.ncols(), status=status, route=route, method=f"{what}; {er.method}")
 
 
-def _float_hessian(act, W, v, hidden_bias, output_bias) -> tuple[np.ndarray, bool]:
+def _float_hessian(act, W, v, hidden_bias, output_bias, input_cov=None) -> tuple[np.ndarray, bool]:
     """The float64 expected Hessian, and whether numerical quadrature was used for it."""
     if hidden_bias is None and output_bias is None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            H = expected_hessian(act, W, v)
+            H = expected_hessian(act, W, v, input_cov=input_cov)
         quadrature = False
         for w in caught:
             quadrature |= issubclass(w.category, QuadratureWarning)
@@ -393,6 +393,7 @@ def hessian_rank(
     max_precision: int = PRECISIONS[-1],
     seed: int = 0,
     trainable: tuple[str, ...] | None = None,
+    input_cov: object = None,
 ) -> RankResult:
     r"""Rank of the Hessian at the optimum (the effective number of parameters), with its evidence.
 
@@ -430,6 +431,10 @@ def hessian_rank(
         Hessian, the principal submatrix of the trained parameters (exact routes: the trained columns
         of the coefficient Jacobian, or the principal submatrix of the exact Hessian; float route:
         the principal submatrix). Not with biases or ``certify``.
+    input_cov : array_like, optional
+        Input covariance (float route only). For a nonsingular :math:`\Sigma` the rank equals the
+        identity-covariance rank at the whitened weights :math:`W\Sigma^{1/2}`
+        (:math:`H_\Sigma=JH_IJ^\top`, :math:`J` invertible).
 
     Returns
     -------
@@ -462,6 +467,11 @@ def hessian_rank(
         raise InvalidParameterError(
             f"trainable={tuple(trainable)!r} is supported by the exact and float routes without biases; "
             "drop certify/hidden_bias/output_bias"
+        )
+    if input_cov is not None and (exact or certify or hidden_bias is not None or output_bias is not None):
+        raise InvalidParameterError(
+            "input_cov is supported by the float route of hessian_rank only (for a nonsingular Sigma the rank is "
+            "that of the identity case at the whitened weights W Sigma^(1/2)); drop exact/certify/biases"
         )
     if exact:
         if certify:
@@ -499,7 +509,7 @@ def hessian_rank(
         raise InvalidParameterError(f"certify={certify!r} must be False, True, 'auto', 'cholesky' or 'points'")
     if certify and (hidden_bias is not None or output_bias is not None):
         raise InvalidParameterError("certify does not support biases; polynomial networks with biases use exact=True")
-    H, quadrature = _float_hessian(act, W, v, hidden_bias, output_bias)
+    H, quadrature = _float_hessian(act, W, v, hidden_bias, output_bias, input_cov)
     if idx is not None:
         H = H[np.ix_(idx, idx)]
     H, notes = _symmetrized(H, act, quadrature)
