@@ -521,3 +521,18 @@ def test_rank_under_a_covariance():
     assert symhess.hessian_rank("linear", W, v, input_cov=plane).rank == 2
     with pytest.raises(InvalidParameterError, match="float route"):
         symhess.hessian_rank("quadratic", W, v, exact=True, input_cov=Sigma)
+
+
+def test_effective_parameters_under_a_covariance_match_measured_ranks():
+    """Inputs of rank r: the count is the rule at n_in = r; checked against the float rank under that Sigma."""
+    Ni, Nh = 4, 3
+    plane = np.array([1.0, 2.0, 0.5, 0.0])  # rank 3
+    Sigma = _spd(np.random.default_rng(0), Ni, cond=10.0)
+    for act in ("quadratic", "erf"):
+        e_full = symhess.effective_parameters(act, Ni, Nh, input_cov=Sigma)
+        assert e_full.value == symhess.effective_parameters(act, Ni, Nh).value
+        e = symhess.effective_parameters(act, Ni, Nh, input_cov=plane)
+        assert e.n_params == Ni * Nh + Nh and "rank 3" in e.note
+        W, v = symhess.teacher(Ni, Nh, rng=5)
+        assert symhess.hessian_rank(act, W, v, input_cov=plane).rank == e.value
+        assert symhess.hessian_rank(act, W, v, input_cov=Sigma).rank == e_full.value
