@@ -52,10 +52,10 @@ from ..errors import InvalidParameterError, MemoryLimitError, NonFiniteError, Sh
 from .assemble import residual_sums, with_prefactors
 from ..kernels.backend import ArrayBackend, get_backend
 from .pairs import block_coefficients
-from .architecture import as_input_cov, as_trainable, teacher_act, trainable_index
+from .architecture import as_input_cov, as_trainable, multi_output, teacher_act, trainable_index
 from ..validation import as_teacher, as_weights, available_memory, check_finite_result, row_norms
 
-__all__ = ["HessianProduct", "HessianOperator", "hessian_operator"]
+__all__ = ["HessianProduct", "HessianOperator", "OutputsHessianOperator", "hessian_operator"]
 
 #: float entries of per-column temporaries (S, M and the elementwise products) kept at once in matmat
 _BLOCK_ENTRIES = 1 << 25
@@ -361,6 +361,87 @@ class HessianOperator(LinearOperator):
         return self.product.trace() if self.index is None else float(self.diagonal().sum())
 
 
+class OutputsHessianOperator(LinearOperator):
+    r"""The expected Hessian of a network with several outputs as a symmetric ``LinearOperator``.
+
+    With :math:`\theta=(\mathrm{vec}W, v_1,\dots,v_{n_{\rm out}})` and :math:`H_o` the one-output
+    Hessian of output :math:`o` (its weights :math:`v_o`, teacher :math:`v^\star_o`),
+    :math:`\varepsilon=\sum_o\varepsilon_o` gives
+
+    .. math::
+
+        (Hx)_W=\sum_o\big(H_o(X, y_o)\big)_W,\qquad (Hx)_{v_o}=\big(H_o(X, y_o)\big)_{v_o}:
+
+    :math:`n_{\rm out}` one-output products, :math:`O(n_{\rm out}N_h^2N_i)` per vector.
+
+    Attributes
+    ----------
+    products : list of HessianProduct
+        One per output.
+    index : ndarray or None
+        Trained parameters (``trainable``), or ``None`` for all.
+    """
+
+    def __init__(self, products: list[HessianProduct], index: np.ndarray | None = None) -> None:
+        self.products = products
+        self.index = index
+        p0 = products[0]
+        self._m, self._Nh = p0.n_hidden * p0.n_in, p0.n_hidden
+        self._full = self._m + len(products) * self._Nh
+        dtype = np.float32 if str(p0.backend.dtype).endswith("float32") else np.float64
+        n = self._full if index is None else len(index)
+        super().__init__(dtype=dtype, shape=(n, n))
+
+    def _product(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if not np.all(np.isfinite(x)):
+            raise NonFiniteError("the vector multiplied by the Hessian has non-finite entries")
+        vec = x.ndim == 1
+        X = x[:, None] if vec else x
+        if self.index is not None:
+            full = np.zeros((self._full, X.shape[1]))
+            full[self.index] = X
+            X = full
+        m, Nh = self._m, self._Nh
+        out = np.zeros_like(X)
+        for o, p in enumerate(self.products):
+            rows = np.r_[0:m, m + o * Nh:m + (o + 1) * Nh]
+            b = p.backend
+            r = b.to_numpy(p.matmat(b.asarray(np.ascontiguousarray(X[rows]))))
+            out[:m] += r[:m]
+            out[m + o * Nh:m + (o + 1) * Nh] = r[m:]
+        if self.index is not None:
+            out = out[self.index]
+        out = out.astype(self.dtype, copy=False)
+        return out[:, 0] if vec else out
+
+    def _matvec(self, x: np.ndarray) -> np.ndarray:
+        return self._product(np.reshape(x, (self.shape[0],)))
+
+    def _matmat(self, X: np.ndarray) -> np.ndarray:
+        if X.ndim != 2 or X.shape[0] != self.shape[0]:
+            raise ShapeError(f"matmat needs shape ({self.shape[0]}, k), got {X.shape}")
+        return self._product(X)
+
+    _rmatvec = _matvec
+    _rmatmat = _matmat
+
+    def _adjoint(self) -> "OutputsHessianOperator":
+        return self
+
+    _transpose = _adjoint
+
+    def diagonal(self) -> np.ndarray:
+        """Closed-form diagonal: the ``W`` part summed over the outputs, each output's ``v`` part its own."""
+        ds = [p.diagonal() for p in self.products]
+        d = np.concatenate([sum(di[:self._m] for di in ds)] + [di[self._m:] for di in ds])
+        return d if self.index is None else d[self.index]
+
+    def trace(self) -> float:
+        r"""Exact :math:`\operatorname{tr}H` from the closed-form diagonal."""
+        return float(self.diagonal().sum())
+
+
 def hessian_operator(
     act: ActivationLike,
     W: Any,
@@ -394,8 +475,9 @@ def hessian_operator(
         ReLU) are cheap to set up for large :math:`N_h`; ``"tanh"`` uses quadrature per pair.
     W : array_like, shape (Nh, Ni)
         Student first-layer weights.
-    v : array_like, shape (Nh,)
-        Student output weights.
+    v : array_like, shape (Nh,) or (n_out, Nh)
+        Student output weights; 2-D: several outputs (an :class:`OutputsHessianOperator`, one
+        one-output product per output).
     W_teacher, v_teacher : array_like, optional
         Teacher weights; omitted, the student is at the optimum (no residual part).
     part : {"full", "gauss_newton", "residual"}
@@ -433,12 +515,14 @@ def hessian_operator(
     >>> bool(np.allclose(op @ x, symhess.expected_hessian("erf", W, v) @ x))
     True
     """
-    if np.ndim(v) == 2:
-        raise InvalidParameterError(
-            f"v of shape {np.shape(v)} (several outputs): the matrix-free operator takes one output, v of shape "
-            "(n_hidden,); the dense expected_hessian and hessian_blocks take several"
-        )
     groups = as_trainable(trainable)
+    if np.ndim(v) == 2:  # several outputs: one one-output product per output
+        W, V, Wt, Vt = multi_output(W, v, W_teacher, v_teacher)
+        products = [HessianProduct(
+            act, W, V[o], W_teacher=Wt, v_teacher=None if Vt is None else Vt[o], part=part, backend=backend,
+            dtype=dtype, max_bytes=max_bytes, input_cov=input_cov, teacher_activation=teacher_activation,
+        ) for o in range(V.shape[0])]
+        return OutputsHessianOperator(products, trainable_index(groups, W.shape[0], W.shape[1], V.shape[0]))
     product = HessianProduct(
         act, W, v, W_teacher=W_teacher, v_teacher=v_teacher, part=part, backend=backend, dtype=dtype,
         max_bytes=max_bytes, input_cov=input_cov, teacher_activation=teacher_activation,
