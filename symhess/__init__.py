@@ -66,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "n_params": "symhess.two_layer.assemble",
     "hessian_operator": "symhess.two_layer.hvp",
     "HessianOperator": "symhess.two_layer.hvp",
+    "OutputsHessianOperator": "symhess.two_layer.hvp",
     "population_loss": "symhess.two_layer.loss",
     "population_gradient": "symhess.two_layer.loss",
     "find_minimum": "symhess.two_layer.newton",

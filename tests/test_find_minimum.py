@@ -86,3 +86,15 @@ def test_find_minimum_bad_options(kw):
     Wt, vt = symhess.teacher(n_in=2, n_hidden=2, rng=0)
     with pytest.raises(InvalidParameterError):
         symhess.find_minimum("erf", Wt, vt, Wt, vt, **kw)
+
+
+def test_several_outputs_minimum():
+    """Two outputs share the hidden layer: a width-2 student against a width-3 teacher with two outputs."""
+    Wt, vt = symhess.teacher(n_in=3, n_hidden=3, rng=0)
+    Vt = np.stack([vt, np.roll(vt, 1)])
+    res = symhess.find_minimum("erf", 1.1 * Wt[:2], Vt[:, :2], Wt, Vt)
+    assert res.converged and res.gradient_norm < 1e-12 and res.loss > 1e-6 and res.min_eigenvalue > 0
+    assert res.v.shape == (2, 2)
+    # the loss is the sum over outputs, and no single-output minimum is a two-output one
+    total = sum(symhess.population_loss("erf", res.W, res.v[o], Wt, Vt[o], method="expansion") for o in range(2))
+    assert res.loss == pytest.approx(total, rel=1e-12)

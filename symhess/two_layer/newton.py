@@ -27,7 +27,7 @@ from scipy.optimize import minimize
 from ..activations import ActivationLike, activation as get_activation
 from ..errors import InvalidParameterError
 from ..validation import as_teacher, as_weights
-from .architecture import as_input_cov, as_trainable, trainable_index
+from .architecture import as_input_cov, as_trainable, multi_output, trainable_index
 from .assemble import expected_hessian
 from .loss import population_gradient, population_loss
 
@@ -129,9 +129,9 @@ def find_minimum(
     ----------
     act : str or Activation
         The student's activation.
-    W0, v0 : ndarray, shapes (Nh, Ni) and (Nh,)
-        Starting point.
-    W_teacher, v_teacher : ndarray, shapes (Nt, Ni) and (Nt,)
+    W0, v0 : ndarray, shapes (Nh, Ni) and (Nh,) or (n_out, Nh)
+        Starting point (a 2-D ``v0``: several outputs).
+    W_teacher, v_teacher : ndarray, shapes (Nt, Ni) and (Nt,) or (n_out, Nt)
         The teacher (any width).
     teacher_activation, input_cov, trainable
         As for :func:`symhess.expected_hessian`.
@@ -170,13 +170,19 @@ def find_minimum(
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise InvalidParameterError(f"max_iter={max_iter!r} must be a positive integer")
     act = get_activation(act)
-    W0, v0 = as_weights(W0, v0)
-    Wt, vt = as_teacher(W_teacher, v_teacher, W0.shape[1])
+    multi = multi_output(W0, v0, W_teacher, v_teacher)
+    if multi is None:
+        W0, v0 = as_weights(W0, v0)
+        Wt, vt = as_teacher(W_teacher, v_teacher, W0.shape[1])
+    else:
+        W0, v0, Wt, vt = multi
+        if Wt is None:
+            raise InvalidParameterError("find_minimum needs the teacher's weights W_teacher and v_teacher")
     Nh, Ni = W0.shape
     as_input_cov(input_cov, Ni)
     groups = as_trainable(trainable)
-    idx = trainable_index(groups, Nh, Ni)
-    full0 = np.concatenate([W0.ravel(), v0])
+    idx = trainable_index(groups, Nh, Ni, 1 if v0.ndim == 1 else v0.shape[0])
+    full0 = np.concatenate([W0.ravel(), v0.ravel()])
     kw = dict(teacher_activation=teacher_activation, input_cov=input_cov, trainable=groups)
 
     def unpack(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -185,7 +191,7 @@ def find_minimum(
             full[:] = x
         else:
             full[idx] = x
-        return full[: Nh * Ni].reshape(Nh, Ni), full[Nh * Ni:]
+        return full[: Nh * Ni].reshape(Nh, Ni), full[Nh * Ni:].reshape(v0.shape)
 
     def fun(x):
         return population_loss(act, *unpack(x), Wt, vt, method="expansion", **kw)
