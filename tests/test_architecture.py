@@ -162,8 +162,8 @@ def test_input_cov_gradient_and_hessian_are_derivatives_of_the_loss(act):
 # ---------------------------------------------------------------- the whitening identity, for all Sigma
 
 @given(seed=st.integers(0, 2**31), Nh=st.integers(1, 3), Ni=st.integers(1, 4),
-       log_cond=st.floats(0.0, 12.0), diagonal=st.booleans(),
-       act=st.sampled_from(["erf", "relu", "linear", "quadratic:eps=0.5", "cubic"]))
+       log_cond=st.floats(0.0, 16.0), diagonal=st.booleans(),
+       act=st.sampled_from(["erf", "relu", "linear", "quadratic:eps=0.5", "poly:coeffs=[0.5,0.3,0.2]"]))
 def test_whitening_identity_for_random_spd_sigma(seed, Nh, Ni, log_cond, diagonal, act):
     """H_Sigma(W, v) = J H_I(W S, v) J^T, J = blockdiag(I (x) S, I), S = Sigma^{1/2}, dense and matrix-free."""
     rng = np.random.default_rng(seed)
@@ -179,6 +179,9 @@ def test_whitening_identity_for_random_spd_sigma(seed, Nh, Ni, log_cond, diagona
     H = symhess.expected_hessian(act, W, v, W_teacher=Wt, v_teacher=vt, input_cov=cov)
     ref = J @ symhess.expected_hessian(act, W @ S, v, W_teacher=Wt @ S, v_teacher=vt) @ J.T
     scale = max(1.0, np.abs(ref).max())
+    if act == "relu":  # a very anisotropic Sigma makes the whitened rows nearly parallel, where the ReLU
+        # closed forms lose eps / sqrt(1 - rho^2) ~ eps sqrt(cond) to cancellation (symhess.two_layer.pairs)
+        scale *= max(1.0, 10 ** (log_cond / 2) / 1e5)
     np.testing.assert_allclose(H, ref, atol=1e-10 * scale, rtol=0)
     np.testing.assert_allclose(H, H.T, atol=1e-10 * scale, rtol=0)  # ReLU: near-parallel whitened rows
     op = symhess.hessian_operator(act, W, v, Wt, vt, input_cov=cov)
