@@ -171,7 +171,8 @@ def write_gauss_newton(
 def _gauss_newton_blocks(act, W, v, out_ww, out_wv, out_vv, cov: InputCovariance | None = None) -> None:
     r"""Float Gauss–Newton blocks; positively homogeneous units are assembled at unit row norms.
 
-    With ``cov``, ``W`` are the whitened weights :math:`WS` and the blocks are :math:`J H_I J^\top`.
+    With ``cov``, ``W`` are the whitened weights :math:`WF` (:math:`FF^\top=\Sigma`) and the blocks are
+    :math:`J H_I J^\top`.
     """
     sigma = None if cov is None else cov.sigma
     place = (lambda M: M) if cov is None else cov.place
@@ -208,6 +209,7 @@ def residual_sums(act, W: np.ndarray, v: np.ndarray, Wt: np.ndarray, vt: np.ndar
     """
     Nh, Ni = W.shape
     out = {"delta": np.zeros(Nh), "aa": np.zeros(Nh), "ab": np.zeros((Nh, Ni)), "bb": [], "Wv": np.zeros((Nh, Ni))}
+
     def coefficients(spec, B, same):
         if same:
             return template_matrices(act, spec, W, B, same=True, warn=False)
