@@ -49,9 +49,14 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--activations", nargs="+", default=["erf", "quadratic", "tanh"],
                     help="tanh has no closed form: its row measures the quadrature route")
+    ap.add_argument("--options-only", action="store_true",
+                    help="only the table of input_cov / trainable costs against the identity case")
     args = ap.parse_args(argv)
 
     import symhess
+
+    if args.options_only:
+        return options_table(symhess, args.sizes, args.repeat)
 
     t_import = fresh("import time; t=time.perf_counter(); import symhess; print(time.perf_counter()-t)")
     t_derive = fresh(
@@ -81,6 +86,36 @@ def main(argv=None) -> int:
             err = np.linalg.norm(mc_hessian(act, W, v, 1000, rng) - H) / np.linalg.norm(H)
             print(f"| {spec} | {N} | {P} | {t_asm:.4f} | {t_floor:.4f} | {t_asm / t_floor:.2f} | {t_mc:.4f} "
                   f"| {err:.2e} | {t_mc / t_asm:.1f} |")
+    return 0
+
+
+def options_table(symhess, sizes, repeat) -> int:
+    """Cost of the architecture options against the identity-covariance, all-trained case, same run.
+
+    Dense ``expected_hessian`` and one matrix-free product ``op @ x`` (erf, Ni = Nh = N), with a dense
+    SPD Sigma, a diagonal Sigma, and trainable=("W",).
+    """
+    print("\n| N | P | dense I (s) | dense Sigma / I | diag Sigma / I | trainable W / I "
+          "| HVP I (ms) | HVP Sigma / I | HVP diag / I |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    for N in sizes:
+        W, v = symhess.teacher(N, N, rng=rng)
+        A = rng.standard_normal((N, N))
+        Sigma = A @ A.T / N + 0.5 * np.eye(N)
+        d = np.diag(Sigma).copy()
+        P = N * N + N
+        symhess.expected_hessian("erf", W[:2, :2], v[:2])
+        t_i = best_of(lambda: symhess.expected_hessian("erf", W, v), repeat)[0]
+        t_s = best_of(lambda: symhess.expected_hessian("erf", W, v, input_cov=Sigma), repeat)[0]
+        t_d = best_of(lambda: symhess.expected_hessian("erf", W, v, input_cov=d), repeat)[0]
+        t_w = best_of(lambda: symhess.expected_hessian("erf", W, v, trainable=("W",)), repeat)[0]
+        x = rng.standard_normal(P)
+        ops = [symhess.hessian_operator("erf", W, v, input_cov=c) for c in (None, Sigma, d)]
+        reps = max(repeat, 20)
+        h = [best_of(lambda op=op: op @ x, reps)[0] for op in ops]
+        print(f"| {N} | {P} | {t_i:.4f} | {t_s / t_i:.2f} | {t_d / t_i:.2f} | {t_w / t_i:.2f} "
+              f"| {h[0] * 1e3:.3f} | {h[1] / h[0]:.2f} | {h[2] / h[0]:.2f} |")
     return 0
 
 

@@ -27,13 +27,13 @@ import sympy as sp
 
 from ..activations import Activation
 from ..expectation.four_point import four_point_expectation
-from ..expectation.pairs import pair_expectation, quadrature_nodes, single_expectation
+from ..expectation.pairs import cross_pair_expectation, pair_expectation, quadrature_nodes, single_expectation
 from ..symbols import FOUR_ARGS, PAIR_ARGS, q
 from .quadrature import gaussian_pair_quadrature, gaussian_single_quadrature
 from ..errors import InvalidParameterError
 
 __all__ = ["sqrt_nonnegative", "arccos_clipped", "CompiledKernel", "compile_pair_kernel", "compile_single_kernel",
-           "compile_four_point_kernel", "lambdify_checked"]
+           "compile_four_point_kernel", "lambdify_checked", "compile_cross_pair_kernel"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,23 @@ def compile_pair_kernel(act: Activation, keys: tuple[tuple[int, int], ...]) -> C
     act.require_numeric()
     exprs = tuple(pair_expectation(act, a, b) for a, b in keys)
     fn, src = lambdify_checked(PAIR_ARGS, list(exprs), _quadrature_modules(act))
+    return CompiledKernel(tuple(keys), exprs, PAIR_ARGS, fn, src)
+
+
+@lru_cache(maxsize=None)
+def compile_cross_pair_kernel(act1: Activation, act2: Activation, keys: tuple[tuple[int, int], ...]) -> CompiledKernel:
+    r"""Compile :math:`E[\sigma^{(a)}(u)\tau^{(b)}(v)]` (:func:`~symhess.expectation.pairs.cross_pair_expectation`) for ``keys``.
+
+    Raises
+    ------
+    NoClosedFormError
+        If the two activations have no closed-form cross expectation.
+    """
+    act1.require_numeric()
+    act2.require_numeric()
+    exprs = tuple(cross_pair_expectation(act1, act2, a, b) for a, b in keys)
+    fn, src = lambdify_checked(PAIR_ARGS, list(exprs), {"sqrt": sqrt_nonnegative, "asin": arcsin_clipped,
+                                                         "arcsin": arcsin_clipped})
     return CompiledKernel(tuple(keys), exprs, PAIR_ARGS, fn, src)
 
 

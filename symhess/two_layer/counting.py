@@ -61,7 +61,7 @@ one for :math:`N_h>N_i` (measured), and at most one otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import comb
 from typing import NamedTuple
@@ -474,6 +474,7 @@ def effective_parameters(
     n_teacher: int | None = None,
     kind: str | None = None,
     n_zero: int | None = None,
+    input_cov: object = None,
 ) -> EffectiveParameters:
     r"""The counting rule's prediction of the Hessian rank at the optimum, and which rule it is.
 
@@ -497,6 +498,13 @@ def effective_parameters(
         The family (default ``"zero"`` when ``n_teacher`` is given); see :func:`symhess.global_minimum`.
     n_zero : int, optional
         Number of zero units for ``kind="mixed"`` (default :math:`\lceil(N_h-N_t)/2\rceil`).
+    input_cov : array_like, optional
+        Input covariance :math:`\Sigma` (``(Ni, Ni)`` or its diagonal). With :math:`x=Fz`,
+        :math:`FF^\top=\Sigma` of rank :math:`r`, every unit sees :math:`(F^\top w_i)\cdot z` and
+        :math:`W\mapsto WF` maps onto the weights of a network on :math:`r` inputs, so the generic
+        rank is the rule's value for :math:`N_i=r` (unchanged for a nonsingular :math:`\Sigma`); ``n_params``
+        stays that of :math:`N_i` inputs. :math:`r` is the numerical rank of :math:`\Sigma`
+        (eigenvalues above :math:`10^{-12}\lambda_{\max}`).
 
     Returns
     -------
@@ -512,6 +520,23 @@ def effective_parameters(
     """
     act = get_activation(act)
     _check(n_in, n_hidden)
+    if input_cov is not None:
+        from .architecture import as_input_cov
+
+        cov = as_input_cov(input_cov, n_in)
+        lam = cov.sigma if cov.diagonal else np.linalg.eigvalsh(cov.sigma)
+        r = int(np.sum(lam > 1e-12 * max(float(lam.max()), 0.0))) if lam.max() > 0 else 0
+        if r == 0:
+            raise InvalidParameterError("input_cov is zero: the inputs are constant and every weight is a null direction")
+        kw = dict(hidden_bias=hidden_bias, output_bias=output_bias, measure=measure, rng=rng, n_teacher=n_teacher,
+                  kind=kind, n_zero=n_zero)
+        res = effective_parameters(act, r, n_hidden, **kw)
+        if r == n_in:
+            return res
+        full = effective_parameters(act, n_in, n_hidden, **{**kw, "measure": False})
+        note = (f"inputs of rank {r} < n_in = {n_in}: the rule at n_in = {r}; "
+                f"{n_hidden * (n_in - r)} first-layer directions are null") + (f". {res.note}" if res.note else "")
+        return replace(res, n_in=n_in, n_params=full.n_params, note=note)
     if n_teacher is not None or kind is not None:
         return _wider_effective_parameters(act, n_in, n_hidden, n_teacher, kind, n_zero, hidden_bias, output_bias,
                                            measure, rng)

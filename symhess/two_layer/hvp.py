@@ -52,9 +52,10 @@ from ..errors import InvalidParameterError, MemoryLimitError, NonFiniteError, Sh
 from .assemble import residual_sums, with_prefactors
 from ..kernels.backend import ArrayBackend, get_backend
 from .pairs import block_coefficients
+from .architecture import as_input_cov, as_trainable, multi_output, teacher_act, trainable_index
 from ..validation import as_teacher, as_weights, available_memory, check_finite_result, row_norms
 
-__all__ = ["HessianProduct", "HessianOperator", "hessian_operator"]
+__all__ = ["HessianProduct", "HessianOperator", "OutputsHessianOperator", "hessian_operator"]
 
 #: float entries of per-column temporaries (S, M and the elementwise products) kept at once in matmat
 _BLOCK_ENTRIES = 1 << 25
@@ -82,6 +83,10 @@ class HessianProduct:
         Floating type of the backend arrays.
     max_bytes : int, optional
         Memory budget for the coefficient matrices (default 80% of available memory).
+    input_cov : array_like, optional
+        Input covariance :math:`\Sigma` (``(Ni, Ni)`` symmetric PSD, or its diagonal ``(Ni,)``). The
+        product is :math:`J H_I(WS, v) J^\top x` with :math:`S=\Sigma^{1/2}`: two extra products with
+        :math:`S` per vector, :math:`O(N_hN_i^2)` (:math:`O(N_hN_i)` for a diagonal :math:`\Sigma`).
 
     Attributes
     ----------
@@ -105,10 +110,14 @@ class HessianProduct:
         backend: str | ArrayBackend = "numpy",
         dtype: str = "float64",
         max_bytes: int | None = None,
+        input_cov: Any = None,
+        teacher_activation: ActivationLike | None = None,
     ) -> None:
         act = get_activation(act)
         W, v = as_weights(W, v)
         check_part(part)
+        cov = as_input_cov(input_cov, W.shape[1])
+        self._teacher_act = teacher_act(act, teacher_activation, W_teacher)
         self.backend = get_backend(backend, dtype)
         Nh, Ni = W.shape
         self.n_hidden, self.n_in, self.n_params, self.part = Nh, Ni, Nh * Ni + Nh, part
@@ -116,6 +125,8 @@ class HessianProduct:
         residual = part != "gauss_newton" and not (W_teacher is None and v_teacher is None)
         Wt, vt = as_teacher(W_teacher, v_teacher, Ni) if residual else (np.zeros((0, Ni)), np.zeros(0))
         self._check_memory(Nh, Ni, Wt.shape[0], max_bytes)
+        if cov is not None:  # x = S z: the identity-covariance product at the whitened weights, mapped by J
+            W, Wt = cov.whiten(W), cov.whiten(Wt)
         self._gn = part != "residual"
         self._residual = residual
         r = row_norms(W) if act.positively_homogeneous and not residual else None
@@ -125,13 +136,15 @@ class HessianProduct:
         else:
             r = None
         c = self._coefficients(act, W, v, Wt, vt)
-        self._diag = self._diagonal(W, Wt, c)
+        self._diag = self._diagonal(W, Wt, c, cov)
         if r is not None:
             with np.errstate(over="ignore"):
                 self._diag[Nh * Ni:] *= r * r
             check_finite_result(self._diag, W * r[:, None], "Hessian diagonal")
         to = self.backend.asarray
         self._vscale = None if r is None else to(r)
+        self._F = None if cov is None else to(cov.factor)
+        self._FT = None if cov is None or cov.diagonal else to(np.ascontiguousarray(cov.factor.T))
         self._W, self._Wt = to(W), to(Wt)
         self._c = {k: to(m) for k, m in c.items()}
         # transposes used as row operands, stored contiguous once
@@ -170,7 +183,7 @@ class HessianProduct:
         else:
             c["Dd"] = np.zeros(Nh)  # residual only: the delta term is diagonal in the units
         if self._residual:
-            r = residual_sums(act, W, v, Wt, vt)
+            r = residual_sums(act, W, v, Wt, vt, self._teacher_act)
             (_, s_bb), (_, t_bb) = r["bb"]
             c["Rs"], c["Rt"] = v[:, None] * s_bb, v[:, None] * t_bb
             if self._gn:
@@ -180,19 +193,30 @@ class HessianProduct:
             c["a_res"], c["U"], c["R"] = v * r["aa"], v[:, None] * r["ab"], r["Wv"]
         return c
 
-    def _diagonal(self, W, Wt, c) -> np.ndarray:
-        r"""Closed-form diagonal of :math:`H` (see the module docstring), float64 NumPy."""
+    def _diagonal(self, W, Wt, c, cov=None) -> np.ndarray:
+        r"""Closed-form diagonal of :math:`H` (see the module docstring), float64 NumPy.
+
+        With an input covariance (``W``, ``Wt`` whitened), :math:`J(\cdot)J^\top` turns
+        :math:`\delta_{jj}` into :math:`\Sigma_{jj}` and each vector :math:`u` of the block formulas into :math:`Su`.
+        """
         Nh, Ni = W.shape
+        U_res = c.get("U")
+        if cov is not None:
+            sd = cov.sigma if cov.diagonal else np.diag(cov.sigma)
+            W, Wt = cov.place(W), cov.place(Wt)
+            U_res = None if U_res is None else cov.place(U_res)
+        else:
+            sd = np.ones(Ni)
         W2 = W * W
         dd = np.diag(c["Dd"]) if c["Dd"].ndim == 2 else c["Dd"]
-        ww = np.broadcast_to(dd[:, None], (Nh, Ni)).copy()
+        ww = dd[:, None] * sd[None, :]
         vv = np.zeros(Nh)
         if self._gn:
             coef = np.diag(c["Aaa"]) + np.diag(c["Abb"]) + 2 * np.diag(c["Aab"])
             ww += coef[:, None] * W2
             vv = np.diag(c["K"]).copy()
         if self._residual:
-            ww += c["a_res"][:, None] * W2 + 2 * W * c["U"] + c["Rs"] @ W2 + c["Rt"] @ (Wt * Wt)
+            ww += c["a_res"][:, None] * W2 + 2 * W * U_res + c["Rs"] @ W2 + c["Rt"] @ (Wt * Wt)
         return np.concatenate([ww.ravel(), vv])
 
     def diagonal(self) -> np.ndarray:
@@ -216,10 +240,16 @@ class HessianProduct:
         Returns ``(Z, z)`` of the same shapes: the ``W`` and ``v`` parts of :math:`H x` for each of the
         ``k`` vectors :math:`x = (\mathrm{vec}X, y)`.
         """
+        if self._F is not None:  # J^T x: the W part times F
+            X = X * self._F if self._FT is None else X @ self._F
         if self._vscale is not None:  # rows normalised at construction (positively homogeneous activation)
             Z, z = self._apply(X, y * self._vscale)
-            return Z, z * self._vscale
-        return self._apply(X, y)
+            z = z * self._vscale
+        else:
+            Z, z = self._apply(X, y)
+        if self._F is not None:  # J: back by F^T
+            Z = Z * self._F if self._FT is None else Z @ self._FT
+        return Z, z
 
     def _apply(self, X: Any, y: Any) -> tuple[Any, Any]:
         xp, c, W = self._xp, self._c, self._W
@@ -281,10 +311,12 @@ class HessianOperator(LinearOperator):
         Coefficient matrices on the backend and the batched product.
     """
 
-    def __init__(self, product: HessianProduct) -> None:
+    def __init__(self, product: HessianProduct, index: np.ndarray | None = None) -> None:
         self.product = product
+        self.index = index
         dtype = np.float32 if str(product.backend.dtype).endswith("float32") else np.float64
-        super().__init__(dtype=dtype, shape=(product.n_params, product.n_params))
+        n = product.n_params if index is None else len(index)
+        super().__init__(dtype=dtype, shape=(n, n))
 
     @property
     def backend(self) -> ArrayBackend:
@@ -296,6 +328,10 @@ class HessianOperator(LinearOperator):
         if not np.all(np.isfinite(x)):
             raise NonFiniteError("the vector multiplied by the Hessian has non-finite entries")
         b = self.product.backend
+        if self.index is not None:  # frozen groups: embed with zeros, keep the trained rows
+            full = np.zeros((self.product.n_params,) + x.shape[1:])
+            full[self.index] = x
+            return b.to_numpy(self.product.matmat(b.asarray(full)))[self.index].astype(self.dtype, copy=False)
         out = b.to_numpy(self.product.matmat(b.asarray(x)))
         return out.astype(self.dtype, copy=False)
 
@@ -316,12 +352,94 @@ class HessianOperator(LinearOperator):
     _transpose = _adjoint
 
     def diagonal(self) -> np.ndarray:
-        """Closed-form diagonal, shape ``(P,)`` (see :meth:`HessianProduct.diagonal`)."""
-        return self.product.diagonal()
+        """Closed-form diagonal, shape ``(P,)`` (see :meth:`HessianProduct.diagonal`); trained entries only."""
+        d = self.product.diagonal()
+        return d if self.index is None else d[self.index]
+
+    def trace(self) -> float:
+        r"""Exact :math:`\operatorname{tr}H` from the closed-form diagonal (of the trained block)."""
+        return self.product.trace() if self.index is None else float(self.diagonal().sum())
+
+
+class OutputsHessianOperator(LinearOperator):
+    r"""The expected Hessian of a network with several outputs as a symmetric ``LinearOperator``.
+
+    With :math:`\theta=(\mathrm{vec}W, v_1,\dots,v_{n_{\rm out}})` and :math:`H_o` the one-output
+    Hessian of output :math:`o` (its weights :math:`v_o`, teacher :math:`v^\star_o`),
+    :math:`\varepsilon=\sum_o\varepsilon_o` gives
+
+    .. math::
+
+        (Hx)_W=\sum_o\big(H_o(X, y_o)\big)_W,\qquad (Hx)_{v_o}=\big(H_o(X, y_o)\big)_{v_o}:
+
+    :math:`n_{\rm out}` one-output products, :math:`O(n_{\rm out}N_h^2N_i)` per vector.
+
+    Attributes
+    ----------
+    products : list of HessianProduct
+        One per output.
+    index : ndarray or None
+        Trained parameters (``trainable``), or ``None`` for all.
+    """
+
+    def __init__(self, products: list[HessianProduct], index: np.ndarray | None = None) -> None:
+        self.products = products
+        self.index = index
+        p0 = products[0]
+        self._m, self._Nh = p0.n_hidden * p0.n_in, p0.n_hidden
+        self._full = self._m + len(products) * self._Nh
+        dtype = np.float32 if str(p0.backend.dtype).endswith("float32") else np.float64
+        n = self._full if index is None else len(index)
+        super().__init__(dtype=dtype, shape=(n, n))
+
+    def _product(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if not np.all(np.isfinite(x)):
+            raise NonFiniteError("the vector multiplied by the Hessian has non-finite entries")
+        vec = x.ndim == 1
+        X = x[:, None] if vec else x
+        if self.index is not None:
+            full = np.zeros((self._full, X.shape[1]))
+            full[self.index] = X
+            X = full
+        m, Nh = self._m, self._Nh
+        out = np.zeros_like(X)
+        for o, p in enumerate(self.products):
+            rows = np.r_[0:m, m + o * Nh:m + (o + 1) * Nh]
+            b = p.backend
+            r = b.to_numpy(p.matmat(b.asarray(np.ascontiguousarray(X[rows]))))
+            out[:m] += r[:m]
+            out[m + o * Nh:m + (o + 1) * Nh] = r[m:]
+        if self.index is not None:
+            out = out[self.index]
+        out = out.astype(self.dtype, copy=False)
+        return out[:, 0] if vec else out
+
+    def _matvec(self, x: np.ndarray) -> np.ndarray:
+        return self._product(np.reshape(x, (self.shape[0],)))
+
+    def _matmat(self, X: np.ndarray) -> np.ndarray:
+        if X.ndim != 2 or X.shape[0] != self.shape[0]:
+            raise ShapeError(f"matmat needs shape ({self.shape[0]}, k), got {X.shape}")
+        return self._product(X)
+
+    _rmatvec = _matvec
+    _rmatmat = _matmat
+
+    def _adjoint(self) -> "OutputsHessianOperator":
+        return self
+
+    _transpose = _adjoint
+
+    def diagonal(self) -> np.ndarray:
+        """Closed-form diagonal: the ``W`` part summed over the outputs, each output's ``v`` part its own."""
+        ds = [p.diagonal() for p in self.products]
+        d = np.concatenate([sum(di[:self._m] for di in ds)] + [di[self._m:] for di in ds])
+        return d if self.index is None else d[self.index]
 
     def trace(self) -> float:
         r"""Exact :math:`\operatorname{tr}H` from the closed-form diagonal."""
-        return self.product.trace()
+        return float(self.diagonal().sum())
 
 
 def hessian_operator(
@@ -335,6 +453,9 @@ def hessian_operator(
     backend: str | ArrayBackend = "numpy",
     dtype: str = "float64",
     max_bytes: int | None = None,
+    input_cov: Any = None,
+    trainable: tuple[str, ...] | None = None,
+    teacher_activation: ActivationLike | None = None,
 ) -> HessianOperator:
     r"""The expected Hessian of the population loss as a matrix-free ``LinearOperator``.
 
@@ -354,8 +475,9 @@ def hessian_operator(
         ReLU) are cheap to set up for large :math:`N_h`; ``"tanh"`` uses quadrature per pair.
     W : array_like, shape (Nh, Ni)
         Student first-layer weights.
-    v : array_like, shape (Nh,)
-        Student output weights.
+    v : array_like, shape (Nh,) or (n_out, Nh)
+        Student output weights; 2-D: several outputs (an :class:`OutputsHessianOperator`, one
+        one-output product per output).
     W_teacher, v_teacher : array_like, optional
         Teacher weights; omitted, the student is at the optimum (no residual part).
     part : {"full", "gauss_newton", "residual"}
@@ -368,6 +490,15 @@ def hessian_operator(
         :math:`\sim 10^{-7}` relative accuracy).
     max_bytes : int, optional
         Memory budget for the coefficient matrices.
+    input_cov : array_like, optional
+        Input covariance :math:`\Sigma` of :math:`x\sim N(0,\Sigma)` (``(Ni, Ni)`` symmetric PSD, or its
+        diagonal ``(Ni,)``): :math:`Hx=J H_I(W\Sigma^{1/2},v)J^\top x`, cost
+        :math:`O(N_h^2N_i+N_hN_i^2)` (:math:`O(N_h^2N_i)` for a diagonal :math:`\Sigma`).
+    trainable : tuple of str, optional
+        Trained groups, a subset of ``("W", "v")``: the operator acts on those parameters only (the
+        principal submatrix of the full Hessian).
+    teacher_activation : str or Activation, optional
+        The teacher's activation when it differs from the student's (as for :func:`symhess.expected_hessian`).
 
     Returns
     -------
@@ -384,8 +515,16 @@ def hessian_operator(
     >>> bool(np.allclose(op @ x, symhess.expected_hessian("erf", W, v) @ x))
     True
     """
+    groups = as_trainable(trainable)
+    if np.ndim(v) == 2:  # several outputs: one one-output product per output
+        W, V, Wt, Vt = multi_output(W, v, W_teacher, v_teacher)
+        products = [HessianProduct(
+            act, W, V[o], W_teacher=Wt, v_teacher=None if Vt is None else Vt[o], part=part, backend=backend,
+            dtype=dtype, max_bytes=max_bytes, input_cov=input_cov, teacher_activation=teacher_activation,
+        ) for o in range(V.shape[0])]
+        return OutputsHessianOperator(products, trainable_index(groups, W.shape[0], W.shape[1], V.shape[0]))
     product = HessianProduct(
         act, W, v, W_teacher=W_teacher, v_teacher=v_teacher, part=part, backend=backend, dtype=dtype,
-        max_bytes=max_bytes,
+        max_bytes=max_bytes, input_cov=input_cov, teacher_activation=teacher_activation,
     )
-    return HessianOperator(product)
+    return HessianOperator(product, trainable_index(groups, product.n_hidden, product.n_in))

@@ -47,9 +47,10 @@ import numpy as np
 
 from ..activations import ActivationLike, activation as get_activation
 from .templates import GAUSS_NEWTON, GRADIENT
-from .pairs import template_matrices
+from .pairs import cross_template_matrices, template_matrices
 from ..validation import as_teacher, as_weights, check_variance_range
 from ..errors import InvalidParameterError
+from .architecture import as_input_cov, as_trainable, multi_output, teacher_act, trainable_index
 
 __all__ = ["population_loss", "population_gradient", "population_loss_and_gradient", "cross_gauss_newton_matvec",
            "LOSS_METHODS"]
@@ -78,21 +79,27 @@ def _residual_units(act, W, v, W_teacher, v_teacher):
     return act, W, v, Wt, vt
 
 
-def _loss(act, W, v, Wt, vt) -> float:
+def _loss(act, W, v, Wt, vt, tact=None) -> float:
     kss = template_matrices(act, GRADIENT["v"], W, W, same=True, warn=False)["1"]
-    kst = template_matrices(act, GRADIENT["v"], W, Wt, same=False, warn=False)["1"]
-    ktt = template_matrices(act, GRADIENT["v"], Wt, Wt, same=True, warn=False)["1"]
+    kst = cross_template_matrices(act, tact, GRADIENT["v"], W, Wt)["1"]
+    ktt = template_matrices(tact or act, GRADIENT["v"], Wt, Wt, same=True, warn=False)["1"]
     return 0.5 * float(v @ kss @ v - 2.0 * v @ kst @ vt + vt @ ktt @ vt)
 
 
-def _gradient(act, W, v, Wt, vt) -> np.ndarray:
+def _gradient(act, W, v, Wt, vt, tact=None) -> np.ndarray:
     Nh, Ni = W.shape
     grad_w = np.zeros((Nh, Ni))
     grad_v = np.zeros(Nh)
+
+    def coefficients(spec, B, same):
+        if same:
+            return template_matrices(act, spec, W, B, same=True, warn=False)
+        return cross_template_matrices(act, tact, spec, W, B)
+
     for B, s, same in ((W, v, True), (Wt, -vt, False)):
-        k00 = template_matrices(act, GRADIENT["v"], W, B, same=same, warn=False)["1"]
+        k00 = coefficients(GRADIENT["v"], B, same)["1"]
         grad_v += k00 @ s
-        cw = template_matrices(act, GRADIENT["W"], W, B, same=same, warn=False)
+        cw = coefficients(GRADIENT["W"], B, same)
         grad_w += (cw["a"] @ s)[:, None] * W
         if "b" in cw:
             grad_w += (cw["b"] * s) @ B
@@ -187,6 +194,9 @@ def population_loss(
     v_teacher: np.ndarray,
     *,
     method: str = "auto",
+    input_cov: np.ndarray | None = None,
+    trainable: tuple[str, ...] | None = None,
+    teacher_activation: ActivationLike | None = None,
 ) -> float:
     r"""Population loss :math:`\varepsilon(\theta)=\tfrac12E_x[(f_\theta(x)-f^\star(x))^2]`, :math:`x\sim N(0,I)`.
 
@@ -212,6 +222,18 @@ def population_loss(
         activations (pair kernels analytic at parallel units: not ReLU, whose path integrand has a
         kink so Gauss–Legendre converges slowly), else ``"expansion"``. The path rule uses 8 nodes
         when every entry of :math:`\delta` is :math:`\le0.1` and 24 otherwise.
+    input_cov : ndarray, optional
+        Input covariance :math:`\Sigma` (``(Ni, Ni)`` symmetric PSD, or its diagonal ``(Ni,)``):
+        :math:`\varepsilon_\Sigma(W,v)=\varepsilon_I(W\Sigma^{1/2},v)` with the teacher whitened alike
+        (:mod:`symhess.two_layer.architecture`).
+    trainable : tuple of str, optional
+        Accepted for symmetry with the gradient and Hessian (the loss value does not depend on which
+        groups are trained); validated.
+    teacher_activation : str or Activation, optional
+        The teacher's activation :math:`\tau` when it differs from the student's:
+        :math:`K(W,W^\star)_{ig}=E[\sigma(w_i\cdot x)\tau(w^\star_g\cdot x)]`
+        (:func:`symhess.expectation.pairs.cross_pair_expectation`: two polynomials, or erf with any
+        two scales) and :math:`K(W^\star,W^\star)` with :math:`\tau`; ``method`` is then ``"expansion"``.
 
     Returns
     -------
@@ -229,13 +251,47 @@ def population_loss(
     >>> symhess.population_loss("erf", W, v, W, v)
     0.0
     """
+    if np.ndim(v) == 2:  # several outputs: the loss is the sum of the outputs' losses
+        W, V, Wt, Vt = _outputs(W, v, W_teacher, v_teacher)
+        kw = dict(method=method, input_cov=input_cov, trainable=trainable, teacher_activation=teacher_activation)
+        return float(sum(population_loss(act, W, V[o], Wt, Vt[o], **kw) for o in range(V.shape[0])))
     act, W, v, Wt, vt = _residual_units(act, W, v, W_teacher, v_teacher)
+    as_trainable(trainable)
+    cov = as_input_cov(input_cov, W.shape[1])
+    tact = teacher_act(act, teacher_activation, Wt)
+    method = _expansion_only(method, tact)
+    if cov is not None:
+        W, Wt = cov.whiten(W), cov.whiten(Wt)
     chosen = _method(method, W, Wt, act, v, vt)  # validates the name first, also at the optimum
-    if Wt.shape == W.shape and np.array_equal(W, Wt) and np.array_equal(v, vt):
+    if tact is None and Wt.shape == W.shape and np.array_equal(W, Wt) and np.array_equal(v, vt):
         return 0.0
     if chosen == "path":
         return max(_path_loss(act, W, v, Wt, vt), 0.0)
-    return max(_loss(act, W, v, Wt, vt), 0.0)
+    return max(_loss(act, W, v, Wt, vt, tact), 0.0)
+
+
+def _outputs(W, v, W_teacher, v_teacher):
+    W, V, Wt, Vt = multi_output(W, v, W_teacher, v_teacher)
+    if Wt is None:
+        raise InvalidParameterError(
+            "population_loss/population_gradient need the teacher: pass W_teacher and v_teacher "
+            "(at the optimum, W_teacher=W and v_teacher=v, the loss and gradient are zero)"
+        )
+    return W, V, Wt, Vt
+
+
+def _expansion_only(method: str, tact) -> str:
+    """With a teacher of another activation only the expansion applies (the path integral starts at the teacher)."""
+    if tact is None or method == "expansion":
+        return method
+    if method == "path":
+        raise InvalidParameterError(
+            f"method='path' integrates from the teacher's weights and needs the student's activation; with "
+            f"teacher_activation={tact.spec!r} use method='expansion' or 'auto'"
+        )
+    if method not in LOSS_METHODS:
+        raise InvalidParameterError(f"method={method!r} is unknown; choose one of {LOSS_METHODS}")
+    return "expansion"
 
 
 def population_gradient(
@@ -246,6 +302,9 @@ def population_gradient(
     v_teacher: np.ndarray,
     *,
     method: str = "auto",
+    input_cov: np.ndarray | None = None,
+    trainable: tuple[str, ...] | None = None,
+    teacher_activation: ActivationLike | None = None,
 ) -> np.ndarray:
     r"""Gradient :math:`\nabla_\theta\varepsilon`, ordered like the Hessian: :math:`\theta=(\mathrm{vec}W, v)`.
 
@@ -259,18 +318,43 @@ def population_gradient(
 
     Parameters
     ----------
-    act, W, v, W_teacher, v_teacher, method
-        As for :func:`population_loss`.
+    act, W, v, W_teacher, v_teacher, method, input_cov, teacher_activation
+        As for :func:`population_loss`. With ``input_cov``,
+        :math:`g_\Sigma(W,v)=J\,g_I(W\Sigma^{1/2},v)`, :math:`J=\operatorname{blockdiag}(I\otimes\Sigma^{1/2},I)`.
+    trainable : tuple of str, optional
+        The trained groups, a subset of ``("W", "v")``: only their entries are returned (the gradient
+        of the frozen-rest problem).
 
     Returns
     -------
     ndarray, shape (Nh*Ni + Nh,)
-        ``W`` part row-major, then ``v``.
+        ``W`` part row-major, then ``v`` (the trained groups only, with ``trainable``).
     """
+    if np.ndim(v) == 2:  # several outputs: W gradients add up, each output's v gradient is its own
+        W, V, Wt, Vt = _outputs(W, v, W_teacher, v_teacher)
+        groups = as_trainable(trainable)
+        kw = dict(method=method, input_cov=input_cov, teacher_activation=teacher_activation)
+        gs = [population_gradient(act, W, V[o], Wt, Vt[o], **kw) for o in range(V.shape[0])]
+        m = W.size
+        g = np.concatenate([sum(gi[:m] for gi in gs)] + [gi[m:] for gi in gs])
+        idx = trainable_index(groups, W.shape[0], W.shape[1], V.shape[0])
+        return g if idx is None else g[idx]
     act, W, v, Wt, vt = _residual_units(act, W, v, W_teacher, v_teacher)
+    groups = as_trainable(trainable)
+    cov = as_input_cov(input_cov, W.shape[1])
+    tact = teacher_act(act, teacher_activation, Wt)
+    method = _expansion_only(method, tact)
+    Nh, Ni = W.shape
+    if cov is not None:
+        W, Wt = cov.whiten(W), cov.whiten(Wt)
     if _method(method, W, Wt, act, v, vt) == "path":
-        return _path_gradient(act, W, v, Wt, vt)
-    return _gradient(act, W, v, Wt, vt)
+        g = _path_gradient(act, W, v, Wt, vt)
+    else:
+        g = _gradient(act, W, v, Wt, vt, tact)
+    if cov is not None:
+        g = cov.map_gradient(g, Nh, Ni)
+    idx = trainable_index(groups, Nh, Ni)
+    return g if idx is None else g[idx]
 
 
 def population_loss_and_gradient(
@@ -281,7 +365,11 @@ def population_loss_and_gradient(
     v_teacher: np.ndarray,
     *,
     method: str = "auto",
+    input_cov: np.ndarray | None = None,
+    trainable: tuple[str, ...] | None = None,
+    teacher_activation: ActivationLike | None = None,
 ) -> tuple[float, np.ndarray]:
     """Both :func:`population_loss` and :func:`population_gradient`."""
-    return (population_loss(act, W, v, W_teacher, v_teacher, method=method),
-            population_gradient(act, W, v, W_teacher, v_teacher, method=method))
+    kw = dict(method=method, input_cov=input_cov, trainable=trainable, teacher_activation=teacher_activation)
+    return (population_loss(act, W, v, W_teacher, v_teacher, **kw),
+            population_gradient(act, W, v, W_teacher, v_teacher, **kw))

@@ -30,10 +30,11 @@ from ..activations import Activation
 from .blocks import BlockTemplate, block_template
 from .templates import BLOCK_NAMES, GAUSS_NEWTON, BlockSpec
 from ..errors import InvalidParameterError, SymhessAccuracyWarning
-from ..kernels.codegen import compile_pair_kernel, compile_single_kernel
+from ..kernels.codegen import compile_cross_pair_kernel, compile_pair_kernel, compile_single_kernel
 from ..validation import check_variance_range
 
-__all__ = ["template_matrices", "fill_template", "block_coefficients", "CLAMP_TOL", "check_zero_rows"]
+__all__ = ["template_matrices", "fill_template", "block_coefficients", "CLAMP_TOL", "check_zero_rows",
+           "cross_template_matrices"]
 
 #: threshold on 1 - rho^2 below which units count as parallel (activations singular there)
 CLAMP_TOL = 1e-14
@@ -168,3 +169,34 @@ def block_coefficients(act: Activation, W: np.ndarray, *, warn: bool = True) -> 
         name: template_matrices(act, GAUSS_NEWTON[name], W, W, same=True, warn=warn and name == BLOCK_NAMES[0])
         for name in BLOCK_NAMES
     }
+
+
+def cross_template_matrices(
+    act: Activation, partner_act: Activation | None, spec: BlockSpec, A: np.ndarray, B: np.ndarray
+) -> dict[str, np.ndarray]:
+    r"""Like :func:`template_matrices` (``same=False``) with the partner units ``B`` of another activation.
+
+    The pair expectations are :math:`E[\sigma^{(\alpha)}(a_i\cdot x)\,\tau^{(\beta)}(b_g\cdot x)]` with
+    :math:`\sigma` = ``act`` and :math:`\tau` = ``partner_act``
+    (:func:`symhess.expectation.pairs.cross_pair_expectation`); the Stein templates are the same,
+    since Stein's lemma and Price's theorem never use that the two functions agree. ``partner_act``
+    ``None`` or equal to ``act``: :func:`template_matrices`.
+
+    Raises
+    ------
+    NoClosedFormError
+        If the two activations have no closed-form cross expectations.
+    """
+    if partner_act is None or partner_act == act:
+        return template_matrices(act, spec, A, B, same=False, warn=False)
+    with np.errstate(over="ignore", under="ignore"):
+        qa = np.einsum("ij,ij->i", A, A)
+        qb = np.einsum("ij,ij->i", B, B)
+    check_variance_range(act, qa, "W")
+    check_variance_range(partner_act, qb, "the teacher weights")
+    template = block_template(spec)
+    kernel = compile_cross_pair_kernel(act, partner_act, template.pair_keys)
+    cov = A @ B.T
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        values = kernel(qa[:, None], qb[None, :], cov)
+    return {basis: np.array(np.broadcast_to(values[key], cov.shape)) for basis, key in template.pair.items()}

@@ -53,6 +53,7 @@ from ..validation import as_weights
 from .assemble import expected_hessian
 from .balls import ball_expected_hessian, ball_gradients, rational_points
 from .coefficients import coefficient_jacobian
+from .architecture import as_trainable, trainable_index
 from ..linalg.rationals import rational_array
 from .exact import exact_expected_hessian, rational_coefficients
 from ..linalg.certify import PRECISIONS, certify_nonsingular, certify_positive_definite, eigenvalue_enclosure
@@ -240,12 +241,12 @@ def _exact_result(mat, route: str, what: str) -> RankResult:
     return RankResult(rank=er.rank, n=mat.ncols(), status=status, route=route, method=f"{what}; {er.method}")
 
 
-def _float_hessian(act, W, v, hidden_bias, output_bias) -> tuple[np.ndarray, bool]:
+def _float_hessian(act, W, v, hidden_bias, output_bias, input_cov=None) -> tuple[np.ndarray, bool]:
     """The float64 expected Hessian, and whether numerical quadrature was used for it."""
     if hidden_bias is None and output_bias is None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            H = expected_hessian(act, W, v)
+            H = expected_hessian(act, W, v, input_cov=input_cov)
         quadrature = False
         for w in caught:
             quadrature |= issubclass(w.category, QuadratureWarning)
@@ -391,6 +392,8 @@ def hessian_rank(
     output_bias: object = None,
     max_precision: int = PRECISIONS[-1],
     seed: int = 0,
+    trainable: tuple[str, ...] | None = None,
+    input_cov: object = None,
 ) -> RankResult:
     r"""Rank of the Hessian at the optimum (the effective number of parameters), with its evidence.
 
@@ -423,6 +426,15 @@ def hessian_rank(
         Largest working precision (bits) of the ball-arithmetic proofs.
     seed : int
         Seed of the rational input points of the point-evaluation proof.
+    trainable : tuple of str, optional
+        Trained groups, a subset of ``("W", "v")`` (default both): the rank of the frozen-rest
+        Hessian, the principal submatrix of the trained parameters (exact routes: the trained columns
+        of the coefficient Jacobian, or the principal submatrix of the exact Hessian; float route:
+        the principal submatrix). Not with biases or ``certify``.
+    input_cov : array_like, optional
+        Input covariance (float route only). For a nonsingular :math:`\Sigma` the rank equals the
+        identity-covariance rank at the whitened weights :math:`W\Sigma^{1/2}`
+        (:math:`H_\Sigma=JH_IJ^\top`, :math:`J` invertible).
 
     Returns
     -------
@@ -450,6 +462,17 @@ def hessian_rank(
     if W is None or v is None:
         raise InvalidTypeError("give both W and v together with an activation, or a matrix alone")
     act = get_activation(H_or_act)
+    idx = trainable_index(as_trainable(trainable), *np.shape(W)) if np.ndim(W) == 2 else None
+    if idx is not None and (certify or hidden_bias is not None or output_bias is not None):
+        raise InvalidParameterError(
+            f"trainable={tuple(trainable)!r} is supported by the exact and float routes without biases; "
+            "drop certify/hidden_bias/output_bias"
+        )
+    if input_cov is not None and (exact or certify or hidden_bias is not None or output_bias is not None):
+        raise InvalidParameterError(
+            "input_cov is supported by the float route of hessian_rank only (for a nonsingular Sigma the rank is "
+            "that of the identity case at the whitened weights W Sigma^(1/2)); drop exact/certify/biases"
+        )
     if exact:
         if certify:
             raise InvalidParameterError("choose exact=True (polynomials, proved over Q) or certify (ball arithmetic), not both")
@@ -462,11 +485,15 @@ def hessian_rank(
         results = []
         if route in ("jacobian", "both"):
             J = coefficient_jacobian(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias).fmpq_mat()
+            if idx is not None:
+                J = flint.fmpq_mat([[J[i, int(j)] for j in idx] for i in range(J.nrows())])
             results.append(_exact_result(J, "exact: coefficient Jacobian",
                                          f"rank of the exact {J.nrows()}x{J.ncols()} coefficient Jacobian J "
                                          "(H = J^T G J with G positive definite)"))
         if route in ("hessian", "both"):
             Hq = exact_expected_hessian(act, W, v)
+            if idx is not None:
+                Hq = flint.fmpq_mat([[Hq[int(i), int(j)] for j in idx] for i in idx])
             results.append(_exact_result(Hq, "exact: expected Hessian",
                                          f"rank of the exact {Hq.nrows()}x{Hq.ncols()} expected Hessian over Q"))
         if len({r.rank for r in results}) > 1:
@@ -482,7 +509,9 @@ def hessian_rank(
         raise InvalidParameterError(f"certify={certify!r} must be False, True, 'auto', 'cholesky' or 'points'")
     if certify and (hidden_bias is not None or output_bias is not None):
         raise InvalidParameterError("certify does not support biases; polynomial networks with biases use exact=True")
-    H, quadrature = _float_hessian(act, W, v, hidden_bias, output_bias)
+    H, quadrature = _float_hessian(act, W, v, hidden_bias, output_bias, input_cov)
+    if idx is not None:
+        H = H[np.ix_(idx, idx)]
     H, notes = _symmetrized(H, act, quadrature)
     float_res = numerical_rank(H, tol, warn=not certify)
     if notes:
