@@ -1,4 +1,4 @@
-"""Benchmark: dense expected-Hessian assembly vs the memory-write floor and Monte Carlo (issue 2).
+"""Benchmark: dense expected-Hessian assembly vs the memory-write floor and Monte Carlo.
 
 Run:  python benchmarks/bench_assembly.py [--sizes 10 30 100] [--repeat 3] [--activations erf quadratic tanh]
 

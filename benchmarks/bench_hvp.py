@@ -1,4 +1,4 @@
-"""Benchmark: matrix-free expected Hessian-vector products and Lanczos spectra (issue 8).
+"""Benchmark: matrix-free expected Hessian-vector products and Lanczos spectra.
 
 Run:  flock /tmp/symhess_bench.lock python benchmarks/bench_hvp.py [--sizes 100 300 1000] [--quick]
 

@@ -1,4 +1,4 @@
-"""Benchmark: the Pennington-Bahri law (issue 5) against sampling matrices and against freealg.
+"""Benchmark: the Pennington-Bahri law against sampling matrices and against freealg.
 
 Run:  flock /tmp/symhess_bench.lock python benchmarks/bench_pennington_bahri.py [--repeat 3] [--n 2000]
 

@@ -1,4 +1,4 @@
-"""Benchmark: exact and numerical Hessian rank (issue 3).
+"""Benchmark: exact and numerical Hessian rank.
 
 Run:  flock /tmp/symhess_bench.lock python benchmarks/bench_rank.py [--quick]
 

@@ -1,4 +1,4 @@
-"""Benchmark (issue 4): expected-Hessian spectrum end to end, and population gradients vs Monte Carlo.
+"""Benchmark: expected-Hessian spectrum end to end, and population gradients vs Monte Carlo.
 
 Run:  flock /tmp/symhess_bench.lock python benchmarks/bench_spectra.py [--n 100] [--repeat 1]
 

@@ -1,4 +1,4 @@
-"""Benchmark: deep linear UFM training with tracked spectra, and layer-wise spectra (issue 6).
+"""Benchmark: deep linear UFM training with tracked spectra, and layer-wise spectra.
 
 Run:  flock /tmp/symhess_bench.lock python benchmarks/bench_ufm.py [--steps 20000] [--repeat 3] [--quick]
 
