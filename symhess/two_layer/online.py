@@ -241,7 +241,7 @@ class OrderParameterODE:
         return out + np.swapaxes(np.triu(out, 1), -1, -2)
 
     def rhs(self, y: np.ndarray, *, second_order: bool | None = None) -> np.ndarray:
-        """Time derivative of the state (of each column, for a 2-D array of states).
+        r"""Time derivative of the state (of each column, for a 2-D array of states).
 
         ``second_order=False`` leaves out the term of order :math:`\eta^2` (default: as configured).
         """
