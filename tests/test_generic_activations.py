@@ -26,7 +26,10 @@ NAMES = ("sigmoid", "softplus", "silu")
 # (name, a, b, q1, q2, c) -> E[s^(a)(u) s^(b)(v)], 30-digit mpmath (nested quad, conditional form)
 PAIR_REFERENCES = {
     ("sigmoid", 0, 0, 1.0, 1.0, 0.3): "0.26282527138304938331",
+    ("sigmoid", 0, 2, 1.0, 1.0, 0.3): "-0.003885965098500401352970176",
     ("sigmoid", 1, 1, 1e2, 1e-2, 0.999): "0.009814075022051893361755421",  # rho = 0.999, variances 1e2, 1e-2
+    ("softplus", 0, 0, 1.0, 1.0, 0.3): "0.7266538753029296567819182",
+    ("softplus", 1, 2, 0.5, 2.0, 0.9999): "0.09079046150790763637271489",  # rho = 0.9999
     # REFS_PLACEHOLDER
 }
 
