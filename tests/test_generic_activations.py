@@ -30,7 +30,7 @@ PAIR_REFERENCES = {
     ("sigmoid", 1, 1, 1e2, 1e-2, 0.999): "0.009814075022051893361755421",  # rho = 0.999, variances 1e2, 1e-2
     ("softplus", 0, 0, 1.0, 1.0, 0.3): "0.7266538753029296567819182",
     ("softplus", 1, 2, 0.5, 2.0, 0.9999): "0.09079046150790763637271489",  # rho = 0.9999
-    # REFS_PLACEHOLDER
+    ("silu", 2, 1, 10.0, 0.1, 0.99): "0.06756534820593066635053551",  # rho = 0.99
 }
 
 
@@ -124,3 +124,20 @@ def test_dense_hessian_psd_and_monte_carlo(name):
     mc = outer.mean(axis=0)
     se = outer.std(axis=0) / np.sqrt(n)
     assert np.all(np.abs(H - mc) <= 5 * se + 1e-12), np.max(np.abs(H - mc) / (se + 1e-300))
+
+
+@pytest.mark.parametrize("a,b", [(0, 0), (1, 1), (2, 0), (2, 2), (3, 1), (4, 0)])
+@pytest.mark.parametrize("q1,q2,rho", [(1e-2, 1e2, 0.5), (1e4, 1e4, 1 - 1e-12), (3.0, 0.3, -0.999), (1e2, 1e2, 0.0)])
+def test_sigmoid_is_half_tanh_of_half_argument(a, b, q1, q2, rho):
+    r"""sigma(z) = (1 + tanh(z/2))/2: K^sigma_ab(q1, q2, c) = 2^{-a-b-2} K^tanh_ab(q1/4, q2/4, c/4), plus 1/4 for a = b = 0.
+
+    For b = 0 < a the constant 1/2 adds 2^{-a-2} E[tanh^(a)(u/2)], zero here because tanh^(a) is odd for even a.
+    An independent route: the tanh quadrature is checked against mpmath in its own tests.
+    """
+    c = rho * np.sqrt(q1 * q2)
+    sig, tanh = activation("sigmoid"), activation("tanh")
+    got = float(_quiet(gaussian_pair_quadrature, sig, a, b, q1, q2, c))
+    ref = 2.0 ** (-a - b - 2) * float(_quiet(gaussian_pair_quadrature, tanh, a, b, q1 / 4, q2 / 4, c / 4))
+    if a == b == 0:
+        ref += 0.25
+    assert got == pytest.approx(ref, rel=1e-9, abs=1e-14)
