@@ -141,3 +141,18 @@ def test_sigmoid_is_half_tanh_of_half_argument(a, b, q1, q2, rho):
     if a == b == 0:
         ref += 0.25
     assert got == pytest.approx(ref, rel=1e-9, abs=1e-14)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("n_in,n_hidden,seed", [(2, 5, 1), (4, 3, 2), (1, 3, 3)])
+def test_full_rank_rule_certified_on_drawn_instances(name, n_in, n_hidden, seed):
+    from symhess.two_layer.rank import hessian_rank
+
+    rule = activation(name).counting_rule(n_in, n_hidden)
+    assert (rule.value, rule.status) == (n_hidden * (n_in + 1), "conjecture")
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(n_hidden, n_in)) / np.sqrt(n_in)
+    v = rng.normal(size=n_hidden) / np.sqrt(n_hidden)
+    res = _quiet(hessian_rank, name, W, v, certify=True)
+    assert res.status == "exact" and res.rank == rule.value  # proved, not estimated
+    assert symhess.effective_parameters(name, n_in, n_hidden).value == rule.value

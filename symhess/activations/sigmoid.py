@@ -8,7 +8,8 @@ falling like :math:`e^{-|t|}` (:meth:`Sigmoid.saturation`), so the expectations 
 weight scale.
 
 :math:`\sigma(z)=\tfrac12(1+\tanh(z/2))`: the constant offset :math:`\tfrac12` makes the unit neither odd nor
-even, so the symmetry arguments for odd units do not apply and no counting rule is claimed.
+even; it has no continuous symmetry either, and full rank at the optimum is a conjecture, proved (point
+evaluation) on the instances the tests draw.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from scipy import special
 
 from ..errors import InvalidParameterError
 from ..symbols import z
-from .base import Activation
+from .base import Activation, RankRule
 from .registry import register_activation
 
 __all__ = ["Sigmoid", "sigmoid_derivatives"]
@@ -81,6 +82,12 @@ class Sigmoid(Activation):
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:
         return 1 / (1 + sp.exp(-x))
+
+    def counting_rule(self, n_in: int, n_hidden: int) -> RankRule:
+        r"""Full rank :math:`P=N_h(N_i+1)` (conjecture: no continuous symmetry; certified on drawn instances)."""
+        return RankRule(n_hidden * (n_in + 1), "full rank", "conjecture", "P = N_h(N_i+1)",
+                        "the sigmoid has no continuous symmetry (not homogeneous, neither odd nor even); proved (point "
+                        "evaluation) on every drawn instance in the tests")
 
     def analytic_strip(self) -> float:
         r"""Poles at :math:`z=i\pi(2k+1)`: analytic for :math:`|\operatorname{Im}z|<\pi`."""

@@ -10,7 +10,8 @@ returning a number that may be wrong.
 
 Derivatives: :math:`\operatorname{softplus}^{(n)}=\sigma^{(n-1)}` and
 :math:`\operatorname{silu}^{(n)}(z)=z\,\sigma^{(n)}(z)+n\,\sigma^{(n-1)}(z)`, evaluated through the
-tail-accurate :func:`~symhess.activations.sigmoid.sigmoid_derivatives`. No counting rule is claimed.
+tail-accurate :func:`~symhess.activations.sigmoid.sigmoid_derivatives`. Counting: full rank, a conjecture
+proved (point evaluation) on the instances the tests draw.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 import sympy as sp
 
 from ..symbols import z
-from .base import Activation
+from .base import Activation, RankRule
 from .registry import register_activation
 from .sigmoid import sigmoid_derivatives
 
@@ -40,6 +41,12 @@ class Softplus(Activation):
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:
         return sp.log(1 + sp.exp(x))
+
+    def counting_rule(self, n_in: int, n_hidden: int) -> RankRule:
+        r"""Full rank :math:`P=N_h(N_i+1)` (conjecture: no continuous symmetry; certified on drawn instances)."""
+        return RankRule(n_hidden * (n_in + 1), "full rank", "conjecture", "P = N_h(N_i+1)",
+                        "softplus has no continuous symmetry (not homogeneous, neither odd nor even); proved (point "
+                        "evaluation) on every drawn instance in the tests")
 
     def analytic_strip(self) -> float:
         r"""Branch points at :math:`z=i\pi(2k+1)`: analytic for :math:`|\operatorname{Im}z|<\pi`."""
@@ -63,6 +70,12 @@ class SiLU(Activation):
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:
         return x / (1 + sp.exp(-x))
+
+    def counting_rule(self, n_in: int, n_hidden: int) -> RankRule:
+        r"""Full rank :math:`P=N_h(N_i+1)` (conjecture: no continuous symmetry; certified on drawn instances)."""
+        return RankRule(n_hidden * (n_in + 1), "full rank", "conjecture", "P = N_h(N_i+1)",
+                        "SiLU has no continuous symmetry (not homogeneous, neither odd nor even); proved (point "
+                        "evaluation) on every drawn instance in the tests")
 
     def analytic_strip(self) -> float:
         r"""Poles at :math:`z=i\pi(2k+1)`: analytic for :math:`|\operatorname{Im}z|<\pi`."""
