@@ -11,6 +11,7 @@ from .base import Activation, RankRule, to_exact
 from .registry import ACTIVATIONS, ActivationLike, activation, register_activation
 from . import polynomial, erf, relu, tanh  # noqa: F401  (registration side effect)
 from . import abrelu, trigonometric, exponential, gelu, hermite, sign  # noqa: F401
+from . import sigmoid, softplus  # noqa: F401
 from .polynomial import Linear, Polynomial, Quadratic
 from .erf import Erf
 from .relu import ReLU
@@ -21,9 +22,12 @@ from .exponential import Exp, Gaussian
 from .gelu import GELU
 from .hermite import Hermite
 from .sign import Sign, Step
+from .sigmoid import Sigmoid
+from .softplus import SiLU, Softplus
 
 __all__ = [
     "Activation", "ActivationLike", "RankRule", "ACTIVATIONS", "activation", "register_activation", "to_exact",
     "Linear", "Quadratic", "Polynomial", "Erf", "ReLU", "Tanh",
     "ABReLU", "LeakyReLU", "Abs", "Sin", "Cos", "Rbf", "Exp", "Gaussian", "GELU", "Hermite", "Sign", "Step",
+    "Sigmoid", "Softplus", "SiLU",
 ]
