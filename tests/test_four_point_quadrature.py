@@ -43,9 +43,9 @@ def test_erf_through_the_numeric_route_matches_the_closed_form(orders, seed):
 
 def test_estimate_bounds_the_error_of_tanh_against_a_finer_rule():
     act = symhess.activation("tanh")
-    C = _covariances(2, scale=0.8)
+    C = _covariances(2, n=4, scale=0.8)   # one covariance of each rank
     val, est = gaussian_four_point_quadrature(act, (1, 1, 0, 0), C, with_error=True)
-    ref = gaussian_four_point_quadrature(act, (1, 1, 0, 0), C, step=0.25, rtol=np.inf)
+    ref = gaussian_four_point_quadrature(act, (1, 1, 0, 0), C, step=0.3, rtol=np.inf)
     assert np.all(np.abs(val - ref) <= est) and est.max() < 1e-6
 
 
