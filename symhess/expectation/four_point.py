@@ -15,8 +15,9 @@ term of second order in the learning rate. Routes, tried in order:
 1. the activation's closed form (the ``gaussian_four_point`` hook; erf has one for ``(1, 1, 0, 0)``);
 2. exact moments when :math:`\sigma` is a polynomial, by Isserlis' recursion
    :math:`E[y_i\,m(y)] = \sum_j C_{ij}\,E[\partial_j m(y)]`;
-3. otherwise :class:`~symhess.errors.NoClosedFormError`: a four-dimensional integral per index
-   quadruple is too costly to evaluate silently inside an ODE right-hand side.
+3. otherwise :class:`~symhess.errors.NoClosedFormError`; the compiled kernels
+   (:func:`symhess.kernels.codegen.compile_four_point_kernel`) then integrate numerically with an
+   error estimate (:mod:`symhess.kernels.four_point_quadrature`), smooth activations only.
 """
 
 from __future__ import annotations
@@ -105,8 +106,9 @@ def _four_point(act: Activation, orders: tuple[int, int, int, int]) -> tuple[sp.
     raise NoClosedFormError(
         f"no closed form is known for the four-point expectation E[s^({orders[0]}) s^({orders[1]}) "
         f"s^({orders[2]}) s^({orders[3]})] of {act.spec!r} (closed forms: erf for orders (1, 1, 0, 0), "
-        "any polynomial); the second-order term of online SGD needs it: use an activation with a "
-        "closed form, or drop the term (second_order=False, exact as the learning rate tends to 0)"
+        "any polynomial); compile_four_point_kernel integrates it numerically for smooth activations "
+        "(symhess.kernels.four_point_quadrature, with an error estimate); for kinked ones drop the "
+        "second-order term of online SGD (second_order=False, exact as the learning rate tends to 0)"
     )
 
 

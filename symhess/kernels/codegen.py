@@ -30,7 +30,8 @@ from ..expectation.four_point import four_point_expectation
 from ..expectation.pairs import cross_pair_expectation, pair_expectation, quadrature_nodes, single_expectation
 from ..symbols import FOUR_ARGS, PAIR_ARGS, q
 from .quadrature import gaussian_pair_quadrature, gaussian_single_quadrature
-from ..errors import InvalidParameterError
+from ..errors import InvalidParameterError, NoClosedFormError
+from .four_point_quadrature import gaussian_four_point_quadrature
 
 __all__ = ["sqrt_nonnegative", "arccos_clipped", "CompiledKernel", "compile_pair_kernel", "compile_single_kernel",
            "compile_four_point_kernel", "lambdify_checked", "compile_cross_pair_kernel"]
@@ -167,8 +168,45 @@ def compile_four_point_kernel(act: Activation, keys: tuple[tuple[int, int, int, 
     ------
     NoClosedFormError
         If an expectation has neither a closed form nor exact moments
-        (:func:`symhess.expectation.four_point.four_point_expectation`).
+        (:func:`symhess.expectation.four_point.four_point_expectation`) and the activation is not smooth
+        (a kink, as in ReLU, defeats the quadrature's convergence).
+
+    Notes
+    -----
+    Without a closed form the kernel integrates numerically
+    (:func:`symhess.kernels.four_point_quadrature.gaussian_four_point_quadrature`; its ``exprs`` are
+    placeholder symbols): calls raise :class:`~symhess.errors.SymhessAccuracyError` where the error
+    estimate exceeds :data:`~symhess.kernels.four_point_quadrature.DEFAULT_RTOL` times
+    :math:`E|\text{integrand}|`.
     """
-    exprs = tuple(four_point_expectation(act, k) for k in keys)
+    try:
+        exprs = tuple(four_point_expectation(act, k) for k in keys)
+    except NoClosedFormError:
+        return _four_point_quadrature_kernel(act, tuple(keys))
     fn, src = lambdify_checked(FOUR_ARGS, list(exprs), {"sqrt": sqrt_nonnegative, "asin": arcsin_clipped, "arcsin": arcsin_clipped})
     return CompiledKernel(tuple(keys), exprs, FOUR_ARGS, fn, src)
+
+
+_NONSMOOTH = (sp.Heaviside, sp.DiracDelta, sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min)
+
+
+def _four_point_quadrature_kernel(act: Activation, keys: tuple[tuple[int, int, int, int], ...]) -> CompiledKernel:
+    act.require_numeric()
+    top = max(max(k) for k in keys) + 2
+    for order in range(top + 1):
+        if act.derivative(order).has(*_NONSMOOTH):
+            raise NoClosedFormError(
+                f"no closed form is known for the four-point expectations {keys} of {act.spec!r}, and its "
+                f"derivative of order {order} is not smooth ({act.derivative(order)}): the four-dimensional "
+                "quadrature converges too slowly across a kink to meet its accuracy; use a smooth activation "
+                "(erf, tanh, gelu, ...), or drop the term (second_order=False, exact as the learning rate tends to 0)"
+            )
+
+    def fn(*arrays):
+        c11, c22, c33, c44, c12, c13, c14, c23, c24, c34 = arrays
+        C = np.stack([np.stack([c11, c12, c13, c14], -1), np.stack([c12, c22, c23, c24], -1),
+                      np.stack([c13, c23, c33, c34], -1), np.stack([c14, c24, c34, c44], -1)], -2)
+        return [gaussian_four_point_quadrature(act, k, C) for k in keys]
+
+    exprs = tuple(sp.Symbol(f"K_{''.join(map(str, k))}_quadrature") for k in keys)
+    return CompiledKernel(keys, exprs, FOUR_ARGS, fn, "# gaussian_four_point_quadrature (no generated source)")

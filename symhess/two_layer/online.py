@@ -354,7 +354,8 @@ def online_sgd_ode(
     ----------
     act : str or Activation
         Activation of student and teacher. The term of order :math:`\eta^2` needs the four-point
-        expectation :math:`I_4` in closed form (erf, polynomials).
+        expectation :math:`I_4`: in closed form for erf and polynomials, numerically (with an error
+        estimate, seconds per right-hand side for :math:`N_h=N_t=3`) for other smooth activations.
     W0, v0 : array_like, shapes (Nh, Ni), (Nh,)
         Initial student.
     W_teacher, v_teacher : array_like, shapes (Nt, Ni), (Nt,)
@@ -387,7 +388,9 @@ def online_sgd_ode(
     Raises
     ------
     NoClosedFormError
-        If ``second_order`` and the activation has no closed-form :math:`I_4`.
+        If ``second_order`` and the activation has no closed-form :math:`I_4` and is not smooth (ReLU).
+    SymhessAccuracyError
+        If the numeric :math:`I_4` misses its accuracy (large variances).
 
     Examples
     --------
