@@ -289,3 +289,15 @@ def test_cli_sgd_without_i4_names_the_first_order_option():
     assert out.exit_code != 0 and "--first-order" in out.output
     out = CliRunner().invoke(main, ["sgd", "-a", "relu", "--t-max", "1", "--first-order"])
     assert out.exit_code == 0, out.output
+
+
+def test_cli_sgd_asks_before_the_slow_numerical_i4():
+    from click.testing import CliRunner
+
+    from symhess.cli import main
+
+    out = CliRunner().invoke(main, ["sgd", "-a", "tanh", "--t-max", "1"])
+    assert out.exit_code != 0 and "--numeric-i4" in out.output and "--first-order" in out.output
+    out = CliRunner().invoke(main, ["sgd", "-a", "tanh", "--n-teacher", "1", "--n-hidden", "1", "--t-max", "0.5",
+                                    "--numeric-i4"])
+    assert out.exit_code == 0, out.output

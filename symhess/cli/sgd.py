@@ -38,12 +38,15 @@ __all__ = ["sgd"]
               help="Student first-layer weights: init-scale times a default teacher draw.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of teacher and student.")
 @click.option("--first-order", is_flag=True, help="Drop the eta^2 term (population gradient flow in the overlaps).")
+@click.option("--numeric-i4", is_flag=True,
+              help="Allow the numerical four-point expectations (activations without a closed-form I4, e.g. tanh): "
+                   "accurate, but seconds per right-hand side beyond Nh = Nt = 2.")
 @click.option("--simulate", default=None, type=click.IntRange(min=2),
               help="Also run online SGD at this input dimension from the same overlaps.")
 @click.option("--plot", default=None, type=click.Path(dir_okay=False), help="Write a figure of eps_g(t).")
 def sgd(activation: str, n_teacher: int, n_hidden: int, n_in: int, lr: float, lr_v: float | None, fixed_v: bool,
-        noise: float, t_max: float, init_scale: float, seed: int, first_order: bool, simulate: int | None,
-        plot: str | None) -> None:
+        noise: float, t_max: float, init_scale: float, seed: int, first_order: bool, numeric_i4: bool,
+        simulate: int | None, plot: str | None) -> None:
     """Online SGD order-parameter equations (Saad & Solla; Goldt et al.): eps_g(t), optionally against a simulation."""
     import numpy as np
 
@@ -60,6 +63,17 @@ def sgd(activation: str, n_teacher: int, n_hidden: int, n_in: int, lr: float, lr
     click.echo(f"symhess sgd: {act.spec}, Nt = {n_teacher}, Nh = {n_hidden}, lr = {lr}, "
                f"{'v fixed' if fixed_v else 'v trained'}, noise = {noise}, t_max = {t_max:g}")
     from ..errors import NoClosedFormError
+    from ..expectation.four_point import four_point_expectation
+
+    if not first_order and not numeric_i4:
+        try:
+            four_point_expectation(act)
+        except NoClosedFormError:
+            raise click.ClickException(
+                f"{act.spec!r} has no closed-form four-point expectation I4 for the eta^2 term: pass --numeric-i4 "
+                "to integrate it numerically (slow: ~0.25 s per right-hand side at Nh = Nt = 2), or --first-order "
+                "to drop the term (exact as lr -> 0)"
+            ) from None
 
     try:
         ode = online_sgd_ode(act, W0, v0, Wt, vt, lr, t_max, lr_v=lr_v, train_v=not fixed_v, noise=noise,
