@@ -30,6 +30,9 @@ from symhess.symbols import c, q, q1, q2, z
 
 #: example parameters per registered activation name
 EXAMPLES: dict[str, list[str]] = {
+    "sigmoid": ["sigmoid"],
+    "softplus": ["softplus"],
+    "silu": ["silu"],
     "linear": ["linear"],
     "quadratic": ["quadratic:eps=1/3"],
     "poly": ["poly:coeffs=[1,0.3,0.2]"],
@@ -53,7 +56,7 @@ EXAMPLES: dict[str, list[str]] = {
 PAIR_KEYS = [(0, 0), (1, 1), (2, 0), (0, 2), (2, 2), (3, 1), (1, 3), (4, 0), (0, 4)]
 SINGLE_KEYS = [(0, 0, 0), (1, 1, 0), (1, 0, 1), (1, 1, 2), (2, 0, 0), (2, 0, 2)]
 LOSS_ONLY = {"sign", "step"}
-NUMERICAL = {"tanh"}  # no closed form: quadrature (tested in test_expectation.py)
+NUMERICAL = {"tanh", "sigmoid", "softplus", "silu"}  # no closed form: quadrature (test_expectation.py, test_generic_activations.py)
 
 
 def _all(names=None):

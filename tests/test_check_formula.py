@@ -225,7 +225,7 @@ def test_bad_input_messages():
     with pytest.raises(NotationError, match="has no parameter 'eps'"):
         check_formula(r"\epsilon Q_{ik}", "linear", "vv")
     with pytest.raises(symhess.UnknownActivationError):
-        check_formula("Q_ik", "softplus", "vv")
+        check_formula("Q_ik", "softplux", "vv")
 
 
 # -- randomized identity testing and its stated failure probability ---------------------------------

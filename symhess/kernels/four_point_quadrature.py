@@ -32,6 +32,7 @@ Kinked activations (ReLU: a jump in :math:`\sigma'`) converge algebraically and 
 from __future__ import annotations
 
 from functools import lru_cache
+from math import gamma
 
 import numpy as np
 
@@ -43,6 +44,8 @@ __all__ = ["gaussian_four_point_quadrature", "DEFAULT_STEP", "DEFAULT_RTOL", "RA
 DEFAULT_STEP = 0.4
 #: nodes outside the ball |z| <= RADIUS are dropped (Gaussian weight below 1e-16 of the centre's)
 RADIUS = 8.6
+#: most lattice nodes one rule may use (about 60 bytes a node); beyond, the route raises
+MAX_NODES = 30_000_000
 #: the step is DEFAULT_STEP up to this largest eigenvalue of C, and shrinks like its inverse square root
 LAM_REF = 1.0
 #: eigenvalues below RANK_RTOL x the largest are treated as zero (changes the expectation by O(RANK_RTOL))
@@ -55,18 +58,29 @@ DEFAULT_RTOL = 1e-6
 _CHUNK = 2_000_000  # nodes x covariances evaluated at once
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=4)
 def _rule(h: float, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Trapezoidal nodes ``k h`` in the ball ``|z| <= RADIUS`` of R^dim, weights ``h^dim phi(z)``, and the
-    weights of the nested rules of steps ``2h`` and ``4h`` on the same nodes (zero off their sub-lattices)."""
+    weights of the nested rules of steps ``2h`` and ``4h`` on the same nodes (zero off their sub-lattices).
+
+    Built one slice of the first coordinate at a time, so that no array of the enclosing cube's size is made.
+    """
     m = int(np.ceil(RADIUS / h / 4)) * 4
     k = np.arange(-m, m + 1)
-    grids = np.meshgrid(*(k,) * dim, indexing="ij")
-    K = np.stack([g.ravel() for g in grids])
+    R2 = (RADIUS / h) ** 2
+    if dim > 1:
+        rest = np.stack([g.ravel() for g in np.meshgrid(*(k,) * (dim - 1), indexing="ij")]).astype(np.int32)
+    else:
+        rest = np.zeros((0, 1), dtype=np.int32)
+    rest2 = np.sum(rest.astype(float) ** 2, axis=0)
+    slices = []
+    for k0 in k:
+        keep = rest2 + float(k0) ** 2 <= R2
+        if np.any(keep):
+            slices.append(np.vstack([np.full(int(keep.sum()), k0, dtype=np.int32), rest[:, keep]]))
+    K = np.hstack(slices)
     Z = K * h
     r2 = np.sum(Z**2, axis=0)
-    keep = r2 <= RADIUS**2
-    Z, K, r2 = Z[:, keep], K[:, keep], r2[keep]
     W = h**dim * np.exp(-0.5 * r2) / (2 * np.pi) ** (dim / 2)
     W2 = np.where(np.all(K % 2 == 0, axis=0), 2.0**dim * W, 0.0)
     W4 = np.where(np.all(K % 4 == 0, axis=0), 4.0**dim * W, 0.0)
@@ -150,6 +164,14 @@ def gaussian_four_point_quadrature(act, orders: tuple[int, int, int, int], C, *,
         for j in np.unique(level[rank == r]):
             sel = np.nonzero((rank == r) & (level == j))[0]
             h = float(step) * r / 4 * 0.8**j
+            nodes = np.pi ** (r / 2) / gamma(r / 2 + 1) * (RADIUS / h) ** r  # lattice points in the ball
+            if nodes > MAX_NODES:
+                raise SymhessAccuracyError(
+                    f"four-point quadrature of {getattr(act, 'spec', act)!r}, orders {orders}: a covariance with "
+                    f"largest eigenvalue {lam[sel[0], -1]:.3g} needs a rank-{r} rule of ~{nodes:.2g} nodes, beyond "
+                    f"the budget of {MAX_NODES:.0e} (memory): not computed; lower the weight scale or use "
+                    "second_order=False"
+                )
             T1, T2, _, absv = _apply(funcs, A[sel][:, :, 4 - r:], h)
             val[sel], err[sel], absval[sel] = T1, _estimate(T1, T2, absv), absv
     zero = rank == 0   # C = 0: the integrand is the constant prod sigma^(o)(0)
