@@ -107,8 +107,9 @@ LOCAL_DECAY = 46.0
 MAX_NODES = 4097
 #: Gauss–Legendre nodes per panel, and the smaller rule that checks it
 GL_NODES, GL_CHECK_NODES = 16, 10
-#: rounding floor of the error estimate, relative to E|integrand|
-ROUNDING_FLOOR = 1024 * np.finfo(float).eps
+#: rounding floor of the error estimate, relative to E|integrand|: empirical, set above the largest rounding
+#: error the tests found (1760 ulp at standard deviations 1e4 and correlation 1 - 1e-8)
+ROUNDING_FLOOR = 4096 * np.finfo(float).eps
 #: estimated error (relative to E|integrand|) above which a warning is issued
 REFINEMENT_RTOL = 1e-8
 #: gamma of the smooth step erf(gamma t) subtracted from saturating activations (slope 1 at 0)
