@@ -15,7 +15,7 @@ from .errors import InvalidParameterError, InvalidTypeError, MemoryLimitError, N
 
 __all__ = [
     "as_rng", "check_size", "as_weights", "as_teacher", "check_dense_size", "available_memory",
-    "check_variance_range", "check_finite_result", "row_norms", "MAX_VARIANCE", "resolve_choice",
+    "check_variance_range", "check_finite_result", "row_norms", "MAX_VARIANCE", "resolve_choice", "as_positive",
 ]
 
 
@@ -207,3 +207,14 @@ def _caller_stacklevel() -> int:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def as_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
+    """``value`` as a finite float ``> 0`` (``>= 0`` with ``allow_zero``), or a SymhessError naming ``name``."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidTypeError(f"{name}={value!r} must be a number") from exc
+    if not np.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+        raise InvalidParameterError(f"{name}={value!r} must be finite and {'>= 0' if allow_zero else '> 0'}")
+    return x

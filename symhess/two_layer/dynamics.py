@@ -39,7 +39,7 @@ import numpy as np
 from ..activations import ActivationLike, activation as get_activation
 from .assemble import expected_hessian
 from .loss import population_gradient, population_loss
-from ..validation import as_teacher, as_weights
+from ..validation import as_positive, as_teacher, as_weights
 from ..validation import as_rng
 from ..linalg.spectra import default_tolerance
 from ..errors import InvalidParameterError, InvalidTypeError
@@ -79,16 +79,6 @@ class LossCurve:
 def _split(theta: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     Nh, Ni = shape
     return theta[: Nh * Ni].reshape(Nh, Ni), theta[Nh * Ni:]
-
-
-def _check_positive(value: object, name: str) -> float:
-    try:
-        val = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidTypeError(f"{name}={value!r} must be a positive number") from exc
-    if not np.isfinite(val) or val <= 0:
-        raise InvalidParameterError(f"{name}={value!r} must be a positive finite number")
-    return val
 
 
 def _check_count(value: object, name: str, minimum: int = 0) -> int:
@@ -166,7 +156,7 @@ def gradient_flow(
 
     theta0 = np.concatenate([W0.ravel(), v0])
     sol = solve_ivp(rhs, (0.0, float(t[-1])), theta0, method="BDF", t_eval=t, jac=jac,
-                    rtol=_check_positive(rtol, "rtol"), atol=_check_positive(atol, "atol"))
+                    rtol=as_positive(rtol, "rtol"), atol=as_positive(atol, "atol"))
     if not sol.success:
         raise RuntimeError(f"gradient flow integration failed: {sol.message}")
     loss = np.array([population_loss(act, *_split(y, shape), Wt, vt, method=loss_method) for y in sol.y.T])
@@ -213,7 +203,7 @@ def gradient_descent(
     act = get_activation(act)
     W, v = (a.copy() for a in as_weights(W0, v0))
     Wt, vt = as_teacher(W_teacher, v_teacher, W.shape[1])
-    lr = _check_positive(lr, "lr")
+    lr = as_positive(lr, "lr")
     n_steps = _check_count(n_steps, "n_steps")
     every = _check_count(record_every, "record_every", 1)
     def full_batch(W, v):
@@ -271,7 +261,7 @@ def sgd(
     act = get_activation(act)
     W, v = (a.copy() for a in as_weights(W0, v0))
     Wt, vt = as_teacher(W_teacher, v_teacher, W.shape[1])
-    lr = _check_positive(lr, "lr")
+    lr = as_positive(lr, "lr")
     n_steps = _check_count(n_steps, "n_steps")
     batch = _check_count(batch_size, "batch_size", 1)
     every = _check_count(record_every, "record_every", 1)
@@ -311,7 +301,7 @@ def spectral_loss_prediction(H: np.ndarray, dtheta0: np.ndarray, times: np.ndarr
     if lr is None:
         factor = np.exp(-2.0 * lam[None, :] * t)
     else:
-        factor = (1.0 - _check_positive(lr, "lr") * lam[None, :]) ** (2.0 * t)
+        factor = (1.0 - as_positive(lr, "lr") * lam[None, :]) ** (2.0 * t)
     return 0.5 * (factor * (lam * c2)[None, :]).sum(axis=1)
 
 
@@ -324,7 +314,7 @@ def sgd_loss_prediction(
     from :math:`d_i=c_i^2` and returns :math:`\frac12\sum_i\lambda_id_i` at steps ``0..n_steps``.
     """
     lam, d = _modes(H, dtheta0)
-    lr = _check_positive(lr, "lr")
+    lr = as_positive(lr, "lr")
     B = _check_count(batch_size, "batch_size", 1)
     out = np.empty(_check_count(n_steps, "n_steps") + 1)
     for t in range(out.size):

@@ -61,7 +61,7 @@ from scipy.integrate import solve_ivp
 from ..activations import Activation, ActivationLike, activation as get_activation
 from ..errors import InvalidParameterError, InvalidTypeError, NonFiniteError, ShapeError
 from ..kernels.codegen import compile_four_point_kernel, compile_pair_kernel, compile_single_kernel
-from ..validation import as_rng, as_weights
+from ..validation import as_positive, as_rng, as_weights
 
 __all__ = [
     "OnlineTrajectory", "OrderParameterODE", "online_sgd_ode", "online_sgd_simulation",
@@ -76,17 +76,6 @@ _FOUR_KEYS = ((1, 1, 0, 0),)
 def order_parameters(W: np.ndarray, W_teacher: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""The overlaps :math:`Q=WW^\top`, :math:`R=WW^{*\top}`, :math:`T=W^*W^{*\top}`."""
     return W @ W.T, W @ W_teacher.T, W_teacher @ W_teacher.T
-
-
-def _positive(value: object, name: str, *, allow_zero: bool = False) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidTypeError(f"{name}={value!r} must be a number") from exc
-    if not np.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise InvalidParameterError(f"{name}={value!r} must be finite and {bound}")
-    return x
 
 
 @dataclass
@@ -316,9 +305,9 @@ def _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise):
     Wt, vt = as_weights(W_teacher, v_teacher, name="teacher ")
     if Wt.shape[1] != W0.shape[1]:
         raise ShapeError(f"teacher input dimension {Wt.shape[1]} differs from the student's {W0.shape[1]}")
-    lr = _positive(lr, "lr")
-    lr_v = lr if lr_v is None else _positive(lr_v, "lr_v", allow_zero=True)
-    noise = _positive(noise, "noise", allow_zero=True)
+    lr = as_positive(lr, "lr")
+    lr_v = lr if lr_v is None else as_positive(lr_v, "lr_v", allow_zero=True)
+    noise = as_positive(noise, "noise", allow_zero=True)
     return act, W0, v0, Wt, vt, lr, lr_v, noise
 
 
@@ -402,7 +391,7 @@ def online_sgd_ode(
     True
     """
     act, W0, v0, Wt, vt, lr, lr_v, noise = _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise)
-    t_max = _positive(t_max, "t_max")
+    t_max = as_positive(t_max, "t_max")
     Q0, R0, T = order_parameters(W0, Wt)
     ode = OrderParameterODE(act, T, vt, W0.shape[0], lr, lr_v, train_v, noise, second_order,
                             v_fixed=None if train_v else v0)
@@ -417,7 +406,7 @@ def online_sgd_ode(
             raise ArithmeticError(f"the ODE integration failed at t = {sol.t[-1] if sol.t.size else 0}: {sol.message}")
         ys = sol.y.T
     else:
-        ys = _rk4(ode.rhs, y0, t_eval, _positive(dt, "dt"))
+        ys = _rk4(ode.rhs, y0, t_eval, as_positive(dt, "dt"))
     if not np.all(np.isfinite(ys)):
         raise NonFiniteError(
             f"the order parameters diverged (lr={lr} is beyond the stable range for this teacher); "
@@ -473,7 +462,7 @@ def online_sgd_simulation(
     """
     act, W, v, Wt, vt, lr, lr_v, noise = _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise)
     W, v = W.copy(), v.copy()
-    t_max = _positive(t_max, "t_max")
+    t_max = as_positive(t_max, "t_max")
     rng = as_rng(rng)
     n_in = W.shape[1]
     t_eval = _default_times(t_max, 60) if times is None else np.asarray(times, dtype=float)
@@ -580,7 +569,7 @@ def linearise_at_teacher(
     """
     act = get_activation(act)
     Wt, vt = as_weights(W_teacher, v_teacher, name="teacher ")
-    lr = _positive(lr, "lr")
+    lr = as_positive(lr, "lr")
     T = Wt @ Wt.T
     first = OrderParameterODE(act, T, vt, Wt.shape[0], 1.0, 1.0, second_order=False)
     y = first.pack(T, T, vt)

@@ -277,7 +277,8 @@ def track_training(
     """
     from scipy.integrate import solve_ivp
 
-    from .dynamics import _check_positive, _check_times
+    from ..validation import as_positive
+    from .dynamics import _check_times
 
     act = get_activation(act)
     if method not in TRAIN_METHODS:
@@ -285,11 +286,11 @@ def track_training(
     W0, v0 = as_weights(W0, v0)
     Wt, vt = as_teacher(W_teacher, v_teacher, W0.shape[1])
     t = _check_times(times)
-    rank_rtol = _check_positive(rank_rtol, "rank_rtol")
+    rank_rtol = as_positive(rank_rtol, "rank_rtol")
     if method == "gd":
         if lr is None:
             raise InvalidParameterError("method='gd' needs a step size lr > 0")
-        lr = _check_positive(lr, "lr")
+        lr = as_positive(lr, "lr")
         if not np.allclose(t, np.round(t)):
             raise InvalidParameterError("with method='gd' the checkpoints are step counts: give integers")
     if exact and not act.is_polynomial:
