@@ -48,8 +48,9 @@ from typing import Mapping, Union
 import sympy as sp
 
 from ..errors import InvalidParameterError, InvalidTypeError, SymhessError
+from ..export.notation import PAPER_INDICES, SYMHESS_INDICES, IndexConvention
 from ..export.parse import apply_function, preprocess_latex, read_latex
-from ..symbols import Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, c, delta_jl, eps, q, q1, q2, scale, v_i, v_k
+from ..symbols import c, eps, q, q1, q2, scale, v_i, v_k
 
 __all__ = [
     "NotationError", "IndexConvention", "SYMHESS_INDICES", "PAPER_INDICES", "ParsedFormula",
@@ -73,42 +74,6 @@ n_hidden = sp.Symbol("n_hidden", integer=True, positive=True)
 CONTEXTS = ("block", "pair", "single", "count")
 
 
-@dataclass(frozen=True)
-class IndexConvention:
-    """Index letters of a Hessian entry: row unit, row input, column unit, column input."""
-
-    row_unit: str
-    row_input: str
-    col_unit: str
-    col_input: str
-    name: str = "custom"
-
-    @classmethod
-    def parse(cls, text: str) -> "IndexConvention":
-        """Read ``"ij,kl"`` (row unit, row input, column unit, column input)."""
-        letters = [ch for ch in str(text) if ch.isalpha()]
-        if len(letters) != 4 or len(set(letters)) != 4:
-            raise InvalidParameterError(
-                f"indices={text!r} must name four different letters 'RU RI, CU CI' (row unit, row input, "
-                "column unit, column input), e.g. 'ij,kl' (symhess) or 'jk,lm' (the paper)"
-            )
-        return cls(*letters, name=f"{letters[0]}{letters[1]},{letters[2]}{letters[3]}")
-
-    @property
-    def units(self) -> dict[str, str]:
-        return {self.row_unit: "i", self.col_unit: "k"}
-
-    @property
-    def inputs(self) -> dict[str, str]:
-        return {self.row_input: "j", self.col_input: "l"}
-
-    def describe(self) -> str:
-        return (f"hidden units {self.row_unit}, {self.col_unit} and inputs {self.row_input}, {self.col_input}"
-                f" (entry H_({self.row_unit}{self.row_input}),({self.col_unit}{self.col_input}))")
-
-
-SYMHESS_INDICES = IndexConvention("i", "j", "k", "l", name="symhess")
-PAPER_INDICES = IndexConvention("j", "k", "l", "m", name="paper")
 
 _EPS_NAMES = {"epsilon", "varepsilon", "eps", "ε", "ϵ"}
 _DELTA_NAMES = {"delta", "δ", "kronecker", "kroneckerdelta"}
@@ -210,33 +175,18 @@ def parse_expression(formula: FormulaLike, syntax: str = "auto") -> sp.Expr:
 
 
 # -- mapping --------------------------------------------------------------------------------------
-_BLOCK_W = {("i", "j"): W_ij, ("i", "l"): W_il, ("k", "j"): W_kj, ("k", "l"): W_kl}
+_BLOCK_HEADS = {"q": "Q", "w": "W", "v": "v", "a": "a"}
 
 
 def _map_block(head: str, sub: str, conv: IndexConvention) -> sp.Expr | None:
-    units, inputs = conv.units, conv.inputs
+    units = conv.units
     low = head.lower()
-    if low == "q":
-        if len(sub) == 2 and all(ch in units for ch in sub):
-            a, b = sorted(units[ch] for ch in sub)
-            return {("i", "i"): Q_ii, ("k", "k"): Q_kk, ("i", "k"): Q_ik}[(a, b)]
-        return None
-    if low == "w":
-        if len(sub) == 3 and sub[0] == "1":
-            sub = sub[1:]
-        elif len(sub) == 2 and sub[0] == "2" and sub[1] in units:
-            return v_i if units[sub[1]] == "i" else v_k
-        if len(sub) == 2 and sub[0] in units and sub[1] in inputs:
-            return _BLOCK_W[(units[sub[0]], inputs[sub[1]])]
-        return None
-    if low in ("v", "a") and len(sub) == 1 and sub in units:
-        return v_i if units[sub] == "i" else v_k
-    if low in _DELTA_NAMES and len(sub) == 2:
-        if all(ch in inputs for ch in sub):
-            return sp.Integer(1) if sub[0] == sub[1] else delta_jl
-        if all(ch in units for ch in sub):
-            return sp.Integer(1) if sub[0] == sub[1] else delta_ik
-    return None
+    if low == "w" and len(sub) == 2 and sub[0] == "2" and sub[1] in units:  # W_{2,j}: output weight
+        return v_i if units[sub[1]] == "i" else v_k
+    if low in _DELTA_NAMES and len(sub) == 2 and all(ch in units for ch in sub):
+        return sp.Integer(1) if sub[0] == sub[1] else delta_ik
+    name = "delta" if low in _DELTA_NAMES else _BLOCK_HEADS.get(low)
+    return conv.aliases().get(f"{name}_{sub}") if name else None
 
 
 def _map_common(head: str, sub: str) -> sp.Expr | None:

@@ -49,8 +49,69 @@ from ..symbols import (
 __all__ = [
     "SYMBOL_LATEX", "PARSE_NAMES", "canonical_name", "Determinant", "find_determinant",
     "determinant_value", "OVERLAP_VARS", "PAIR_VARS", "DIAGONAL_VARS", "BLOCK_NAMES",
-    "block_lhs", "label_slug",
+    "block_lhs", "label_slug", "IndexConvention", "SYMHESS_INDICES", "PAPER_INDICES",
 ]
+
+
+@dataclass(frozen=True)
+class IndexConvention:
+    """Index letters of a Hessian entry: row unit, row input, column unit, column input."""
+
+    row_unit: str
+    row_input: str
+    col_unit: str
+    col_input: str
+    name: str = "custom"
+
+    @classmethod
+    def parse(cls, text: str) -> "IndexConvention":
+        """Read ``"ij,kl"`` (row unit, row input, column unit, column input)."""
+        letters = [ch for ch in str(text) if ch.isalpha()]
+        if len(letters) != 4 or len(set(letters)) != 4:
+            raise InvalidParameterError(
+                f"indices={text!r} must name four different letters 'RU RI, CU CI' (row unit, row input, "
+                "column unit, column input), e.g. 'ij,kl' (symhess) or 'jk,lm' (the paper)"
+            )
+        return cls(*letters, name=f"{letters[0]}{letters[1]},{letters[2]}{letters[3]}")
+
+    @property
+    def units(self) -> dict[str, str]:
+        return {self.row_unit: "i", self.col_unit: "k"}
+
+    @property
+    def inputs(self) -> dict[str, str]:
+        return {self.row_input: "j", self.col_input: "l"}
+
+    def describe(self) -> str:
+        return (f"hidden units {self.row_unit}, {self.col_unit} and inputs {self.row_input}, {self.col_input}"
+                f" (entry H_({self.row_unit}{self.row_input}),({self.col_unit}{self.col_input}))")
+
+    def aliases(self) -> dict[str, sp.Expr]:
+        """Names of the block symbols in this convention, canonical form to symhess symbol.
+
+        Overlaps ``Q`` of the two units, output weights ``v`` or ``a``, first-layer weights ``W`` or
+        ``W_1`` with a unit and an input index, and the input Kronecker delta, e.g. for the paper's
+        convention ``{"Q_jl": Q_ik, "a_j": v_i, "W_1jk": W_ij, "delta_km": delta_jl, ...}``.
+        """
+        unit = {self.row_unit: "i", self.col_unit: "k"}
+        inp = {self.row_input: "j", self.col_input: "l"}
+        overlap = {("i", "i"): Q_ii, ("k", "k"): Q_kk, ("i", "k"): Q_ik, ("k", "i"): Q_ik}
+        weight = {("i", "j"): W_ij, ("i", "l"): W_il, ("k", "j"): W_kj, ("k", "l"): W_kl}
+        out: dict[str, sp.Expr] = {}
+        for a, ua in unit.items():
+            out[f"v_{a}"] = out[f"a_{a}"] = v_i if ua == "i" else v_k
+            for b, ub in unit.items():
+                out[f"Q_{a}{b}"] = overlap[(ua, ub)]
+            for b, ib in inp.items():
+                out[f"W_{a}{b}"] = out[f"W_1{a}{b}"] = weight[(ua, ib)]
+        for a in inp:
+            for b in inp:
+                out[f"delta_{a}{b}"] = sp.Integer(1) if a == b else delta_jl
+        return out
+
+
+SYMHESS_INDICES = IndexConvention("i", "j", "k", "l", name="symhess")
+PAPER_INDICES = IndexConvention("j", "k", "l", "m", name="paper")
 
 #: symhess symbol -> its LaTeX in the paper's notation
 SYMBOL_LATEX: dict[sp.Symbol, str] = {

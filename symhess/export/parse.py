@@ -46,7 +46,7 @@ from sympy.core.function import AppliedUndef
 
 from ..errors import InvalidTypeError, SymhessError
 from ..symbols import PAIR_ARGS, Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, delta_jl, q, v_i, v_k
-from .notation import OVERLAP_VARS, PARSE_NAMES, Determinant, canonical_name, determinant_value
+from .notation import OVERLAP_VARS, PAPER_INDICES, PARSE_NAMES, Determinant, canonical_name, determinant_value
 
 __all__ = [
     "parse_paper_latex", "PaperLatexError", "PAPER_INDEX_ALIASES", "FUNCTION_NAMES", "read_latex",
@@ -59,13 +59,7 @@ class PaperLatexError(SymhessError, ValueError):
 
 
 #: the index convention of Couto et al. (eqs. 1-5): units j, l; inputs k, m; output weights a_j; W_{1,jk}
-PAPER_INDEX_ALIASES: dict[str, sp.Expr] = {
-    "Q_jj": Q_ii, "Q_ll": Q_kk, "Q_jl": Q_ik, "Q_lj": Q_ik,
-    "a_j": v_i, "a_l": v_k,
-    "W_1jk": W_ij, "W_1jm": W_il, "W_1lk": W_kj, "W_1lm": W_kl,
-    "W_jk": W_ij, "W_jm": W_il, "W_lk": W_kj, "W_lm": W_kl,
-    "delta_km": delta_jl, "delta_mk": delta_jl,
-}
+PAPER_INDEX_ALIASES: dict[str, sp.Expr] = PAPER_INDICES.aliases()
 
 #: parsed function name -> SymPy function
 FUNCTION_NAMES: dict[str, object] = {
