@@ -111,6 +111,10 @@ def parse_expression(text: str, names: set[str]) -> sp.Expr:
     return out
 
 
+def _what(n: int) -> str:
+    return "it" if n == 0 else f"its derivative of order {n}"
+
+
 def _check_real_and_finite(formula: sp.Expr, label: str) -> None:
     """Sample check: sigma and its derivatives up to order 4 real and finite on [-50, 50] (30 digits)."""
     with mp.workdps(30):
@@ -119,10 +123,15 @@ def _check_real_and_finite(formula: sp.Expr, label: str) -> None:
             for t in _SAMPLES:
                 try:
                     val = mp.mpmathify(f(mp.mpf(t)))
-                except (ZeroDivisionError, ValueError, OverflowError, TypeError) as exc:
-                    raise InvalidParameterError(f"activation {label}: derivative {n} cannot be evaluated at z = {t:g} "
-                                                f"({exc})") from None
-                what = "it" if n == 0 else f"its derivative of order {n}"
+                except ZeroDivisionError:
+                    raise InvalidParameterError(
+                        f"activation {label}: {_what(n)} is not finite at z = {t:g} (a division by zero); an "
+                        "activation must be finite and smooth on the real line (write a removable singularity out)"
+                    ) from None
+                except (ValueError, OverflowError, TypeError) as exc:
+                    raise InvalidParameterError(f"activation {label}: {_what(n)} cannot be evaluated at z = {t:g} "
+                                                f"({type(exc).__name__}: {exc})") from None
+                what = _what(n)
                 if isinstance(val, mp.mpc) and abs(val.imag) > mp.mpf(10) ** -25 * (1 + abs(val.real)):
                     raise InvalidParameterError(f"activation {label}: {what} is not real at z = {t:g} (value {mp.nstr(val, 6)})")
                 if not mp.isfinite(val):
