@@ -245,8 +245,8 @@ def test_monte_carlo_dense_hessian():
     h = x @ W.T
     s = act.numeric(0)(h)
     ds = act.numeric(1)(h)
-    g = np.concatenate([(v * ds)[:, :, None] * x[:, None, :], s], axis=1) if False else np.concatenate(
-        [((v * ds)[:, :, None] * x[:, None, :]).reshape(len(x), -1), s], axis=1)
+    # gradient of f = sum_i v_i s(w_i . x): d/dW_ij = v_i s'(h_i) x_j (row-major), d/dv_i = s(h_i)
+    g = np.concatenate([((v * ds)[:, :, None] * x[:, None, :]).reshape(len(x), -1), s], axis=1)
     outer = g[:, :, None] * g[:, None, :]
     mc = outer.mean(axis=0)
     se = outer.std(axis=0) / math.sqrt(len(x))
@@ -329,3 +329,31 @@ def test_spec_and_expr_together_refused():
 
 def test_parser_reads_decimals_exactly():
     assert parse_expression("0.1*z^2", {"z"}) == sp.Rational(1, 10) * sp.Symbol("z", real=True) ** 2
+
+
+def test_overflow_points_redone_in_mpmath():
+    """SymPy's softplus'' = exp(z)/(exp(z)+1) - exp(2z)/(exp(z)+1)^2 is inf/inf in float64 at z = 800.
+
+    Elsewhere SymPy's formulas keep absolute, not relative, accuracy in the tails (log(1 + e^-40) is 0 in
+    float64), which is what the quadrature needs (its error is relative to E|integrand|).
+    """
+    user, B = _generic("softplus"), symhess.activation("softplus")
+    x = np.array([-800.0, -40.0, 0.3, 40.0, 360.0, 800.0])
+    got = user.numeric_derivatives((0, 1, 2, 3), x)
+    ref = B.numeric_derivatives((0, 1, 2, 3), x)
+    for n in range(4):
+        assert np.all(np.isfinite(got[n]))
+        assert np.all(np.abs(got[n] - ref[n]) <= 1e-12 * np.abs(ref[n]) + 1e-15), n
+
+
+def test_unlocated_strip_is_said():
+    """erf has no rule for its preimages: the strip is conservative and the report says so."""
+    act = symhess.activation(expr="1/(2 + erf(z))")
+    rep = act.describe()
+    assert rep.strip.located is None and "not located" in rep.strip.how
+    assert "only guarantee" in rep.accuracy
+    # and the numbers are still right: E[s(u)s(v)] at q = 1, rho = 1 - 1e-12 against E[s(h)^2] by mpmath
+    mp.mp.dps = 30
+    val = float(_quiet(gaussian_pair_quadrature, act, 0, 0, 1.0, 1.0, 1.0 - 1e-12))
+    ref2 = mp.quad(lambda x: mp.npdf(x) / (2 + mp.erf(x)) ** 2, [-12, 0, 12])
+    assert abs(val - float(ref2)) <= 1e-10 * float(ref2)

@@ -31,7 +31,7 @@ import tokenize
 import warnings
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import Callable, ClassVar
+from typing import Callable, ClassVar, Mapping
 
 import mpmath as mp
 import numpy as np
@@ -384,17 +384,15 @@ def _audit(formula: sp.Expr) -> float:
 # -- the constructor --------------------------------------------------------------------------------
 
 
-def _match_family(formula: sp.Expr) -> Activation | None:
-    """The registered family equal to ``formula`` (verified: numeric screen, then ``simplify(difference) == 0``)."""
-    from .registry import ACTIVATIONS
-
+def _match_family(formula: sp.Expr, families: Mapping[str, type]) -> Activation | None:
+    """The family of ``families`` equal to ``formula`` (verified: numeric screen, then ``simplify(difference) == 0``)."""
     x = np.array([-3.1, -1.3, -0.4, 0.2, 0.9, 1.7, 2.6])
     try:
         with np.errstate(all="ignore"):
             mine = np.asarray(sp.lambdify(z, formula, modules=["scipy", "numpy"])(x), dtype=float)
     except Exception:  # noqa: BLE001 - a formula NumPy cannot evaluate matches nothing
         return None
-    for cls in ACTIVATIONS.values():
+    for cls in families.values():
         flds = fields(cls)
         if any(isinstance(f.default, tuple) for f in flds):
             continue
@@ -429,7 +427,8 @@ def _match_family(formula: sp.Expr) -> Activation | None:
 
 
 def user_activation(expr: object, *, variable: object = None, name: str | None = None,
-                    match_family: bool = True, **params: object) -> Activation:
+                    match_family: bool = True, families: Mapping[str, type] | None = None,
+                    **params: object) -> Activation:
     r"""An activation from a SymPy expression or a string, with the best route chosen (module docstring).
 
     Parameters
@@ -444,6 +443,9 @@ def user_activation(expr: object, *, variable: object = None, name: str | None =
     match_family : bool
         Return the registered family when the expression equals one (default); ``False`` keeps the generic
         route (the tests use it to compare the two).
+    families : mapping of name to Activation class, optional
+        The families to match against; :func:`symhess.activation` passes the registry
+        (:data:`~symhess.activations.registry.ACTIVATIONS`). ``None``: no matching.
     **params : number
         Numeric values of the parameters in the expression (kept exact: ``0.3`` is ``3/10``).
 
@@ -463,7 +465,7 @@ def user_activation(expr: object, *, variable: object = None, name: str | None =
     Examples
     --------
     >>> import symhess
-    >>> symhess.activation(expr="log(1 + exp(z))").spec
+    >>> symhess.activation(expr="log(1 + exp(z))").spec  # through the registry: families are matched
     'softplus'
     >>> symhess.activation(expr="z + z**3/3").route(2)
     'exact moments'
@@ -499,8 +501,8 @@ def user_activation(expr: object, *, variable: object = None, name: str | None =
     else:
         raise InvalidTypeError(f"expr must be a SymPy expression or a string, got {type(expr).__name__}")
     formula = _validated_formula(parsed, var, values, shown)
-    if match_family and not formula.is_polynomial(z):
-        fam = _match_family(formula)
+    if match_family and families and not formula.is_polynomial(z):
+        fam = _match_family(formula, families)
         if fam is not None:
             return fam
     act = UserActivation(formula, label)  # refuses kinks

@@ -121,10 +121,10 @@ def activation(spec: ActivationLike | None = None, **params: object) -> "Activat
         if spec is not None:
             if "expr" in params:
                 raise ActivationParameterError(f"expr= given together with the expression spec {spec!r}")
-            return user_activation(spec.strip()[5:], **params)
+            return user_activation(spec.strip()[5:], families=ACTIVATIONS, **params)
         if "expr" not in params:
             raise InvalidTypeError("activation() needs a spec (a name, a spec string or an Activation) or expr=")
-        return user_activation(params.pop("expr"), **params)
+        return user_activation(params.pop("expr"), families=ACTIVATIONS, **params)
     if "expr" in params:
         raise ActivationParameterError(f"expr= given together with the activation spec {spec!r}")
     if isinstance(spec, Activation):
