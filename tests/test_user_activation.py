@@ -357,3 +357,40 @@ def test_unlocated_strip_is_said():
     val = float(_quiet(gaussian_pair_quadrature, act, 0, 0, 1.0, 1.0, 1.0 - 1e-12))
     ref2 = mp.quad(lambda x: mp.npdf(x) / (2 + mp.erf(x)) ** 2, [-12, 0, 12])
     assert abs(val - float(ref2)) <= 1e-10 * float(ref2)
+
+
+def _cs(act, a, b, q1, q2):
+    return math.sqrt(float(_quiet(gaussian_single_quadrature, act, a, a, 0, q1))
+                     * float(_quiet(gaussian_single_quadrature, act, b, b, 0, q2)))
+
+
+@settings(max_examples=20, deadline=None)
+@given(name=st.sampled_from(sorted(NEW)), lq1=st.floats(-2, 2), lq2=st.floats(-2, 2), rho=st.floats(-0.99, 0.99),
+       order=st.sampled_from([0, 1, 2]))
+def test_price_theorem_by_finite_differences(name, lq1, lq2, rho, order):
+    """d/dc E[s^(n)(u) s^(n)(v)] = E[s^(n+1)(u) s^(n+1)(v)] (Price), c by a Richardson central difference."""
+    act = symhess.activation(expr=NEW[name])
+    q1, q2 = 10.0**lq1, 10.0**lq2
+    r = math.sqrt(q1 * q2)
+    c, d = rho * r, 0.01 * r * (1 - abs(rho))
+
+    def K(cc):
+        return float(_quiet(gaussian_pair_quadrature, act, order, order, q1, q2, cc))
+
+    D = lambda h: (K(c + h) - K(c - h)) / (2 * h)  # noqa: E731
+    fd = (4 * D(d / 2) - D(d)) / 3
+    exact = float(_quiet(gaussian_pair_quadrature, act, order + 1, order + 1, q1, q2, c))
+    assert abs(fd - exact) <= 1e-6 * _cs(act, order + 1, order + 1, q1, q2)
+
+
+@settings(max_examples=20, deadline=None)
+@given(name=st.sampled_from(sorted(NEW)), lq=st.floats(-2, 2), gap=st.floats(-12, -9),
+       order=st.sampled_from([(0, 0), (1, 1), (2, 0), (2, 2), (3, 1), (4, 0)]))
+def test_near_singular_pair_equals_one_unit(name, lq, gap, order):
+    """K_ab(q, q, (1 - eps) q) -> E[s^(a) s^(b)(h)] as eps -> 0: the 2-D rule against the 1-D rule, eps <= 1e-9."""
+    act = symhess.activation(expr=NEW[name])
+    q = 10.0**lq
+    a, b = order
+    pair = float(_quiet(gaussian_pair_quadrature, act, a, b, q, q, q * (1 - 10.0**gap)))
+    one = float(_quiet(gaussian_single_quadrature, act, a, b, 0, q))
+    assert abs(pair - one) <= 1e-8 * _cs(act, a, b, q, q)
