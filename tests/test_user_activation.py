@@ -264,6 +264,8 @@ def test_parameters_and_variable():
     act = symhess.activation(expr="a*tanh(x/a) + b*x", variable="x", a=2, b=0.1, match_family=False)
     assert act.formula == 2 * sp.tanh(z / 2) + z / 10
     assert symhess.activation(expr=sp.Symbol("t") ** 2 + sp.Symbol("t"), variable=sp.Symbol("t")).formula == z**2 + z
+    # floats are read exactly, so one function is one cache key
+    assert symhess.activation(expr=sp.tanh(0.5 * z) + 0.1 * z) == symhess.activation(expr="tanh(z/2) + z/10")
     # a plain sympy symbol named z (no assumptions) is the variable
     assert symhess.activation(expr=sp.Symbol("z") ** 3).formula == z**3
 

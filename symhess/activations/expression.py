@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 import tokenize
 import warnings
 from dataclasses import dataclass, field, fields
@@ -62,6 +63,8 @@ FUNCTIONS: dict[str, object] = {
 }
 _NONSMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Heaviside, sp.sign, sp.Piecewise, sp.DiracDelta, sp.floor, sp.ceiling,
               sp.frac, sp.re, sp.im, sp.arg)
+#: mpmath's precision is process-wide: one thread at a time changes it (the assembly evaluates from threads)
+_MP_LOCK = threading.RLock()
 _SAMPLES = sorted(set(np.round(np.linspace(-10, 10, 41), 12).tolist()) | {-50.0, -20.0, 20.0, 50.0, 1e-3, -1e-3})
 
 
@@ -117,7 +120,7 @@ def _what(n: int) -> str:
 
 def _check_real_and_finite(formula: sp.Expr, label: str) -> None:
     """Sample check: sigma and its derivatives up to order 4 real and finite on [-50, 50] (30 digits)."""
-    with mp.workdps(30):
+    with _MP_LOCK, mp.workdps(30):
         for n in AUDIT_ORDERS:
             f = _mp_function(formula, n)
             for t in _SAMPLES:
@@ -150,6 +153,8 @@ def _validated_formula(expr: sp.Expr, variable: sp.Symbol, params: dict[str, sp.
             f"activation {label}: free symbol(s) {extra} are neither the variable {variable.name!r} nor a declared "
             f"parameter ({sorted(params) or 'none'}); give their values as keyword arguments, e.g. {extra[0]}=1/2")
     formula = expr.xreplace({sp.Symbol(n, real=True): v for n, v in params.items()}).xreplace({variable: z})
+    # floats exactly by their decimal form (0.5 -> 1/2), as for the parameters: one formula, one cache key
+    formula = formula.xreplace({f: sp.Rational(repr(float(f))) for f in formula.atoms(sp.Float)})
     if formula.has(sp.I) or formula.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
         raise InvalidParameterError(f"activation {label}: the expression {formula} contains I, oo or nan")
     if not formula.has(z):
@@ -289,7 +294,7 @@ class UserActivation(Activation):
             if bad.any():
                 val = np.array(val)
                 fn = _mp_function(self.formula, n)
-                with mp.workdps(30):
+                with _MP_LOCK, mp.workdps(30):
                     val[bad] = [float(mp.re(mp.mpmathify(fn(mp.mpf(float(t)))))) for t in x[bad]]
                 if not np.all(np.isfinite(val[bad])):
                     raise SymhessAccuracyError(
@@ -317,7 +322,8 @@ class UserActivation(Activation):
             Where the quadrature route cannot be trusted: exponential growth or worse, polynomial growth
             beyond :data:`MAX_GROWTH_DEGREE`, a singularity on the real line, unbounded growth near it.
         """
-        return _analyse(self.formula, self.label)
+        with _MP_LOCK:
+            return _analyse(self.formula, self.label)
 
 
 @lru_cache(maxsize=256)
