@@ -43,6 +43,8 @@ _EXPORTS: dict[str, str] = {
     "register_activation": "symhess.activations",
     "Activation": "symhess.activations",
     "ACTIVATIONS": "symhess.activations",
+    "UserActivation": "symhess.activations",
+    "z": "symhess.symbols",
     # Gaussian expectations
     "stein_reduce": "symhess.expectation",
     "pair_expectation": "symhess.expectation",

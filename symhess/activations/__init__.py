@@ -24,10 +24,11 @@ from .hermite import Hermite
 from .sign import Sign, Step
 from .sigmoid import Sigmoid
 from .softplus import SiLU, Softplus
+from .expression import UserActivation, user_activation
 
 __all__ = [
     "Activation", "ActivationLike", "RankRule", "ACTIVATIONS", "activation", "register_activation", "to_exact",
     "Linear", "Quadratic", "Polynomial", "Erf", "ReLU", "Tanh",
     "ABReLU", "LeakyReLU", "Abs", "Sin", "Cos", "Rbf", "Exp", "Gaussian", "GELU", "Hermite", "Sign", "Step",
-    "Sigmoid", "Softplus", "SiLU",
+    "Sigmoid", "Softplus", "SiLU", "UserActivation", "user_activation",
 ]

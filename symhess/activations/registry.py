@@ -85,17 +85,21 @@ def split_top_level(text: str) -> list[str]:
     return parts
 
 
-def activation(spec: ActivationLike, **params: object) -> "Activation":
+def activation(spec: ActivationLike | None = None, **params: object) -> "Activation":
     """Return the activation named by ``spec`` with the given parameters.
 
     Parameters
     ----------
     spec : str or Activation
         A registered name (``"erf"``), a spec string with parameters
-        (``"quadratic:eps=0.5"``, ``"poly:coeffs=[1,0.3,0.2]"``, ``"erf:scale=1/sqrt(2)"``, exact), or an
+        (``"quadratic:eps=0.5"``, ``"poly:coeffs=[1,0.3,0.2]"``, ``"erf:scale=1/sqrt(2)"``, exact), an
+        expression ``"expr:z*tanh(log(1+exp(z)))"`` (a user's own activation), or an
         :class:`Activation` instance, returned unchanged (then ``params`` must be empty).
     **params
-        Parameters, overriding those in the string.
+        Parameters, overriding those in the string. Without ``spec``, ``expr=`` gives a user's own
+        activation from a SymPy expression or a string, with the keywords of
+        :func:`symhess.activations.expression.user_activation` (``variable``, ``name``, ``match_family``
+        and numeric parameter values).
 
     Raises
     ------
@@ -111,6 +115,18 @@ def activation(spec: ActivationLike, **params: object) -> "Activation":
     """
     from .base import Activation
 
+    if spec is None or (isinstance(spec, str) and spec.strip().lower().startswith("expr:")):
+        from .expression import user_activation
+
+        if spec is not None:
+            if "expr" in params:
+                raise ActivationParameterError(f"expr= given together with the expression spec {spec!r}")
+            return user_activation(spec.strip()[5:], families=ACTIVATIONS, **params)
+        if "expr" not in params:
+            raise InvalidTypeError("activation() needs a spec (a name, a spec string or an Activation) or expr=")
+        return user_activation(params.pop("expr"), families=ACTIVATIONS, **params)
+    if "expr" in params:
+        raise ActivationParameterError(f"expr= given together with the activation spec {spec!r}")
     if isinstance(spec, Activation):
         if params:
             raise ActivationParameterError(f"parameters {sorted(params)} given together with an Activation instance")
