@@ -22,9 +22,13 @@ characteristic 0). Rules, with :math:`P=\sum_lN_lN_{l-1}` and :math:`D` the degr
 
   parameters minus one rescaling per hidden unit, capped by the space of :math:`N_L`-tuples of forms
   of degree :math:`D`. Always an upper bound; equal for :math:`d` above an activation-degree
-  threshold when no hidden width is 1 (Kileel–Trager–Bruna's high-degree formula, their Theorem 14 under
-  its hypotheses and proved in general by Finkel–Rodriguez–Wu–Yahl), and for every :math:`d\ge2` when all widths are equal
-  (Finkel et al., equi-width). At depth 2 with one output it is the Alexander–Hirschowitz count,
+  threshold when no hidden width is 1 (Kileel–Trager–Bruna's high-degree conjecture, proved by
+  Finkel–Rodriguez–Wu–Yahl), and *proved* (status ``"exact"``) for every :math:`d\ge2` when all widths are
+  equal (Finkel et al., equi-width), for non-increasing widths :math:`N_0\ge\dots\ge N_{L-1}\ge2` with
+  :math:`d\ge2` (:math:`d\ge3` when :math:`N_L=1`), and for :math:`d\ge2N_l-1` at every hidden width
+  :math:`N_l\ge2` with :math:`N_0\ge2` (Usevich, Borsoi, Dérand and Clausel, "Identifiability of deep
+  polynomial neural networks", Corollaries 16 and 17: finite identifiability, i.e. dimension
+  :math:`P-\sum_{0<l<L}N_l`). At depth 2 with one output it is the Alexander–Hirschowitz count,
   defective for :math:`d=2` (symmetric matrices of rank :math:`\le N_1`) and the four sporadic cases.
   A **width-one hidden layer** :math:`l` makes :math:`f=c\,s(x)^k` with :math:`s` the single-output network
   of widths :math:`(N_0,\dots,N_l)`, :math:`c\in\mathbb R^{N_L}` and :math:`k=d^{L-l}` (everything after
@@ -92,6 +96,20 @@ def _pure_power(act) -> int | None:
     c = act.polynomial_coeffs()
     nz = [k for k, ck in enumerate(c) if ck != 0]
     return nz[0] if len(nz) == 1 and nz[0] >= 2 else None
+
+
+def _expected_dimension_theorem(w: tuple[int, ...], d: int) -> str | None:
+    """The theorem proving that ``z^d`` on widths ``w`` (no width-one hidden layer) attains the expected dimension, if any."""
+    L = len(w) - 1
+    if len(set(w)) == 1 and w[0] > 1:
+        return "equi-width: expected dimension for every degree (Finkel-Rodriguez-Wu-Yahl)"
+    if all(a >= b for a, b in zip(w[:L - 1], w[1:L])) and w[L - 1] >= 2 and d >= (2 if w[-1] >= 2 else 3):
+        return ("non-increasing widths N_0 >= ... >= N_{L-1} >= 2, d >= 2 (d >= 3 for one output): "
+                "P - sum hidden widths (Usevich-Borsoi-Derand-Clausel, Corollary 16)")
+    if all(n >= 2 for n in w[:L]) and d >= 2 * max(w[1:L]) - 1:
+        return ("d >= 2 N_l - 1 for every hidden width: P - sum hidden widths "
+                "(Usevich-Borsoi-Derand-Clausel, Corollary 17)")
+    return None
 
 
 @dataclass(frozen=True)
@@ -173,11 +191,10 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
                                           "exact", P - hidden)
         else:
             edim = expected_dimension(w, d)
-            equi = len(set(w)) == 1 and w[0] > 1
-            status = "exact" if equi else "upper bound"
-            why = ("equi-width: expected dimension for every degree (Finkel-Rodriguez-Wu-Yahl)" if equi else
-                   "expected dimension; attained for high enough degree without width-one bottlenecks "
-                   "(Kileel-Trager-Bruna, Finkel-Rodriguez-Wu-Yahl)")
+            theorem = _expected_dimension_theorem(w, d)
+            status = "exact" if theorem else "upper bound"
+            why = theorem or ("expected dimension; attained for high enough degree without width-one bottlenecks "
+                              "(Kileel-Trager-Bruna, Finkel-Rodriguez-Wu-Yahl)")
             out = DeepEffectiveParameters(edim, P, f"z^{d}: min(P - sum hidden widths, N_L binom(N_0+D-1, D)), "
                                           f"D = {d ** (L - 1)}; {why}", status, P - hidden)
     elif all(a.is_polynomial for a in acts):
