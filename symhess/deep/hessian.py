@@ -40,7 +40,7 @@ def _all_linear(acts) -> bool:
 
 
 def deep_expected_hessian(act, weights, *, exact: bool = False, n_points: int = 1 << 12, replicates: int = 16,
-                          rng: object = None):
+                          rng: object = None, max_bytes: int | None = None):
     r"""The expected Hessian :math:`E_x[J^\top J]` at the optimum of a deep network (see the module docstring).
 
     Parameters
@@ -54,6 +54,8 @@ def deep_expected_hessian(act, weights, *, exact: bool = False, n_points: int = 
         coefficients, rational weights).
     n_points, replicates, rng
         Quasi-Monte Carlo settings, used only for non-polynomial activations.
+    max_bytes : int, optional
+        Memory budget of the dense float route (default 80% of the memory available now).
 
     Returns
     -------
@@ -70,6 +72,9 @@ def deep_expected_hessian(act, weights, *, exact: bool = False, n_points: int = 
     ------
     NoClosedFormError
         ``exact=True`` with a non-polynomial activation.
+    MemoryLimitError
+        The dense float route would exceed ``max_bytes``; the message names the matrix-free
+        :func:`deep_hessian_operator`.
 
     Examples
     --------
@@ -82,6 +87,10 @@ def deep_expected_hessian(act, weights, *, exact: bool = False, n_points: int = 
 
     n_layers = len(weights) if hasattr(weights, "__len__") else 0
     acts = layer_activations(act, max(n_layers, 1))
+    if not exact and n_layers:
+        P = sum(int(np.prod(np.shape(W))) for W in weights)
+        if all(a.is_polynomial for a in acts):
+            _check_dense(P, 8 * P * P, max_bytes)
     if _all_linear(acts):
         return deep_linear_hessian(weights, exact=exact)
     if all(a.is_polynomial for a in acts):
@@ -92,7 +101,7 @@ def deep_expected_hessian(act, weights, *, exact: bool = False, n_points: int = 
             f"exact=True needs polynomial activations; {bad.spec!r} is not one and a deep network with it has no "
             "closed-form Gaussian expectations. Use exact=False for a quasi-Monte Carlo estimate, or "
             "deep_hessian_rank(..., method='certify') for a certified rank")
-    est = deep_hessian_estimate(acts, weights, n_points=n_points, replicates=replicates, rng=rng)
+    est = deep_hessian_estimate(acts, weights, n_points=n_points, replicates=replicates, rng=rng, max_bytes=max_bytes)
     warnings.warn(
         f"deep network with {', '.join(sorted({a.spec for a in acts}))}: no closed form; returning a randomised "
         f"quasi-Monte Carlo estimate ({est.replicates} x {est.n_points} Sobol points) with estimated error "
@@ -101,24 +110,49 @@ def deep_expected_hessian(act, weights, *, exact: bool = False, n_points: int = 
     return est.hessian
 
 
-def deep_hessian_operator(act, weights):
-    r"""The expected Hessian of a deep polynomial (or linear) network as a matrix-free operator :math:`v\mapsto F^\top(Fv)`.
+def _check_dense(n_params: int, need: int, max_bytes: int | None) -> None:
+    from ..errors import MemoryLimitError
+    from ..validation import available_memory
 
-    :math:`F` is the float factor with :math:`H=F^\top F` (orthonormal-Hermite coefficient Jacobian, or
-    :math:`D=\partial\operatorname{vec}A/\partial\theta` for linear networks), stored instead of the
-    :math:`P\times P` matrix: :math:`N_L\binom{N_0+D}{D}` (nonzero) rows by :math:`P`, smaller than
-    :math:`H` whenever the network polynomial has fewer coefficients than parameters. Use it with
-    :func:`symhess.extreme_eigenvalues` or :func:`symhess.slq_density`.
+    budget = int(0.8 * available_memory()) if max_bytes is None else int(max_bytes)
+    if need > budget:
+        raise MemoryLimitError(
+            f"a dense deep expected Hessian with P={n_params} parameters needs {need / 2**30:.2f} GiB, more than the "
+            f"{budget / 2**30:.2f} GiB budget; use the matrix-free route symhess.deep_hessian_operator(act, weights) "
+            "(Hessian-vector products, for extreme_eigenvalues and slq_density) instead")
+
+
+def deep_hessian_operator(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, rng: object = None):
+    r"""The expected Hessian of a deep network as a matrix-free operator (no :math:`P\times P` matrix).
+
+    * polynomial (or linear) activations: :math:`v\mapsto F^\top(Fv)` with the exact float factor
+      :math:`F` (:math:`H=F^\top F`: orthonormal-Hermite coefficient Jacobian, or
+      :math:`D=\partial\operatorname{vec}A/\partial\theta` for linear networks), :math:`N_L\binom{N_0+D}{D}`
+      (nonzero) rows by :math:`P`;
+    * erf, tanh, ReLU and the other non-polynomial activations: the randomised quasi-Monte Carlo
+      estimate :math:`v\mapsto\frac1R\sum_r\frac1n\sum_\mu J_{r\mu}^\top(J_{r\mu}v)` by forward- and
+      reverse-mode passes over the sample set
+      (:class:`~symhess.deep.qmc_operator.DeepQMCHessianOperator`): the same samples as
+      :func:`deep_hessian_estimate` with the same ``rng``, so equal to its dense matrix times
+      :math:`v`; each product's stated error from ``.matvec_with_error(v)`` (three standard errors
+      of the replicate products; an estimate, not a bound). Time :math:`O(Rn\sum_lN_lN_{l-1})` per product.
+
+    Use it with :func:`symhess.extreme_eigenvalues` or :func:`symhess.slq_density`.
+
+    Parameters
+    ----------
+    n_points, replicates, rng
+        Quasi-Monte Carlo settings (non-polynomial activations only).
 
     Returns
     -------
     scipy.sparse.linalg.LinearOperator
-        Symmetric positive semidefinite, shape ``(P, P)``; ``.factor`` holds :math:`F`.
+        Symmetric positive semidefinite, shape ``(P, P)``; polynomial: ``.factor`` holds :math:`F`.
 
-    Raises
-    ------
-    NoClosedFormError
-        Non-polynomial activations (use :func:`deep_hessian_estimate`).
+    Warns
+    -----
+    SymhessAccuracyWarning
+        Non-polynomial activations: the operator is a quasi-Monte Carlo estimate.
     """
     from scipy.sparse.linalg import LinearOperator
 
@@ -132,8 +166,14 @@ def deep_hessian_operator(act, weights):
         F = deep_coefficient_jacobian(acts, weights, exact=False).factor()
         F = F[np.any(F != 0, axis=1)]
     else:
-        raise NoClosedFormError("the matrix-free operator needs polynomial activations; for erf, tanh or ReLU use "
-                                "deep_hessian_estimate (quasi-Monte Carlo)")
+        from .qmc_operator import qmc_hessian_operator
+
+        op = qmc_hessian_operator(acts, weights, n_points=n_points, replicates=replicates, rng=rng)
+        warnings.warn(
+            f"deep network with {', '.join(sorted({a.spec for a in acts}))}: no closed form; the operator is a "
+            f"randomised quasi-Monte Carlo estimate ({op.replicates} x {op.n_points} Sobol points); "
+            "op.matvec_with_error(v) states each product's estimated error", SymhessAccuracyWarning, stacklevel=2)
+        return op
     P = F.shape[1]
     op = LinearOperator((P, P), matvec=lambda v: F.T @ (F @ v), matmat=lambda V: F.T @ (F @ V),
                         rmatvec=lambda v: F.T @ (F @ v), dtype=float)
@@ -141,14 +181,17 @@ def deep_hessian_operator(act, weights):
     return op
 
 
-def deep_hessian_estimate(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, rng: object = None):
+def deep_hessian_estimate(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, rng: object = None,
+                          max_bytes: int | None = None):
     r"""Randomised quasi-Monte Carlo estimate of :math:`E_x[J^\top J]` with entrywise standard errors.
 
-    Returns a :class:`~symhess.deep.pointwise.QMCHessian` (``hessian``, ``stderr``, ``error``).
+    Returns a :class:`~symhess.deep.pointwise.QMCHessian` (``hessian``, ``stderr``, ``error``). Raises
+    :class:`~symhess.errors.MemoryLimitError` beyond ``max_bytes`` (default 80% of the available memory),
+    naming the matrix-free :func:`deep_hessian_operator`.
     """
     from .pointwise import qmc_hessian
 
-    return qmc_hessian(act, weights, n_points=n_points, replicates=replicates, rng=rng)
+    return qmc_hessian(act, weights, n_points=n_points, replicates=replicates, rng=rng, max_bytes=max_bytes)
 
 
 def symmetry_bound(acts, widths) -> tuple[int, str]:

@@ -37,6 +37,7 @@ from .weights import as_deep_weights, layer_activations, rational_deep_weights, 
 
 __all__ = [
     "gradients", "rational_gradients", "modular_gradients", "MODULUS", "ball_gradients", "rational_inputs", "QMCHessian", "qmc_hessian",
+    "check_qmc_dense_size",
 ]
 
 
@@ -262,7 +263,8 @@ class QMCHessian:
         return float(3 * self.stderr.max())
 
 
-def qmc_hessian(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, rng: object = None) -> QMCHessian:
+def qmc_hessian(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, rng: object = None,
+                max_bytes: int | None = None) -> QMCHessian:
     r"""Randomised-QMC estimate of the expected Hessian at the optimum (any activation; see the module docstring).
 
     Parameters
@@ -272,27 +274,46 @@ def qmc_hessian(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, 
     replicates : int
         Independent scramblings (at least 2: the error estimate needs a spread).
     rng : None, int or numpy.random.Generator
-        Seeds the scramblings.
-    """
-    from scipy.special import ndtri
-    from scipy.stats import qmc
+        Seeds the scramblings (:func:`~symhess.deep.qmc_operator.qmc_points`).
+    max_bytes : int, optional
+        Memory budget of the dense route (default 80% of the memory available now).
 
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-        raise InvalidParameterError(f"n_points={n_points!r} must be an integer >= 2")
-    if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or replicates < 2:
-        raise InvalidParameterError(f"replicates={replicates!r} must be an integer >= 2 (the error estimate needs a spread)")
+    Raises
+    ------
+    MemoryLimitError
+        The :math:`R` replicate matrices and one replicate's Jacobians
+        (:math:`8(R+2)P^2+8nN_LP` bytes) exceed the budget; the message names the matrix-free route
+        :func:`symhess.deep_hessian_operator` (same samples, Hessian-vector products only).
+    """
+    from .qmc_operator import qmc_points
+
     Ws = as_deep_weights(weights)
-    n_in = widths_of(Ws)[0]
-    gen = as_rng(rng)
+    widths = widths_of(Ws)
+    P = sum(W.size for W in Ws)
+    check_qmc_dense_size(P, widths[-1], n_points, replicates, max_bytes)
+    pts = qmc_points(widths[0], n_points, replicates, rng)
     reps = []
-    for _ in range(int(replicates)):
-        sob = qmc.Sobol(d=n_in, scramble=True, seed=gen)
-        m = int(np.ceil(np.log2(n_points)))
-        U = sob.random_base2(m)[:n_points] if (1 << m) == n_points else sob.random(n_points)
-        X = ndtri(U)
+    for X in pts:
         G = gradients(act, Ws, X)
         reps.append(np.einsum("nkp,nkq->pq", G, G) / len(X))
     R = np.stack(reps)
     mean = R.mean(axis=0)
     se = R.std(axis=0, ddof=1) / np.sqrt(len(R))
     return QMCHessian(mean, se, int(n_points), int(replicates))
+
+
+def check_qmc_dense_size(n_params: int, n_out: int, n_points: int, replicates: int, max_bytes: int | None = None) -> None:
+    """Raise :class:`~symhess.errors.MemoryLimitError` when the dense QMC route would not fit in the budget."""
+    from ..errors import MemoryLimitError
+    from ..validation import available_memory
+
+    if not isinstance(n_points, (int, np.integer)) or not isinstance(replicates, (int, np.integer)):
+        return  # qmc_points reports the bad value
+    need = 8 * ((int(replicates) + 2) * n_params * n_params + int(n_points) * n_out * n_params)
+    budget = int(0.8 * available_memory()) if max_bytes is None else int(max_bytes)
+    if need > budget:
+        raise MemoryLimitError(
+            f"the dense quasi-Monte Carlo expected Hessian with P={n_params} parameters ({replicates} replicates of "
+            f"{n_points} points) needs {need / 2**30:.2f} GiB, more than the {budget / 2**30:.2f} GiB budget; use "
+            "the matrix-free route symhess.deep_hessian_operator(act, weights) (same samples, Hessian-vector "
+            "products with a stated error, for extreme_eigenvalues and slq_density) instead")
