@@ -21,7 +21,11 @@ degree thresholds and expressiveness of polynomial neural networks", 2024). Asse
    the expected dimension;
 4. :math:`z+z^2/2` (no rescaling symmetry) still compresses at depth 3; erf networks are full rank at
    depths 2 to 5 (ball-arithmetic certificates);
-5. spectra at equal parameter count (P = 42): two-layer (6, 6, 1) against deep (6, 5, 2, 1), for
+5. published statements, instance by instance: the dimensions of z^2 networks computed in the
+   minimal-filling-architecture study for d_0 = 2, d_L = 1 (Dao and Rodriguez, arXiv:2605.09609), and
+   Corollary 16 (non-increasing widths) and Corollary 17 (degree >= 2 N_l - 1) of Usevich, Borsoi,
+   Derand and Clausel, "Identifiability of deep polynomial neural networks";
+6. spectra at equal parameter count (P = 42): two-layer (6, 6, 1) against deep (6, 5, 2, 1), for
    :math:`z+z^2/2` (exact; 15 zero modes against 1) and erf (two-layer closed form; deep: randomised quasi-Monte Carlo, with its
    stated error checked against the closed form at depth 2).
 
@@ -119,10 +123,40 @@ def main(argv: list[str] | None = None) -> int:
         while k > 0 and ok[k - 1]:
             k -= 1
         thresholds[w] = ranks[k][0]  # the smallest d from which on it is attained (within d <= 5)
-        rows.append([",".join(map(str, w))] + [f"{r}/{e}" for _, r, e in ranks] + [thresholds[w]])
+        bound = 2 * max(w[1:-1]) - 1  # Usevich et al., Corollary 17: d >= 2 N_l - 1 for every hidden width
+        assert thresholds[w] <= bound, (w, thresholds[w], bound)
+        rows.append([",".join(map(str, w))] + [f"{r}/{e}" for _, r, e in ranks] + [thresholds[w], bound])
     assert thresholds[(2, 3, 2, 1)] == 4 and thresholds[(3, 2, 3, 2)] == 4
     out.append(_table("Activation-degree thresholds: exact rank / expected dimension for z^d",
-                      ["widths", "d=2", "d=3", "d=4", "d=5", "threshold"], rows))
+                      ["widths", "d=2", "d=3", "d=4", "d=5", "threshold", "proved bound 2 max N_l - 1"], rows))
+
+    # published dimensions and statements ---------------------------------------------------------------------
+    rows = []
+    published = [((5, 5, 3, 1), 32), ((4, 5, 5, 3, 1), 47), ((5, 4, 3, 1), 25), ((3, 5, 6, 4, 3, 1), 58),
+                 ((2, 3, 3, 4, 4, 2, 1), 33)]
+    for w, value in published:
+        m = deep_hessian_rank(_power(2), rational_deep_teacher(w, rng=0), method="points")
+        assert m.rank == value, (w, m, value)
+        rows.append([",".join(map(str, w)), n_parameters(w), expected_dimension(w, 2), value, m.rank, m.status])
+    out.append(_table("Published dimensions of z^2 networks (minimal-filling-architecture study, d_0 = 2, d_L = 1, r = 2)",
+                      ["widths", "P", "expected dim", "published", "rank here", "status"], rows))
+
+    rows = []
+    pyramids = [(3, 3, 2, 2), (4, 3, 2, 1), (4, 4, 3, 3), (5, 4, 3, 2, 1), (4, 3, 3, 2, 3)]
+    if not q:
+        pyramids += [(5, 5, 3, 1), (6, 4, 4, 2, 2), (5, 5, 4, 3, 2, 1)]
+    for w in pyramids:
+        L = len(w) - 1
+        degrees = [2] * (L - 1) if w[-1] >= 2 else [2] * (L - 2) + [3]
+        m = deep_hessian_rank([_power(d) for d in degrees], rational_deep_teacher(w, rng=5), method="points")
+        target = n_parameters(w) - sum(w[1:-1])
+        assert m.rank == target and m.status == "exact", (w, degrees, m)
+        low = ""
+        if w[-1] == 1:  # outside the corollary: z^2 before a single output
+            low = deep_hessian_rank(_power(2), rational_deep_teacher(w, rng=5), method="points").rank
+        rows.append([",".join(map(str, w)), ",".join(map(str, degrees)), target, m.rank, low])
+    out.append(_table("Non-increasing widths (Usevich et al., Corollary 16): rank = P - sum of hidden widths",
+                      ["widths", "degrees r_l", "P - sum N_l", "rank", "rank with z^2 only (N_L = 1)"], rows))
 
     rows = []
     below = 0
