@@ -27,7 +27,9 @@ import numpy as np
 
 from ..errors import InvalidParameterError, NoClosedFormError, SymhessAccuracyWarning
 from ..linalg.exact_rank import exact_rank
-from .weights import as_deep_weights, layer_activations, rational_deep_weights, widths_of
+from .weights import (
+    as_deep_biases, as_deep_weights, layer_activations, n_bias_parameters, rational_deep_weights, widths_of,
+)
 
 __all__ = [
     "deep_expected_hessian", "deep_hessian_estimate", "deep_hessian_rank", "DeepRank", "symmetry_bound",
@@ -35,12 +37,20 @@ __all__ = [
 ]
 
 
+def _has_bias(biases, weights) -> bool:
+    """Validate ``biases`` against the weights (:func:`~symhess.deep.weights.as_deep_biases`); whether any is given."""
+    if biases is None:
+        return False
+    Ws = as_deep_weights(weights)
+    return any(b is not None for b in as_deep_biases(biases, widths_of(Ws)))
+
+
 def _all_linear(acts) -> bool:
     return all(a.is_polynomial and a.degree == 1 and a.polynomial_coeffs()[0] == 0 for a in acts)
 
 
 def deep_expected_hessian(act, weights, *, exact: bool = False, n_points: int = 1 << 12, replicates: int = 16,
-                          rng: object = None, max_bytes: int | None = None):
+                          rng: object = None, max_bytes: int | None = None, biases=None):
     r"""The expected Hessian :math:`E_x[J^\top J]` at the optimum of a deep network (see the module docstring).
 
     Parameters
@@ -56,11 +66,16 @@ def deep_expected_hessian(act, weights, *, exact: bool = False, n_points: int = 
         Quasi-Monte Carlo settings, used only for non-polynomial activations.
     max_bytes : int, optional
         Memory budget of the dense float route (default 80% of the memory available now).
+    biases : list, optional
+        ``[b_1, ..., b_L]`` with ``None`` for a layer without bias (:math:`h_l=W_la_{l-1}+b_l`; the output
+        bias is ``b_L``). Their parameters follow all weights, in layer order: at depth 2 the two-layer
+        order :math:`(W, v, b, b_\mathrm{out})`.
 
     Returns
     -------
     ndarray or flint.fmpq_mat
-        :math:`P\times P`, :math:`P=\sum_lN_lN_{l-1}`, :math:`\theta=(W_1,\dots,W_L)` row-major.
+        :math:`P\times P`, :math:`P=\sum_lN_lN_{l-1}` (+ the biases), :math:`\theta=(W_1,\dots,W_L)` row-major
+        (then the biases).
 
     Warns
     -----
@@ -87,21 +102,24 @@ def deep_expected_hessian(act, weights, *, exact: bool = False, n_points: int = 
 
     n_layers = len(weights) if hasattr(weights, "__len__") else 0
     acts = layer_activations(act, max(n_layers, 1))
+    has_bias = _has_bias(biases, weights)
     if not exact and n_layers:
         P = sum(int(np.prod(np.shape(W))) for W in weights)
+        P += sum(int(np.size(b)) for b in (biases or []) if b is not None)
         if all(a.is_polynomial for a in acts):
             _check_dense(P, 8 * P * P, max_bytes)
-    if _all_linear(acts):
+    if _all_linear(acts) and not has_bias:
         return deep_linear_hessian(weights, exact=exact)
     if all(a.is_polynomial for a in acts):
-        return deep_coefficient_jacobian(acts, weights, exact=exact).hessian()
+        return deep_coefficient_jacobian(acts, weights, exact=exact, biases=biases).hessian()
     if exact:
         bad = next(a for a in acts if not a.is_polynomial)
         raise NoClosedFormError(
             f"exact=True needs polynomial activations; {bad.spec!r} is not one and a deep network with it has no "
             "closed-form Gaussian expectations. Use exact=False for a quasi-Monte Carlo estimate, or "
             "deep_hessian_rank(..., method='certify') for a certified rank")
-    est = deep_hessian_estimate(acts, weights, n_points=n_points, replicates=replicates, rng=rng, max_bytes=max_bytes)
+    est = deep_hessian_estimate(acts, weights, n_points=n_points, replicates=replicates, rng=rng, max_bytes=max_bytes,
+                                biases=biases)
     warnings.warn(
         f"deep network with {', '.join(sorted({a.spec for a in acts}))}: no closed form; returning a randomised "
         f"quasi-Monte Carlo estimate ({est.replicates} x {est.n_points} Sobol points) with estimated error "
@@ -122,7 +140,8 @@ def _check_dense(n_params: int, need: int, max_bytes: int | None) -> None:
             "(Hessian-vector products, for extreme_eigenvalues and slq_density) instead")
 
 
-def deep_hessian_operator(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, rng: object = None):
+def deep_hessian_operator(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, rng: object = None,
+                          biases=None):
     r"""The expected Hessian of a deep network as a matrix-free operator (no :math:`P\times P` matrix).
 
     * polynomial (or linear) activations: :math:`v\mapsto F^\top(Fv)` with the exact float factor
@@ -160,15 +179,16 @@ def deep_hessian_operator(act, weights, *, n_points: int = 1 << 12, replicates: 
 
     n_layers = len(weights) if hasattr(weights, "__len__") else 0
     acts = layer_activations(act, max(n_layers, 1))
-    if _all_linear(acts):
+    has_bias = _has_bias(biases, weights)
+    if _all_linear(acts) and not has_bias:
         F = linear_jacobian(weights)
     elif all(a.is_polynomial for a in acts):
-        F = deep_coefficient_jacobian(acts, weights, exact=False).factor()
+        F = deep_coefficient_jacobian(acts, weights, exact=False, biases=biases).factor()
         F = F[np.any(F != 0, axis=1)]
     else:
         from .qmc_operator import qmc_hessian_operator
 
-        op = qmc_hessian_operator(acts, weights, n_points=n_points, replicates=replicates, rng=rng)
+        op = qmc_hessian_operator(acts, weights, n_points=n_points, replicates=replicates, rng=rng, biases=biases)
         warnings.warn(
             f"deep network with {', '.join(sorted({a.spec for a in acts}))}: no closed form; the operator is a "
             f"randomised quasi-Monte Carlo estimate ({op.replicates} x {op.n_points} Sobol points); "
@@ -182,7 +202,7 @@ def deep_hessian_operator(act, weights, *, n_points: int = 1 << 12, replicates: 
 
 
 def deep_hessian_estimate(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, rng: object = None,
-                          max_bytes: int | None = None):
+                          max_bytes: int | None = None, biases=None):
     r"""Randomised quasi-Monte Carlo estimate of :math:`E_x[J^\top J]` with entrywise standard errors.
 
     Returns a :class:`~symhess.deep.pointwise.QMCHessian` (``hessian``, ``stderr``, ``error``). Raises
@@ -191,19 +211,22 @@ def deep_hessian_estimate(act, weights, *, n_points: int = 1 << 12, replicates: 
     """
     from .pointwise import qmc_hessian
 
-    return qmc_hessian(act, weights, n_points=n_points, replicates=replicates, rng=rng, max_bytes=max_bytes)
+    return qmc_hessian(act, weights, n_points=n_points, replicates=replicates, rng=rng, max_bytes=max_bytes,
+                       biases=biases)
 
 
-def symmetry_bound(acts, widths) -> tuple[int, str]:
+def symmetry_bound(acts, widths, n_biases: int = 0) -> tuple[int, str]:
     r"""Upper bound on the rank from continuous symmetries and the ambient space, with the reason.
 
     Homogeneous activations (:math:`\sigma(tz)=t^d\sigma(z)`: pure powers, ReLU for :math:`t>0`) give one
     rescaling per hidden unit, :math:`W_l[i,:]\to tW_l[i,:]`, :math:`W_{l+1}[:,i]\to t^{-d}W_{l+1}[:,i]`:
     :math:`\sum_{0<l<L}N_l` null directions. Deep linear networks: the dimension :math:`r(N_0+N_L-r)` of the
-    matrices of rank :math:`\le r=\min_lN_l`. Otherwise the bound is :math:`P`.
+    matrices of rank :math:`\le r=\min_lN_l`. Otherwise the bound is :math:`P`. With ``n_biases`` bias
+    parameters (their rescaling goes with the unit's incoming weights) :math:`P` counts them and the
+    ambient space is all polynomials of degree :math:`\le D`, not only forms.
     """
-    P = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
-    if _all_linear(acts):
+    P = sum(a * b for a, b in zip(widths[:-1], widths[1:])) + int(n_biases)
+    if _all_linear(acts) and not n_biases:
         r = min(widths)
         return r * (widths[0] + widths[-1] - r), "matrices of rank <= the narrowest width r: r(N_0 + N_L - r)"
     homogeneous = all(_homogeneous_degree(a) is not None for a in acts)
@@ -214,9 +237,10 @@ def symmetry_bound(acts, widths) -> tuple[int, str]:
             from math import comb
 
             D = int(np.prod(degrees))
-            ambient = widths[-1] * comb(widths[0] + D - 1, D)
+            ambient = widths[-1] * (comb(widths[0] + D, D) if n_biases else comb(widths[0] + D - 1, D))
             if ambient < bound:
-                bound, why = ambient, f"N_L forms of degree {D} in N_0 variables"
+                what = "polynomials of degree <=" if n_biases else "forms of degree"
+                bound, why = ambient, f"N_L {what} {D} in N_0 variables"
         return bound, why
     return P, "number of parameters"
 
@@ -300,7 +324,8 @@ def _ball_minor_rank(G_ball: np.ndarray, r: int, prec: int) -> bool:
         return not M.det().contains(0)
 
 
-def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | None = None, rng: object = 0) -> DeepRank:
+def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | None = None, rng: object = 0,
+                      biases=None) -> DeepRank:
     r"""Rank of :math:`E_x[J^\top J]` for a deep network at the given weights.
 
     Parameters
@@ -316,6 +341,8 @@ def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | Non
     n_points : int, optional
         Points for the point routes (default: enough rows for :math:`2P`).
     rng : seed of the points.
+    biases : list, optional
+        ``[b_1, ..., b_L]`` with ``None`` for a layer without bias (see :func:`deep_expected_hessian`).
     """
     from .coefficients import deep_coefficient_jacobian
     from .pointwise import ball_gradients, gradients, rational_gradients, rational_inputs
@@ -327,7 +354,7 @@ def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | Non
     acts = layer_activations(act, max(n_layers, 1))
     poly = all(a.is_polynomial for a in acts)
     if method == "auto" and poly:
-        first = deep_hessian_rank(acts, weights, method="points", n_points=n_points, rng=rng)
+        first = deep_hessian_rank(acts, weights, method="points", n_points=n_points, rng=rng, biases=biases)
         if first.status == "exact" or _coefficient_rows(acts, widths_of(as_deep_weights(weights))) > 4000:
             return first
         method = "exact"
@@ -335,12 +362,14 @@ def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | Non
         method = "points" if all(a.name == "relu" for a in acts) else "certify"
     Wf = as_deep_weights(weights)
     widths = widths_of(Wf)
-    P = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
-    upper, why = symmetry_bound(acts, widths)
+    bf = as_deep_biases(biases, widths)
+    nb = n_bias_parameters(bf)
+    P = sum(a * b for a, b in zip(widths[:-1], widths[1:])) + nb
+    upper, why = symmetry_bound(acts, widths, nb)
     if method == "exact":
         if not poly:
             raise NoClosedFormError("method='exact' needs polynomial activations; use method='certify' or 'points'")
-        jac = deep_coefficient_jacobian(acts, weights, exact=True)
+        jac = deep_coefficient_jacobian(acts, weights, exact=True, biases=biases)
         r = exact_rank(jac.fmpq_mat())
         return DeepRank(r.rank, P, "exact", "exact: coefficient Jacobian", min(upper, jac.hermite().shape[0]), why)
     NL = widths[-1]
@@ -349,10 +378,10 @@ def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | Non
     X = rational_inputs(n, widths[0], rng)
     if method == "float":
         if poly and _coefficient_rows(acts, widths) <= 20000:
-            G = deep_coefficient_jacobian(acts, Wf, exact=False).factor()
+            G = deep_coefficient_jacobian(acts, Wf, exact=False, biases=bf).factor()
             route = "float64: SVD of the orthonormal-Hermite coefficient Jacobian"
         else:
-            G = gradients(acts, Wf, np.array(X.tolist(), dtype=float)).reshape(-1, P)
+            G = gradients(acts, Wf, np.array(X.tolist(), dtype=float), bf).reshape(-1, P)
             route = f"float64: SVD of gradients at {n} points"
         r, _ = _float_rank(G)
         return DeepRank(r, P, "numerical", route, upper, why)
@@ -360,26 +389,26 @@ def deep_hessian_rank(act, weights, *, method: str = "auto", n_points: int | Non
     if method == "points" and poly:
         from .pointwise import MODULUS, modular_gradients
 
-        G = modular_gradients(acts, Wq, n, rng).reshape(-1, P)
+        G = modular_gradients(acts, Wq, n, rng, biases=biases).reshape(-1, P)
         r = flint.nmod_mat(G.shape[0], P, [int(x) for x in G.ravel()], MODULUS).rank()
         status = "exact" if r == upper else "lower bound"
         return DeepRank(r, P, status, f"exact: gradients at {n} integer points modulo the prime {MODULUS}", upper, why)
     if method == "points":
-        G = rational_gradients(acts, Wq, X).reshape(-1, P)
+        G = rational_gradients(acts, Wq, X, biases).reshape(-1, P)
         from ..linalg.rationals import to_fmpq_mat
 
         r = exact_rank(to_fmpq_mat(G)).rank
         status = "exact" if r == upper else "lower bound"
         return DeepRank(r, P, status, f"exact: gradients at {n} rational points", upper, why)
     # certify: float rank picks r, ball arithmetic proves an r x r minor nonsingular, backing off if needed
-    Gf = gradients(acts, Wf, np.array(X.tolist(), dtype=float)).reshape(-1, P)
+    Gf = gradients(acts, Wf, np.array(X.tolist(), dtype=float), bf).reshape(-1, P)
     r, _ = _float_rank(Gf)
     balls = {}
     while r > 0:
         proved = False
         for prec in (128, 256, 512, 1024):  # raise the precision before giving up on this r
             if prec not in balls:
-                balls[prec] = ball_gradients(acts, Wq, X, prec).reshape(-1, P)
+                balls[prec] = ball_gradients(acts, Wq, X, prec, biases).reshape(-1, P)
             if _ball_minor_rank(balls[prec], r, prec):
                 proved = True
                 break

@@ -36,7 +36,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from ..errors import InvalidParameterError, ShapeError
 from ..validation import as_rng
-from .weights import as_deep_weights, layer_activations, widths_of
+from .weights import as_deep_biases, as_deep_weights, layer_activations, n_bias_parameters, widths_of
 
 __all__ = ["qmc_points", "DeepQMCHessianOperator", "qmc_hessian_operator"]
 
@@ -75,63 +75,82 @@ class DeepQMCHessianOperator(LinearOperator):
     n_points, replicates : int
     """
 
-    def __init__(self, acts, weights, points: np.ndarray) -> None:
+    def __init__(self, acts, weights, points: np.ndarray, biases=None) -> None:
         self._W = as_deep_weights(weights)
         self._acts = layer_activations(acts, len(self._W))
         self.widths = widths_of(self._W)
+        self._b = as_deep_biases(biases, self.widths)
         self.points = np.asarray(points, dtype=float)
         if self.points.ndim != 3 or self.points.shape[2] != self.widths[0]:
             raise ShapeError(f"points must have shape (replicates, n_points, {self.widths[0]}); got {self.points.shape}")
         self.replicates, self.n_points = int(self.points.shape[0]), int(self.points.shape[1])
         self._pairs = [(a.numeric(0), a.numeric(1)) for a in self._acts]
-        P = sum(W.size for W in self._W)
+        P = sum(W.size for W in self._W) + n_bias_parameters(self._b)
         super().__init__(dtype=np.dtype(float), shape=(P, P))
 
-    def _split(self, V: np.ndarray) -> list[np.ndarray]:
-        """``(P, k)`` -> per layer ``(k, N_l, N_{l-1})``."""
+    def _split(self, V: np.ndarray) -> tuple[list[np.ndarray], list]:
+        """``(P, k)`` -> per layer ``(k, N_l, N_{l-1})``, and the bias parts ``(k, N_l)`` (``None`` without bias)."""
         out, start = [], 0
         for W in self._W:
             out.append(V[start:start + W.size].T.reshape((V.shape[1],) + W.shape))
             start += W.size
-        return out
+        bias = []
+        for b in self._b:
+            bias.append(None if b is None else V[start:start + b.size].T)
+            start += 0 if b is None else b.size
+        return out, bias
 
-    def _block(self, X: np.ndarray, Vs: list[np.ndarray]) -> list[np.ndarray]:
-        r""":math:`\sum_\mu J_\mu^\top J_\mu V` over the rows of ``X`` for ``k`` directions; per layer ``(k, N_l, N_{l-1})``."""
-        Ws, L = self._W, len(self._W)
-        k = Vs[0].shape[0]
+    def _block(self, X: np.ndarray, Vs: list[np.ndarray], Vb: list) -> tuple[list[np.ndarray], list]:
+        r""":math:`\sum_\mu J_\mu^\top J_\mu V` over the rows of ``X`` for ``k`` directions; per layer ``(k, N_l, N_{l-1})``, biases ``(k, N_l)``."""
+        Ws, L, bs = self._W, len(self._W), self._b
         a, outs, slopes = X, [X], []
         for l in range(L - 1):
             h = a @ Ws[l].T
+            if bs[l] is not None:
+                h = h + bs[l]
             s, ds = self._pairs[l]
             slopes.append(np.broadcast_to(ds(h), h.shape))
             a = np.broadcast_to(s(h), h.shape)
             outs.append(a)
         # forward mode: tangents (k, n, N_l)
         t = np.einsum("nj,kij->kni", outs[0], Vs[0])
+        if Vb[0] is not None:
+            t = t + Vb[0][:, None, :]
         for l in range(1, L):
             t = t * slopes[l - 1][None]
             t = np.einsum("nj,kij->kni", outs[l], Vs[l]) + t @ Ws[l].T
+            if Vb[l] is not None:
+                t = t + Vb[l][:, None, :]
         # reverse mode with cotangent u = J v
-        delta, grads = t, [None] * L
+        delta, grads, bgrads = t, [None] * L, [None] * L
         for l in range(L - 1, -1, -1):
             grads[l] = np.einsum("kni,nj->kij", delta, outs[l])
+            if bs[l] is not None:
+                bgrads[l] = delta.sum(axis=1)
             if l > 0:
                 delta = (delta @ Ws[l]) * slopes[l - 1][None]
-        return grads
+        return grads, bgrads
 
     def replicate_products(self, V: np.ndarray) -> np.ndarray:
         r"""``(R, P, k)``: :math:`H_rV` for every replicate (each an unbiased estimate of :math:`HV`)."""
         V = np.asarray(V, dtype=float)
         if V.ndim != 2 or V.shape[0] != self.shape[0]:
             raise ShapeError(f"V must have shape ({self.shape[0]}, k); got {V.shape}")
-        Vs = self._split(V)
-        out = np.zeros((self.replicates, self.shape[0], V.shape[1]))
+        Vs, Vb = self._split(V)
+        k = V.shape[1]
+        out = np.zeros((self.replicates, self.shape[0], k))
         for r in range(self.replicates):
             acc = [np.zeros_like(x) for x in Vs]
+            bacc = [None if b is None else np.zeros((k, b.size)) for b in self._b]
             for s in range(0, self.n_points, CHUNK):
-                for g, b in zip(acc, self._block(self.points[r, s:s + CHUNK], Vs)):
+                grads, bgrads = self._block(self.points[r, s:s + CHUNK], Vs, Vb)
+                for g, b in zip(acc, grads):
                     g += b
-            out[r] = np.concatenate([g.reshape(V.shape[1], -1) for g in acc], axis=1).T / self.n_points
+                for g, b in zip(bacc, bgrads):
+                    if g is not None:
+                        g += b
+            parts = [g.reshape(k, -1) for g in acc] + [g for g in bacc if g is not None]
+            out[r] = np.concatenate(parts, axis=1).T / self.n_points
         return out
 
     def _matmat(self, V: np.ndarray) -> np.ndarray:
@@ -153,7 +172,7 @@ class DeepQMCHessianOperator(LinearOperator):
 
 
 def qmc_hessian_operator(act, weights, *, n_points: int = 1 << 12, replicates: int = 16,
-                         rng: object = None) -> DeepQMCHessianOperator:
+                         rng: object = None, biases=None) -> DeepQMCHessianOperator:
     r"""The randomised-QMC expected Hessian of a deep network as a matrix-free operator (any activation).
 
     Parameters
@@ -165,6 +184,8 @@ def qmc_hessian_operator(act, weights, *, n_points: int = 1 << 12, replicates: i
     n_points, replicates, rng
         As for :func:`~symhess.deep.pointwise.qmc_hessian`; the same ``rng`` gives the same sample set,
         so ``op @ v`` equals ``qmc_hessian(...).hessian @ v`` to rounding.
+    biases : list, optional
+        ``[b_1, ..., b_L]`` with ``None`` for a layer without bias; their parameters follow all weights.
 
     Examples
     --------
@@ -178,4 +199,4 @@ def qmc_hessian_operator(act, weights, *, n_points: int = 1 << 12, replicates: i
     """
     Ws = as_deep_weights(weights)
     pts = qmc_points(widths_of(Ws)[0], n_points, replicates, rng)
-    return DeepQMCHessianOperator(layer_activations(act, len(Ws)), Ws, pts)
+    return DeepQMCHessianOperator(layer_activations(act, len(Ws)), Ws, pts, biases)
