@@ -202,6 +202,50 @@ def main(argv: list[str] | None = None) -> int:
         rows.append([",".join(map(str, w)), len(w) - 1, n_parameters(w), m.rank, m.route])
     out.append(_table("erf: certified full rank", ["widths", "depth", "P", "rank", "proof"], rows))
 
+    # biases: h_l = W_l a_{l-1} + b_l, theta = (W_1, ..., W_L, then the biases in layer order) ------------------
+    from math import ceil
+
+    from symhess.linalg.rationals import dyadic_normal
+    from symhess.two_layer.coefficients import jacobian_hessian
+
+    def _biases(w, which, seed):
+        gen = np.random.default_rng(seed)
+        return [dyadic_normal((n,), gen, 16) if on else None for n, on in zip(w[1:], which)]
+
+    for act in (QUAD, _power(2), "linear"):
+        W1, W2 = rational_deep_teacher((3, 2, 1), rng=4)
+        b = _biases((3, 2, 1), (True, True), 5)
+        assert symhess.deep_expected_hessian(act, [W1, W2], exact=True, biases=b) == jacobian_hessian(
+            act, W1, W2[0], hidden_bias=b[0], output_bias=b[1][0]), act
+    rows = []
+    for w in [(3, 3, 1), (2, 3, 2, 1), (3, 4, 2, 1), (2, 2, 2, 2)]:
+        L = len(w) - 1
+        Wq = rational_deep_teacher(w, rng=1)
+        row = [",".join(map(str, w))]
+        for act in (_power(2), QUAD):
+            for which in ((False,) * L, (True,) * (L - 1) + (False,), (True,) * L):
+                m = deep_hessian_rank(act, Wq, biases=_biases(w, which, 2))
+                assert m.status == "exact", (w, act, which, m)
+                row.append(f"{m.rank}/{m.n_params}")
+        # any quadratic a (z + c)^2 + e with biases everywhere spans what z^2 spans (shift into b_l, constant into b_{l+1})
+        assert row[3] == row[6], row
+        rows.append(row)
+    assert rows[0][1:4] == ["6/12", "9/15", "10/16"]  # (3,3,1), z^2: sym. 3x3; homogenised 4x4 of rank <= 3; all quadrics
+    out.append(_table("Biases: exact rank / P without biases, with hidden biases, with all biases",
+                      ["widths", "z^2", "z^2 hidden b", "z^2 all b", "z+z^2/2", "z+z^2/2 hidden b", "z+z^2/2 all b"],
+                      rows))
+    rows = []
+    for w in [(2, 2, 2, 1), (3, 2, 1, 2), (2, 3, 3, 2), (1, 2, 2, 1)] + ([] if q else [(3, 3, 2, 2, 1), (2, 1, 3, 2)]):
+        degrees = []
+        for l in range(1, len(w) - 1):  # Usevich et al., Corollary 28
+            degrees.append(max(2, ceil((2 * (w[l] + 1) - min(w[l] + 1, w[l + 1])) / min(w[l], min(w[:l])))))
+        m = deep_hessian_rank([_power(d) for d in degrees], rational_deep_teacher(w, rng=6),
+                              method="points", biases=_biases(w, (True,) * (len(w) - 1), 7))
+        assert m.rank == m.n_params - sum(w[1:-1]) and m.status == "exact", (w, degrees, m)
+        rows.append([",".join(map(str, w)), ",".join(map(str, degrees)), m.n_params, m.rank])
+    out.append(_table("Biases everywhere above the degree bound of Usevich et al., Corollary 28: rank = P - sum hidden",
+                      ["widths", "degrees r_l", "P", "rank"], rows))
+
     # 5. spectra at equal parameter count --------------------------------------------------------------------
     two, deep = (6, 6, 1), (6, 5, 2, 1)
     assert n_parameters(two) == n_parameters(deep) == 42

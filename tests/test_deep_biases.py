@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from math import ceil
+
 import flint
 import numpy as np
 import pytest
@@ -183,3 +185,25 @@ def test_bad_biases():
         symhess.deep_expected_hessian(QUAD, Ws, biases=[None, np.array([np.nan])])
     with pytest.raises(symhess.InvalidTypeError, match="list"):
         symhess.deep_expected_hessian(QUAD, Ws, biases=np.ones(3))
+
+
+@st.composite
+def _biased_architecture(draw):
+    widths = tuple(draw(st.lists(st.integers(1, 3), min_size=3, max_size=4)))
+    degrees = []
+    for l in range(1, len(widths) - 1):  # r_l >= (2(d_l + 1) - min(d_l + 1, d_{l+1})) / min(d_l, min(d_0..d_{l-1}))
+        bound = (2 * (widths[l] + 1) - min(widths[l] + 1, widths[l + 1])) / min(widths[l], min(widths[:l]))
+        degrees.append(max(2, ceil(bound)) + draw(st.integers(0, 1)))
+    return widths, degrees
+
+
+@settings(max_examples=12, deadline=None)
+@given(arch=_biased_architecture(), seed=st.integers(0, 1000))
+def test_biased_networks_identifiable_above_the_degree_bound(arch, seed):
+    """Usevich et al., Corollary 28 (all layers with biases): finitely identifiable, dim = P - sum of hidden widths."""
+    widths, degrees = arch
+    acts = ["poly:coeffs=[" + ",".join(["0"] * (d - 1) + ["1"]) + "]" for d in degrees]
+    Ws = rational_deep_teacher(widths, rng=seed)
+    bs = _rational_biases(widths, [True] * (len(widths) - 1), seed + 1)
+    m = symhess.deep_hessian_rank(acts, Ws, method="points", biases=bs)
+    assert m.rank == m.n_params - sum(widths[1:-1]) == m.upper and m.status == "exact", (widths, degrees, m)
