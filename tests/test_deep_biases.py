@@ -207,3 +207,46 @@ def test_biased_networks_identifiable_above_the_degree_bound(arch, seed):
     bs = _rational_biases(widths, [True] * (len(widths) - 1), seed + 1)
     m = symhess.deep_hessian_rank(acts, Ws, method="points", biases=bs)
     assert m.rank == m.n_params - sum(widths[1:-1]) == m.upper and m.status == "exact", (widths, degrees, m)
+
+
+@settings(max_examples=12, deadline=None)
+@given(n_in=st.integers(1, 4), n_hidden=st.integers(1, 5), d=st.integers(2, 4), seed=st.integers(0, 1000))
+def test_two_layer_hidden_bias_rule_is_the_count_with_one_more_input(n_in, n_hidden, d, seed):
+    """(w.x + b)^d dehomogenises ((w, b).(x, 1))^d: the rule (exact) equals the measured rank."""
+    act = "poly:coeffs=[" + ",".join(["0"] * (d - 1) + ["1"]) + "]"
+    rule = symhess.deep_effective_parameters(act, (n_in, n_hidden, 1), hidden_bias=True)
+    plain = symhess.deep_effective_parameters(act, (n_in + 1, n_hidden, 1))
+    assert rule.status == "exact" and rule.value == plain.value
+    m = symhess.deep_hessian_rank(act, rational_deep_teacher((n_in, n_hidden, 1), rng=seed),
+                                  biases=_rational_biases((n_in, n_hidden, 1), (True, False), seed))
+    assert m.rank == rule.value
+
+
+@pytest.mark.parametrize("act,widths,hidden,output", [
+    ("poly:coeffs=[0,0,0,1]", (2, 2, 2, 1), True, True), ("poly:coeffs=[0,1]", (2, 3, 2, 1), True, True),
+    ("linear", (3, 2, 4), False, True), ("linear", (3, 2, 4), True, True), (QUAD, (2, 3, 2, 1), True, False),
+    ("relu", (3, 4, 2), True, True), ("erf", (2, 3, 1), True, True),
+])
+def test_biased_counting_rules_bound_or_equal_the_measured_rank(act, widths, hidden, output):
+    rule = symhess.deep_effective_parameters(act, widths, hidden_bias=hidden, output_bias=output, measure=True)
+    n_b = (sum(widths[1:-1]) if hidden else 0) + (widths[-1] if output else 0)
+    assert rule.n_params == sum(a * b for a, b in zip(widths[:-1], widths[1:])) + n_b == rule.measured.n_params
+    if rule.status == "exact":
+        assert rule.measured.rank == rule.value
+    else:
+        assert rule.measured.rank <= rule.value
+
+
+def test_count_cli_widths_with_biases():
+    from click.testing import CliRunner
+
+    from symhess.cli import main
+
+    res = CliRunner().invoke(main, ["count", "-a", "poly:coeffs=[0,1]", "--widths", "3,3,1", "--hidden-bias", "--exact"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "P = 15, hidden biases" in res.output and "prediction: 9 of P = 15 (exact" in res.output
+    assert "match: yes" in res.output
+    res = CliRunner().invoke(main, ["count", "-a", "linear", "--widths", "3,2,4", "--output-bias", "--exact"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0 and "prediction: 14 of P = 18 (exact" in res.output and "match: yes" in res.output

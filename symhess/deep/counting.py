@@ -146,7 +146,8 @@ class DeepEffectiveParameters:
         return f"{self.value} of P = {self.n_params} ({self.status}: {self.rule})"
 
 
-def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object = 0) -> DeepEffectiveParameters:
+def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object = 0, hidden_bias: bool = False,
+                              output_bias: bool = False) -> DeepEffectiveParameters:
     r"""Generic rank of the expected Hessian of a deep network: the rule (see the module docstring), optionally measured.
 
     Parameters
@@ -157,6 +158,9 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
         :math:`(N_0, \dots, N_L)`.
     measure : bool
         Also measure the rank at a random rational teacher (:func:`measure_deep_rank`).
+    hidden_bias, output_bias : bool
+        Biases on every hidden layer, on the output (parameters after all weights; see
+        :func:`_biased_rule` for the rules).
 
     Examples
     --------
@@ -170,7 +174,9 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
     acts = layer_activations(act, L)
     P = sum(a * b for a, b in zip(w[:-1], w[1:]))
     hidden = sum(w[1:-1])
-    if L == 1 or all(a.is_polynomial and a.degree == 1 and a.polynomial_coeffs()[0] == 0 for a in acts):
+    if hidden_bias or output_bias:
+        out = _biased_rule(acts, w, bool(hidden_bias and L > 1), bool(output_bias))
+    elif L == 1 or all(a.is_polynomial and a.degree == 1 and a.polynomial_coeffs()[0] == 0 for a in acts):
         r = min(w)
         out = DeepEffectiveParameters(deep_linear_rank(w), P, f"deep linear: r(N_0 + N_L - r), r = min width = {r}",
                                       "exact", P - sum(n * n for n in w[1:-1]))
@@ -213,14 +219,74 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
     if measure:
         from dataclasses import replace
 
-        out = replace(out, measured=measure_deep_rank(acts, w, rng=rng))
+        out = replace(out, measured=measure_deep_rank(acts, w, rng=rng, hidden_bias=hidden_bias,
+                                                      output_bias=output_bias))
     return out
 
 
-def measure_deep_rank(act, widths, *, method: str = "auto", rng: object = 0):
-    """The rank at a random rational teacher (dyadic entries near :math:`N(0, 1/N_{l-1})`), as a ``DeepRank``."""
-    from .hessian import deep_hessian_rank
-    from .weights import rational_deep_teacher
+def _biased_rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool) -> DeepEffectiveParameters:
+    r"""Rules with biases (:math:`h_l=W_la_{l-1}+b_l`).
 
-    W = rational_deep_teacher(check_widths(widths), rng)
-    return deep_hessian_rank(act, W, method=method, rng=rng)
+    * linear with an output bias: :math:`f=Ax+c`, :math:`c` free: :math:`r(N_0+N_L-r)+N_L` (exact); with hidden
+      biases only, the same number is an upper bound;
+    * pure powers at depth 2 with one output and hidden biases only: :math:`(w\cdot x+b)^d` is the
+      dehomogenisation of :math:`((w,b)\cdot(x,1))^d`, a linear isomorphism of the polynomial spaces, so the
+      count is the two-layer one with :math:`N_0+1` inputs (exact);
+    * pure powers :math:`z^d` and ReLU: one rescaling per hidden unit survives (the unit's bias scales with its
+      weights), so :math:`P-\sum_{0<l<L}N_l`, capped for :math:`z^d` by :math:`N_Linom{N_0+D}{D}` (all
+      polynomials of degree :math:`\le D`); **exact** when every layer has a bias and
+      :math:`d\ge(2(N_l+1)-\min(N_l+1,N_{l+1}))/\min(N_l,N_0,\dots,N_{l-1})` for every hidden layer (Usevich,
+      Borsoi, Dérand and Clausel, Corollary 28: finite identifiability);
+    * other polynomials: :math:`\min\{P, N_Linom{N_0+D}{D}\}` (upper bound); erf, tanh: :math:`P` (conjecture).
+    """
+    L = len(w) - 1
+    P = sum(a * b for a, b in zip(w[:-1], w[1:])) + (sum(w[1:-1]) if hidden_bias else 0) + (w[-1] if output_bias else 0)
+    hidden = sum(w[1:-1])
+    tag = ", ".join(t for t, on in (("hidden biases", hidden_bias), ("output bias", output_bias)) if on)
+    if L == 1 or all(a.is_polynomial and a.degree == 1 and a.polynomial_coeffs()[0] == 0 for a in acts):
+        value = deep_linear_rank(w) + w[-1]
+        status = "exact" if output_bias else "upper bound"
+        return DeepEffectiveParameters(value, P, f"deep linear with {tag}: f = A x + c, r(N_0 + N_L - r) + N_L",
+                                       status, value)
+    powers = {_pure_power(a) for a in acts}
+    if all(_pure_power(a) is not None for a in acts) and len(powers) == 1:
+        d = powers.pop()
+        D = d ** (L - 1)
+        if L == 2 and w[-1] == 1 and hidden_bias and not output_bias:
+            # (w.x + b)^d dehomogenises (w, b).(x, 1): the two-layer count with N_0 + 1 inputs, exactly
+            value = _two_layer_power(w[0] + 1, w[1], d)
+            return DeepEffectiveParameters(value, P, f"z^{d} with hidden biases, two layers: (w.x + b)^d is the "
+                                           f"dehomogenised form ((w, b).(x, 1))^d, the count with N_0 + 1 = {w[0] + 1} "
+                                           "inputs (Alexander-Hirschowitz)", "exact", P - hidden)
+        value = min(P - hidden, w[-1] * comb(w[0] + D, D))
+        proved = hidden_bias and output_bias and all(
+            d >= (2 * (w[l] + 1) - min(w[l] + 1, w[l + 1])) / min(w[l], min(w[:l])) for l in range(1, L))
+        rule = (f"z^{d} with {tag}: min(P - sum hidden widths, N_L binom(N_0+D, D)), D = {D}"
+                + ("; degree above the bound of Usevich-Borsoi-Derand-Clausel, Corollary 28" if proved else ""))
+        return DeepEffectiveParameters(value, P, rule, "exact" if proved else "upper bound", P - hidden)
+    if all(a.is_polynomial for a in acts):
+        D = 1
+        for a in acts:
+            D *= a.degree
+        value = min(P, w[-1] * comb(w[0] + D, D))
+        return DeepEffectiveParameters(value, P, f"polynomial of degree D = {D} with {tag}: min(P, N_L binom(N_0+D, D))",
+                                       "upper bound", P)
+    if all(a.name == "relu" for a in acts):
+        return DeepEffectiveParameters(P - hidden, P, f"ReLU with {tag}: P - one rescaling per hidden unit",
+                                       "upper bound", P - hidden)
+    return DeepEffectiveParameters(P, P, f"no continuous symmetry, {tag}: P (full rank)", "conjecture", P)
+
+
+def measure_deep_rank(act, widths, *, method: str = "auto", rng: object = 0, hidden_bias: bool = False,
+                      output_bias: bool = False):
+    """The rank at a random rational teacher (dyadic entries near :math:`N(0, 1/N_{l-1})`, biases near
+    :math:`N(0, 1)`), as a ``DeepRank``."""
+    from .hessian import deep_hessian_rank
+    from .weights import rational_deep_biases, rational_deep_teacher
+
+    w = check_widths(widths)
+    W = rational_deep_teacher(w, rng)
+    biases = None
+    if hidden_bias or output_bias:
+        biases = rational_deep_biases(w, rng, hidden=hidden_bias, output=output_bias)
+    return deep_hessian_rank(act, W, method=method, rng=rng, biases=biases)

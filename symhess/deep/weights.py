@@ -24,7 +24,7 @@ from ..validation import as_rng, check_size
 __all__ = [
     "check_widths", "n_parameters", "deep_teacher", "rational_deep_teacher", "as_deep_weights",
     "rational_deep_weights", "widths_of", "layer_activations", "parameter_slices", "as_deep_biases",
-    "n_bias_parameters",
+    "n_bias_parameters", "rational_deep_biases",
 ]
 
 
@@ -216,6 +216,29 @@ def as_deep_biases(biases: object, widths: Sequence[int], *, exact: bool = False
         if not exact and not np.all(np.isfinite(arr)):
             raise NonFiniteError(f"biases[{l}] (b_{l + 1}) has a non-finite entry")
         out[l] = arr
+    return out
+
+
+def rational_deep_biases(widths: Sequence[int], rng: object = None, *, hidden: bool = True, output: bool = True,
+                         denominator: int = 64) -> list:
+    r"""Dyadic-rational biases near :math:`N(0, 1)` (multiples of ``1/denominator``, never 0) for the chosen layers.
+
+    Returns ``[b_1, ..., b_L]`` with ``None`` where no bias is drawn (object arrays of ``flint.fmpq``).
+    """
+    import flint
+
+    w = check_widths(widths)
+    gen = as_rng(rng)
+    gen = np.random.default_rng(gen.integers(2**63))  # a stream apart from the teacher's
+    out = []
+    for l, n in enumerate(w[1:], start=1):
+        on = output if l == len(w) - 1 else hidden
+        if not on:
+            out.append(None)
+            continue
+        k = np.rint(gen.normal(size=n) * denominator).astype(np.int64)
+        k[k == 0] = 1
+        out.append(np.array([flint.fmpq(int(x), denominator) for x in k], dtype=object))
     return out
 
 
