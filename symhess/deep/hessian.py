@@ -13,8 +13,13 @@ Routes, by activation:
 * polynomial: exact Gaussian moments of the network polynomial through its Hermite coefficients
   (:func:`~symhess.deep.coefficients.deep_coefficient_jacobian`), over :math:`\mathbb Q` or in floats;
 * otherwise (erf, tanh, ReLU): no closed form at depth :math:`>2`; a randomised quasi-Monte Carlo
-  estimate with a stated error estimate (:func:`~symhess.deep.pointwise.qmc_hessian`), and the rank
-  from gradients at points, certified (:func:`deep_hessian_rank`).
+  estimate with a stated error estimate (:func:`~symhess.deep.pointwise.qmc_hessian`), dense or
+  matrix-free (:mod:`~symhess.deep.qmc_operator`), and the rank from gradients at points, certified
+  (:func:`deep_hessian_rank`).
+
+Optional biases :math:`h_l=W_la_{l-1}+b_l` (``biases=[b_1, ..., b_L]``, ``None`` for a layer without one)
+go through every route; their parameters follow all weights, in layer order, so that depth 2 is the
+two-layer order :math:`(W, v, b, b_\mathrm{out})`.
 """
 
 from __future__ import annotations
@@ -162,6 +167,8 @@ def deep_hessian_operator(act, weights, *, n_points: int = 1 << 12, replicates: 
     ----------
     n_points, replicates, rng
         Quasi-Monte Carlo settings (non-polynomial activations only).
+    biases : list, optional
+        ``[b_1, ..., b_L]`` with ``None`` for a layer without bias (see :func:`deep_expected_hessian`).
 
     Returns
     -------
