@@ -21,7 +21,11 @@ degree thresholds and expressiveness of polynomial neural networks", 2024). Asse
    the expected dimension;
 4. :math:`z+z^2/2` (no rescaling symmetry) still compresses at depth 3; erf networks are full rank at
    depths 2 to 5 (ball-arithmetic certificates);
-5. spectra at equal parameter count (P = 42): two-layer (6, 6, 1) against deep (6, 5, 2, 1), for
+5. published statements, instance by instance: the dimensions of z^2 networks computed in the
+   minimal-filling-architecture study for d_0 = 2, d_L = 1 (Dao and Rodriguez, arXiv:2605.09609), and
+   Corollary 16 (non-increasing widths) and Corollary 17 (degree >= 2 N_l - 1) of Usevich, Borsoi,
+   Derand and Clausel, "Identifiability of deep polynomial neural networks";
+6. spectra at equal parameter count (P = 42): two-layer (6, 6, 1) against deep (6, 5, 2, 1), for
    :math:`z+z^2/2` (exact; 15 zero modes against 1) and erf (two-layer closed form; deep: randomised quasi-Monte Carlo, with its
    stated error checked against the closed form at depth 2).
 
@@ -119,10 +123,40 @@ def main(argv: list[str] | None = None) -> int:
         while k > 0 and ok[k - 1]:
             k -= 1
         thresholds[w] = ranks[k][0]  # the smallest d from which on it is attained (within d <= 5)
-        rows.append([",".join(map(str, w))] + [f"{r}/{e}" for _, r, e in ranks] + [thresholds[w]])
+        bound = 2 * max(w[1:-1]) - 1  # Usevich et al., Corollary 17: d >= 2 N_l - 1 for every hidden width
+        assert thresholds[w] <= bound, (w, thresholds[w], bound)
+        rows.append([",".join(map(str, w))] + [f"{r}/{e}" for _, r, e in ranks] + [thresholds[w], bound])
     assert thresholds[(2, 3, 2, 1)] == 4 and thresholds[(3, 2, 3, 2)] == 4
     out.append(_table("Activation-degree thresholds: exact rank / expected dimension for z^d",
-                      ["widths", "d=2", "d=3", "d=4", "d=5", "threshold"], rows))
+                      ["widths", "d=2", "d=3", "d=4", "d=5", "threshold", "proved bound 2 max N_l - 1"], rows))
+
+    # published dimensions and statements ---------------------------------------------------------------------
+    rows = []
+    published = [((5, 5, 3, 1), 32), ((4, 5, 5, 3, 1), 47), ((5, 4, 3, 1), 25), ((3, 5, 6, 4, 3, 1), 58),
+                 ((2, 3, 3, 4, 4, 2, 1), 33)]
+    for w, value in published:
+        m = deep_hessian_rank(_power(2), rational_deep_teacher(w, rng=0), method="points")
+        assert m.rank == value, (w, m, value)
+        rows.append([",".join(map(str, w)), n_parameters(w), expected_dimension(w, 2), value, m.rank, m.status])
+    out.append(_table("Published dimensions of z^2 networks (minimal-filling-architecture study, d_0 = 2, d_L = 1, r = 2)",
+                      ["widths", "P", "expected dim", "published", "rank here", "status"], rows))
+
+    rows = []
+    pyramids = [(3, 3, 2, 2), (4, 3, 2, 1), (4, 4, 3, 3), (5, 4, 3, 2, 1), (4, 3, 3, 2, 3)]
+    if not q:
+        pyramids += [(5, 5, 3, 1), (6, 4, 4, 2, 2), (5, 5, 4, 3, 2, 1)]
+    for w in pyramids:
+        L = len(w) - 1
+        degrees = [2] * (L - 1) if w[-1] >= 2 else [2] * (L - 2) + [3]
+        m = deep_hessian_rank([_power(d) for d in degrees], rational_deep_teacher(w, rng=5), method="points")
+        target = n_parameters(w) - sum(w[1:-1])
+        assert m.rank == target and m.status == "exact", (w, degrees, m)
+        low = ""
+        if w[-1] == 1:  # outside the corollary: z^2 before a single output
+            low = deep_hessian_rank(_power(2), rational_deep_teacher(w, rng=5), method="points").rank
+        rows.append([",".join(map(str, w)), ",".join(map(str, degrees)), target, m.rank, low])
+    out.append(_table("Non-increasing widths (Usevich et al., Corollary 16): rank = P - sum of hidden widths",
+                      ["widths", "degrees r_l", "P - sum N_l", "rank", "rank with z^2 only (N_L = 1)"], rows))
 
     rows = []
     below = 0
@@ -167,6 +201,62 @@ def main(argv: list[str] | None = None) -> int:
         assert m.rank == n_parameters(w) and m.status == "exact", (w, m)
         rows.append([",".join(map(str, w)), len(w) - 1, n_parameters(w), m.rank, m.route])
     out.append(_table("erf: certified full rank", ["widths", "depth", "P", "rank", "proof"], rows))
+
+    # biases: h_l = W_l a_{l-1} + b_l, theta = (W_1, ..., W_L, then the biases in layer order) ------------------
+    from math import ceil
+
+    from symhess.linalg.rationals import dyadic_normal
+    from symhess.two_layer.coefficients import jacobian_hessian
+
+    def _biases(w, which, seed):
+        gen = np.random.default_rng(seed)
+        return [dyadic_normal((n,), gen, 16) if on else None for n, on in zip(w[1:], which)]
+
+    for act in (QUAD, _power(2), "linear"):
+        W1, W2 = rational_deep_teacher((3, 2, 1), rng=4)
+        b = _biases((3, 2, 1), (True, True), 5)
+        assert symhess.deep_expected_hessian(act, [W1, W2], exact=True, biases=b) == jacobian_hessian(
+            act, W1, W2[0], hidden_bias=b[0], output_bias=b[1][0]), act
+    rows = []
+    for w in [(3, 3, 1), (2, 3, 2, 1), (3, 4, 2, 1), (2, 2, 2, 2)]:
+        L = len(w) - 1
+        Wq = rational_deep_teacher(w, rng=1)
+        row = [",".join(map(str, w))]
+        for act in (_power(2), QUAD):
+            for which in ((False,) * L, (True,) * (L - 1) + (False,), (True,) * L):
+                m = deep_hessian_rank(act, Wq, biases=_biases(w, which, 2))
+                assert m.status == "exact", (w, act, which, m)
+                row.append(f"{m.rank}/{m.n_params}")
+        # any quadratic a (z + c)^2 + e with biases everywhere spans what z^2 spans (shift into b_l, constant into b_{l+1})
+        assert row[3] == row[6], row
+        rows.append(row)
+    assert rows[0][1:4] == ["6/12", "9/15", "10/16"]  # (3,3,1), z^2: sym. 3x3; homogenised 4x4 of rank <= 3; all quadrics
+    out.append(_table("Biases: exact rank / P without biases, with hidden biases, with all biases",
+                      ["widths", "z^2", "z^2 hidden b", "z^2 all b", "z+z^2/2", "z+z^2/2 hidden b", "z+z^2/2 all b"],
+                      rows))
+    checked = 0
+    for d in (2, 3) if q else (2, 3, 4):  # two layers, hidden biases: the count with N_0 + 1 inputs
+        for n0 in range(1, 4 if q else 5):
+            for n1 in range(1, 4 if q else 6):
+                rule = deep_effective_parameters(_power(d), (n0, n1, 1), hidden_bias=True, measure=True, rng=checked)
+                assert rule.status == "exact" and rule.measured.rank == rule.value, (d, n0, n1, rule, rule.measured)
+                checked += 1
+    for w in [(3, 2, 4), (2, 3, 3), (4, 1, 2, 3)]:  # linear with an output bias: r(N_0 + N_L - r) + N_L
+        rule = deep_effective_parameters("linear", w, output_bias=True, measure=True)
+        assert rule.status == "exact" and rule.measured.rank == rule.value == deep_linear_rank(w) + w[-1], (w, rule)
+    print(f"biases: the two-layer hidden-bias rule matches the exact rank on all {checked} architectures; "
+          "linear networks with an output bias have rank r(N_0 + N_L - r) + N_L")
+    rows = []
+    for w in [(2, 2, 2, 1), (3, 2, 1, 2), (2, 3, 3, 2), (1, 2, 2, 1)] + ([] if q else [(3, 3, 2, 2, 1), (2, 1, 3, 2)]):
+        degrees = []
+        for l in range(1, len(w) - 1):  # Usevich et al., Corollary 28
+            degrees.append(max(2, ceil((2 * (w[l] + 1) - min(w[l] + 1, w[l + 1])) / min(w[l], min(w[:l])))))
+        m = deep_hessian_rank([_power(d) for d in degrees], rational_deep_teacher(w, rng=6),
+                              method="points", biases=_biases(w, (True,) * (len(w) - 1), 7))
+        assert m.rank == m.n_params - sum(w[1:-1]) and m.status == "exact", (w, degrees, m)
+        rows.append([",".join(map(str, w)), ",".join(map(str, degrees)), m.n_params, m.rank])
+    out.append(_table("Biases everywhere above the degree bound of Usevich et al., Corollary 28: rank = P - sum hidden",
+                      ["widths", "degrees r_l", "P", "rank"], rows))
 
     # 5. spectra at equal parameter count --------------------------------------------------------------------
     two, deep = (6, 6, 1), (6, 5, 2, 1)

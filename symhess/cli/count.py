@@ -98,15 +98,17 @@ def parse_widths(text: str) -> list[tuple[int, ...]]:
     return out
 
 
-def _deep_row(act, widths: tuple[int, ...], method: str, seed: int) -> dict:
+def _deep_row(act, widths: tuple[int, ...], method: str, seed: int, hidden_bias: bool = False,
+              output_bias: bool = False) -> dict:
     from ..deep.counting import deep_effective_parameters, measure_deep_rank
 
     t0 = time.perf_counter()
-    pred = deep_effective_parameters(act, widths)
+    pred = deep_effective_parameters(act, widths, hidden_bias=hidden_bias, output_bias=output_bias)
     deep_method = {"exact": "exact", "certify": "certify", "float": "float"}[method]
     if method == "exact" and not act.is_polynomial:
         deep_method = "points" if act.name == "relu" else "certify"
-    meas = measure_deep_rank(act, widths, method=deep_method, rng=seed)
+    meas = measure_deep_rank(act, widths, method=deep_method, rng=seed, hidden_bias=hidden_bias,
+                             output_bias=output_bias)
     if meas.rank == pred.value:
         match = "yes"
     elif pred.status in ("upper bound", "conjecture") and meas.rank < pred.value:
@@ -167,7 +169,7 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
     act = load_activation(activation, numeric=True)
     method = _method(exact, certify)
     if widths is not None:
-        _deep_count(act, widths, method, seed, sweep, out)
+        _deep_count(act, widths, method, seed, sweep, out, hidden_bias, output_bias)
         return
     ins, hids = parse_sizes(n_in), parse_sizes(n_hidden)
     if kind is not None and n_teacher is None:
@@ -217,7 +219,8 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
                + (f", {len(bad)} MISMATCHES" if bad else ""))
 
 
-def _deep_count(act, widths: str, method: str, seed: int, sweep: bool, out: str) -> None:
+def _deep_count(act, widths: str, method: str, seed: int, sweep: bool, out: str, hidden_bias: bool = False,
+                output_bias: bool = False) -> None:
     from ..errors import SymhessError
 
     archs = parse_widths(widths)
@@ -225,8 +228,9 @@ def _deep_count(act, widths: str, method: str, seed: int, sweep: bool, out: str)
         if not sweep:
             if len(archs) != 1:
                 raise click.UsageError("give one architecture --widths 3,4,2,1, or add --sweep for several")
-            row = _deep_row(act, archs[0], method, seed)
-            click.echo(f"symhess count: activation {act.spec}, widths {row['widths']}, P = {row['n_params']}")
+            row = _deep_row(act, archs[0], method, seed, hidden_bias, output_bias)
+            click.echo(f"symhess count: activation {act.spec}, widths {row['widths']}, P = {row['n_params']}"
+                       + (", hidden biases" if hidden_bias else "") + (", output bias" if output_bias else ""))
             click.echo(f"prediction: {row['_pred']}")
             click.echo(f"parameters minus the rule's continuous symmetries: {row['symmetry_count']}")
             click.echo(f"measured (seed {seed}): {row['_meas']}")
@@ -235,7 +239,7 @@ def _deep_count(act, widths: str, method: str, seed: int, sweep: bool, out: str)
         rows = []
         with click.progressbar(archs, label=f"count {act.spec} ({method})", file=sys.stderr) as bar:
             for k, w in enumerate(bar):
-                rows.append(_deep_row(act, w, method, seed + k))
+                rows.append(_deep_row(act, w, method, seed + k, hidden_bias, output_bias))
     except (SymhessError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     stem = Path(out)

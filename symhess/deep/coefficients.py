@@ -45,7 +45,7 @@ import numpy as np
 from ..errors import InvalidParameterError, NoClosedFormError, NotRationalError
 from ..linalg.rationals import to_fmpq, to_fmpq_mat
 from .polynomials import PolynomialSpace
-from .weights import as_deep_weights, layer_activations, rational_deep_weights, widths_of
+from .weights import as_deep_biases, as_deep_weights, layer_activations, rational_deep_weights, widths_of
 
 __all__ = [
     "polynomial_coefficients", "network_degree", "DeepCoefficientJacobian", "deep_coefficient_jacobian",
@@ -137,7 +137,7 @@ class DeepCoefficientJacobian:
         return to_fmpq_mat(C[keep] if keep.any() else C[:1])
 
 
-def deep_coefficient_jacobian(act, weights, *, exact: bool = True) -> DeepCoefficientJacobian:
+def deep_coefficient_jacobian(act, weights, *, exact: bool = True, biases=None) -> DeepCoefficientJacobian:
     r"""Coefficient Jacobians of a deep polynomial network by back-propagation on polynomials.
 
     Parameters
@@ -148,6 +148,10 @@ def deep_coefficient_jacobian(act, weights, *, exact: bool = True) -> DeepCoeffi
         ``[W_1, ..., W_L]``; rational entries when ``exact``.
     exact : bool
         Exact rationals (``flint.fmpq``) or float64.
+    biases : list, optional
+        ``[b_1, ..., b_L]``, ``None`` for a layer without bias (:func:`~symhess.deep.weights.as_deep_biases`):
+        :math:`h_l=W_la_{l-1}+b_l`, and :math:`\partial f_k/\partial(b_l)_i=\delta^{(k)}_{l,i}`; the bias columns
+        follow all weight columns, in layer order.
 
     Examples
     --------
@@ -159,6 +163,7 @@ def deep_coefficient_jacobian(act, weights, *, exact: bool = True) -> DeepCoeffi
     widths = widths_of(Ws)
     L = len(Ws)
     acts = layer_activations(act, L)
+    bs = as_deep_biases(biases, widths, exact=exact)
     coeffs = [polynomial_coefficients(a, exact) for a in acts]
     dcoeffs = [tuple(k * c for k, c in enumerate(cs))[1:] or (0 * cs[0],) for cs in coeffs]
     D = network_degree(acts)
@@ -169,6 +174,8 @@ def deep_coefficient_jacobian(act, weights, *, exact: bool = True) -> DeepCoeffi
     acts_out, slopes = [a], []
     for l in range(L - 1):
         h = np.tensordot(Ws[l], a, axes=(1, 0))
+        if bs[l] is not None:
+            h[:, 0] = h[:, 0] + bs[l]
         slopes.append(space.compose(dcoeffs[l], h))
         a = space.compose(coeffs[l], h)
         acts_out.append(a)
@@ -176,16 +183,18 @@ def deep_coefficient_jacobian(act, weights, *, exact: bool = True) -> DeepCoeffi
     delta = space.constant(0 * one, (NL, NL), dtype)
     for k in range(NL):
         delta[k, k, 0] = one
-    blocks = []
+    blocks, bias_blocks = [], []
     for l in range(L - 1, -1, -1):
         prev = acts_out[l]  # a_{l} in 0-based: input of layer l+1
         g = space.mul(delta[:, :, None, :], prev[None, None, :, :])  # (NL, N_{l+1}, N_l, M)
         blocks.append(g.reshape(NL, -1, space.size))
+        if bs[l] is not None:  # df/db_{l+1} = delta at the pre-activation h_{l+1}
+            bias_blocks.append(delta.copy())
         if l > 0:
             back = np.tensordot(delta, Ws[l], axes=([1], [0]))  # (NL, M, N_l)
             back = np.moveaxis(back, 2, 1)
             delta = space.mul(slopes[l - 1][None, :, :], back)
-    J = np.concatenate(blocks[::-1], axis=1)  # (NL, P, M)
+    J = np.concatenate(blocks[::-1] + bias_blocks[::-1], axis=1)  # (NL, P, M)
     return DeepCoefficientJacobian(np.ascontiguousarray(np.swapaxes(J, 1, 2)), space, exact)
 
 

@@ -22,9 +22,13 @@ characteristic 0). Rules, with :math:`P=\sum_lN_lN_{l-1}` and :math:`D` the degr
 
   parameters minus one rescaling per hidden unit, capped by the space of :math:`N_L`-tuples of forms
   of degree :math:`D`. Always an upper bound; equal for :math:`d` above an activation-degree
-  threshold when no hidden width is 1 (Kileel–Trager–Bruna's high-degree formula, their Theorem 14 under
-  its hypotheses and proved in general by Finkel–Rodriguez–Wu–Yahl), and for every :math:`d\ge2` when all widths are equal
-  (Finkel et al., equi-width). At depth 2 with one output it is the Alexander–Hirschowitz count,
+  threshold when no hidden width is 1 (Kileel–Trager–Bruna's high-degree conjecture, proved by
+  Finkel–Rodriguez–Wu–Yahl), and *proved* (status ``"exact"``) for every :math:`d\ge2` when all widths are
+  equal (Finkel et al., equi-width), for non-increasing widths :math:`N_0\ge\dots\ge N_{L-1}\ge2` with
+  :math:`d\ge2` (:math:`d\ge3` when :math:`N_L=1`), and for :math:`d\ge2N_l-1` at every hidden width
+  :math:`N_l\ge2` with :math:`N_0\ge2` (Usevich, Borsoi, Dérand and Clausel, "Identifiability of deep
+  polynomial neural networks", Corollaries 16 and 17: finite identifiability, i.e. dimension
+  :math:`P-\sum_{0<l<L}N_l`). At depth 2 with one output it is the Alexander–Hirschowitz count,
   defective for :math:`d=2` (symmetric matrices of rank :math:`\le N_1`) and the four sporadic cases.
   A **width-one hidden layer** :math:`l` makes :math:`f=c\,s(x)^k` with :math:`s` the single-output network
   of widths :math:`(N_0,\dots,N_l)`, :math:`c\in\mathbb R^{N_L}` and :math:`k=d^{L-l}` (everything after
@@ -94,6 +98,20 @@ def _pure_power(act) -> int | None:
     return nz[0] if len(nz) == 1 and nz[0] >= 2 else None
 
 
+def _expected_dimension_theorem(w: tuple[int, ...], d: int) -> str | None:
+    """The theorem proving that ``z^d`` on widths ``w`` (no width-one hidden layer) attains the expected dimension, if any."""
+    L = len(w) - 1
+    if len(set(w)) == 1 and w[0] > 1:
+        return "equi-width: expected dimension for every degree (Finkel-Rodriguez-Wu-Yahl)"
+    if all(a >= b for a, b in zip(w[:L - 1], w[1:L])) and w[L - 1] >= 2 and d >= (2 if w[-1] >= 2 else 3):
+        return ("non-increasing widths N_0 >= ... >= N_{L-1} >= 2, d >= 2 (d >= 3 for one output): "
+                "P - sum hidden widths (Usevich-Borsoi-Derand-Clausel, Corollary 16)")
+    if all(n >= 2 for n in w[:L]) and d >= 2 * max(w[1:L]) - 1:
+        return ("d >= 2 N_l - 1 for every hidden width: P - sum hidden widths "
+                "(Usevich-Borsoi-Derand-Clausel, Corollary 17)")
+    return None
+
+
 @dataclass(frozen=True)
 class DeepEffectiveParameters:
     r"""The counting rule's effective number of parameters of a deep architecture.
@@ -128,7 +146,8 @@ class DeepEffectiveParameters:
         return f"{self.value} of P = {self.n_params} ({self.status}: {self.rule})"
 
 
-def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object = 0) -> DeepEffectiveParameters:
+def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object = 0, hidden_bias: bool = False,
+                              output_bias: bool = False) -> DeepEffectiveParameters:
     r"""Generic rank of the expected Hessian of a deep network: the rule (see the module docstring), optionally measured.
 
     Parameters
@@ -139,6 +158,9 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
         :math:`(N_0, \dots, N_L)`.
     measure : bool
         Also measure the rank at a random rational teacher (:func:`measure_deep_rank`).
+    hidden_bias, output_bias : bool
+        Biases on every hidden layer, on the output (parameters after all weights; see
+        :func:`_biased_rule` for the rules).
 
     Examples
     --------
@@ -152,7 +174,9 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
     acts = layer_activations(act, L)
     P = sum(a * b for a, b in zip(w[:-1], w[1:]))
     hidden = sum(w[1:-1])
-    if L == 1 or all(a.is_polynomial and a.degree == 1 and a.polynomial_coeffs()[0] == 0 for a in acts):
+    if hidden_bias or output_bias:
+        out = _biased_rule(acts, w, bool(hidden_bias and L > 1), bool(output_bias))
+    elif L == 1 or all(a.is_polynomial and a.degree == 1 and a.polynomial_coeffs()[0] == 0 for a in acts):
         r = min(w)
         out = DeepEffectiveParameters(deep_linear_rank(w), P, f"deep linear: r(N_0 + N_L - r), r = min width = {r}",
                                       "exact", P - sum(n * n for n in w[1:-1]))
@@ -173,11 +197,10 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
                                           "exact", P - hidden)
         else:
             edim = expected_dimension(w, d)
-            equi = len(set(w)) == 1 and w[0] > 1
-            status = "exact" if equi else "upper bound"
-            why = ("equi-width: expected dimension for every degree (Finkel-Rodriguez-Wu-Yahl)" if equi else
-                   "expected dimension; attained for high enough degree without width-one bottlenecks "
-                   "(Kileel-Trager-Bruna, Finkel-Rodriguez-Wu-Yahl)")
+            theorem = _expected_dimension_theorem(w, d)
+            status = "exact" if theorem else "upper bound"
+            why = theorem or ("expected dimension; attained for high enough degree without width-one bottlenecks "
+                              "(Kileel-Trager-Bruna, Finkel-Rodriguez-Wu-Yahl)")
             out = DeepEffectiveParameters(edim, P, f"z^{d}: min(P - sum hidden widths, N_L binom(N_0+D-1, D)), "
                                           f"D = {d ** (L - 1)}; {why}", status, P - hidden)
     elif all(a.is_polynomial for a in acts):
@@ -196,14 +219,74 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
     if measure:
         from dataclasses import replace
 
-        out = replace(out, measured=measure_deep_rank(acts, w, rng=rng))
+        out = replace(out, measured=measure_deep_rank(acts, w, rng=rng, hidden_bias=hidden_bias,
+                                                      output_bias=output_bias))
     return out
 
 
-def measure_deep_rank(act, widths, *, method: str = "auto", rng: object = 0):
-    """The rank at a random rational teacher (dyadic entries near :math:`N(0, 1/N_{l-1})`), as a ``DeepRank``."""
-    from .hessian import deep_hessian_rank
-    from .weights import rational_deep_teacher
+def _biased_rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool) -> DeepEffectiveParameters:
+    r"""Rules with biases (:math:`h_l=W_la_{l-1}+b_l`).
 
-    W = rational_deep_teacher(check_widths(widths), rng)
-    return deep_hessian_rank(act, W, method=method, rng=rng)
+    * linear with an output bias: :math:`f=Ax+c`, :math:`c` free: :math:`r(N_0+N_L-r)+N_L` (exact); with hidden
+      biases only, the same number is an upper bound;
+    * pure powers at depth 2 with one output and hidden biases only: :math:`(w\cdot x+b)^d` is the
+      dehomogenisation of :math:`((w,b)\cdot(x,1))^d`, a linear isomorphism of the polynomial spaces, so the
+      count is the two-layer one with :math:`N_0+1` inputs (exact);
+    * pure powers :math:`z^d` and ReLU: one rescaling per hidden unit survives (the unit's bias scales with its
+      weights), so :math:`P-\sum_{0<l<L}N_l`, capped for :math:`z^d` by :math:`N_Linom{N_0+D}{D}` (all
+      polynomials of degree :math:`\le D`); **exact** when every layer has a bias and
+      :math:`d\ge(2(N_l+1)-\min(N_l+1,N_{l+1}))/\min(N_l,N_0,\dots,N_{l-1})` for every hidden layer (Usevich,
+      Borsoi, Dérand and Clausel, Corollary 28: finite identifiability);
+    * other polynomials: :math:`\min\{P, N_Linom{N_0+D}{D}\}` (upper bound); erf, tanh: :math:`P` (conjecture).
+    """
+    L = len(w) - 1
+    P = sum(a * b for a, b in zip(w[:-1], w[1:])) + (sum(w[1:-1]) if hidden_bias else 0) + (w[-1] if output_bias else 0)
+    hidden = sum(w[1:-1])
+    tag = ", ".join(t for t, on in (("hidden biases", hidden_bias), ("output bias", output_bias)) if on)
+    if L == 1 or all(a.is_polynomial and a.degree == 1 and a.polynomial_coeffs()[0] == 0 for a in acts):
+        value = deep_linear_rank(w) + w[-1]
+        status = "exact" if output_bias else "upper bound"
+        return DeepEffectiveParameters(value, P, f"deep linear with {tag}: f = A x + c, r(N_0 + N_L - r) + N_L",
+                                       status, value)
+    powers = {_pure_power(a) for a in acts}
+    if all(_pure_power(a) is not None for a in acts) and len(powers) == 1:
+        d = powers.pop()
+        D = d ** (L - 1)
+        if L == 2 and w[-1] == 1 and hidden_bias and not output_bias:
+            # (w.x + b)^d dehomogenises (w, b).(x, 1): the two-layer count with N_0 + 1 inputs, exactly
+            value = _two_layer_power(w[0] + 1, w[1], d)
+            return DeepEffectiveParameters(value, P, f"z^{d} with hidden biases, two layers: (w.x + b)^d is the "
+                                           f"dehomogenised form ((w, b).(x, 1))^d, the count with N_0 + 1 = {w[0] + 1} "
+                                           "inputs (Alexander-Hirschowitz)", "exact", P - hidden)
+        value = min(P - hidden, w[-1] * comb(w[0] + D, D))
+        proved = hidden_bias and output_bias and all(
+            d >= (2 * (w[l] + 1) - min(w[l] + 1, w[l + 1])) / min(w[l], min(w[:l])) for l in range(1, L))
+        rule = (f"z^{d} with {tag}: min(P - sum hidden widths, N_L binom(N_0+D, D)), D = {D}"
+                + ("; degree above the bound of Usevich-Borsoi-Derand-Clausel, Corollary 28" if proved else ""))
+        return DeepEffectiveParameters(value, P, rule, "exact" if proved else "upper bound", P - hidden)
+    if all(a.is_polynomial for a in acts):
+        D = 1
+        for a in acts:
+            D *= a.degree
+        value = min(P, w[-1] * comb(w[0] + D, D))
+        return DeepEffectiveParameters(value, P, f"polynomial of degree D = {D} with {tag}: min(P, N_L binom(N_0+D, D))",
+                                       "upper bound", P)
+    if all(a.name == "relu" for a in acts):
+        return DeepEffectiveParameters(P - hidden, P, f"ReLU with {tag}: P - one rescaling per hidden unit",
+                                       "upper bound", P - hidden)
+    return DeepEffectiveParameters(P, P, f"no continuous symmetry, {tag}: P (full rank)", "conjecture", P)
+
+
+def measure_deep_rank(act, widths, *, method: str = "auto", rng: object = 0, hidden_bias: bool = False,
+                      output_bias: bool = False):
+    """The rank at a random rational teacher (dyadic entries near :math:`N(0, 1/N_{l-1})`, biases near
+    :math:`N(0, 1)`), as a ``DeepRank``."""
+    from .hessian import deep_hessian_rank
+    from .weights import rational_deep_biases, rational_deep_teacher
+
+    w = check_widths(widths)
+    W = rational_deep_teacher(w, rng)
+    biases = None
+    if hidden_bias or output_bias:
+        biases = rational_deep_biases(w, rng, hidden=hidden_bias, output=output_bias)
+    return deep_hessian_rank(act, W, method=method, rng=rng, biases=biases)

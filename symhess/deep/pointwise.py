@@ -33,10 +33,13 @@ from ..errors import InvalidParameterError, NoClosedFormError
 from ..linalg.certify import arb_precision
 from ..linalg.rationals import dyadic_normal
 from ..validation import as_rng
-from .weights import as_deep_weights, layer_activations, rational_deep_weights, widths_of
+from .weights import (
+    as_deep_biases, as_deep_weights, layer_activations, n_bias_parameters, rational_deep_weights, widths_of,
+)
 
 __all__ = [
     "gradients", "rational_gradients", "modular_gradients", "MODULUS", "ball_gradients", "rational_inputs", "QMCHessian", "qmc_hessian",
+    "check_qmc_dense_size",
 ]
 
 
@@ -44,9 +47,14 @@ def _numeric_pair(act):
     return act.numeric(0), act.numeric(1)
 
 
-def gradients(act, weights, X) -> np.ndarray:
-    r"""Float Jacobians :math:`J(x_\mu)=\partial f/\partial\theta` at the rows of ``X``; shape ``(n, N_L, P)``."""
+def gradients(act, weights, X, biases=None) -> np.ndarray:
+    r"""Float Jacobians :math:`J(x_\mu)=\partial f/\partial\theta` at the rows of ``X``; shape ``(n, N_L, P)``.
+
+    ``biases``: optional ``[b_1, ..., b_L]`` (``None`` entries for layers without); their columns follow
+    all weight columns.
+    """
     Ws = as_deep_weights(weights)
+    bs = as_deep_biases(biases, widths_of(Ws))
     L = len(Ws)
     acts = layer_activations(act, L)
     X = np.asarray(X, dtype=float)
@@ -56,18 +64,22 @@ def gradients(act, weights, X) -> np.ndarray:
     a, outs, slopes = X, [X], []
     for l in range(L - 1):
         h = a @ Ws[l].T
+        if bs[l] is not None:
+            h = h + bs[l]
         s, ds = _numeric_pair(acts[l])
         slopes.append(np.broadcast_to(ds(h), h.shape))
         a = np.broadcast_to(s(h), h.shape)
         outs.append(a)
     NL = Ws[-1].shape[0]
     delta = np.broadcast_to(np.eye(NL), (n, NL, NL))  # (n, k, unit)
-    blocks = []
+    blocks, bias_blocks = [], []
     for l in range(L - 1, -1, -1):
         blocks.append((delta[:, :, :, None] * outs[l][:, None, None, :]).reshape(n, NL, -1))
+        if bs[l] is not None:
+            bias_blocks.append(np.array(delta))
         if l > 0:
             delta = (delta @ Ws[l]) * slopes[l - 1][:, None, :]
-    return np.concatenate(blocks[::-1], axis=2)
+    return np.concatenate(blocks[::-1] + bias_blocks[::-1], axis=2)
 
 
 def rational_inputs(n_points: int, n_in: int, rng: object = None, *, denominator: int = 1 << 10) -> np.ndarray:
@@ -84,7 +96,8 @@ def _mod(q, p: int) -> int:
     return int(q.p) * pow(int(q.q), -1, p) % p
 
 
-def modular_gradients(act, weights, n_points: int, rng: object = None, *, prime: int = MODULUS) -> np.ndarray:
+def modular_gradients(act, weights, n_points: int, rng: object = None, *, prime: int = MODULUS,
+                      biases=None) -> np.ndarray:
     r"""Jacobians at random integer points, reduced modulo ``prime`` (polynomial activations, rational weights).
 
     Returns an int64 array ``(n_points, N_L, P)`` of residues. For integer points :math:`x_\mu` the exact
@@ -96,11 +109,13 @@ def modular_gradients(act, weights, n_points: int, rng: object = None, *, prime:
 
     Ws = rational_deep_weights(weights)
     acts = layer_activations(act, len(Ws))
-    for W in Ws:
+    bs = as_deep_biases(biases, widths_of(Ws), exact=True)
+    for W in Ws + [b for b in bs if b is not None]:
         for q in W.ravel():
             if int(flint.fmpq(q).q) % prime == 0:
-                raise InvalidParameterError(f"a weight's denominator is divisible by the prime {prime}")
+                raise InvalidParameterError(f"a weight's or bias's denominator is divisible by the prime {prime}")
     Wm = [np.vectorize(lambda q: _mod(q, prime), otypes=[np.int64])(W) for W in Ws]
+    bm = [None if b is None else np.vectorize(lambda q: _mod(q, prime), otypes=[np.int64])(b) for b in bs]
     coeffs = []
     for a in acts:
         c = [_mod(ck, prime) for ck in polynomial_coefficients(a, exact=True)]
@@ -118,17 +133,21 @@ def modular_gradients(act, weights, n_points: int, rng: object = None, *, prime:
     a, outs, slopes = X, [X], []
     for l in range(L - 1):
         h = (a @ Wm[l].T) % prime
+        if bm[l] is not None:
+            h = (h + bm[l]) % prime
         slopes.append(horner(coeffs[l][1], h))
         a = horner(coeffs[l][0], h)
         outs.append(a)
     NL = Wm[-1].shape[0]
     delta = np.broadcast_to(np.eye(NL, dtype=np.int64), (n, NL, NL))
-    blocks = []
+    blocks, bias_blocks = [], []
     for l in range(L - 1, -1, -1):
         blocks.append(((delta[:, :, :, None] * outs[l][:, None, None, :]) % prime).reshape(n, NL, -1))
+        if bm[l] is not None:
+            bias_blocks.append(np.array(delta))
         if l > 0:
             delta = (((delta @ Wm[l]) % prime) * slopes[l - 1][:, None, :]) % prime
-    return np.concatenate(blocks[::-1], axis=2)
+    return np.concatenate(blocks[::-1] + bias_blocks[::-1], axis=2)
 
 
 def _exact_activation(act):
@@ -158,15 +177,18 @@ def _exact_activation(act):
     raise NoClosedFormError(f"{act.spec!r} has irrational values at rational points; use ball_gradients")
 
 
-def _backprop_objects(Ws, pairs, X, one):
+def _backprop_objects(Ws, pairs, X, one, bs=None):
     n = X.shape[0]
     L = len(Ws)
+    bs = [None] * L if bs is None else bs
     a, outs, slopes = X, [X], []
     for l in range(L - 1):
         h = a.dot(Ws[l].T)
+        if bs[l] is not None:
+            h = h + bs[l][None, :]
         s, ds = pairs[l]
         if getattr(ds, "kinked", False):
-            live = np.array([any(t != 0 for t in row) for row in a], dtype=bool)
+            live = np.array([any(t != 0 for t in row) for row in a], dtype=bool) | (bs[l] is not None)
             if any(t == 0 for t in h[live].ravel()):
                 raise InvalidParameterError("an input lies on a ReLU kink (pre-activation exactly 0 with a nonzero layer "
                                  "input); draw other points")
@@ -178,24 +200,27 @@ def _backprop_objects(Ws, pairs, X, one):
     delta[...] = 0 * one
     for k in range(NL):
         delta[:, k, k] = one
-    blocks = []
+    blocks, bias_blocks = [], []
     for l in range(L - 1, -1, -1):
         blocks.append((delta[:, :, :, None] * outs[l][:, None, None, :]).reshape(n, NL, -1))
+        if bs[l] is not None:
+            bias_blocks.append(delta.copy())
         if l > 0:
             delta = np.einsum("nku,uv->nkv", delta, Ws[l]) * slopes[l - 1][:, None, :]
-    return np.concatenate(blocks[::-1], axis=2)
+    return np.concatenate(blocks[::-1] + bias_blocks[::-1], axis=2)
 
 
-def rational_gradients(act, weights, X) -> np.ndarray:
+def rational_gradients(act, weights, X, biases=None) -> np.ndarray:
     """Exact ``fmpq`` Jacobians at rational inputs (polynomial activations with rational coefficients, ReLU)."""
     from ..linalg.rationals import rational_array
 
     Ws = rational_deep_weights(weights)
+    bs = as_deep_biases(biases, widths_of(Ws), exact=True)
     acts = layer_activations(act, len(Ws))
     Xq = rational_array(X, "X")
     if Xq.ndim != 2 or Xq.shape[1] != Ws[0].shape[1]:
         raise InvalidParameterError(f"X must have shape (n_points, {Ws[0].shape[1]}); got {Xq.shape}")
-    return _backprop_objects(Ws, [_exact_activation(a) for a in acts], Xq, flint.fmpq(1))
+    return _backprop_objects(Ws, [_exact_activation(a) for a in acts], Xq, flint.fmpq(1), bs)
 
 
 def _arb_scale(act) -> flint.arb:
@@ -224,17 +249,19 @@ def _ball_activation(act):
     raise NoClosedFormError(f"no ball-arithmetic evaluation for {act.spec!r} (erf, tanh, ReLU and polynomials have one)")
 
 
-def ball_gradients(act, weights, X, prec: int) -> np.ndarray:
+def ball_gradients(act, weights, X, prec: int, biases=None) -> np.ndarray:
     """Jacobians at rational inputs as ``flint.arb`` balls at ``prec`` bits (erf, tanh; exact for the rest)."""
     from ..linalg.rationals import rational_array
 
     Ws = rational_deep_weights(weights)
+    bs = as_deep_biases(biases, widths_of(Ws), exact=True)
     acts = layer_activations(act, len(Ws))
     Xq = rational_array(X, "X")
     with arb_precision(prec):
         tob = np.vectorize(lambda q: flint.arb(q), otypes=[object])
         Wb = [tob(W) for W in Ws]
-        return _backprop_objects(Wb, [_ball_activation(a) for a in acts], tob(Xq), flint.arb(1))
+        bb = [None if b is None else tob(b) for b in bs]
+        return _backprop_objects(Wb, [_ball_activation(a) for a in acts], tob(Xq), flint.arb(1), bb)
 
 
 @dataclass(frozen=True)
@@ -262,7 +289,8 @@ class QMCHessian:
         return float(3 * self.stderr.max())
 
 
-def qmc_hessian(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, rng: object = None) -> QMCHessian:
+def qmc_hessian(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, rng: object = None,
+                max_bytes: int | None = None, biases=None) -> QMCHessian:
     r"""Randomised-QMC estimate of the expected Hessian at the optimum (any activation; see the module docstring).
 
     Parameters
@@ -272,27 +300,47 @@ def qmc_hessian(act, weights, *, n_points: int = 1 << 12, replicates: int = 16, 
     replicates : int
         Independent scramblings (at least 2: the error estimate needs a spread).
     rng : None, int or numpy.random.Generator
-        Seeds the scramblings.
-    """
-    from scipy.special import ndtri
-    from scipy.stats import qmc
+        Seeds the scramblings (:func:`~symhess.deep.qmc_operator.qmc_points`).
+    max_bytes : int, optional
+        Memory budget of the dense route (default 80% of the memory available now).
 
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-        raise InvalidParameterError(f"n_points={n_points!r} must be an integer >= 2")
-    if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or replicates < 2:
-        raise InvalidParameterError(f"replicates={replicates!r} must be an integer >= 2 (the error estimate needs a spread)")
+    Raises
+    ------
+    MemoryLimitError
+        The :math:`R` replicate matrices and one replicate's Jacobians
+        (:math:`8(R+2)P^2+8nN_LP` bytes) exceed the budget; the message names the matrix-free route
+        :func:`symhess.deep_hessian_operator` (same samples, Hessian-vector products only).
+    """
+    from .qmc_operator import qmc_points
+
     Ws = as_deep_weights(weights)
-    n_in = widths_of(Ws)[0]
-    gen = as_rng(rng)
+    widths = widths_of(Ws)
+    bs = as_deep_biases(biases, widths)
+    P = sum(W.size for W in Ws) + n_bias_parameters(bs)
+    check_qmc_dense_size(P, widths[-1], n_points, replicates, max_bytes)
+    pts = qmc_points(widths[0], n_points, replicates, rng)
     reps = []
-    for _ in range(int(replicates)):
-        sob = qmc.Sobol(d=n_in, scramble=True, seed=gen)
-        m = int(np.ceil(np.log2(n_points)))
-        U = sob.random_base2(m)[:n_points] if (1 << m) == n_points else sob.random(n_points)
-        X = ndtri(U)
-        G = gradients(act, Ws, X)
+    for X in pts:
+        G = gradients(act, Ws, X, bs)
         reps.append(np.einsum("nkp,nkq->pq", G, G) / len(X))
     R = np.stack(reps)
     mean = R.mean(axis=0)
     se = R.std(axis=0, ddof=1) / np.sqrt(len(R))
     return QMCHessian(mean, se, int(n_points), int(replicates))
+
+
+def check_qmc_dense_size(n_params: int, n_out: int, n_points: int, replicates: int, max_bytes: int | None = None) -> None:
+    """Raise :class:`~symhess.errors.MemoryLimitError` when the dense QMC route would not fit in the budget."""
+    from ..errors import MemoryLimitError
+    from ..validation import available_memory
+
+    if not isinstance(n_points, (int, np.integer)) or not isinstance(replicates, (int, np.integer)):
+        return  # qmc_points reports the bad value
+    need = 8 * ((int(replicates) + 2) * n_params * n_params + int(n_points) * n_out * n_params)
+    budget = int(0.8 * available_memory()) if max_bytes is None else int(max_bytes)
+    if need > budget:
+        raise MemoryLimitError(
+            f"the dense quasi-Monte Carlo expected Hessian with P={n_params} parameters ({replicates} replicates of "
+            f"{n_points} points) needs {need / 2**30:.2f} GiB, more than the {budget / 2**30:.2f} GiB budget; use "
+            "the matrix-free route symhess.deep_hessian_operator(act, weights) (same samples, Hessian-vector "
+            "products with a stated error, for extreme_eigenvalues and slq_density) instead")

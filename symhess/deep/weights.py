@@ -23,7 +23,8 @@ from ..validation import as_rng, check_size
 
 __all__ = [
     "check_widths", "n_parameters", "deep_teacher", "rational_deep_teacher", "as_deep_weights",
-    "rational_deep_weights", "widths_of", "layer_activations", "parameter_slices",
+    "rational_deep_weights", "widths_of", "layer_activations", "parameter_slices", "as_deep_biases",
+    "n_bias_parameters", "rational_deep_biases",
 ]
 
 
@@ -183,3 +184,64 @@ def layer_activations(act: object, n_layers: int) -> list:
                              "layer or a single activation for all")
         return [get_activation(a) for a in act]
     return [get_activation(act)] * n_hidden
+
+
+def as_deep_biases(biases: object, widths: Sequence[int], *, exact: bool = False) -> list:
+    r"""Validate optional biases ``[b_1, ..., b_L]`` (each ``None`` or a vector of length :math:`N_l`).
+
+    ``None`` means no biases at all. The parameter vector with biases is
+    :math:`\theta=(W_1,\dots,W_L,\ b_l\text{ for the layers that have one, in layer order})`: all weights
+    first, then the biases, so that depth 2 is the two-layer order :math:`(W, v, b, b_\mathrm{out})`.
+    Returns a list of length :math:`L` of ``None`` or 1-D arrays (``flint.fmpq`` objects when ``exact``).
+    """
+    from ..linalg.rationals import rational_array
+
+    L = len(widths) - 1
+    if biases is None:
+        return [None] * L
+    if isinstance(biases, (str, bytes, np.ndarray)) or not hasattr(biases, "__iter__"):
+        raise InvalidTypeError("biases must be a list [b_1, ..., b_L] with None for a layer without bias")
+    out = list(biases)
+    if len(out) != L:
+        raise InvalidParameterError(f"biases has {len(out)} entries; widths {tuple(widths)} have {L} layers "
+                                    "(use None for a layer without bias)")
+    for l, b in enumerate(out):
+        if b is None:
+            continue
+        arr = rational_array(b, f"biases[{l}]") if exact else np.asarray(b, dtype=float)
+        if arr.ndim == 0 and widths[l + 1] == 1:
+            arr = arr.reshape(1)
+        if arr.shape != (widths[l + 1],):
+            raise ShapeError(f"biases[{l}] (b_{l + 1}) must have shape ({widths[l + 1]},); got {arr.shape}")
+        if not exact and not np.all(np.isfinite(arr)):
+            raise NonFiniteError(f"biases[{l}] (b_{l + 1}) has a non-finite entry")
+        out[l] = arr
+    return out
+
+
+def rational_deep_biases(widths: Sequence[int], rng: object = None, *, hidden: bool = True, output: bool = True,
+                         denominator: int = 64) -> list:
+    r"""Dyadic-rational biases near :math:`N(0, 1)` (multiples of ``1/denominator``, never 0) for the chosen layers.
+
+    Returns ``[b_1, ..., b_L]`` with ``None`` where no bias is drawn (object arrays of ``flint.fmpq``).
+    """
+    import flint
+
+    w = check_widths(widths)
+    gen = as_rng(rng)
+    gen = np.random.default_rng(gen.integers(2**63))  # a stream apart from the teacher's
+    out = []
+    for l, n in enumerate(w[1:], start=1):
+        on = output if l == len(w) - 1 else hidden
+        if not on:
+            out.append(None)
+            continue
+        k = np.rint(gen.normal(size=n) * denominator).astype(np.int64)
+        k[k == 0] = 1
+        out.append(np.array([flint.fmpq(int(x), denominator) for x in k], dtype=object))
+    return out
+
+
+def n_bias_parameters(biases: list) -> int:
+    """Number of bias parameters in a validated bias list."""
+    return sum(0 if b is None else len(b) for b in biases)

@@ -1,0 +1,114 @@
+"""Deep polynomial networks against published statements and published dimensions (exact ranks).
+
+The rank of the expected Hessian at a rational teacher is the rank of the Jacobian of
+theta -> network polynomial there (a lower bound on the neurovariety's dimension, equal to it at generic
+teachers). The statements checked, instance by instance:
+
+* Usevich, Borsoi, Derand, Clausel, "Identifiability of deep polynomial neural networks":
+  Proposition 12 (two layers), Corollary 16 (non-increasing widths), Corollary 17 (degrees
+  r_l >= 2 d_l - 1); by their Proposition 10, finite identifiability <=> dim = P - sum of hidden widths.
+* Published dimensions of z^2 networks from the minimal-filling-architecture verification note for
+  d_0 = 2, d_L = 1, r = 2 (Dao and Rodriguez, arXiv:2605.09609): D(5,5,3,1) = 32, D(4,5,5,3,1) = 47,
+  D(5,4,3,1) = 25, D(3,5,6,4,3,1) = 58 (printed there as (3,5,6,9,3,1), inside the architecture
+  (2,d_1,3,5,6,4,3,1)), and (2,3,3,4,4,2,1) filling (33).
+* The "naive bound" of Kileel-Trager-Bruna's own dimension script (mtrager/polynomial_networks,
+  compute_dimension.sage): min(ambient, sum_i (d_{i-1} - 1) d_i + d_h).
+"""
+
+from __future__ import annotations
+
+from math import ceil, comb
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import symhess
+from symhess.deep.counting import expected_dimension
+from symhess.deep.weights import n_parameters, rational_deep_teacher
+
+
+def _power(d: int) -> str:
+    return "poly:coeffs=[" + ",".join(["0"] * (d - 1) + ["1"]) + "]"
+
+
+def _rank(widths, degrees, seed):
+    """Certified rank (gradients at integer points modulo a prime) with per-layer powers."""
+    acts = [_power(d) for d in degrees]
+    return symhess.deep_hessian_rank(acts, rational_deep_teacher(widths, rng=seed), method="points")
+
+
+def _identifiable_dim(widths) -> int:
+    return n_parameters(widths) - sum(widths[1:-1])
+
+
+@pytest.mark.parametrize("widths,published,expected", [
+    ((5, 5, 3, 1), 32, 35), ((4, 5, 5, 3, 1), 47, 50), ((5, 4, 3, 1), 25, 28), ((3, 5, 6, 4, 3, 1), 58, 66),
+    ((2, 3, 3, 4, 4, 2, 1), 33, 33),
+])
+def test_published_z2_dimensions(widths, published, expected):
+    m = symhess.deep_hessian_rank(_power(2), rational_deep_teacher(widths, rng=0), method="points")
+    assert expected_dimension(widths, 2) == expected
+    assert m.rank == published
+    assert (m.status == "exact") == (published == expected)  # the defective ones are certified lower bounds
+
+
+@settings(max_examples=15, deadline=None)
+@given(d0=st.integers(2, 5), d1=st.integers(2, 5), d2=st.integers(1, 3), extra=st.integers(0, 1),
+       seed=st.integers(0, 1000))
+def test_two_layer_sufficient_degree(d0, d1, d2, extra, seed):
+    """Proposition 12: r >= (2 d_1 - min(d_2, d_1)) / (min(d_1, d_0) - 1), r >= 2 => dim = P - d_1."""
+    r = max(2, ceil((2 * d1 - min(d2, d1)) / (min(d1, d0) - 1))) + extra
+    w = (d0, d1, d2)
+    m = _rank(w, [r], seed)
+    assert m.rank == _identifiable_dim(w) == m.upper and m.status == "exact", (w, r, m)
+
+
+@st.composite
+def _non_increasing(draw):
+    depth = draw(st.integers(2, 4))
+    hidden = sorted(draw(st.lists(st.integers(2, 4), min_size=depth - 1, max_size=depth - 1)), reverse=True)
+    d0 = draw(st.integers(hidden[0], 4))
+    return (d0, *hidden, draw(st.integers(1, 3)))
+
+
+@settings(max_examples=15, deadline=None)
+@given(widths=_non_increasing(), seed=st.integers(0, 1000))
+def test_non_increasing_widths_attain_expected_dimension(widths, seed):
+    """Corollary 16: d_0 >= ... >= d_{L-1} >= 2; r_l = 2, except r_{L-1} = 3 when d_L = 1."""
+    L = len(widths) - 1
+    degrees = [2] * (L - 1) if widths[-1] >= 2 else [2] * (L - 2) + [3]
+    m = _rank(widths, degrees, seed)
+    assert m.rank == _identifiable_dim(widths) == m.upper and m.status == "exact", (widths, degrees, m)
+
+
+@pytest.mark.parametrize("widths", [(3, 3, 2, 1), (3, 2, 2, 1), (5, 4, 3, 1), (5, 5, 3, 1)])
+def test_single_output_needs_cubic_last_activation(widths):
+    """Outside Corollary 16's hypotheses (d_L = 1 with r_{L-1} = 2) these non-increasing architectures are defective."""
+    L = len(widths) - 1
+    assert _rank(widths, [2] * (L - 1), 0).rank < _identifiable_dim(widths)
+    assert _rank(widths, [2] * (L - 2) + [3], 0).rank == _identifiable_dim(widths)
+
+
+@settings(max_examples=10, deadline=None)
+@given(widths=st.lists(st.integers(2, 3), min_size=3, max_size=4).flatmap(
+    lambda w: st.integers(1, 2).map(lambda out: (*w, out))), seed=st.integers(0, 1000))
+def test_linear_activation_degree_thresholds(widths, seed):
+    """Corollary 17: all d_l >= 2 (l < L) and r_l >= 2 d_l - 1 => dim = P - sum of hidden widths."""
+    degrees = [2 * n - 1 for n in widths[1:-1]]
+    m = _rank(widths, degrees, seed)
+    assert m.rank == _identifiable_dim(widths) and m.status == "exact", (widths, degrees, m)
+
+
+@given(widths=st.lists(st.integers(1, 6), min_size=3, max_size=6), d=st.integers(2, 4))
+def test_expected_dimension_is_the_authors_naive_bound(widths, d):
+    """KTB's script: naive = sum_i (d_{i-1} - 1) d_i + d_h, capped by d_h binom(D + d_0 - 1, d_0 - 1)."""
+    D = d ** (len(widths) - 2)
+    naive = sum((a - 1) * b for a, b in zip(widths[:-1], widths[1:])) + widths[-1]
+    assert expected_dimension(widths, d) == min(naive, widths[-1] * comb(D + widths[0] - 1, widths[0] - 1))
+
+
+@pytest.mark.parametrize("widths,d", [((2, 3, 2, 1), 5), ((3, 2, 3, 2), 5), ((3, 3, 2, 1), 5), ((2, 2, 3, 2), 5)])
+def test_counting_rule_exact_under_the_degree_theorem(widths, d):
+    rule = symhess.deep_effective_parameters(_power(d), widths)
+    assert rule.status == "exact" and rule.value == _identifiable_dim(widths)
+    assert _rank(widths, [d] * (len(widths) - 2), 1).rank == rule.value
