@@ -362,14 +362,14 @@ def _float_rows(act, Wq, Vq, b, X, lay) -> np.ndarray:
 
 
 def _points(Wr: np.ndarray, b, P: int, n_out: int, seed: int) -> np.ndarray:
-    r"""Rational points: :math:`\lceil P/n_{\rm out}\rceil+2` near-normal ones, and with hidden biases as many around
+    r"""Rational points: :math:`2(P+2)` near-normal ones, and with hidden biases half as many around
     the foot :math:`-b_iw_i/\lVert w_i\rVert^2` of each unit's hyperplane :math:`w_i\cdot x+b_i=0` (so that
     kinked units are seen on both sides of their kinks, and saturating ones in their transition)."""
     from ..validation import as_rng
 
     gen = as_rng(seed)
     Nh, Ni = Wr.shape
-    k = ceil(P / n_out) + 2
+    k = P + 2  # not divided by n_out: the outputs' rows at one point can carry little new information
     X = [rational_points(2 * k, Ni, gen)]
     if b is not None:
         for i in range(Nh):
