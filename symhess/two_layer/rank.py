@@ -254,8 +254,9 @@ def _float_hessian(act, W, v, hidden_bias, output_bias, input_cov=None) -> tuple
         return H, quadrature
     if not act.is_polynomial:
         raise NoClosedFormError(
-            f"biases are supported for polynomial activations only (coefficient-Jacobian route); {act.spec!r} "
-            "is not a polynomial. Drop hidden_bias/output_bias or use a polynomial activation"
+            f"the float64 rank with biases needs the expected Hessian with means, which this route has for "
+            f"polynomial activations only (coefficient Jacobian); {act.spec!r} is not a polynomial. Use "
+            "certify=True (proof by point evaluation) or drop hidden_bias/output_bias"
         )
     return coefficient_jacobian(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias, exact=False).hessian(), False
 
