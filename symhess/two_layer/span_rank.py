@@ -362,20 +362,25 @@ def _float_rows(act, Wq, Vq, b, X, lay) -> np.ndarray:
 
 
 def _points(Wr: np.ndarray, b, P: int, n_out: int, seed: int) -> np.ndarray:
-    r"""Rational points: :math:`2(P+2)` near-normal ones, and with hidden biases half as many around
-    the foot :math:`-b_iw_i/\lVert w_i\rVert^2` of each unit's hyperplane :math:`w_i\cdot x+b_i=0` (so that
-    kinked units are seen on both sides of their kinks, and saturating ones in their transition)."""
+    r"""Rational points: :math:`2(P+2)` near-normal ones, and for each unit :math:`P+2` near its hyperplane
+    :math:`u_i=w_i\cdot x+b_i=0`: near-normal points projected onto it and moved off it to
+    :math:`u_i=\pm k/2^{5+m}`, :math:`k\in\{2..16\}`, :math:`m\in\{0..8\}` random (signs alternating, scales
+    log-uniform: thin wedges between nearly parallel hyperplanes are hit too), so that each kinked unit is
+    seen switching on and off with the others' patterns fixed, and each saturating unit in its transition."""
     from ..validation import as_rng
 
     gen = as_rng(seed)
     Nh, Ni = Wr.shape
     k = P + 2  # not divided by n_out: the outputs' rows at one point can carry little new information
     X = [rational_points(2 * k, Ni, gen)]
-    if b is not None:
-        for i in range(Nh):
-            w = Wr[i]
-            nrm = sum((x * x for x in w), flint.fmpq(0))
-            X.append(rational_points(k, Ni, gen) + (-b[i] / nrm) * w[None, :])
+    for i in range(Nh):
+        shift = np.array([flint.fmpq((1 if m % 2 else -1) * int(gen.integers(2, 17)), 32 << int(gen.integers(0, 9)))
+                          for m in range(k)], dtype=object)
+        w = Wr[i]
+        nrm = sum((x * x for x in w), flint.fmpq(0))
+        Z = rational_points(k, Ni, gen)
+        u = Z.dot(w) + (b[i] if b is not None else 0)
+        X.append(Z + ((shift - u) / nrm)[:, None] * w[None, :])
     return np.concatenate(X, axis=0)
 
 
