@@ -357,3 +357,36 @@ def test_bad_arguments():
         effective_parameters("erf", 2, 2, n_out=0)
     with pytest.raises(InvalidParameterError, match="one output"):
         effective_parameters("erf", 2, 3, n_teacher=2, n_out=2)
+
+
+# ------------------------------------------------------------------------------------- a bigger sweep (slow)
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", FULL + DEFICIENT)
+def test_sweep_every_bias_and_output_count(spec):
+    """Every rule of bias_counting against the certified rank on N_i <= 4, N_h <= 5, n_out <= 3, all bias options."""
+    for Ni, Nh, n_out, (hb, ob) in product(range(1, 5), range(1, 6), (1, 3), BIASES[1:]):  # no-bias: elsewhere
+        e = effective_parameters(spec, Ni, Nh, hidden_bias=hb, output_bias=ob, n_out=n_out)
+        if e.status != "exact" or e.value is None or (Ni == 1 and not hb and spec in DEFICIENT[:3]):
+            continue  # ReLU-like units at N_i = 1 without hidden biases: the rule assumes w_i of both signs
+        r = _certified(spec, Ni, Nh, Ni * 100 + Nh, hidden_bias=hb, output_bias=ob, n_out=n_out)
+        if r.status == "exact" or e.value < e.n_params:
+            assert r.rank == e.value, (spec, Ni, Nh, n_out, hb, ob, r)
+
+
+# ------------------------------------------------------------------------------------- the command line
+def test_cli_count_with_bias(tmp_path):
+    from click.testing import CliRunner
+
+    from symhess.cli import main
+
+    run = lambda *a: CliRunner().invoke(main, ["count", *a], catch_exceptions=False)  # noqa: E731
+    res = run("-a", "erf", "--n-in", "2", "--n-hidden", "3", "--bias", "both", "--certify")
+    assert res.exit_code == 0 and "P = 13" in res.output and "rank = 13 of P = 13 (exact" in res.output
+    assert "match: yes" in res.output
+    res = run("-a", "relu", "--sweep", "--n-in", "1..2", "--n-hidden", "1..2", "--bias", "hidden", "--certify",
+              "--out", str(tmp_path / "t"))
+    assert res.exit_code == 0 and "4 sizes, 4 consistent" in res.output
+    assert run("-a", "quadratic", "--n-in", "3", "--n-hidden", "2", "--bias", "output", "--exact").output.count(
+        "rank = 8 of P = 9") == 1  # eq. (14) at (3, 2) is 7, + 1
+    res = CliRunner().invoke(main, ["count", "-a", "tanh", "--n-in", "2", "--n-hidden", "2", "--bias", "hidden"])
+    assert res.exit_code != 0 and "--certify" in res.output

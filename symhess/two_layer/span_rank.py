@@ -362,7 +362,7 @@ def _float_rows(act, Wq, Vq, b, X, lay) -> np.ndarray:
 
 
 def _points(Wr: np.ndarray, b, P: int, n_out: int, seed: int) -> np.ndarray:
-    r"""Rational points: :math:`2(P+2)` near-normal ones, and for each unit :math:`P+2` near its hyperplane
+    r"""Rational points: :math:`2(P+2)` near-normal ones, and for each unit as many near its hyperplane
     :math:`u_i=w_i\cdot x+b_i=0`: near-normal points projected onto it and moved off it to
     :math:`u_i=\pm k/2^{5+m}`, :math:`k\in\{2..16\}`, :math:`m\in\{0..8\}` random (signs alternating, scales
     log-uniform: thin wedges between nearly parallel hyperplanes are hit too), so that each kinked unit is
@@ -375,10 +375,10 @@ def _points(Wr: np.ndarray, b, P: int, n_out: int, seed: int) -> np.ndarray:
     X = [rational_points(2 * k, Ni, gen)]
     for i in range(Nh):
         shift = np.array([flint.fmpq((1 if m % 2 else -1) * int(gen.integers(2, 17)), 32 << int(gen.integers(0, 9)))
-                          for m in range(k)], dtype=object)
+                          for m in range(2 * k)], dtype=object)
         w = Wr[i]
         nrm = sum((x * x for x in w), flint.fmpq(0))
-        Z = rational_points(k, Ni, gen)
+        Z = rational_points(2 * k, Ni, gen)
         u = Z.dot(w) + (b[i] if b is not None else 0)
         X.append(Z + ((shift - u) / nrm)[:, None] * w[None, :])
     return np.concatenate(X, axis=0)
@@ -427,6 +427,9 @@ def certified_span_rank(act: ActivationLike, W: object, v: object, *, hidden_bia
     G = _float_rows(act, Wr, Vq, b, X, lay)
     if not np.all(np.isfinite(G)):
         raise InvalidParameterError(f"the gradient of {act.spec!r} is not finite at these weights and points")
+    # the rank is invariant under diagonal scalings: equilibrate rows and columns (exp's rows span many decades)
+    G = G / np.maximum(np.abs(G).max(axis=1, keepdims=True), np.finfo(float).tiny)
+    G = G / np.maximum(np.abs(G).max(axis=0, keepdims=True), np.finfo(float).tiny)
     sv = np.linalg.svd(G, compute_uv=False)
     tol = (sv[0] if sv.size else 0.0) * max(G.shape) * np.finfo(float).eps
     r_float = int((sv > tol).sum())
