@@ -552,14 +552,18 @@ def _general_rank(act, W, v, *, exact, certify, route, hidden_bias, output_bias,
             raise InvalidParameterError(
                 f"route={route!r}: with several outputs, input_cov or biases the exact rank uses the coefficient "
                 "Jacobian only (route='jacobian')")
-        return exact_span_rank(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias, trainable=trainable,
-                               input_cov=input_cov)
+        res = exact_span_rank(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias, trainable=trainable,
+                              input_cov=input_cov)
+        return RankResult(rank=res.rank, n=res.n, status=res.status, route=res.route, method=res.method,
+                          notes=res.notes)
     if certify not in (True, "auto", "points"):
         raise InvalidParameterError(
             f"certify={certify!r}: with several outputs, input_cov, biases or frozen groups the proof is by point "
             "evaluation; use certify=True or certify='points'")
-    return certified_span_rank(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias, trainable=trainable,
-                               input_cov=input_cov, max_precision=max_precision, seed=seed)
+    res = certified_span_rank(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias, trainable=trainable,
+                              input_cov=input_cov, max_precision=max_precision, seed=seed)
+    return RankResult(rank=res.rank, n=res.n, status=res.status, route=res.route, method=res.method,
+                      precision=res.precision, float_rank=res.float_rank, notes=res.notes)
 
 
 def _matrix_rank(H, *, exact: bool, certify, tol) -> RankResult:

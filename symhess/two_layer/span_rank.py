@@ -74,7 +74,7 @@ from ..linalg.rationals import rational_array, to_fmpq
 from .balls import _activation_and_slope, _to_arb, rational_points, to_arb_mat
 from .objects import BALL, arb_precision
 
-__all__ = ["GROUPS", "Layout", "network_layout", "exact_input_reduction", "gradient_rows", "stacked_jacobian",
+__all__ = ["GROUPS", "Layout", "SpanRank", "network_layout", "exact_input_reduction", "gradient_rows", "stacked_jacobian",
            "exact_span_rank", "certified_span_rank"]
 
 #: parameter groups of the general two-layer network, in the order of :math:`\theta`
@@ -126,6 +126,29 @@ class Layout:
                 out.append(np.arange(start, start + n))
             start += n
         return np.concatenate(out) if out else np.zeros(0, dtype=int)
+
+
+@dataclass(frozen=True)
+class SpanRank:
+    """A rank from the span routes (:func:`symhess.hessian_rank` returns it as a ``RankResult``).
+
+    Attributes mirror :class:`~symhess.two_layer.rank.RankResult`: ``rank``, ``n`` (trained parameters),
+    ``status`` (``"exact"``, ``"lower bound"`` or ``"numerical"``), ``route``, ``method``, ``precision``,
+    ``float_rank``, ``notes``.
+    """
+
+    rank: int
+    n: int
+    status: str
+    route: str
+    method: str
+    precision: int | None = None
+    float_rank: int | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def certified(self) -> bool:
+        return self.status in ("exact", "lower bound")
 
 
 def as_groups(trainable: object, hidden_bias: bool, output_bias: bool) -> tuple[str, ...]:
@@ -299,10 +322,9 @@ def exact_span_rank(act: ActivationLike, W: object, v: object, *, hidden_bias: o
     r"""Exact rank over :math:`\mathbb Q` of the expected Hessian at the optimum (polynomial activations).
 
     The rank of the trained columns of the stacked coefficient Jacobian (module docstring), after the
-    exact input reduction for ``input_cov``. Returns a :class:`~symhess.two_layer.rank.RankResult`.
+    exact input reduction for ``input_cov``. Returns a :class:`SpanRank`.
     """
     from .exact import rational_coefficients
-    from .rank import RankResult
 
     act = get_activation(act)
     rational_coefficients(act)  # clear errors for non-polynomial / irrational activations
@@ -315,7 +337,7 @@ def exact_span_rank(act: ActivationLike, W: object, v: object, *, hidden_bias: o
     if len(idx) != J.ncols():
         J = flint.fmpq_mat([[J[i, int(j)] for j in idx] for i in range(J.nrows())])
     er = exact_rank(J)
-    return RankResult(rank=er.rank, n=lay.n_params, status="exact" if er.certified else "lower bound",
+    return SpanRank(rank=er.rank, n=lay.n_params, status="exact" if er.certified else "lower bound",
                       route="exact: coefficient Jacobian",
                       method=(f"rank of the exact {J.nrows()}x{J.ncols()} coefficient Jacobian stacked over "
                               f"{lay.n_out} output(s) (H = sum_o J_o^T G J_o, G positive definite); {er.method}"),
@@ -409,11 +431,9 @@ def certified_span_rank(act: ActivationLike, W: object, v: object, *, hidden_bia
     The gradient rows at rational points (:func:`_points`) are computed in float64;
     the float rank :math:`r` (or ``target``, when given and larger) picks an :math:`r\times r` minor
     (pivoted QR on columns, then rows), which is proved nonsingular in ball arithmetic at 128, 256, ...
-    bits. :math:`r=P` proves :math:`H\succ0`. Returns a :class:`~symhess.two_layer.rank.RankResult`.
+    bits. :math:`r=P` proves :math:`H\succ0`. Returns a :class:`SpanRank`.
     """
     from scipy.linalg import qr
-
-    from .rank import RankResult
 
     act = get_activation(act)
     Wq, Vq, b, b0 = _exact_weights(W, v, hidden_bias, output_bias)
@@ -450,12 +470,12 @@ def certified_span_rank(act: ActivationLike, W: object, v: object, *, hidden_bia
             full = r == P  # of the (reduced) network: an exact identity, so the rank is proved equal
             what = ("gradient rows grad_theta f_o(x_mu) at rational inputs x_mu (ball arithmetic, "
                     f"{prec} bits): a nonsingular {r}x{r} minor")
-            return RankResult(
+            return SpanRank(
                 rank=r, n=lay0.n_params, status="exact" if full else "lower bound", route="certified: point evaluation",
                 method=(what + (" proves H = sum_o E[grad f_o grad f_o^T] positive definite" if full else
                                 f" proves rank >= {r} (an upper bound needs null vectors: the counting rule)")),
                 float_rank=r_float, precision=prec, notes=notes)
-    return RankResult(rank=r_float, n=lay0.n_params, status="numerical", route="float64",
+    return SpanRank(rank=r_float, n=lay0.n_params, status="numerical", route="float64",
                       method="float64 rank of the gradient rows at rational points (SVD, tolerance max(s) * n * eps)",
                       float_rank=r_float,
                       notes=notes + (f"ball-arithmetic proof failed up to {precisions[-1]} bits",))
