@@ -384,7 +384,7 @@ def _float_rows(act, Wq, Vq, b, X, lay) -> np.ndarray:
 
 
 def _points(Wr: np.ndarray, b, P: int, n_out: int, seed: int) -> np.ndarray:
-    r"""Rational points: :math:`2(P+2)` near-normal ones, and for each unit as many near its hyperplane
+    r"""Rational points: :math:`P+2` near-normal ones, and for each unit :math:`2(N_i+3)` near its hyperplane
     :math:`u_i=w_i\cdot x+b_i=0`: near-normal points projected onto it and moved off it to
     :math:`u_i=\pm k/2^{5+m}`, :math:`k\in\{2..16\}`, :math:`m\in\{0..8\}` random (signs alternating, scales
     log-uniform: thin wedges between nearly parallel hyperplanes are hit too), so that each kinked unit is
@@ -394,13 +394,14 @@ def _points(Wr: np.ndarray, b, P: int, n_out: int, seed: int) -> np.ndarray:
     gen = as_rng(seed)
     Nh, Ni = Wr.shape
     k = P + 2  # not divided by n_out: the outputs' rows at one point can carry little new information
-    X = [rational_points(2 * k, Ni, gen)]
+    X = [rational_points(k, Ni, gen)]
+    m = 2 * (Ni + 3)  # per unit: N_i + 3 on each side, enough to see an affine function on each side
     for i in range(Nh):
-        shift = np.array([flint.fmpq((1 if m % 2 else -1) * int(gen.integers(2, 17)), 32 << int(gen.integers(0, 9)))
-                          for m in range(2 * k)], dtype=object)
+        shift = np.array([flint.fmpq((1 if j % 2 else -1) * int(gen.integers(2, 17)), 32 << int(gen.integers(0, 9)))
+                          for j in range(m)], dtype=object)
         w = Wr[i]
         nrm = sum((x * x for x in w), flint.fmpq(0))
-        Z = rational_points(2 * k, Ni, gen)
+        Z = rational_points(m, Ni, gen)
         u = Z.dot(w) + (b[i] if b is not None else 0)
         X.append(Z + ((shift - u) / nrm)[:, None] * w[None, :])
     return np.concatenate(X, axis=0)
@@ -408,6 +409,11 @@ def _points(Wr: np.ndarray, b, P: int, n_out: int, seed: int) -> np.ndarray:
 
 def _ball_rows(act, Wq, Vq, b, X, lay, prec: int, rows=None, cols=None) -> flint.arb_mat:
     sigma, slope = _activation_and_slope(act)
+    if rows is not None:  # evaluate only the points that the chosen rows (point-major, n_out per point) need
+        pts = sorted({r // lay.n_out for r in rows})
+        where = {p: k for k, p in enumerate(pts)}
+        rows = [where[r // lay.n_out] * lay.n_out + r % lay.n_out for r in rows]
+        X = X[pts]
     pre = X.dot(Wq.T)
     if b is not None:
         pre = pre + b[None, :]
