@@ -390,3 +390,27 @@ def test_cli_count_with_bias(tmp_path):
         "rank = 8 of P = 9") == 1  # eq. (14) at (3, 2) is 7, + 1
     res = CliRunner().invoke(main, ["count", "-a", "tanh", "--n-in", "2", "--n-hidden", "2", "--bias", "hidden"])
     assert res.exit_code != 0 and "--certify" in res.output
+
+
+def test_output_bias_adds_nothing_when_the_constant_is_already_moved():
+    """sigma = 1 + z^2 (a user polynomial with sigma(0) != 0): the rescaling of each unit already moves
+    c_0 sum(v), so the output bias adds 0 -- "+1" fails for the output bias too."""
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    from symhess.activations.base import Activation
+    from symhess.symbols import z
+
+    @dataclass(frozen=True)
+    class OnePlusSquare(Activation):
+        name: ClassVar[str] = "one_plus_square_test"
+
+        def expr(self, x=z):
+            return 1 + x**2
+
+    act = OnePlusSquare()
+    for Ni, Nh in [(2, 1), (3, 2), (4, 2)]:
+        base = measure_rank(act, Ni, Nh, method="exact", rng=1).rank
+        assert measure_rank(act, Ni, Nh, method="exact", rng=1, output_bias=True).rank == base
+        assert base == pure_square_rank(Ni, Nh) + 1
+        assert effective_parameters(act, Ni, Nh, output_bias=True).value == base
