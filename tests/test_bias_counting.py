@@ -351,6 +351,8 @@ def test_bad_arguments():
         symhess.hessian_rank("quadratic", W, np.stack([v, v]), exact=True, route="hessian")
     with pytest.raises(ValueError, match="output_bias"):
         symhess.hessian_rank("erf", W, np.stack([v, v]), certify=True, output_bias=[1, 2, 3])
+    with pytest.raises(InvalidParameterError, match="certify=True"):
+        symhess.hessian_rank("quadratic", W.astype(float), np.stack([v, v]).astype(float), hidden_bias=[0.5, 1.0])
     with pytest.raises(InvalidParameterError, match="b_out"):
         effective_parameters("erf", 2, 2, trainable=("W", "b_out"))
     with pytest.raises(InvalidParameterError, match="n_out"):

@@ -472,6 +472,9 @@ def hessian_rank(
         return _general_rank(act, W, v, exact=exact, certify=certify, route=route, hidden_bias=hidden_bias,
                              output_bias=output_bias, trainable=trainable, input_cov=input_cov,
                              max_precision=max_precision, seed=seed)
+    if biased and np.ndim(v) == 2:
+        raise InvalidParameterError("the float64 rank with biases and several outputs is not available; use "
+                                    "exact=True (polynomial activations) or certify=True")
     n_out = np.shape(v)[0] if np.ndim(v) == 2 else 1
     idx = trainable_index(as_trainable(trainable), *np.shape(W), n_out) if np.ndim(W) == 2 else None
     if idx is not None and (certify or hidden_bias is not None or output_bias is not None):
