@@ -50,7 +50,10 @@ absorbed into :math:`w_i`). Alexander–Hirschowitz: for :math:`d\ge3` it is
 * shifted activation :math:`cz^n+c_1z+c_0` with hidden biases: the upper bound
   :math:`\min\{P, \dim\sigma_{N_h+1}(v_n(\mathbb P^{N_i}))\}` (Terracini), attained at every size measured;
 * other polynomials with hidden biases: no rule; bounded by :math:`\min\{P_b, \binom{N_i+n}{n}\}`
-  and measured.
+  and measured;
+* non-polynomial activations, several outputs and frozen groups: :mod:`symhess.two_layer.bias_counting`
+  (full rank for erf-like, tanh-like and sinusoidal units; one rescaling per unit for ReLU-like units
+  and for exp's hidden bias; linear networks with several outputs).
 
 **A constant term without biases** (:math:`\sigma(0)=c_0\ne0`, only for user-defined activations; the
 built-in ones have none): :math:`c_0\sum_iv_i` adds one direction for pure powers and linear
