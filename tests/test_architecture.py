@@ -504,10 +504,12 @@ def test_linear_network_ranks_with_frozen_groups(route):
     assert symhess.hessian_rank("linear", Wf, vf, trainable=("W",)).rank == Ni
 
 
-def test_rank_with_trainable_refuses_certify():
+def test_rank_with_trainable_is_certified_by_point_evaluation():
     W, v = symhess.teacher(3, 2, rng=0)
+    r = symhess.hessian_rank("erf", W, v, certify=True, trainable=("W",))
+    assert (r.rank, r.n, r.status, r.route) == (6, 6, "exact", "certified: point evaluation")
     with pytest.raises(InvalidParameterError, match="trainable"):
-        symhess.hessian_rank("erf", W, v, certify=True, trainable=("W",))
+        symhess.hessian_rank("erf", W, v, certify=True, trainable=("b",))  # no hidden bias given
 
 
 def test_input_cov_operator_on_the_torch_backend():
@@ -529,8 +531,9 @@ def test_rank_under_a_covariance():
     assert symhess.hessian_rank("erf", W, v, input_cov=Sigma).rank == symhess.hessian_rank("erf", W, v).rank == 8
     plane = np.diag([1.0, 1.0, 0.0])
     assert symhess.hessian_rank("linear", W, v, input_cov=plane).rank == 2
-    with pytest.raises(InvalidParameterError, match="float route"):
-        symhess.hessian_rank("quadratic", W, v, exact=True, input_cov=Sigma)
+    Wq, vq = symhess.rational_teacher(3, 2, rng=0)  # exact route: Sigma read as the binary rational it is
+    assert symhess.hessian_rank("quadratic", Wq, vq, exact=True, input_cov=Sigma).rank == 7
+    assert symhess.hessian_rank("linear", Wq, vq, exact=True, input_cov=plane).rank == 2
 
 
 def test_effective_parameters_under_a_covariance_match_measured_ranks():

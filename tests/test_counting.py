@@ -294,8 +294,8 @@ def test_bad_sizes(Ni, Nh, err):
 
 
 def test_bad_arguments():
-    with pytest.raises(NoClosedFormError, match="polynomial"):
-        effective_parameters("erf", 2, 2, hidden_bias=True)
+    with pytest.raises(ValueError, match="trainable"):  # erf with biases has rules now (test_bias_counting.py)
+        effective_parameters("erf", 2, 2, trainable=("b",))
     with pytest.raises(ValueError, match="no nonzero term"):
         polynomial_rule(2, 2, [1, 0, 0])
     with pytest.raises(ValueError, match="method"):

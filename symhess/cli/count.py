@@ -13,6 +13,11 @@ A grid of sizes, written as CSV and Markdown tables (with a progress bar)::
 
     symhess count -a quadratic --sweep --n-in 1..6 --n-hidden 1..8 --exact --out counts
 
+With biases (hidden, output or both; non-polynomial activations proved with --certify)::
+
+    symhess count -a erf --n-in 3 --n-hidden 4 --bias both --certify
+    symhess count -a relu --sweep --n-in 1..4 --n-hidden 1..5 --bias hidden --certify --out relu_bias
+
 A student wider than its teacher, at a point of a family of global minima::
 
     symhess count -a erf --n-in 3 --n-teacher 2 --n-hidden 5 --kind zero --certify
@@ -139,8 +144,11 @@ def _markdown(rows: list[dict], title: str, columns=COLUMNS) -> str:
 @click.option("--route", type=click.Choice(["jacobian", "hessian", "both"]), default="jacobian", show_default=True,
               help="With --exact: coefficient Jacobian (b), exact expected Hessian (a), or both (cross-checked).")
 @click.option("--certify", is_flag=True, help="Measure a certified rank in ball arithmetic (erf, relu, tanh).")
-@click.option("--hidden-bias", is_flag=True, help="Add hidden biases (polynomial activations).")
-@click.option("--output-bias", is_flag=True, help="Add an output bias (polynomial activations).")
+@click.option("--hidden-bias", is_flag=True, help="Add hidden biases (same as --bias hidden).")
+@click.option("--output-bias", is_flag=True, help="Add an output bias (same as --bias output).")
+@click.option("--bias", "bias", type=click.Choice(["none", "hidden", "output", "both"]), default=None,
+              help="Biases of the network: hidden (inside the activation), output, or both. Non-polynomial "
+                   "activations are measured with --certify (proof by point evaluation).")
 @click.option("--widths", "widths", default=None,
               help="A deep architecture N_0,...,N_L (e.g. 3,4,2,1); with --sweep several, separated by ';'.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random rational teacher.")
@@ -156,7 +164,7 @@ def _markdown(rows: list[dict], title: str, columns=COLUMNS) -> str:
 @click.option("--max-params", default=600, show_default=True, type=click.IntRange(min=1),
               help="With --sweep: skip sizes with more parameters than this.")
 def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, certify: bool, hidden_bias: bool,
-          output_bias: bool, widths: str | None, seed: int, n_teacher: str | None, kind: str | None,
+          output_bias: bool, bias: str | None, widths: str | None, seed: int, n_teacher: str | None, kind: str | None,
           n_zero: int | None, sweep: bool, out: str, max_params: int) -> None:
     """Effective number of parameters: the counting rule's prediction against the measured Hessian rank.
 
@@ -168,6 +176,8 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
 
     act = load_activation(activation, numeric=True)
     method = _method(exact, certify)
+    hidden_bias = hidden_bias or bias in ("hidden", "both")
+    output_bias = output_bias or bias in ("output", "both")
     if widths is not None:
         _deep_count(act, widths, method, seed, sweep, out, hidden_bias, output_bias)
         return
@@ -201,7 +211,8 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
             for k, (a, b, t) in enumerate(bar):
                 rows.append(_row(act, a, b, method, hidden_bias, output_bias, seed + k, route, t, **wide))
     except (SymhessError, ValueError) as exc:  # bad combinations raise ValueError naming the allowed values
-        hint = " (on the command line: --certify instead of --exact)" if "certify=True" in str(exc) else ""
+        hint = (" (on the command line: --certify" + (" instead of --exact)" if exact else ")")
+                if "certify=True" in str(exc) else "")
         raise click.ClickException(str(exc) + hint) from exc
     stem = Path(out)
     stem.parent.mkdir(parents=True, exist_ok=True)

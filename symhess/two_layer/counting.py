@@ -50,7 +50,10 @@ absorbed into :math:`w_i`). Alexander–Hirschowitz: for :math:`d\ge3` it is
 * shifted activation :math:`cz^n+c_1z+c_0` with hidden biases: the upper bound
   :math:`\min\{P, \dim\sigma_{N_h+1}(v_n(\mathbb P^{N_i}))\}` (Terracini), attained at every size measured;
 * other polynomials with hidden biases: no rule; bounded by :math:`\min\{P_b, \binom{N_i+n}{n}\}`
-  and measured.
+  and measured;
+* non-polynomial activations, several outputs and frozen groups: :mod:`symhess.two_layer.bias_counting`
+  (full rank for erf-like, tanh-like and sinusoidal units; one rescaling per unit for ReLU-like units
+  and for exp's hidden bias; linear networks with several outputs).
 
 **A constant term without biases** (:math:`\sigma(0)=c_0\ne0`, only for user-defined activations; the
 built-in ones have none): :math:`c_0\sum_iv_i` adds one direction for pure powers and linear
@@ -475,6 +478,8 @@ def effective_parameters(
     kind: str | None = None,
     n_zero: int | None = None,
     input_cov: object = None,
+    n_out: int = 1,
+    trainable: object = None,
 ) -> EffectiveParameters:
     r"""The counting rule's prediction of the Hessian rank at the optimum, and which rule it is.
 
@@ -485,7 +490,10 @@ def effective_parameters(
     n_in, n_hidden : int
         :math:`N_i`, :math:`N_h`.
     hidden_bias, output_bias : bool
-        Network biases (polynomial activations).
+        Network biases: hidden :math:`b_i` inside the activation, output :math:`b_0` (one per output).
+        Polynomials: the rules below; other activations: :mod:`symhess.two_layer.bias_counting`
+        (full rank for erf, tanh, sigmoid, softplus, SiLU, GELU, Gaussian and sinusoids; one null
+        direction per unit for ReLU-like units and for exp's hidden bias).
     measure : bool, optional
         Also measure the rank at a random teacher (exact for polynomials, certified otherwise).
         Default: only where no rule is known (then the value *is* the measurement).
@@ -505,6 +513,10 @@ def effective_parameters(
         rank is the rule's value for :math:`N_i=r` (unchanged for a nonsingular :math:`\Sigma`); ``n_params``
         stays that of :math:`N_i` inputs. :math:`r` is the numerical rank of :math:`\Sigma`
         (eigenvalues above :math:`10^{-12}\lambda_{\max}`).
+    n_out : int
+        Number of outputs (``v`` of shape ``(n_out, Nh)``, one output bias per output).
+    trainable : tuple of str, optional
+        Trained groups, a subset of ``("W", "v", "b", "b_out")``: the rank of the frozen-rest Hessian.
 
     Returns
     -------
@@ -529,7 +541,7 @@ def effective_parameters(
         if r == 0:
             raise InvalidParameterError("input_cov is zero: the inputs are constant and every weight is a null direction")
         kw = dict(hidden_bias=hidden_bias, output_bias=output_bias, measure=measure, rng=rng, n_teacher=n_teacher,
-                  kind=kind, n_zero=n_zero)
+                  kind=kind, n_zero=n_zero, n_out=n_out, trainable=trainable)
         res = effective_parameters(act, r, n_hidden, **kw)
         if r == n_in:
             return res
@@ -537,21 +549,31 @@ def effective_parameters(
         note = (f"inputs of rank {r} < n_in = {n_in}: the rule at n_in = {r}; "
                 f"{n_hidden * (n_in - r)} first-layer directions are null") + (f". {res.note}" if res.note else "")
         return replace(res, n_in=n_in, n_params=full.n_params, note=note)
+    general = n_out != 1 or trainable is not None
     if n_teacher is not None or kind is not None:
+        if general:
+            raise InvalidParameterError("the rules for wider students are for one output with every group trained "
+                                        "(n_out=1, trainable=None)")
         return _wider_effective_parameters(act, n_in, n_hidden, n_teacher, kind, n_zero, hidden_bias, output_bias,
                                            measure, rng)
     prof = activation_profile(act)
     Ni, Nh = n_in, n_hidden
-    P = n_parameters(Ni, Nh, hidden_bias=hidden_bias, output_bias=output_bias)
+    from .bias_counting import general_rule
+    from .span_rank import network_layout
+
+    P = network_layout(Ni, Nh, n_out=n_out, hidden_bias=hidden_bias, output_bias=output_bias,
+                       trainable=trainable).n_params
     note = ""
-    if (hidden_bias or output_bias) and prof.kind != "polynomial":
-        raise NoClosedFormError(
-            f"effective_parameters with biases needs a polynomial activation; {act.spec!r} is not one "
-            "(biases are modelled through the polynomial coefficient map only)"
-        )
-    if prof.kind == "polynomial":
+    if prof.kind == "polynomial" and not general:
         value, rule, status, formula, note = polynomial_rule(
             Ni, Nh, prof.coeffs, hidden_bias=hidden_bias, output_bias=output_bias)
+    elif general or hidden_bias or output_bias:  # biases, several outputs, frozen groups
+        known = general_rule(act, Ni, Nh, hidden_bias=hidden_bias, output_bias=output_bias, n_out=n_out,
+                             trainable=trainable)
+        if known is not None:
+            value, rule, status, formula, note = known
+        else:
+            value, rule, status, formula = None, "none known", "measured", "-"
     else:  # the activation's own rule, if it has one
         known = act.counting_rule(Ni, Nh)
         if known is not None:
@@ -560,7 +582,8 @@ def effective_parameters(
             value, rule, status, formula = None, "none known", "measured", "-"
     measured = None
     if measure or (measure is None and value is None):
-        measured = measure_rank(act, Ni, Nh, hidden_bias=hidden_bias, output_bias=output_bias, rng=rng)
+        measured = measure_rank(act, Ni, Nh, hidden_bias=hidden_bias, output_bias=output_bias, rng=rng, n_out=n_out,
+                                trainable=trainable)
         if value is None:
             value = measured.rank
             note = "no counting rule is known for this activation: the value is the measured rank"
@@ -581,8 +604,14 @@ def measure_rank(
     output_bias: bool = False,
     rng: object = 0,
     route: str = "jacobian",
+    n_out: int = 1,
+    trainable: object = None,
 ):
     r"""Measure the Hessian rank at a random rational teacher (:func:`symhess.rational_teacher`).
+
+    ``n_out`` outputs (further rows of :math:`V` drawn like ``v``, one output bias each) and the
+    ``trainable`` groups as in :func:`effective_parameters`. With biases, several outputs or frozen
+    groups, ``"certify"`` proves by point evaluation (:mod:`symhess.two_layer.span_rank`).
 
     ``method``: ``"exact"`` (over :math:`\mathbb Q`, polynomials), ``"certify"`` (ball arithmetic),
     ``"float"`` (float64 with tolerance and gap), or ``"auto"`` (exact for polynomials with rational
@@ -601,19 +630,32 @@ def measure_rank(
     gen = as_rng(rng)
     W, v = rational_teacher(n_in, n_hidden, gen)
     b, b0 = rational_biases(n_hidden, gen)
+    general = n_out != 1 or trainable is not None
+    if n_out != 1:
+        from .rational import DEFAULT_DENOMINATOR, _rational_normal
+
+        if isinstance(n_out, bool) or not isinstance(n_out, (int, np.integer)) or n_out < 1:
+            raise InvalidParameterError(f"n_out={n_out!r} must be a positive integer")
+        v = np.vstack([v[None, :], _rational_normal(gen, np.sqrt(1.0 / n_hidden), (n_out - 1, n_hidden),
+                                                    DEFAULT_DENOMINATOR)])
+        b0 = np.concatenate([[b0], _rational_normal(gen, 1.0, (n_out - 1,), DEFAULT_DENOMINATOR)])
     bias = dict(hidden_bias=b if hidden_bias else None, output_bias=b0 if output_bias else None)
+    prof = activation_profile(act)
+    poly = prof.kind == "polynomial" and None not in prof.coeffs
     if method == "auto":
-        prof = activation_profile(act)
-        method = "exact" if prof.kind == "polynomial" and None not in prof.coeffs else "certify"
+        method = "exact" if poly else "certify"
     if method == "exact":
-        return hessian_rank(act, W, v, exact=True, route=route, **bias)
+        return hessian_rank(act, W, v, exact=True, route=route, trainable=trainable, **bias)
     if method == "certify":
-        if hidden_bias or output_bias:
-            return hessian_rank(act, W, v, exact=True, **bias)
+        if (hidden_bias or output_bias) and poly:
+            return hessian_rank(act, W, v, exact=True, trainable=trainable, **bias)
+        if hidden_bias or output_bias or general:
+            return hessian_rank(act, W, v, certify="points", trainable=trainable, **bias)
         return hessian_rank(act, W, v, certify=True)
-    return hessian_rank(act, W.astype(float), v.astype(float),
-                        hidden_bias=None if b is None or not hidden_bias else b.astype(float),
-                        output_bias=None if not output_bias else float(b0))
+    fl = lambda a: np.array(a, dtype=float)  # noqa: E731
+    return hessian_rank(act, fl(W), fl(v), trainable=trainable,
+                        hidden_bias=None if not hidden_bias else fl(b),
+                        output_bias=None if not output_bias else (fl(b0) if n_out != 1 else float(b0)))
 
 
 # ---------------------------------------------------------------------------------------------

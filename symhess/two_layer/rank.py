@@ -254,8 +254,9 @@ def _float_hessian(act, W, v, hidden_bias, output_bias, input_cov=None) -> tuple
         return H, quadrature
     if not act.is_polynomial:
         raise NoClosedFormError(
-            f"biases are supported for polynomial activations only (coefficient-Jacobian route); {act.spec!r} "
-            "is not a polynomial. Drop hidden_bias/output_bias or use a polynomial activation"
+            f"the float64 rank with biases needs the expected Hessian with means, which this route has for "
+            f"polynomial activations only (coefficient Jacobian); {act.spec!r} is not a polynomial. Use "
+            "certify=True (proof by point evaluation) or drop hidden_bias/output_bias"
         )
     return coefficient_jacobian(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias, exact=False).hessian(), False
 
@@ -405,7 +406,7 @@ def hessian_rank(
         A symmetric matrix (float: numerical rank; ``flint.fmpq_mat``/``fmpz_mat``, or a rational
         object array with ``exact=True``: exact rank), or an activation.
     W, v : array_like
-        Teacher = student weights, shapes ``(Nh, Ni)`` and ``(Nh,)`` (with an activation).
+        Teacher = student weights, shapes ``(Nh, Ni)`` and ``(Nh,)`` or ``(n_out, Nh)`` (with an activation).
     exact : bool
         Exact rank over :math:`\mathbb Q` (polynomial activations, rational weights). The rank at one
         rational point is a certified lower bound for the generic rank.
@@ -420,21 +421,24 @@ def hessian_rank(
     route : {"jacobian", "hessian", "both"}
         Exact route: (b) coefficient Jacobian (fast, supports biases), (a) exact expected Hessian, or
         both (their ranks must agree; a disagreement raises).
-    hidden_bias, output_bias : array_like of shape (Nh,), number, optional
-        Bias values; giving them adds the biases to the network (polynomial activations).
+    hidden_bias, output_bias : array_like of shape (Nh,), number or (n_out,), optional
+        Bias values; giving them adds the biases to the network. Exact route: polynomial activations;
+        certified route: any activation, by point evaluation (:mod:`symhess.two_layer.span_rank`).
     max_precision : int
         Largest working precision (bits) of the ball-arithmetic proofs.
     seed : int
         Seed of the rational input points of the point-evaluation proof.
     trainable : tuple of str, optional
-        Trained groups, a subset of ``("W", "v")`` (default both): the rank of the frozen-rest
-        Hessian, the principal submatrix of the trained parameters (exact routes: the trained columns
-        of the coefficient Jacobian, or the principal submatrix of the exact Hessian; float route:
-        the principal submatrix). Not with biases or ``certify``.
+        Trained groups, a subset of ``("W", "v", "b", "b_out")`` (default all the network has): the rank
+        of the frozen-rest Hessian, the principal submatrix of the trained parameters (exact routes: the
+        trained columns of the coefficient Jacobian, or the principal submatrix of the exact Hessian;
+        certified: the trained columns of the gradient rows; float route: the principal submatrix).
     input_cov : array_like, optional
-        Input covariance (float route only). For a nonsingular :math:`\Sigma` the rank equals the
-        identity-covariance rank at the whitened weights :math:`W\Sigma^{1/2}`
-        (:math:`H_\Sigma=JH_IJ^\top`, :math:`J` invertible).
+        Input covariance :math:`\Sigma`. Float route: the Hessian under :math:`\Sigma`. Exact and
+        certified routes: :math:`\Sigma=L_rD_rL_r^\top` over :math:`\mathbb Q` and
+        :math:`\operatorname{rank}H_\Sigma(W)=\operatorname{rank}H_I(WL_r)` on :math:`r=\operatorname{rank}\Sigma`
+        inputs; for a nonsingular :math:`\Sigma` the rank is that of the identity covariance (whitening,
+        :func:`symhess.two_layer.span_rank.exact_input_reduction`).
 
     Returns
     -------
@@ -462,7 +466,17 @@ def hessian_rank(
     if W is None or v is None:
         raise InvalidTypeError("give both W and v together with an activation, or a matrix alone")
     act = get_activation(H_or_act)
-    idx = trainable_index(as_trainable(trainable), *np.shape(W)) if np.ndim(W) == 2 else None
+    biased = hidden_bias is not None or output_bias is not None
+    if (exact or certify) and (np.ndim(v) == 2 or input_cov is not None or (biased and trainable is not None)
+                               or (certify and (biased or trainable is not None))):
+        return _general_rank(act, W, v, exact=exact, certify=certify, route=route, hidden_bias=hidden_bias,
+                             output_bias=output_bias, trainable=trainable, input_cov=input_cov,
+                             max_precision=max_precision, seed=seed)
+    if biased and np.ndim(v) == 2:
+        raise InvalidParameterError("the float64 rank with biases and several outputs is not available; use "
+                                    "exact=True (polynomial activations) or certify=True")
+    n_out = np.shape(v)[0] if np.ndim(v) == 2 else 1
+    idx = trainable_index(as_trainable(trainable), *np.shape(W), n_out) if np.ndim(W) == 2 else None
     if idx is not None and (certify or hidden_bias is not None or output_bias is not None):
         raise InvalidParameterError(
             f"trainable={tuple(trainable)!r} is supported by the exact and float routes without biases; "
@@ -527,6 +541,32 @@ def hessian_rank(
             mode = "points"
     precisions = tuple(p for p in PRECISIONS if p <= max_precision) or (int(max_precision),)
     return _certified(act, W, v, H, float_res, mode, precisions, seed)
+
+
+def _general_rank(act, W, v, *, exact, certify, route, hidden_bias, output_bias, trainable, input_cov, max_precision,
+                  seed) -> RankResult:
+    """Several outputs, input covariance, biases with frozen groups, or certified biases: the span routes."""
+    from .span_rank import certified_span_rank, exact_span_rank
+
+    if exact:
+        if certify:
+            raise InvalidParameterError("choose exact=True (polynomials, proved over Q) or certify (ball arithmetic), not both")
+        if route != "jacobian":
+            raise InvalidParameterError(
+                f"route={route!r}: with several outputs, input_cov or biases the exact rank uses the coefficient "
+                "Jacobian only (route='jacobian')")
+        res = exact_span_rank(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias, trainable=trainable,
+                              input_cov=input_cov)
+        return RankResult(rank=res.rank, n=res.n, status=res.status, route=res.route, method=res.method,
+                          notes=res.notes)
+    if certify not in (True, "auto", "points"):
+        raise InvalidParameterError(
+            f"certify={certify!r}: with several outputs, input_cov, biases or frozen groups the proof is by point "
+            "evaluation; use certify=True or certify='points'")
+    res = certified_span_rank(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias, trainable=trainable,
+                              input_cov=input_cov, max_precision=max_precision, seed=seed)
+    return RankResult(rank=res.rank, n=res.n, status=res.status, route=res.route, method=res.method,
+                      precision=res.precision, float_rank=res.float_rank, notes=res.notes)
 
 
 def _matrix_rank(H, *, exact: bool, certify, tol) -> RankResult:
