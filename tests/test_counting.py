@@ -257,7 +257,7 @@ def test_erf_tanh_effective_parameters_full_rank_with_measurement():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             e = effective_parameters(spec, 1, 5, measure=True, rng=0)
-        assert e.value == 10 and e.rule == "full rank" and e.status == "conjecture"
+        assert e.value == 10 and e.rule == "full rank" and e.status == "exact"
         assert e.measured.rank == 10 and e.measured.status == "exact"
         assert "measured: 10" in str(e)
 

@@ -66,7 +66,7 @@ def test_effective_parameters_upper_bound_and_full_rank():
     eq = _by_label(bound)["value"]
     assert eq.relation == r"\le" and r"\le" in eq.math and _read(eq) == bound.value
     erf = _by_label(symhess.effective_parameters("erf", 4, 3))
-    assert _read(erf["value"]) == 15 and "conjecture" in erf["value"].condition
+    assert _read(erf["value"]) == 15 and "exact" in erf["value"].condition
     assert _read(erf["formula"]).subs({N_i: 4, N_h: 3}) == 15
 
 

@@ -150,7 +150,7 @@ def test_full_rank_rule_certified_on_drawn_instances(name, n_in, n_hidden, seed)
     from symhess.two_layer.rank import hessian_rank
 
     rule = activation(name).counting_rule(n_in, n_hidden)
-    assert (rule.value, rule.status) == (n_hidden * (n_in + 1), "conjecture")
+    assert (rule.value, rule.status) == (n_hidden * (n_in + 1), "exact")
     rng = np.random.default_rng(seed)
     W = rng.normal(size=(n_hidden, n_in)) / np.sqrt(n_in)
     v = rng.normal(size=n_hidden) / np.sqrt(n_hidden)

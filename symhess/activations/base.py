@@ -36,7 +36,8 @@ import sympy as sp
 from ..symbols import z
 from ..errors import InvalidParameterError
 
-__all__ = ["Activation", "RankRule", "to_exact"]
+__all__ = [
+    "Activation", "RankRule", "full_rank_rule", "to_exact"]
 
 #: spellings of non-finite numbers that SymPy would otherwise read as symbol names
 _NOT_SYMBOLS = frozenset({"inf", "infinity", "nan", "none"})
@@ -101,6 +102,16 @@ class RankRule(NamedTuple):
     status: str
     formula: str
     note: str = ""
+
+
+def full_rank_rule(n_in: int, n_hidden: int, why: str) -> tuple[int, str, str, str, str]:
+    """The full-rank rule ``(P, rule, "exact", formula, note)`` for units whose gradients are independent.
+
+    At the optimum the rank is the dimension of the span of the gradient functions
+    :math:`\{\sigma(w_i\cdot x),\ \sigma'(w_i\cdot x)\,x_j\}`; ``why`` names the proof that these are
+    linearly independent at generic teacher weights.
+    """
+    return (n_hidden * (n_in + 1), "full rank", "exact", "P = N_h(N_i+1)", why)
 
 
 @dataclass(frozen=True)

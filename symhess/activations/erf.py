@@ -28,7 +28,7 @@ import sympy as sp
 
 from ..errors import ActivationParameterError
 from ..symbols import scale as scale_symbol, z
-from .base import Activation, RankRule, to_exact
+from .base import Activation, RankRule, full_rank_rule, to_exact
 from .registry import register_activation, register_alias
 
 __all__ = ["Erf"]
@@ -68,10 +68,14 @@ class Erf(Activation):
             return float("inf")
 
     def counting_rule(self, n_in: int, n_hidden: int) -> RankRule:
-        r"""Full rank :math:`P=N_h(N_i+1)` (Couto et al., Sec. 5; a conjecture, certified in the tests)."""
-        return RankRule(n_hidden * (n_in + 1), "full rank", "conjecture", "P = N_h(N_i+1)",
-                        "paper Sec. 5; proved (interval Cholesky) on every drawn instance in the tests; float64 ranks "
-                        "undercount (smallest eigenvalues down to 1e-35 of the largest for N_i = 1)")
+        r"""Full rank :math:`P=N_h(N_i+1)` (Couto et al., Sec. 5, conjectured it; proved for generic teachers).
+
+        The gradient functions restricted to a generic line are polynomials times Gaussians with
+        distinct exponents, hence independent; the proof is written out with the bias counting
+        rules (:mod:`symhess.two_layer.bias_counting`, Theorem 1).
+        """
+        return RankRule(*full_rank_rule(n_in, n_hidden, "the unit functions are independent at generic weights (rows nonzero, pairwise non-(anti)parallel): on a generic line x = t d + x0 they are polynomials times exp(-s^2 (a_i t + b_i)^2) with distinct exponents, independent exponential polynomials; certified on every drawn instance in the tests; float64 ranks undercount (smallest "
+                                        "eigenvalues down to 1e-35 of the largest for N_i = 1)"))
 
     def symbolic_parameters(self) -> dict[str, object]:
         """``scale`` becomes the symbol :math:`s`."""

@@ -25,7 +25,7 @@ from scipy import special
 
 from ..errors import InvalidParameterError
 from ..symbols import z
-from .base import Activation, RankRule
+from .base import Activation, RankRule, full_rank_rule
 from .registry import register_activation
 
 __all__ = ["Sigmoid", "sigmoid_derivatives"]
@@ -84,10 +84,8 @@ class Sigmoid(Activation):
         return 1 / (1 + sp.exp(-x))
 
     def counting_rule(self, n_in: int, n_hidden: int) -> RankRule:
-        r"""Full rank :math:`P=N_h(N_i+1)` (conjecture: no continuous symmetry; certified on drawn instances)."""
-        return RankRule(n_hidden * (n_in + 1), "full rank", "conjecture", "P = N_h(N_i+1)",
-                        "the sigmoid has no continuous symmetry (not homogeneous, neither odd nor even); proved (point "
-                        "evaluation) on every drawn instance in the tests")
+        r"""Full rank :math:`P=N_h(N_i+1)` (proved for generic teachers through the complex poles of the unit)."""
+        return RankRule(*full_rank_rule(n_in, n_hidden, "the unit functions are independent at generic weights (rows nonzero, pairwise non-(anti)parallel): continued to complex inputs, the unit of largest |w_i . d| has a pole hyperplane w_i . x = z* (Im z* != 0) no other unit shares, on which its terms must cancel alone; this forces its coefficients to 0, and so on unit by unit; certified on every drawn instance in the tests"))
 
     def analytic_strip(self) -> float:
         r"""Poles at :math:`z=i\pi(2k+1)`: analytic for :math:`|\operatorname{Im}z|<\pi`."""

@@ -32,15 +32,10 @@ import sympy as sp
 
 from ..errors import ActivationParameterError
 from ..symbols import z
-from .base import Activation, RankRule, to_exact
+from .base import Activation, RankRule, full_rank_rule, to_exact
 from .registry import register_activation
 
-__all__ = ["Sin", "Cos", "Rbf", "full_rank_rule"]
-
-
-def full_rank_rule(n_in: int, n_hidden: int, why: str) -> tuple[int, str, str, str, str]:
-    """The full-rank rule ``(P, rule, "exact", formula, note)`` for units whose gradients are independent."""
-    return (n_hidden * (n_in + 1), "full rank", "exact", "P = N_h(N_i+1)", why)
+__all__ = ["Sin", "Cos", "Rbf"]
 
 
 def _positive(value: object, name: str, act: str) -> sp.Expr:

@@ -16,11 +16,12 @@ represent, near the teacher. The rules (:math:`N_i` inputs, :math:`N_h` hidden u
   of the Veronese variety (Alexander–Hirschowitz; exact);
 * degree :math:`n`: :math:`\min\{P, \sum_{k:c_k\ne0}\dim\sigma_{N_h}(v_k)\}\le\min\{P,\binom{N_i+n}{n}-1\}`
   (upper bound; attained except the measured sporadic cases :data:`KNOWN_DEFECTS`);
-* erf, tanh: :math:`P` (full rank; conjecture, certified on every tested instance);
+* erf, tanh: :math:`P` (full rank; exact: the unit functions are independent, see
+  :mod:`symhess.two_layer.bias_counting`, Theorem 1; certified on every tested instance);
 * ReLU: :math:`N_hN_i = P - N_h` (:math:`N_i\ge2`); 2 for :math:`N_i=1` (exact);
 * other families: the activation's own rule, :meth:`~symhess.activations.Activation.counting_rule`
   (the ABReLU family: :math:`N_hN_i`, exact; sin, cos, rbf, exp, Gaussian: :math:`P`, exact; GELU:
-  :math:`P`, conjecture).
+  :math:`P`, exact).
 
 **Pure powers.** :math:`f=\sum_iv_i(w_i\cdot x)^d` is a sum of :math:`N_h` (signed) :math:`d`-th powers
 of linear forms, so the generic rank is the dimension of the affine cone over the secant variety
