@@ -61,6 +61,14 @@ and :math:`\lambda` is an outlier iff :math:`\det(K-\lambda\Sigma^{-1})=0`, :mat
 
 whose larger root is the outlier when it lies above the bulk edge :math:`s+(\sqrt c+\sqrt d)^2` and
 solves the unsquared equation (:func:`spiked_outlier`); :math:`k` spikes give :math:`k` such outliers.
+At the bulk edge the MP transform is :math:`m_K=-1/(\sqrt c\,(\sqrt c+\sqrt d))`, so the outlier exists iff
+
+.. math::
+
+    a>a_c(s)=\frac{\sqrt d\,(\sqrt c+\sqrt d)}{s+\sqrt c\,(\sqrt c+\sqrt d)}
+
+(:func:`spiked_threshold`). At :math:`s=0` both reduce to the classical spiked sample covariance
+(Baik–Ben Arous–Péché): :math:`a_c=\sqrt{N_i/N_h}` and :math:`\lambda=c(1+a)(1+d/(ca))`.
 As :math:`a\to\infty`, :math:`\lambda\approx(1+a)(s+c)`, the variance along the spike times
 :math:`E[s+\|We\|^2]`.
 
@@ -84,7 +92,7 @@ from ..validation import check_size
 from .teacher import teacher_variances
 
 __all__ = ["LinearCovarianceLaw", "linear_covariance_law", "linear_covariance_moments", "spiked_outlier",
-           "conditional_stieltjes"]
+           "spiked_threshold", "conditional_stieltjes"]
 
 #: final imaginary part of z, relative to the spectral scale
 _ETA_FINAL = 1e-10
@@ -431,3 +439,18 @@ def spiked_outlier(n_in: int, n_hidden: int, strength: float, s, var_w: float | 
     resid = 1 + lam * a / (1 + a) * m_y / sc
     ok = (lam > edge * (1 + 1e-12)) & (np.abs(resid) < 1e-8)
     return np.where(ok, lam, np.nan)
+
+
+def spiked_threshold(n_in: int, n_hidden: int, s, var_w: float | None = None) -> np.ndarray:
+    r"""The spike strength :math:`a_c(s)=\sqrt d(\sqrt c+\sqrt d)/(s+\sqrt c(\sqrt c+\sqrt d))` above which an outlier separates.
+
+    :math:`c=\sigma_w^2N_h`, :math:`d=\sigma_w^2N_i`; at :math:`s=0`, :math:`a_c=\sqrt{N_i/N_h}` (BBP).
+    """
+    n_in = check_size(n_in, "n_in")
+    n_hidden = check_size(n_hidden, "n_hidden")
+    var_w, _ = teacher_variances(n_in, n_hidden, var_w, None)
+    s = np.asarray(s, dtype=float)
+    if np.any(s < 0):
+        raise InvalidParameterError("the shift s = |v|^2 must be >= 0")
+    rc, rd = np.sqrt(var_w * n_hidden), np.sqrt(var_w * n_in)
+    return rd * (rc + rd) / (s + rc * (rc + rd))
