@@ -269,3 +269,24 @@ def test_npy_covariance_errors(tmp_path):
     junk.write_text("not an array")
     res = run("report", "--n-in", 2, "--input-cov", junk)
     assert res.exit_code == 2 and "not a readable .npy" in res.output, res.output
+
+
+def test_spectrum_linear_with_input_cov_uses_the_covariance_law():
+    res = run("spectrum", "-a", "linear", "--n-in", 10, "--n-hidden", 20, "--teachers", 60, "--seed", 3,
+              "--input-cov", "spiked:0.3,2")
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.output.splitlines() if ln.startswith("law under Sigma (spiked:0.3,2)"))
+    d, bound = (float(x) for x in re.findall(r"(?:distance|below) (\d\.\d+)", line))
+    # rebuilt by hand: the teachers' nonzero spectra, one eigenvalue each, against the law
+    from symhess.two_layer.linear_covariance_law import linear_covariance_law
+    from symhess.two_layer.linear_law import ks_distance
+
+    tau = np.array([3.0] * 3 + [1.0] * 7)
+    gen, pick = np.random.default_rng(3), np.random.default_rng(4)
+    one = []
+    for _ in range(60):
+        W, v = symhess.teacher(10, 20, rng=gen)
+        e = np.linalg.eigvalsh(symhess.expected_hessian("linear", W, v, input_cov=tau))[-10:]
+        one.append(e[pick.integers(10)])
+    assert d == pytest.approx(ks_distance(np.array(one), linear_covariance_law(10, 20, tau).cdf), abs=1e-4)
+    assert d < bound

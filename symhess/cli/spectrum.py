@@ -35,7 +35,8 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
 
     Prints P, the numerical rank, how many eigenvalues are positive, zero and negative, the smallest
     positive and the largest eigenvalue, and for linear nets
-    the Kolmogorov-Smirnov distance of one eigenvalue per teacher to the chi^2 (*) MP law (eq. 15).
+    the Kolmogorov-Smirnov distance of one eigenvalue per teacher to the chi^2 (*) MP law (eq. 15), or with
+    --input-cov to its generalisation to correlated inputs (symhess.two_layer.linear_covariance_law).
     With --teacher-activation each student is first moved to its minimum (symhess.find_minimum).
     """
     import numpy as np
@@ -81,15 +82,25 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
         click.echo(f"WARNING: {neg.size} negative eigenvalue(s), most negative {neg.min():.6g}: H = E[grad f grad f^T] "
                    "is positive semi-definite at the optimum, so these are errors of the numerical route", err=True)
     law = None
-    if arch.is_default and act.is_polynomial and act.degree == 1 and act.polynomial_coeffs()[1] == 1:
+    linear = act.is_polynomial and act.degree == 1 and act.polynomial_coeffs()[1] == 1
+    cov_only = arch.n_out == 1 and arch.trainable is None and arch.teacher_activation is None
+    if linear and cov_only:
         from ..two_layer.linear_law import ks_critical_value, ks_distance, linear_spectrum_law
 
-        law = linear_spectrum_law(n_in, n_hidden, var_w, var_v)
+        if arch.input_cov is None:
+            law, r, name = linear_spectrum_law(n_in, n_hidden, var_w, var_v), n_in, "eq. (15) law"
+            label = r"$\chi^2\circledast$MP (eq. 15)"
+        else:
+            from ..two_layer.linear_covariance_law import linear_covariance_law
+
+            law = linear_covariance_law(n_in, n_hidden, arch.input_cov, var_w, var_v)
+            r, name = law.n_in, f"law under Sigma ({arch.input_cov_spec})"
+            label = r"$\mu_\Sigma\boxtimes(\delta_s\boxplus$MP$)$, mixed over $s$"
         rng = np.random.default_rng(seed + 1)
-        one = np.array([e[-n_in:][rng.integers(n_in)] for e in spec])
+        one = np.array([e[-r:][rng.integers(r)] for e in spec])
         d = ks_distance(one, law.cdf)
-        bound = ks_critical_value(len(one), 1e-3) + 0.25 / min(n_in, n_hidden)
-        click.echo(f"eq. (15) law: KS distance {d:.4f} (one eigenvalue per teacher; accept below {bound:.4f}: "
+        bound = ks_critical_value(len(one), 1e-3) + 0.25 / min(r, n_hidden)
+        click.echo(f"{name}: KS distance {d:.4f} (one eigenvalue per teacher; accept below {bound:.4f}: "
                    f"critical value at level 1e-3 + finite-size allowance 0.25/min(Ni, Nh))")
     if plot is not None:
         import matplotlib
@@ -106,7 +117,7 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
                 label=f"{teachers} teacher(s)" + (f"; not shown: {', '.join(hidden)} eigenvalue(s)" if hidden else ""))
         if law is not None and not use_log:
             x = np.linspace(0, np.quantile(pos, 0.999), 400)
-            ax.plot(x, law.pdf(x), "k", lw=1.5, label=r"$\chi^2\circledast$MP (eq. 15)")
+            ax.plot(x, law.pdf(x), "k", lw=1.5, label=label)
         ax.set_xlabel(r"$\log_{10}\lambda$" if use_log else r"$\lambda$")
         ax.set_ylabel("density")
         ax.set_title(f"{act.spec}: $N_i$={n_in}, $N_h$={n_hidden}"
