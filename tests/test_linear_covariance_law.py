@@ -65,6 +65,11 @@ def test_exact_atoms_at_every_size():
     t, w = law.atoms
     assert np.array_equal(t, [1.0, 4.0]) and np.allclose(w, [20 / 42, 2 / 42])
     assert abs(law.mass_defect) < 1e-3
+    # the deterministic equivalent has the same poles: eta Im m(s tau_j + i eta) -> weight_j
+    for s in (0.7, 1.2):
+        for eta in (1e-4, 1e-7):
+            m = conditional_stieltjes(s * np.array([1.0, 4.0]) + 1j * eta, s, tau, 10, 1 / 42)
+            assert np.allclose(eta * m.imag, [20 / 42, 2 / 42], rtol=1e-3)
 
 
 # -- the law ---------------------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ __all__ = ["LinearCovarianceLaw", "linear_covariance_law", "linear_covariance_mo
 #: final imaginary part of z, relative to the spectral scale
 _ETA_FINAL = 1e-10
 #: geometric ratio of the eta continuation and Newton steps per eta
-_ETA_RATIO, _NEWTON_STEPS = 0.1, 8
+_ETA_RATIO, _NEWTON_STEPS = 0.3, 8  # a ratio of 0.1 loses the poles of the atoms
 #: points x times distinct eigenvalues per vectorised block
 _BLOCK = 1 << 20
 
