@@ -33,7 +33,8 @@ from pathlib import Path
 
 import click
 
-from ._common import activation_option, load_activation, main, parse_range
+from ._architecture import Architecture, architecture_options, load_architecture
+from ._common import InputError, activation_option, load_activation, main, parse_range
 
 __all__ = ["count", "parse_sizes", "parse_widths"]
 
@@ -54,11 +55,13 @@ def _method(exact: bool, certify: bool) -> str:
 
 def _row(act, n_in: int, n_hidden: int, method: str, hidden_bias: bool, output_bias: bool, seed: int,
          route: str = "jacobian", n_teacher: int | None = None, kind: str | None = None,
-         n_zero: int | None = None) -> dict:
+         n_zero: int | None = None, arch: Architecture | None = None) -> dict:
     from ..two_layer.counting import effective_parameters, measure_rank, measure_wider_rank, rule_match
 
     t0 = time.perf_counter()
-    if n_teacher is not None:
+    if arch is not None and not arch.is_default:
+        pred, meas = _architecture_rank(act, n_in, n_hidden, method, seed, route, arch)
+    elif n_teacher is not None:
         kind = kind or "zero"
         pred = effective_parameters(act, n_in, n_hidden, n_teacher=n_teacher, kind=kind, n_zero=n_zero, measure=False)
         meas = measure_wider_rank(act, n_in, n_teacher, n_hidden, kind, n_zero=n_zero, method=method, rng=seed,
@@ -78,6 +81,36 @@ def _row(act, n_in: int, n_hidden: int, method: str, hidden_bias: bool, output_b
         "seconds": f"{time.perf_counter() - t0:.3f}",
         "_pred": pred, "_meas": meas,
     }
+
+
+def _architecture_rank(act, n_in: int, n_hidden: int, method: str, seed: int, route: str, arch: Architecture):
+    """The rule (input covariance: the rule at the rank of Sigma; none known for frozen groups or several
+    outputs) and the rank measured by :func:`symhess.hessian_rank` at a random rational teacher."""
+    from ..two_layer.counting import EffectiveParameters, effective_parameters
+    from ..two_layer.rank import hessian_rank
+    from ..two_layer.rational import rational_teacher
+    from ..validation import as_rng
+
+    if arch.trainable is None and arch.n_out == 1:
+        pred = effective_parameters(act, n_in, n_hidden, input_cov=arch.input_cov, measure=False)
+    else:
+        pred = EffectiveParameters(None, "none known", "measured", "-", n_in, n_hidden,
+                                   arch.n_params(n_in, n_hidden), None,
+                                   "no counting rule for frozen groups or several outputs yet: the rank is measured")
+    gen = as_rng(seed)
+    W, v = rational_teacher(n_in, n_hidden, gen)
+    if arch.n_out > 1:
+        import numpy as np
+
+        v = np.vstack([v] + [rational_teacher(n_in, n_hidden, gen)[1] for _ in range(arch.n_out - 1)])
+    kw = dict(trainable=arch.trainable, input_cov=arch.input_cov)
+    if method == "exact":
+        meas = hessian_rank(act, W, v, exact=True, route=route, **kw)
+    elif method == "certify":
+        meas = hessian_rank(act, W, v, certify=True, **kw)
+    else:
+        meas = hessian_rank(act, W.astype(float), v.astype(float), **kw)
+    return pred, meas
 
 
 DEEP_COLUMNS = ("widths", "n_params", "predicted", "rule", "rule_status", "symmetry_count", "measured",
@@ -163,14 +196,19 @@ def _markdown(rows: list[dict], title: str, columns=COLUMNS) -> str:
               help="With --sweep: write OUT.csv and OUT.md.")
 @click.option("--max-params", default=600, show_default=True, type=click.IntRange(min=1),
               help="With --sweep: skip sizes with more parameters than this.")
+@architecture_options
 def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, certify: bool, hidden_bias: bool,
           output_bias: bool, bias: str | None, widths: str | None, seed: int, n_teacher: str | None, kind: str | None,
-          n_zero: int | None, sweep: bool, out: str, max_params: int) -> None:
+          n_zero: int | None, sweep: bool, out: str, max_params: int, **options) -> None:
     """Effective number of parameters: the counting rule's prediction against the measured Hessian rank.
 
     The measurement is float64 (tolerance and log-gap) by default, exact over Q with --exact, or
     proved in ball arithmetic with --certify. An exact or certified rank at one random rational teacher
     is a certified lower bound for the generic rank.
+
+    Architecture options: --input-cov (float rank; the rule is the one at Ni = rank of Sigma), --train
+    and --n-out (measured; no counting rule yet). The rank is that at the optimum of a matched teacher,
+    so --teacher-activation is refused.
     """
     from ..errors import SymhessError
 
@@ -178,10 +216,23 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
     method = _method(exact, certify)
     hidden_bias = hidden_bias or bias in ("hidden", "both")
     output_bias = output_bias or bias in ("output", "both")
+    ins, hids = parse_sizes(n_in), parse_sizes(n_hidden)
+    if options.get("teacher_activation") is not None:
+        raise InputError("--teacher-activation is not available in `symhess count`: it measures the rank at the "
+                         "optimum of a matched teacher (use `symhess report` or `symhess spectrum`)")
+    archs = {a: load_architecture(act, a, **options) for a in ins} if widths is None else {}
+    arch0 = load_architecture(act, 1, **{**options, "input_cov": None})
+    if options.get("input_cov") is not None and method != "float":
+        raise InputError("--input-cov is measured on the float route only (drop --exact/--certify); for a "
+                         "nonsingular Sigma the rank is that of the identity case at the whitened weights")
+    if not arch0.is_default or options.get("input_cov") is not None:
+        for flag, given in (("--widths", widths is not None), ("--n-teacher", n_teacher is not None),
+                            ("--hidden-bias", hidden_bias), ("--output-bias", output_bias)):
+            if given:
+                raise InputError(f"{flag} cannot be combined with --n-out, --input-cov or --train in `symhess count`")
     if widths is not None:
         _deep_count(act, widths, method, seed, sweep, out, hidden_bias, output_bias)
         return
-    ins, hids = parse_sizes(n_in), parse_sizes(n_hidden)
     if kind is not None and n_teacher is None:
         raise click.UsageError("--kind needs --n-teacher (the teacher's width)")
     tchs = [None] if n_teacher is None else parse_sizes(n_teacher)
@@ -190,26 +241,32 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
         if not sweep:
             if len(ins) != 1 or len(hids) != 1 or len(tchs) != 1:
                 raise click.UsageError("give single sizes --n-in N --n-hidden M, or add --sweep for a grid")
-            row = _row(act, ins[0], hids[0], method, hidden_bias, output_bias, seed, route, tchs[0], **wide)
+            row = _row(act, ins[0], hids[0], method, hidden_bias, output_bias, seed, route, tchs[0], **wide,
+                       arch=archs[ins[0]])
             teach = "" if tchs[0] is None else f", teacher Nt = {tchs[0]}, {row['kind']} minimum"
             click.echo(f"symhess count: activation {act.spec}, Ni = {ins[0]}, Nh = {hids[0]}{teach}, "
                        f"P = {row['n_params']}"
-                       + (", hidden biases" if hidden_bias else "") + (", output bias" if output_bias else ""))
-            click.echo(f"prediction: {row['_pred']}")
+                       + (", hidden biases" if hidden_bias else "") + (", output bias" if output_bias else "")
+                       + (f", {archs[ins[0]].describe()}" if not archs[ins[0]].is_default else ""))
+            pred = row["_pred"]
+            click.echo(f"prediction: {pred}" if pred.value is not None else
+                       f"prediction: none known ({pred.note})")
             click.echo(f"measured (seed {seed}): {row['_meas']}")
             click.echo(f"match: {row['match']}")
             return
         from ..two_layer.counting import n_parameters
 
         grid = [(a, b, t) for a in ins for t in tchs for b in hids
-                if n_parameters(a, b, hidden_bias=hidden_bias, output_bias=output_bias) <= max_params
+                if (n_parameters(a, b, hidden_bias=hidden_bias, output_bias=output_bias) if archs[a].is_default
+                    else archs[a].n_params(a, b)) <= max_params
                 and (t is None or t <= b) and (n_zero is None or t is None or n_zero <= b - t)]
         rows = []
         with click.progressbar(grid, label=f"count {act.spec} ({method})", file=sys.stderr,
                                item_show_func=lambda g: "" if g is None else
                                f"Ni={g[0]} Nh={g[1]}" + ("" if g[2] is None else f" Nt={g[2]}")) as bar:
             for k, (a, b, t) in enumerate(bar):
-                rows.append(_row(act, a, b, method, hidden_bias, output_bias, seed + k, route, t, **wide))
+                rows.append(_row(act, a, b, method, hidden_bias, output_bias, seed + k, route, t, **wide,
+                                 arch=archs[a]))
     except (SymhessError, ValueError) as exc:  # bad combinations raise ValueError naming the allowed values
         hint = (" (on the command line: --certify" + (" instead of --exact)" if exact else ")")
                 if "certify=True" in str(exc) else "")
@@ -223,7 +280,8 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
         writer.writerows(rows)
     title = (f"Effective number of parameters, activation {act.spec} ({method} rank)"
              + ("" if n_teacher is None else f", wider students ({kind or 'zero'} minima)")
-             + (", hidden biases" if hidden_bias else "") + (", output bias" if output_bias else ""))
+             + (", hidden biases" if hidden_bias else "") + (", output bias" if output_bias else "")
+             + (f", {archs[ins[0]].describe()}" if not archs[ins[0]].is_default else ""))
     md_path.write_text(_markdown(rows, title))
     bad = [r for r in rows if r["match"].startswith("NO")]
     click.echo(f"wrote {csv_path} and {md_path}: {len(rows)} sizes, {len(rows) - len(bad)} consistent with the rule"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ._architecture import architecture_options, load_architecture
 from ._common import activation_option, load_activation, main
 
 __all__ = ["spectrum"]
@@ -27,13 +28,16 @@ __all__ = ["spectrum"]
               help="Write a histogram (PNG, PDF or SVG, by suffix); linear nets get the eq. (15) density.")
 @click.option("--log/--no-log", "log_scale", default=None,
               help="Histogram of log10(lambda) [default: on for nonlinear activations].")
+@architecture_options
 def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int, var_w, var_v,
-             plot: Path | None, log_scale: bool | None) -> None:
+             plot: Path | None, log_scale: bool | None, **options) -> None:
     """Eigenvalues of the expected Hessian at the optimum, pooled over random teachers.
 
     Prints P, the numerical rank, how many eigenvalues are positive, zero and negative, the smallest
     positive and the largest eigenvalue, and for linear nets
-    the Kolmogorov-Smirnov distance of one eigenvalue per teacher to the chi^2 (*) MP law (eq. 15).
+    the Kolmogorov-Smirnov distance of one eigenvalue per teacher to the chi^2 (*) MP law (eq. 15), or with
+    --input-cov to its generalisation to correlated inputs (symhess.two_layer.linear_covariance_law).
+    With --teacher-activation each student is first moved to its minimum (symhess.find_minimum).
     """
     import numpy as np
 
@@ -41,9 +45,10 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
     from ..two_layer.teacher_spectra import teacher_spectra
 
     act = load_activation(activation, numeric=True)
+    arch = load_architecture(act, n_in, **options)
     if plot is not None and plot.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise click.BadParameter(f"{plot.name!r}: the figure must end in .png, .pdf or .svg", param_hint="--plot")
-    P = n_in * n_hidden + n_hidden
+    P = arch.n_params(n_in, n_hidden)
     if P > 4000:
         raise click.BadParameter(f"P = {P} parameters is too large for dense spectra here (at most 4000); "
                                  "use symhess.hessian_spectrum for the matrix-free route", param_hint="--n-in/--n-hidden")
@@ -52,8 +57,11 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
     with warnings.catch_warnings(record=True) as caught, \
             click.progressbar(length=teachers, label=f"spectra of {teachers} teacher(s)", file=sys.stderr) as bar:
         warnings.simplefilter("always")
-        spec = teacher_spectra(act, n_in, n_hidden, teachers, np.random.default_rng(seed), var_w=var_w, var_v=var_v,
-                               progress=lambda done, total: bar.update(1))
+        if arch.is_default:
+            spec = teacher_spectra(act, n_in, n_hidden, teachers, np.random.default_rng(seed), var_w=var_w,
+                                   var_v=var_v, progress=lambda done, total: bar.update(1))
+        else:
+            spec = _architecture_spectra(act, arch, n_in, n_hidden, teachers, seed, var_w, var_v, bar)
     for note in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
         click.echo(f"note: {note}", err=True)
     tol = max(default_tolerance(e) for e in spec)
@@ -61,7 +69,8 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
     pos = spec[spec > tol]
     neg = spec[spec < -tol]
     n_zero = int(np.sum(np.abs(spec) <= tol))
-    click.echo(f"symhess spectrum: {act.spec}, Ni = {n_in}, Nh = {n_hidden}, P = {P}, {teachers} teacher(s), seed {seed}")
+    click.echo(f"symhess spectrum: {act.spec}, Ni = {n_in}, Nh = {n_hidden}, P = {P}, {teachers} teacher(s), seed {seed}"
+               + (f"; {arch.describe()}" if not arch.is_default else ""))
     click.echo(f"numerical rank (|lambda| > {tol:.1e}, float64 eigenvalues; a proof: symhess.hessian_rank(..., "
                f"certify=True)): {min(ranks)}..{max(ranks)} of {P}")
     click.echo(f"eigenvalues: {pos.size} positive, {n_zero} zero (|lambda| <= {tol:.1e}), {neg.size} negative"
@@ -73,15 +82,25 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
         click.echo(f"WARNING: {neg.size} negative eigenvalue(s), most negative {neg.min():.6g}: H = E[grad f grad f^T] "
                    "is positive semi-definite at the optimum, so these are errors of the numerical route", err=True)
     law = None
-    if act.is_polynomial and act.degree == 1 and act.polynomial_coeffs()[1] == 1:
+    linear = act.is_polynomial and act.degree == 1 and act.polynomial_coeffs()[1] == 1
+    cov_only = arch.n_out == 1 and arch.trainable is None and arch.teacher_activation is None
+    if linear and cov_only:
         from ..two_layer.linear_law import ks_critical_value, ks_distance, linear_spectrum_law
 
-        law = linear_spectrum_law(n_in, n_hidden, var_w, var_v)
+        if arch.input_cov is None:
+            law, r, name = linear_spectrum_law(n_in, n_hidden, var_w, var_v), n_in, "eq. (15) law"
+            label = r"$\chi^2\circledast$MP (eq. 15)"
+        else:
+            from ..two_layer.linear_covariance_law import linear_covariance_law
+
+            law = linear_covariance_law(n_in, n_hidden, arch.input_cov, var_w, var_v)
+            r, name = law.n_in, f"law under Sigma ({arch.input_cov_spec})"
+            label = r"$\mu_\Sigma\boxtimes(\delta_s\boxplus$MP$)$, mixed over $s$"
         rng = np.random.default_rng(seed + 1)
-        one = np.array([e[-n_in:][rng.integers(n_in)] for e in spec])
+        one = np.array([e[-r:][rng.integers(r)] for e in spec])
         d = ks_distance(one, law.cdf)
-        bound = ks_critical_value(len(one), 1e-3) + 0.25 / min(n_in, n_hidden)
-        click.echo(f"eq. (15) law: KS distance {d:.4f} (one eigenvalue per teacher; accept below {bound:.4f}: "
+        bound = ks_critical_value(len(one), 1e-3) + 0.25 / min(r, n_hidden)
+        click.echo(f"{name}: KS distance {d:.4f} (one eigenvalue per teacher; accept below {bound:.4f}: "
                    f"critical value at level 1e-3 + finite-size allowance 0.25/min(Ni, Nh))")
     if plot is not None:
         import matplotlib
@@ -98,13 +117,32 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
                 label=f"{teachers} teacher(s)" + (f"; not shown: {', '.join(hidden)} eigenvalue(s)" if hidden else ""))
         if law is not None and not use_log:
             x = np.linspace(0, np.quantile(pos, 0.999), 400)
-            ax.plot(x, law.pdf(x), "k", lw=1.5, label=r"$\chi^2\circledast$MP (eq. 15)")
+            ax.plot(x, law.pdf(x), "k", lw=1.5, label=label)
         ax.set_xlabel(r"$\log_{10}\lambda$" if use_log else r"$\lambda$")
         ax.set_ylabel("density")
-        ax.set_title(f"{act.spec}: $N_i$={n_in}, $N_h$={n_hidden}, positive eigenvalues of $H^\\star$", fontsize=9)
+        ax.set_title(f"{act.spec}: $N_i$={n_in}, $N_h$={n_hidden}"
+                     + (f", {arch.describe()}" if not arch.is_default else "")
+                     + ", positive eigenvalues of $H^\\star$", fontsize=9)
         ax.legend(fontsize=8)
         fig.tight_layout()
         plot.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(plot, dpi=120)
         plt.close(fig)
         click.echo(f"figure written to {plot}")
+
+
+def _architecture_spectra(act, arch, n_in: int, n_hidden: int, teachers: int, seed: int, var_w, var_v, bar):
+    """Ascending eigenvalues at the optimum of ``arch``, one row per teacher (the draws of teacher_spectra)."""
+    import numpy as np
+
+    gen = np.random.default_rng(seed)
+    rows = []
+    for _ in range(teachers):
+        W, v = arch.network(n_in, n_hidden, gen, var_w, var_v)
+        H, minimum = arch.hessian(act, W, v)
+        if minimum is not None and not minimum.converged:
+            click.echo(f"note: find_minimum did not converge for one teacher (gradient norm "
+                       f"{minimum.gradient_norm:.2e}); its spectrum is included", err=True)
+        rows.append(np.linalg.eigvalsh(H))
+        bar.update(1)
+    return np.array(rows)

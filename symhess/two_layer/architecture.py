@@ -92,6 +92,9 @@ class InputCovariance:
 def as_input_cov(input_cov: object, n_in: int) -> InputCovariance | None:
     r"""Validate ``input_cov``: ``None`` (identity), a ``(Ni, Ni)`` symmetric PSD matrix or a ``(Ni,)`` diagonal.
 
+    A :class:`~symhess.two_layer.low_rank_covariance.LowRankPlusDiagonal` is returned as it is (it has
+    the same methods, with a rectangular factor :math:`F=(D^{1/2}|U)`).
+
     Eigenvalues down to :math:`-10^{-12}\lambda_{\max}` are read as rounding of zero (a singular
     :math:`\Sigma`, inputs on a subspace, is allowed). The factor is the Cholesky factor, or, where its
     pivots fall below :math:`10^{-7}` of the largest, the symmetric root from ``numpy.linalg.eigh``.
@@ -109,6 +112,10 @@ def as_input_cov(input_cov: object, n_in: int) -> InputCovariance | None:
     """
     if input_cov is None:
         return None
+    from .low_rank_covariance import LowRankPlusDiagonal  # Sigma = D + U U^T, never formed by the matrix-free route
+
+    if isinstance(input_cov, LowRankPlusDiagonal):
+        return input_cov.checked(n_in)
     if isinstance(input_cov, (str, bytes)):
         raise InvalidTypeError(f"input_cov must be a numeric array, got {type(input_cov).__name__}")
     try:

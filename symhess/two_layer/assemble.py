@@ -254,7 +254,8 @@ def residual_sums(act, W: np.ndarray, v: np.ndarray, Wt: np.ndarray, vt: np.ndar
 
 def _add_residual(act, W, v, Wt, vt, out_ww, out_wv, cov: InputCovariance | None = None, teacher_act=None) -> None:
     """Add the residual part; with ``cov``, ``W`` and ``Wt`` are whitened and the part is mapped by ``J``."""
-    Nh, Ni = W.shape
+    Nh = W.shape[0]
+    Ni = out_ww.shape[0] // Nh  # the whitened W may have more columns (a rectangular factor of Sigma)
     r = residual_sums(act, W, v, Wt, vt, teacher_act)
     place = (lambda M: M) if cov is None else cov.place
     bb = [(place(B), sbb) for B, sbb in r["bb"]]

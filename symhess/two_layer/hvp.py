@@ -143,8 +143,10 @@ class HessianProduct:
             check_finite_result(self._diag, W * r[:, None], "Hessian diagonal")
         to = self.backend.asarray
         self._vscale = None if r is None else to(r)
-        self._F = None if cov is None else to(cov.factor)
-        self._FT = None if cov is None or cov.diagonal else to(np.ascontiguousarray(cov.factor.T))
+        low_rank = getattr(cov, "low_rank", False)  # Sigma = D + U U^T: structured products, F never formed
+        self._F = None if cov is None or low_rank else to(cov.factor)
+        self._FT = None if cov is None or low_rank or cov.diagonal else to(np.ascontiguousarray(cov.factor.T))
+        self._LR = (to(cov.sqrt_d), to(cov.U), to(np.ascontiguousarray(cov.U.T))) if low_rank else None
         self._W, self._Wt = to(W), to(Wt)
         self._c = {k: to(m) for k, m in c.items()}
         # transposes used as row operands, stored contiguous once
@@ -202,7 +204,7 @@ class HessianProduct:
         Nh, Ni = W.shape
         U_res = c.get("U")
         if cov is not None:
-            sd = cov.sigma if cov.diagonal else np.diag(cov.sigma)
+            sd = cov.variances() if getattr(cov, "low_rank", False) else cov.sigma if cov.diagonal else np.diag(cov.sigma)
             W, Wt = cov.place(W), cov.place(Wt)
             U_res = None if U_res is None else cov.place(U_res)
         else:
@@ -242,6 +244,8 @@ class HessianProduct:
         """
         if self._F is not None:  # J^T x: the W part times F
             X = X * self._F if self._FT is None else X @ self._F
+        elif self._LR is not None:  # F = (D^1/2 | U): X F = (X D^1/2 | X U)
+            X = self._xp.concat([X * self._LR[0], X @ self._LR[1]], axis=-1)
         if self._vscale is not None:  # rows normalised at construction (positively homogeneous activation)
             Z, z = self._apply(X, y * self._vscale)
             z = z * self._vscale
@@ -249,6 +253,8 @@ class HessianProduct:
             Z, z = self._apply(X, y)
         if self._F is not None:  # J: back by F^T
             Z = Z * self._F if self._FT is None else Z @ self._FT
+        elif self._LR is not None:  # Z F^T = Z[:, :Ni] D^1/2 + Z[:, Ni:] U^T
+            Z = Z[..., : self.n_in] * self._LR[0] + Z[..., self.n_in :] @ self._LR[2]
         return Z, z
 
     def _apply(self, X: Any, y: Any) -> tuple[Any, Any]:
