@@ -207,9 +207,13 @@ def _factor(act, spec: tuple[int, ...]):
 
 
 @lru_cache(maxsize=32)
-def _coarse_nodes(h: float, dim: int) -> np.ndarray:
-    """Indices of the nodes of the nested rule of step 2h among those of :func:`_rule`."""
-    return np.nonzero(_rule(h, dim)[2])[0]
+def _reduced_rule(h: float, dim: int):
+    """For :func:`_apply_reduced`: the weights of steps h, 2h, 4h as columns, and on the nodes of the rule of
+    step 2h (indices ``sub``) its weights and the indices of :func:`_rule_index`."""
+    Z, W, W2, W4 = _rule(h, dim)
+    _, i0, i01 = _rule_index(h, dim)
+    sub = np.nonzero(W2)[0]
+    return np.stack([W, W2, W4], axis=1), sub, W2[sub], i0[sub], i01[sub]
 
 
 def _smoothed(f, c: np.ndarray, s: np.ndarray):
@@ -270,8 +274,8 @@ def _apply_reduced(act, specs, alpha: int, A: np.ndarray, s: np.ndarray, h: floa
         full = others
     index = i01 if (k >= 3 and len(others) >= 2) else i0
     # E|integrand| and the smoothing's error term are scales: taken on the coarse lattice (step 2h)
-    sub = _coarse_nodes(h, k)
-    WW = np.stack([W, W2, W4], axis=1)
+    WW, sub, W2s, i0s, i01s = _reduced_rule(h, k)
+    index_sub = i01s if index is i01 else i0s
     out = np.empty((5, b))
     step = max(1, _CHUNK // W.size)
     for c0 in range(0, b, step):
@@ -287,8 +291,8 @@ def _apply_reduced(act, specs, alpha: int, A: np.ndarray, s: np.ndarray, h: floa
         rest_sub = np.take(rest, sub, axis=1)
         rest *= np.take(planar[sl], index, axis=1)
         out[:3, sl] = (rest @ WW).T
-        out[3, sl] = np.abs(rest_sub * np.take(planar[sl], index[sub], axis=1)) @ W2[sub]
-        abs_others = np.abs(rest_sub * np.take(planar_abs[sl], index[sub], axis=1)) @ W2[sub]
+        out[3, sl] = np.abs(rest_sub * np.take(planar[sl], index_sub, axis=1)) @ W2s
+        abs_others = np.abs(rest_sub * np.take(planar_abs[sl], index_sub, axis=1)) @ W2s
         out[4, sl] = g_err[sl].max(axis=1) * abs_others
     return tuple(out)
 
