@@ -301,3 +301,61 @@ def test_cli_sgd_asks_before_the_slow_numerical_i4():
     out = CliRunner().invoke(main, ["sgd", "-a", "tanh", "--n-teacher", "1", "--n-hidden", "1", "--t-max", "0.5",
                                     "--numeric-i4"])
     assert out.exit_code == 0, out.output
+
+
+def _mc_drift(act, tact, W, v, Wt, vt, lr, n=400_000, seed=0):
+    """Monte Carlo of the per-step drift of (Q, R, v) per unit time, from the per-sample SGD update."""
+    rng = np.random.default_rng(seed)
+    U = np.vstack([W, Wt])
+    lam_all = rng.standard_normal((n, U.shape[1])) @ U.T
+    lam, nu = lam_all[:, :W.shape[0]], lam_all[:, W.shape[0]:]
+    e = act.numeric(0)(lam) @ v - tact.numeric(0)(nu) @ vt
+    g = act.numeric(1)(lam) * v * e[:, None]                      # e v_i s'(lam_i)
+    samples = {
+        "R": -lr * g[:, :, None] * nu[:, None, :],
+        "Q": -lr * (g[:, :, None] * lam[:, None, :] + g[:, None, :] * lam[:, :, None]) + lr**2 * g[:, :, None] * g[:, None, :],
+        "v": -lr * e[:, None] * act.numeric(0)(lam),
+    }
+    return {k: (x.mean(0), x.std(0) / np.sqrt(n)) for k, x in samples.items()}
+
+
+@pytest.mark.parametrize("student, teacher_act", [("tanh", "erf"), ("erf", "saad_solla_erf")])
+def test_different_teacher_activation_rhs_matches_monte_carlo(student, teacher_act):
+    # the whole right-hand side (pair terms through cross expectations, and the eta^2 term with the
+    # teacher's activation on teacher arguments) against the mean per-sample update
+    act, tact = symhess.activation(student), symhess.activation(teacher_act)
+    Wt, vt = symhess.teacher(8, 2, rng=2)
+    W, v = symhess.teacher(8, 2, rng=3)
+    Q, R, T = order_parameters(W, Wt)
+    lr = 1.5
+    ode = OrderParameterODE(act, T, vt, 2, lr=lr, lr_v=lr, teacher_act=tact)
+    dQ, dR, dv = ode.unpack(ode.rhs(ode.pack(Q, R, v)))
+    mc = _mc_drift(act, tact, W, v, Wt, vt, lr)
+    for name, val in (("Q", dQ), ("R", dR), ("v", dv)):
+        mean, se = mc[name]
+        assert np.all(np.abs(val - mean) < 5 * se + 1e-12), name
+    # the same activation given twice is the single-activation equations
+    same = OrderParameterODE(act, T, vt, 2, lr=lr, lr_v=lr, teacher_act=act)
+    plain = OrderParameterODE(act, T, vt, 2, lr=lr, lr_v=lr)
+    y = plain.pack(Q, R, v)
+    assert np.array_equal(same.rhs(y), plain.rhs(y))
+
+
+def test_different_teacher_activation_ode_tracks_the_simulation():
+    # erf student learning a tanh teacher: the simulation's gap to the equations shrinks with N_i
+    Wt, vt = symhess.teacher(2000, 2, rng=0)
+    W0, v0 = symhess.teacher(2000, 2, rng=1)
+    U = np.vstack([0.5 * W0, Wt])
+    times = np.linspace(0.0, 2.0, 3)
+    gaps = []
+    for n_in in (100, 1600):
+        lam, V = np.linalg.eigh(U @ U.T)
+        frame, _ = np.linalg.qr(np.random.default_rng(n_in).standard_normal((n_in, 4)))
+        U2 = (V * np.sqrt(np.clip(lam, 0, None))) @ frame.T
+        kw = dict(lr=0.5, t_max=2.0, times=times, teacher_activation="tanh")
+        ode = symhess.online_sgd_ode("erf", U2[:2], v0, U2[2:], vt, **kw)
+        sim = symhess.online_sgd_simulation("erf", U2[:2], v0, U2[2:], vt, rng=n_in, **kw)
+        assert sim.loss[0] == pytest.approx(ode.loss[0], rel=1e-12)
+        gaps.append(np.abs(sim.loss - ode.loss).max())
+    assert gaps[1] < 0.5 * gaps[0] and gaps[1] < 0.1 * ode.loss[0]
+    assert ode.loss[-1] < 0.8 * ode.loss[0]

@@ -67,7 +67,7 @@ import numpy as np
 
 from ..errors import InvalidParameterError, SymhessAccuracyError
 
-__all__ = ["gaussian_four_point_quadrature", "DEFAULT_STEP", "DEFAULT_RTOL", "RADIUS"]
+__all__ = ["gaussian_four_point_quadrature", "gaussian_cross_pair_quadrature", "DEFAULT_STEP", "DEFAULT_RTOL", "RADIUS"]
 
 #: step of the trapezoidal rule in the standard-normal variables z (the error estimate uses 2 h)
 DEFAULT_STEP = 0.4
@@ -87,6 +87,8 @@ DEFAULT_RTOL = 1e-6
 _CHUNK = 2_000_000  # nodes x covariances evaluated at once
 #: the outer rule of dimension k of the reduced route has step (k + 1) / REDUCED_DIVISOR x step (0.356 for k = 3)
 REDUCED_DIVISOR = 4.5
+#: refinements (step x 0.73 each) of the reduced route where its estimate misses the tolerance
+REFINEMENTS = 2
 #: the reduced route's step shrinks by this factor per level of the largest variance (finer levels waste fewer nodes)
 LEVEL_FACTOR = 0.9
 #: largest step of the trapezoidal rule of the Gaussian smoothing g_s(c) = E[sigma(c + s u)] (it is also <= s/3)
@@ -190,10 +192,10 @@ def _rule_index(h: float, dim: int) -> tuple[int, np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=None)
-def _factor(act, spec: tuple[int, ...]):
-    r"""The product :math:`\prod_{o\in\text{spec}}\sigma^{(o)}` as one vectorised function (a variable that
-    several arguments share carries the product of their factors)."""
-    fs = [act.numeric(o) for o in spec]
+def _factor(spec: tuple):
+    r"""The product :math:`\prod_{(\sigma, o)\in\text{spec}}\sigma^{(o)}` as one vectorised function (a variable
+    that several arguments share carries the product of their factors; an empty spec is the constant 1)."""
+    fs = [a.numeric(o) for a, o in spec]
     if len(fs) == 1:
         return fs[0]
 
@@ -238,10 +240,10 @@ def _smoothed(f, c: np.ndarray, s: np.ndarray):
     return g1, _estimate(g1, g2, absg)
 
 
-def _apply_reduced(act, specs, alpha: int, A: np.ndarray, s: np.ndarray, h: float):
+def _apply_reduced(specs, alpha: int, A: np.ndarray, s: np.ndarray, h: float):
     """Rules of steps h and 2h, E|integrand| and the smoothing's error contribution, for outer factors ``A``
     (b, 4, k) whose row ``alpha`` holds the coefficients of the conditional mean of y_alpha, of conditional
-    standard deviation ``s`` (b,); row ``a`` carries the factor ``_factor(act, specs[a])`` (none if empty).
+    standard deviation ``s`` (b,); row ``a`` carries the factor ``_factor(specs[a])`` (none if empty).
 
     The outer basis is rotated (QR) so that the mean depends on z_1 alone and the first other row on
     (z_1, z_2): the smoothed factor is computed on the 2m+1 values of z_1, that row on the (2m+1)^2 pairs,
@@ -251,7 +253,7 @@ def _apply_reduced(act, specs, alpha: int, A: np.ndarray, s: np.ndarray, h: floa
     Z, W, W2, W4 = _rule(h, k)
     m, i0, i01 = _rule_index(h, k)
     others = [a for a in range(4) if a != alpha and specs[a]]
-    funcs = {a: _factor(act, specs[a]) for a in others}
+    funcs = {a: _factor(specs[a]) for a in others}
     # rotate: columns of the new basis span (mean), (mean, first other row), ...
     M = np.concatenate([A[:, [alpha]], A[:, others], np.zeros((b, 2, k))], axis=1).swapaxes(1, 2)[:, :, :k]
     Qb, _ = np.linalg.qr(M)                                               # (b, k, k)
@@ -261,7 +263,7 @@ def _apply_reduced(act, specs, alpha: int, A: np.ndarray, s: np.ndarray, h: floa
     if k >= 3:
         B[:, others[0], 2:] = 0.0
     grid = h * np.arange(-m, m + 1)
-    g, g_err = _smoothed(_factor(act, specs[alpha]), B[:, alpha, 0][:, None] * grid[None, :], s)  # (b, 2m+1)
+    g, g_err = _smoothed(_factor(specs[alpha]), B[:, alpha, 0][:, None] * grid[None, :], s)  # (b, 2m+1)
     if k >= 3 and len(others) >= 2:
         first = funcs[others[0]](B[:, others[0], 0][:, None, None] * grid[None, :, None]
                                  + B[:, others[0], 1][:, None, None] * grid[None, None, :])
@@ -297,11 +299,11 @@ def _apply_reduced(act, specs, alpha: int, A: np.ndarray, s: np.ndarray, h: floa
     return tuple(out)
 
 
-def _check_budget(act, orders, dim: int, h: float, lam_max: float) -> None:
+def _check_budget(label: str, dim: int, h: float, lam_max: float) -> None:
     nodes = np.pi ** (dim / 2) / gamma(dim / 2 + 1) * (RADIUS / h) ** dim  # lattice points in the ball
     if nodes > MAX_NODES:
         raise SymhessAccuracyError(
-            f"four-point quadrature of {getattr(act, 'spec', act)!r}, orders {orders}: a covariance with "
+            f"{label}: a covariance with "
             f"largest eigenvalue {lam_max:.3g} needs a {dim}-dimensional rule of ~{nodes:.2g} nodes, beyond "
             f"the budget of {MAX_NODES:.0e} (memory): not computed; lower the weight scale or use "
             "second_order=False"
@@ -321,7 +323,7 @@ def _estimate3(T1, T2, T4, absval):
 
 def gaussian_four_point_quadrature(act, orders: tuple[int, int, int, int], C, *, step: float = DEFAULT_STEP,
                                    rtol: float = DEFAULT_RTOL, with_error: bool = False,
-                                   method: str = "reduced"):
+                                   method: str = "reduced", acts: tuple | None = None):
     r""":math:`E[\prod_\alpha\sigma^{(o_\alpha)}(y_\alpha)]`, :math:`y\sim N(0,C)`, for a batch of covariances.
 
     Parameters
@@ -342,6 +344,9 @@ def gaussian_four_point_quadrature(act, orders: tuple[int, int, int, int], C, *,
         Also return the error estimates (module docstring).
     method : {"reduced", "full"}
         Integrate one variable out first (default), or the full lattice (the slower reference).
+    acts : tuple of four Activation, optional
+        A different activation for each argument (e.g. teacher units with their own activation):
+        :math:`E[\prod_\alpha\sigma_\alpha^{(o_\alpha)}(y_\alpha)]`; ``act`` names them in messages.
 
     Returns
     -------
@@ -356,6 +361,17 @@ def gaussian_four_point_quadrature(act, orders: tuple[int, int, int, int], C, *,
     orders = tuple(int(o) for o in orders)
     if len(orders) != 4 or min(orders) < 0:
         raise InvalidParameterError(f"orders={orders!r} must be four derivative orders >= 0")
+    acts = (act,) * 4 if acts is None else tuple(acts)
+    if len(acts) != 4:
+        raise InvalidParameterError(f"acts has {len(acts)} entries; it needs one activation per argument (4)")
+    names = sorted({getattr(a, "spec", str(a)) for a in acts})
+    label = f"four-point quadrature of {' / '.join(map(repr, names))}, orders {orders}"
+    specs = tuple(((a, o),) for a, o in zip(acts, orders))
+    return _quadrature(specs, C, label, step, rtol, with_error, method)
+
+
+def _quadrature(specs, C, label: str, step: float, rtol: float, with_error: bool, method: str):
+    r""":math:`E[\prod_\alpha f_\alpha(y_\alpha)]` with ``f_alpha = _factor(specs[alpha])``."""
     if not (0 < float(step) <= 2.0):
         raise InvalidParameterError(f"step={step!r} must be in (0, 2]")
     C = np.asarray(C, dtype=float)
@@ -367,7 +383,7 @@ def gaussian_four_point_quadrature(act, orders: tuple[int, int, int, int], C, *,
         raise InvalidParameterError("C has non-finite entries")
     lam, V = np.linalg.eigh(0.5 * (Cf + np.swapaxes(Cf, -1, -2)))
     A = V * np.sqrt(np.clip(lam, 0.0, None))[:, None, :]
-    funcs = [act.numeric(o) for o in orders]
+    funcs = [_factor(sp_) for sp_ in specs]
     # numerical rank: eigen-directions below RANK_RTOL of the largest change the expectation by O(lam)
     rank = np.sum(lam > RANK_RTOL * np.maximum(lam[:, -1:], 1e-300), axis=1)
     val, err, absval = (np.zeros(len(Cf)) for _ in range(3))
@@ -401,21 +417,28 @@ def gaussian_four_point_quadrature(act, orders: tuple[int, int, int, int], C, *,
             for key in sorted({keys[i] for i in np.nonzero(ok)[0]}):
                 pat, (a, kk, j) = key[:4], key[4:]
                 if pat not in specs_of:
-                    specs_of[pat] = tuple(tuple(sorted(orders[c] for c in range(4) if pat[c] == d)) if pat[d] == d
-                                          else () for d in range(4))
+                    specs_of[pat] = tuple(tuple(sorted((f for c in range(4) if pat[c] == d for f in specs[c]),
+                                                       key=lambda f: (getattr(f[0], "spec", ""), f[1])))
+                                          if pat[d] == d else () for d in range(4))
                 sub = np.array([i for i in np.nonzero(ok)[0] if keys[i] == key])
-                h = float(step) * (kk + 1) / REDUCED_DIVISOR * LEVEL_FACTOR**j
-                _check_budget(act, orders, kk, h, lam[sel[sub[0]], -1])
-                T1, T2, T4, absv, smooth_err = _apply_reduced(act, specs_of[pat], a, Aout[sub][:, :, :kk], s[sub], h)
-                idx = sel[sub]
-                val[idx], err[idx], absval[idx] = T1, _estimate3(T1, T2, T4, absv) + smooth_err, absv
+                # where the estimate misses the tolerance (outside the asymptotic regime), refine the step
+                for retry in range(REFINEMENTS + 1):
+                    h = float(step) * (kk + 1) / REDUCED_DIVISOR * LEVEL_FACTOR ** (j + 3 * retry)
+                    _check_budget(label, kk, h, lam[sel[sub[0]], -1])
+                    T1, T2, T4, absv, smooth_err = _apply_reduced(specs_of[pat], a, Aout[sub][:, :, :kk], s[sub], h)
+                    idx = sel[sub]
+                    val[idx], err[idx], absval[idx] = T1, _estimate3(T1, T2, T4, absv) + smooth_err, absv
+                    miss = err[idx] > rtol * absval[idx]
+                    if not np.any(miss):
+                        break
+                    sub = sub[miss]
     elif method != "full":
         raise InvalidParameterError(f"method={method!r} must be 'reduced' or 'full'")
     for r in range(1, 5):
         for j in np.unique(level[direct & (rank == r)]):
             sel = np.nonzero(direct & (rank == r) & (level == j))[0]
             h = float(step) * r / 4 * 0.8**j
-            _check_budget(act, orders, r, h, lam[sel[0], -1])
+            _check_budget(label, r, h, lam[sel[0], -1])
             T1, T2, _, absv = _apply(funcs, A[sel][:, :, 4 - r:], h)
             val[sel], err[sel], absval[sel] = T1, _estimate(T1, T2, absv), absv
     zero = rank == 0   # C = 0: the integrand is the constant prod sigma^(o)(0)
@@ -426,7 +449,7 @@ def gaussian_four_point_quadrature(act, orders: tuple[int, int, int, int], C, *,
     if np.any(bad):
         k = int(np.argmax(np.where(bad, err / np.maximum(absval, 1e-300), -1)))
         raise SymhessAccuracyError(
-            f"four-point quadrature of {getattr(act, 'spec', act)!r}, orders {orders}: error estimate "
+            f"{label}: error estimate "
             f"{err[k]:.3g} exceeds rtol={rtol:g} x E|integrand| = {rtol * absval[k]:.3g} at a covariance with "
             f"eigenvalues {np.array2string(lam[k], precision=3)} (the step h={step:g} does not resolve the "
             "activation at this variance; a smaller step resolves it at a cost growing like 1/h^4): not "
@@ -434,3 +457,20 @@ def gaussian_four_point_quadrature(act, orders: tuple[int, int, int, int], C, *,
         )
     val = val.reshape(batch)
     return (val, err.reshape(batch)) if with_error else val
+
+
+def gaussian_cross_pair_quadrature(act1, a: int, act2, b: int, q1, q2, c, *, rtol: float = DEFAULT_RTOL,
+                                   with_error: bool = False):
+    r""":math:`E[\sigma^{(a)}(u)\,\tau^{(b)}(v)]`, :math:`(u,v)\sim N(0,[[q_1,c],[c,q_2]])`, for two activations.
+
+    The two-argument case of the reduced route (one variable integrated out by the Gaussian smoothing, the
+    other by a one-dimensional trapezoidal rule), for pairs of activations without a closed-form cross
+    expectation (:func:`symhess.expectation.pairs.cross_pair_expectation`). Arrays broadcast.
+    """
+    q1, q2, c = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (q1, q2, c)))
+    C = np.zeros(q1.shape + (4, 4))
+    C[..., 0, 0], C[..., 1, 1], C[..., 0, 1], C[..., 1, 0] = q1, q2, c, c
+    label = (f"pair quadrature of {getattr(act1, 'spec', act1)!r} (order {a}) and "
+             f"{getattr(act2, 'spec', act2)!r} (order {b})")
+    specs = (((act1, int(a)),), ((act2, int(b)),), (), ())
+    return _quadrature(specs, C, label, DEFAULT_STEP, rtol, with_error, "reduced")
