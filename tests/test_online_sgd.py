@@ -359,3 +359,37 @@ def test_different_teacher_activation_ode_tracks_the_simulation():
         gaps.append(np.abs(sim.loss - ode.loss).max())
     assert gaps[1] < 0.5 * gaps[0] and gaps[1] < 0.1 * ode.loss[0]
     assert ode.loss[-1] < 0.8 * ode.loss[0]
+
+
+def test_noise_floor_and_the_largest_stable_learning_rate_against_the_equations():
+    # erf soft committee machine (orthonormal teacher, v = 1) started at the teacher with label noise:
+    # the linearisation's stationary loss -eta s2 g^T (J1 + eta J2)^-1 b against the integrated equations
+    W, v = np.eye(8)[:2], np.ones(2)
+    lin = linearise_at_teacher("erf", W, v)
+    eta_max = lin.max_stable_lr()
+    floors = {}
+    for frac, noise in ((0.5, 1e-6), (0.5, 2e-6), (0.1, 1e-6)):
+        eta = frac * eta_max
+        t_end = 30 / lin.slowest_rate(eta)
+        traj = symhess.online_sgd_ode("erf", W, v, W, v, lr=eta, t_max=t_end, noise=noise,
+                                      times=np.array([0.0, 0.5 * t_end, t_end]))
+        assert traj.loss[-1] == pytest.approx(traj.loss[-2], rel=1e-4)          # stationary
+        assert traj.loss[-1] == pytest.approx(lin.stationary_loss(eta, noise), rel=1e-3)
+        floors[frac, noise] = traj.loss[-1]
+    assert floors[0.5, 2e-6] == pytest.approx(2 * floors[0.5, 1e-6], rel=1e-3)  # linear in the noise
+    # proportional to eta at small eta: 5 x from 0.1 to 0.5 eta_max, raised by the eta J2 correction
+    ratio = floors[0.5, 1e-6] / floors[0.1, 1e-6]
+    predicted = lin.stationary_loss(0.5 * eta_max, 1.0) / lin.stationary_loss(0.1 * eta_max, 1.0)
+    assert ratio == pytest.approx(predicted, rel=2e-3) and ratio > 5
+    # the floor grows without bound towards eta_max; beyond it there is none
+    assert lin.stationary_loss(0.99 * eta_max, 1e-6) > 20 * lin.stationary_loss(0.5 * eta_max, 1e-6)
+    assert lin.stationary_loss(1.1 * eta_max, 1e-6) == np.inf
+    with pytest.raises(ValueError, match="largest stable learning rate"):
+        lin.stationary_state(1.1 * eta_max, 1e-6)
+    # without noise: below eta_max the equations return to the teacher, beyond it they leave it for a
+    # state of larger weights and finite loss
+    W0 = W + 1e-3 * np.random.default_rng(0).standard_normal(W.shape)
+    below = symhess.online_sgd_ode("erf", W0, v, W, v, lr=0.9 * eta_max, t_max=40 / lin.slowest_rate(0.9 * eta_max))
+    beyond = symhess.online_sgd_ode("erf", W0, v, W, v, lr=1.1 * eta_max, t_max=400.0)
+    assert below.loss[-1] < 1e-10
+    assert beyond.loss[-1] > 1e-4 and np.all(np.diag(beyond.Q[-1]) > 1.05)

@@ -427,7 +427,7 @@ def online_sgd_ode(
     act : str or Activation
         Activation of student and teacher. The term of order :math:`\eta^2` needs the four-point
         expectation :math:`I_4`: in closed form for erf and polynomials, numerically (with an error
-        estimate, seconds per right-hand side for :math:`N_h=N_t=3`) for other smooth activations.
+        estimate, about 40 ms per right-hand side for :math:`N_h=N_t=3`) for other smooth activations.
     W0, v0 : array_like, shapes (Nh, Ni), (Nh,)
         Initial student.
     W_teacher, v_teacher : array_like, shapes (Nt, Ni), (Nt,)
@@ -596,12 +596,21 @@ class Linearisation:
         The learning rate of :attr:`eigenvalues`.
     eigenvalues : ndarray
         Eigenvalues of :math:`J(\eta)`, ascending by real part.
+    noise_forcing : ndarray
+        :math:`b`: with label noise of variance :math:`\sigma^2` the equations gain the constant
+        :math:`\eta^2\sigma^2 b` at the teacher (:math:`b` has entries :math:`v^*_iv^*_kK_{11}(i,k)` in
+        the :math:`Q` coordinates only).
+    loss_gradient : ndarray
+        :math:`g=\partial\varepsilon_g/\partial y` at the teacher, in the state coordinates: nonzero,
+        since the teacher lies on the boundary :math:`Q=RT^{-1}R^\top` of the reachable overlaps.
     """
 
     J1: np.ndarray
     J2: np.ndarray
     lr: float
     eigenvalues: np.ndarray
+    noise_forcing: np.ndarray | None = None
+    loss_gradient: np.ndarray | None = None
 
     def jacobian(self, lr: float) -> np.ndarray:
         r""":math:`J(\eta) = \eta J_1 + \eta^2 J_2`."""
@@ -632,6 +641,47 @@ class Linearisation:
             lo, hi = (mid, hi) if top(mid) < 0 else (lo, mid)
         return lo
 
+    def stationary_state(self, lr: float, noise: float) -> np.ndarray:
+        r"""Deviation :math:`y_\infty-y^*` of the stationary state from the teacher under label noise.
+
+        The linearised equations :math:`\dot y=J(\eta)y+\eta^2\sigma^2b` relax, for
+        :math:`\eta<\eta_{\max}`, to :math:`y_\infty=-\eta\sigma^2(J_1+\eta J_2)^{-1}b`: first order in
+        :math:`\sigma^2` (the nonlinear terms add :math:`O(\sigma^4)`).
+
+        Raises
+        ------
+        InvalidParameterError
+            If :math:`\eta\ge\eta_{\max}`: the fixed point is unstable and there is no stationary state
+            near it (the order parameters run away, see :meth:`stationary_loss`).
+        """
+        lr = as_positive(lr, "lr")
+        noise = as_positive(noise, "noise", allow_zero=True)
+        if self.noise_forcing is None:
+            raise InvalidParameterError("this linearisation was made without the second-order term (no noise forcing)")
+        if self.slowest_rate(lr) <= 0:
+            raise InvalidParameterError(
+                f"lr={lr} is at or beyond the largest stable learning rate {self.max_stable_lr():.6g}: the teacher "
+                "fixed point is unstable and there is no stationary state near it")
+        return -lr * noise * np.linalg.solve(self.J1 + lr * self.J2, self.noise_forcing)
+
+    def stationary_loss(self, lr: float, noise: float) -> float:
+        r"""The asymptotic generalisation error under label noise, to first order in the noise variance:
+
+        .. math::
+
+            \varepsilon_\infty = g^\top y_\infty = -\eta\,\sigma^2\,g^\top(J_1+\eta J_2)^{-1}b
+            = \eta\,\sigma^2\,c_1\,\big(1+O(\eta)\big),\qquad c_1=-g^\top J_1^{-1}b,
+
+        a floor proportional to :math:`\eta\sigma^2` at small :math:`\eta` that grows without bound as
+        :math:`\eta\to\eta_{\max}` (where :math:`J_1+\eta J_2` becomes singular). ``inf`` at and beyond
+        :math:`\eta_{\max}` with ``noise > 0``: the linearised deviations grow like
+        :math:`e^{-\text{rate}\,t}` (:meth:`slowest_rate` negative) and the order parameters leave the
+        teacher, with or without noise.
+        """
+        if noise > 0 and self.slowest_rate(lr) <= 0:
+            return float("inf")
+        return float(self.loss_gradient @ self.stationary_state(lr, noise))
+
 
 def linearise_at_teacher(
     act: ActivationLike,
@@ -655,8 +705,10 @@ def linearise_at_teacher(
       :math:`Q-RT^{-1}R^\top`, which is quadratic in those changes.
 
     The term of order :math:`\eta^2` shifts the second sector only and sets the largest stable
-    learning rate (:meth:`Linearisation.max_stable_lr`). The Jacobian is taken by central
-    differences of the right-hand side (relative step ``step``).
+    learning rate (:meth:`Linearisation.max_stable_lr`). With label noise it also sets the asymptotic
+    loss floor :math:`\propto\eta\sigma^2` (:meth:`Linearisation.stationary_loss`), which diverges as
+    :math:`\eta\to\eta_{\max}`. The Jacobian is taken by central differences of the right-hand side
+    (relative step ``step``).
     """
     act = get_activation(act)
     Wt, vt = as_weights(W_teacher, v_teacher, name="teacher ")
@@ -665,10 +717,19 @@ def linearise_at_teacher(
     first = OrderParameterODE(act, T, vt, Wt.shape[0], 1.0, 1.0, second_order=False)
     y = first.pack(T, T, vt)
     J1 = first.jacobian(y, step)
+    b = g = None
     if second_order:
         full = OrderParameterODE(act, T, vt, Wt.shape[0], 1.0, 1.0, second_order=True)
         J2 = full.jacobian(y, step) - J1
+        noisy = OrderParameterODE(act, T, vt, Wt.shape[0], 1.0, 1.0, second_order=False, noise=1.0)
+        b = noisy.rhs(y) - first.rhs(y)
     else:
         J2 = np.zeros_like(J1)
+    # gradient of the generalisation error in the state coordinates (central differences)
+    h = step * np.maximum(1.0, np.abs(y))
+    E = np.diag(h)
+    Qp, Rp, vp = first.unpack(y[:, None] + E)
+    Qm, Rm, vm = first.unpack(y[:, None] - E)
+    g = (first.generalisation_error(Qp, Rp, vp) - first.generalisation_error(Qm, Rm, vm)) / (2 * h)
     eig = np.linalg.eigvals(lr * J1 + lr**2 * J2)
-    return Linearisation(J1, J2, lr, eig[np.argsort(eig.real)])
+    return Linearisation(J1, J2, lr, eig[np.argsort(eig.real)], b, g)
