@@ -313,7 +313,8 @@ def _mc_drift(act, tact, W, v, Wt, vt, lr, n=400_000, seed=0):
     g = act.numeric(1)(lam) * v * e[:, None]                      # e v_i s'(lam_i)
     samples = {
         "R": -lr * g[:, :, None] * nu[:, None, :],
-        "Q": -lr * (g[:, :, None] * lam[:, None, :] + g[:, None, :] * lam[:, :, None]) + lr**2 * g[:, :, None] * g[:, None, :],
+        "Q": (-lr * (g[:, :, None] * lam[:, None, :] + g[:, None, :] * lam[:, :, None])
+              + lr**2 * g[:, :, None] * g[:, None, :]),
         "v": -lr * e[:, None] * act.numeric(0)(lam),
     }
     return {k: (x.mean(0), x.std(0) / np.sqrt(n)) for k, x in samples.items()}

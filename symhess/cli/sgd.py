@@ -71,9 +71,8 @@ def sgd(activation: str, n_teacher: int, n_hidden: int, n_in: int, lr: float, lr
         except NoClosedFormError:
             raise click.ClickException(
                 f"{act.spec!r} has no closed-form four-point expectation I4 for the eta^2 term: pass --numeric-i4 "
-                "to integrate it numerically (~40 ms per right-hand side at Nh = Nt = 3; a run to t = 100 takes about half "
-                "a minute), or --first-order "
-                "to drop the term (exact as lr -> 0)"
+                "to integrate it numerically (~40 ms per right-hand side at Nh = Nt = 3; a run to t = 100 takes "
+                "about half a minute), or --first-order to drop the term (exact as lr -> 0)"
             ) from None
 
     try:

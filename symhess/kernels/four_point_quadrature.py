@@ -413,7 +413,8 @@ def _quadrature(specs, C, label: str, step: float, rtol: float, with_error: bool
             alpha, k, Aout, s, ok = _reduction_plan(A_red[sel][:, :, 4 - r:], lam[sel, -1])
             ok &= k >= 1
             direct[sel[ok]] = False
-            keys = [tuple(pattern[sel[i]]) + (int(alpha[i]), int(k[i]), int(level_red[sel[i]])) for i in range(sel.size)]
+            keys = [tuple(pattern[sel[i]]) + (int(alpha[i]), int(k[i]), int(level_red[sel[i]]))
+                    for i in range(sel.size)]
             for key in sorted({keys[i] for i in np.nonzero(ok)[0]}):
                 pat, (a, kk, j) = key[:4], key[4:]
                 if pat not in specs_of:
