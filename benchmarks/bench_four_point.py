@@ -77,8 +77,9 @@ def main() -> None:
             fq.gaussian_four_point_quadrature.__kwdefaults__["method"] = default_method
             (wr, cr, er, nq), (wf, cf, ef, _) = times["reduced"], times["full"]
             print(f"Nh = Nt = {n}, {name:12s} ({nq} quadruples): rhs reduced {wr * 1e3:7.1f} ms wall / "
-                  f"{cr * 1e3:7.1f} ms CPU, full {wf * 1e3:7.1f} ms wall / {cf * 1e3:7.1f} ms CPU; ratio {wf / wr:5.1f} (wall) "
-                  f"{cf / cr:5.1f} (CPU); erf max rel. error reduced {er:.1e}, full {ef:.1e}")
+                  f"{cr * 1e3:7.1f} ms CPU, full {wf * 1e3:7.1f} ms wall / {cf * 1e3:7.1f} ms CPU; "
+                  f"ratio {wf / wr:5.1f} (wall) {cf / cr:5.1f} (CPU); erf max rel. error reduced {er:.1e}, "
+                  f"full {ef:.1e}")
 
     if args.sgd_run:
         rng = np.random.default_rng(0)
