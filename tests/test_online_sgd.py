@@ -394,3 +394,16 @@ def test_noise_floor_and_the_largest_stable_learning_rate_against_the_equations(
     beyond = symhess.online_sgd_ode("erf", W0, v, W, v, lr=1.1 * eta_max, t_max=400.0)
     assert below.loss[-1] < 1e-10
     assert beyond.loss[-1] > 1e-4 and np.all(np.diag(beyond.Q[-1]) > 1.05)
+
+
+def test_cli_sgd_with_another_teacher_activation():
+    from click.testing import CliRunner
+
+    from symhess.cli import main
+
+    args = ["sgd", "-a", "erf", "--teacher-activation", "tanh", "--n-teacher", "1", "--n-hidden", "1", "--t-max", "0.5"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code != 0 and "'tanh' teacher" in out.output and "--numeric-i4" in out.output
+    out = CliRunner().invoke(main, args + ["--numeric-i4", "--simulate", "300"])
+    assert out.exit_code == 0, out.output
+    assert "(teacher: tanh)" in out.output
