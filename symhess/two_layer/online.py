@@ -4,8 +4,9 @@ Place in the package: the two-layer teacher-student family (NumPy and SciPy at r
 and four-point kernels are compiled once per activation).
 
 **Setting.** Student :math:`f(x)=\sum_{i\le N_h} v_i\sigma(w_i\cdot x)`, teacher
-:math:`f^*(x)=\sum_{n\le N_t} v^*_n\sigma(w^*_n\cdot x)`, one fresh sample :math:`x\sim N(0,I_{N_i})`
-per step, labels :math:`y=f^*(x)+\zeta` with :math:`E\zeta^2=` ``noise``, and steps
+:math:`f^*(x)=\sum_{n\le N_t} v^*_n\sigma^*(w^*_n\cdot x)` (:math:`\sigma^*=\sigma` unless
+``teacher_activation`` is given; below, :math:`\sigma_\alpha` is the activation of unit :math:`\alpha`),
+one fresh sample :math:`x\sim N(0,I_{N_i})` per step, labels :math:`y=f^*(x)+\zeta` with :math:`E\zeta^2=` ``noise``, and steps
 
 .. math::
 
@@ -24,7 +25,7 @@ with time :math:`t=\text{steps}/N_i`. Pre-activations :math:`\lambda_i=w_i\cdot 
 
     M_{i\beta} = v_i\Big(a_\beta\,K_{11}(i,\beta)
         + \delta_{i\beta}\sum_\gamma a_\gamma K_{20}(i,\gamma)\Big),
-    \qquad K_{ab}(\alpha,\beta)=E[\sigma^{(a)}(\lambda_\alpha)\sigma^{(b)}(\lambda_\beta)],
+    \qquad K_{ab}(\alpha,\beta)=E[\sigma_\alpha^{(a)}(\lambda_\alpha)\sigma_\beta^{(b)}(\lambda_\beta)],
 
 so that, with :math:`D=MC`, in the limit :math:`N_i\to\infty` at fixed :math:`N_h, N_t`,
 
