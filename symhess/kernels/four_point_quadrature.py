@@ -65,7 +65,7 @@ from math import gamma
 
 import numpy as np
 
-from ..errors import InvalidParameterError, SymhessAccuracyError
+from ..errors import InvalidParameterError, InvalidTypeError, SymhessAccuracyError
 
 __all__ = ["gaussian_four_point_quadrature", "gaussian_cross_pair_quadrature", "DEFAULT_STEP", "DEFAULT_RTOL", "RADIUS"]
 
@@ -221,7 +221,8 @@ def _reduced_rule(h: float, dim: int):
 def _smoothed(f, c: np.ndarray, s: np.ndarray):
     r""":math:`g_s(c)=E[f(c+su)]`, :math:`u\sim N(0,1)`, at points ``c`` (b, n) for each ``s`` (b,), by the
     trapezoidal rule of step :math:`\delta=\min(` :data:`SMOOTHING_STEP` :math:`, s/3)` in :math:`su`, and the
-    error estimate of the same kind as the lattice rules' (from the nested rule of step :math:`2\delta`).
+    error estimate of the same kind as the lattice rules' (from the nested rule of step :math:`2\delta`), and
+    :math:`E|f(c+su)|`.
 
     The step resolves the Gaussian (aliasing error :math:`2e^{-2\pi^2s^2/\delta^2}<e^{-170}`) and the
     activation (:math:`O(e^{-2\pi d/\delta})` for :math:`f` analytic in the strip :math:`|\mathrm{Im}|<d`).
@@ -237,11 +238,11 @@ def _smoothed(f, c: np.ndarray, s: np.ndarray):
     g1 = np.einsum("bnl,bl->bn", F, w)
     g2 = np.einsum("bnl,bl->bn", F, w2)
     absg = np.einsum("bnl,bl->bn", np.abs(F), w)
-    return g1, _estimate(g1, g2, absg)
+    return g1, _estimate(g1, g2, absg), absg
 
 
 def _apply_reduced(specs, alpha: int, A: np.ndarray, s: np.ndarray, h: float):
-    """Rules of steps h and 2h, E|integrand| and the smoothing's error contribution, for outer factors ``A``
+    """Rules of steps h, 2h, 4h, E|integrand| and the smoothing's error contribution, for outer factors ``A``
     (b, 4, k) whose row ``alpha`` holds the coefficients of the conditional mean of y_alpha, of conditional
     standard deviation ``s`` (b,); row ``a`` carries the factor ``_factor(specs[a])`` (none if empty).
 
@@ -263,16 +264,18 @@ def _apply_reduced(specs, alpha: int, A: np.ndarray, s: np.ndarray, h: float):
     if k >= 3:
         B[:, others[0], 2:] = 0.0
     grid = h * np.arange(-m, m + 1)
-    g, g_err = _smoothed(_factor(specs[alpha]), B[:, alpha, 0][:, None] * grid[None, :], s)  # (b, 2m+1)
+    g, g_err, g_abs = _smoothed(_factor(specs[alpha]), B[:, alpha, 0][:, None] * grid[None, :], s)  # (b, 2m+1)
     if k >= 3 and len(others) >= 2:
         first = funcs[others[0]](B[:, others[0], 0][:, None, None] * grid[None, :, None]
                                  + B[:, others[0], 1][:, None, None] * grid[None, None, :])
         planar = (g[:, :, None] * first).reshape(b, -1)
-        planar_abs = np.abs(first).reshape(b, -1)
+        # E|integrand| = E[|others| E[|f_alpha| | outer]]; the smoothing's error enters weighted by |others|
+        planar_abs = (g_abs[:, :, None] * np.abs(first)).reshape(b, -1)
+        planar_err = (g_err[:, :, None] * np.abs(first)).reshape(b, -1)
         full = others[1:]
     else:
         planar = g
-        planar_abs = np.ones_like(g)
+        planar_abs, planar_err = g_abs, g_err
         full = others
     index = i01 if (k >= 3 and len(others) >= 2) else i0
     # E|integrand| and the smoothing's error term are scales: taken on the coarse lattice (step 2h)
@@ -293,9 +296,9 @@ def _apply_reduced(specs, alpha: int, A: np.ndarray, s: np.ndarray, h: float):
         rest_sub = np.take(rest, sub, axis=1)
         rest *= np.take(planar[sl], index, axis=1)
         out[:3, sl] = (rest @ WW).T
-        out[3, sl] = np.abs(rest_sub * np.take(planar[sl], index_sub, axis=1)) @ W2s
-        abs_others = np.abs(rest_sub * np.take(planar_abs[sl], index_sub, axis=1)) @ W2s
-        out[4, sl] = g_err[sl].max(axis=1) * abs_others
+        rest_sub = np.abs(rest_sub)
+        out[3, sl] = (rest_sub * np.take(planar_abs[sl], index_sub, axis=1)) @ W2s
+        out[4, sl] = (rest_sub * np.take(planar_err[sl], index_sub, axis=1)) @ W2s
     return tuple(out)
 
 
@@ -364,6 +367,8 @@ def gaussian_four_point_quadrature(act, orders: tuple[int, int, int, int], C, *,
     acts = (act,) * 4 if acts is None else tuple(acts)
     if len(acts) != 4:
         raise InvalidParameterError(f"acts has {len(acts)} entries; it needs one activation per argument (4)")
+    if not all(callable(getattr(a, "numeric", None)) for a in acts):
+        raise InvalidTypeError(f"acts={acts!r} must hold Activation objects (symhess.activation(spec))")
     names = sorted({getattr(a, "spec", str(a)) for a in acts})
     label = f"four-point quadrature of {' / '.join(map(repr, names))}, orders {orders}"
     specs = tuple(((a, o),) for a, o in zip(acts, orders))
