@@ -301,3 +301,109 @@ def test_cli_sgd_asks_before_the_slow_numerical_i4():
     out = CliRunner().invoke(main, ["sgd", "-a", "tanh", "--n-teacher", "1", "--n-hidden", "1", "--t-max", "0.5",
                                     "--numeric-i4"])
     assert out.exit_code == 0, out.output
+
+
+def _mc_drift(act, tact, W, v, Wt, vt, lr, n=400_000, seed=0):
+    """Monte Carlo of the per-step drift of (Q, R, v) per unit time, from the per-sample SGD update."""
+    rng = np.random.default_rng(seed)
+    U = np.vstack([W, Wt])
+    lam_all = rng.standard_normal((n, U.shape[1])) @ U.T
+    lam, nu = lam_all[:, :W.shape[0]], lam_all[:, W.shape[0]:]
+    e = act.numeric(0)(lam) @ v - tact.numeric(0)(nu) @ vt
+    g = act.numeric(1)(lam) * v * e[:, None]                      # e v_i s'(lam_i)
+    samples = {
+        "R": -lr * g[:, :, None] * nu[:, None, :],
+        "Q": (-lr * (g[:, :, None] * lam[:, None, :] + g[:, None, :] * lam[:, :, None])
+              + lr**2 * g[:, :, None] * g[:, None, :]),
+        "v": -lr * e[:, None] * act.numeric(0)(lam),
+    }
+    return {k: (x.mean(0), x.std(0) / np.sqrt(n)) for k, x in samples.items()}
+
+
+@pytest.mark.parametrize("student, teacher_act", [("tanh", "erf"), ("erf", "saad_solla_erf")])
+def test_different_teacher_activation_rhs_matches_monte_carlo(student, teacher_act):
+    # the whole right-hand side (pair terms through cross expectations, and the eta^2 term with the
+    # teacher's activation on teacher arguments) against the mean per-sample update
+    act, tact = symhess.activation(student), symhess.activation(teacher_act)
+    Wt, vt = symhess.teacher(8, 2, rng=2)
+    W, v = symhess.teacher(8, 2, rng=3)
+    Q, R, T = order_parameters(W, Wt)
+    lr = 1.5
+    ode = OrderParameterODE(act, T, vt, 2, lr=lr, lr_v=lr, teacher_act=tact)
+    dQ, dR, dv = ode.unpack(ode.rhs(ode.pack(Q, R, v)))
+    mc = _mc_drift(act, tact, W, v, Wt, vt, lr)
+    for name, val in (("Q", dQ), ("R", dR), ("v", dv)):
+        mean, se = mc[name]
+        assert np.all(np.abs(val - mean) < 5 * se + 1e-12), name
+    # the same activation given twice is the single-activation equations
+    same = OrderParameterODE(act, T, vt, 2, lr=lr, lr_v=lr, teacher_act=act)
+    plain = OrderParameterODE(act, T, vt, 2, lr=lr, lr_v=lr)
+    y = plain.pack(Q, R, v)
+    assert np.array_equal(same.rhs(y), plain.rhs(y))
+
+
+def test_different_teacher_activation_ode_tracks_the_simulation():
+    # erf student learning a tanh teacher: the simulation's gap to the equations shrinks with N_i
+    Wt, vt = symhess.teacher(2000, 2, rng=0)
+    W0, v0 = symhess.teacher(2000, 2, rng=1)
+    U = np.vstack([0.5 * W0, Wt])
+    times = np.linspace(0.0, 2.0, 3)
+    gaps, ode = [], None
+    for n_in in (100, 1600):
+        lam, V = np.linalg.eigh(U @ U.T)
+        frame, _ = np.linalg.qr(np.random.default_rng(n_in).standard_normal((n_in, 4)))
+        U2 = (V * np.sqrt(np.clip(lam, 0, None))) @ frame.T     # the same overlaps at every N_i
+        kw = dict(lr=0.5, t_max=2.0, times=times, teacher_activation="tanh")
+        ode = ode or symhess.online_sgd_ode("erf", U2[:2], v0, U2[2:], vt, **kw)
+        sim = symhess.online_sgd_simulation("erf", U2[:2], v0, U2[2:], vt, rng=n_in, **kw)
+        assert sim.loss[0] == pytest.approx(ode.loss[0], rel=1e-12)
+        gaps.append(np.abs(sim.loss - ode.loss).max())
+    assert gaps[1] < 0.5 * gaps[0] and gaps[1] < 0.1 * ode.loss[0]
+    assert ode.loss[-1] < 0.8 * ode.loss[0]
+
+
+def test_noise_floor_and_the_largest_stable_learning_rate_against_the_equations():
+    # erf soft committee machine (orthonormal teacher, v = 1) started at the teacher with label noise:
+    # the linearisation's stationary loss -eta s2 g^T (J1 + eta J2)^-1 b against the integrated equations
+    W, v = np.eye(8)[:2], np.ones(2)
+    lin = linearise_at_teacher("erf", W, v)
+    eta_max = lin.max_stable_lr()
+    floors = {}
+    for frac, noise in ((0.5, 1e-6), (0.5, 2e-6), (0.1, 1e-6)):
+        eta = frac * eta_max
+        t_end = 30 / lin.slowest_rate(eta)
+        traj = symhess.online_sgd_ode("erf", W, v, W, v, lr=eta, t_max=t_end, noise=noise,
+                                      times=np.array([0.0, 0.5 * t_end, t_end]))
+        assert traj.loss[-1] == pytest.approx(traj.loss[-2], rel=1e-4)          # stationary
+        assert traj.loss[-1] == pytest.approx(lin.stationary_loss(eta, noise), rel=1e-3)
+        floors[frac, noise] = traj.loss[-1]
+    assert floors[0.5, 2e-6] == pytest.approx(2 * floors[0.5, 1e-6], rel=1e-3)  # linear in the noise
+    # proportional to eta at small eta: 5 x from 0.1 to 0.5 eta_max, raised by the eta J2 correction
+    ratio = floors[0.5, 1e-6] / floors[0.1, 1e-6]
+    predicted = lin.stationary_loss(0.5 * eta_max, 1.0) / lin.stationary_loss(0.1 * eta_max, 1.0)
+    assert ratio == pytest.approx(predicted, rel=2e-3) and ratio > 5
+    # the floor grows without bound towards eta_max; beyond it there is none
+    assert lin.stationary_loss(0.99 * eta_max, 1e-6) > 20 * lin.stationary_loss(0.5 * eta_max, 1e-6)
+    assert lin.stationary_loss(1.1 * eta_max, 1e-6) == np.inf
+    with pytest.raises(ValueError, match="largest stable learning rate"):
+        lin.stationary_state(1.1 * eta_max, 1e-6)
+    # without noise: below eta_max the equations return to the teacher, beyond it they leave it for a
+    # state of larger weights and finite loss
+    W0 = W + 1e-3 * np.random.default_rng(0).standard_normal(W.shape)
+    below = symhess.online_sgd_ode("erf", W0, v, W, v, lr=0.9 * eta_max, t_max=40 / lin.slowest_rate(0.9 * eta_max))
+    beyond = symhess.online_sgd_ode("erf", W0, v, W, v, lr=1.1 * eta_max, t_max=400.0)
+    assert below.loss[-1] < 1e-10
+    assert beyond.loss[-1] > 1e-4 and np.all(np.diag(beyond.Q[-1]) > 1.05)
+
+
+def test_cli_sgd_with_another_teacher_activation():
+    from click.testing import CliRunner
+
+    from symhess.cli import main
+
+    args = ["sgd", "-a", "erf", "--teacher-activation", "tanh", "--n-teacher", "1", "--n-hidden", "1", "--t-max", "0.5"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code != 0 and "'tanh' teacher" in out.output and "--numeric-i4" in out.output
+    out = CliRunner().invoke(main, args + ["--numeric-i4", "--simulate", "300"])
+    assert out.exit_code == 0, out.output
+    assert "(teacher: tanh)" in out.output

@@ -4,8 +4,9 @@ Place in the package: the two-layer teacher-student family (NumPy and SciPy at r
 and four-point kernels are compiled once per activation).
 
 **Setting.** Student :math:`f(x)=\sum_{i\le N_h} v_i\sigma(w_i\cdot x)`, teacher
-:math:`f^*(x)=\sum_{n\le N_t} v^*_n\sigma(w^*_n\cdot x)`, one fresh sample :math:`x\sim N(0,I_{N_i})`
-per step, labels :math:`y=f^*(x)+\zeta` with :math:`E\zeta^2=` ``noise``, and steps
+:math:`f^*(x)=\sum_{n\le N_t} v^*_n\sigma^*(w^*_n\cdot x)` (:math:`\sigma^*=\sigma` unless
+``teacher_activation`` is given; below, :math:`\sigma_\alpha` is the activation of unit :math:`\alpha`),
+one fresh sample :math:`x\sim N(0,I_{N_i})` per step, labels :math:`y=f^*(x)+\zeta` with :math:`E\zeta^2=` ``noise``, and steps
 
 .. math::
 
@@ -24,7 +25,7 @@ with time :math:`t=\text{steps}/N_i`. Pre-activations :math:`\lambda_i=w_i\cdot 
 
     M_{i\beta} = v_i\Big(a_\beta\,K_{11}(i,\beta)
         + \delta_{i\beta}\sum_\gamma a_\gamma K_{20}(i,\gamma)\Big),
-    \qquad K_{ab}(\alpha,\beta)=E[\sigma^{(a)}(\lambda_\alpha)\sigma^{(b)}(\lambda_\beta)],
+    \qquad K_{ab}(\alpha,\beta)=E[\sigma_\alpha^{(a)}(\lambda_\alpha)\sigma_\beta^{(b)}(\lambda_\beta)],
 
 so that, with :math:`D=MC`, in the limit :math:`N_i\to\infty` at fixed :math:`N_h, N_t`,
 
@@ -59,8 +60,10 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from ..activations import Activation, ActivationLike, activation as get_activation
-from ..errors import InvalidParameterError, InvalidTypeError, NonFiniteError, ShapeError
-from ..kernels.codegen import compile_four_point_kernel, compile_pair_kernel, compile_single_kernel
+from ..errors import InvalidParameterError, InvalidTypeError, NoClosedFormError, NonFiniteError, ShapeError
+from ..kernels.codegen import (compile_cross_pair_kernel, compile_four_point_kernel, compile_pair_kernel,
+                               compile_single_kernel)
+from ..kernels.four_point_quadrature import gaussian_cross_pair_quadrature, gaussian_four_point_quadrature
 from ..validation import as_positive, as_rng, as_weights
 
 __all__ = [
@@ -71,6 +74,21 @@ __all__ = [
 _PAIR_KEYS = ((0, 0), (1, 1), (2, 0))
 _SINGLE_KEYS = ((0, 0, 0), (1, 1, 0), (2, 0, 0))
 _FOUR_KEYS = ((1, 1, 0, 0),)
+
+
+def _cross_kernel(act1: Activation, act2: Activation, keys):
+    r"""``(q1, q2, c) -> {(a, b): E[act1^(a)(u) act2^(b)(v)]}``: the closed form where one is known
+    (:func:`~symhess.expectation.pairs.cross_pair_expectation`), else the numeric cross-pair quadrature."""
+    try:
+        return compile_cross_pair_kernel(act1, act2, tuple(keys))
+    except NoClosedFormError:
+        act1.require_numeric()
+        act2.require_numeric()
+
+        def numeric(q1, q2, c):
+            return {(a, b): gaussian_cross_pair_quadrature(act1, a, act2, b, q1, q2, c) for a, b in keys}
+
+        return numeric
 
 
 def order_parameters(W: np.ndarray, W_teacher: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -105,6 +123,10 @@ class OrderParameterODE:
         Keep the :math:`\eta^2` term (needs :math:`I_4`; exact for :math:`\eta\to0` without it).
     v_fixed : ndarray, optional
         The output weights when they are not trained.
+    teacher_act : Activation, optional
+        The teacher's activation :math:`\sigma^*` when it differs from the student's: pair terms between
+        a student and a teacher unit are cross expectations :math:`E[\sigma^{(a)}\sigma^{*(b)}]` (closed
+        forms where known, else quadrature), and :math:`I_4` has :math:`\sigma^*` on teacher arguments.
     """
 
     act: Activation
@@ -117,6 +139,7 @@ class OrderParameterODE:
     noise: float = 0.0
     second_order: bool = True
     v_fixed: np.ndarray | None = None
+    teacher_act: Activation | None = None
     _iu: tuple = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -125,6 +148,15 @@ class OrderParameterODE:
         self._pair = compile_pair_kernel(self.act, _PAIR_KEYS)
         self._single = compile_single_kernel(self.act, _SINGLE_KEYS)
         self._four = compile_four_point_kernel(self.act, _FOUR_KEYS) if self.second_order else None
+        self.mixed = self.teacher_act is not None and self.teacher_act != self.act
+        if self.mixed:
+            tact = self.teacher_act
+            self._tpair = compile_pair_kernel(tact, _PAIR_KEYS)
+            self._tsingle = compile_single_kernel(tact, _SINGLE_KEYS)
+            self._cross = _cross_kernel(self.act, tact, _PAIR_KEYS)
+            self._cross_back = _cross_kernel(tact, self.act, ((2, 0),))
+            if self.second_order:
+                compile_four_point_kernel(tact, _FOUR_KEYS)   # refuses a kinked teacher activation clearly
         # index quadruples (i <= k students, g <= d all units) of the second-order term, as flat
         # indices into the overlap matrix, in the argument order of the four-point kernel
         i, k = self._iu
@@ -172,6 +204,8 @@ class OrderParameterODE:
         return np.concatenate([np.concatenate([Q, R], -1), np.concatenate([np.swapaxes(R, -1, -2), T], -1)], -2)
 
     def _pair_matrices(self, C: np.ndarray) -> dict:
+        if self.mixed:
+            return self._mixed_pair_matrices(C)
         d = np.diagonal(C, axis1=-2, axis2=-1)
         K = self._pair(d[..., :, None], d[..., None, :], C)
         D = self._single(d)
@@ -180,6 +214,32 @@ class OrderParameterODE:
         for (a, b), (a2, b2, _) in zip(_PAIR_KEYS, _SINGLE_KEYS):
             M = np.array(K[(a, b)], dtype=float)
             M[..., np.arange(n), np.arange(n)] = D[(a2, b2, 0)]
+            out[(a, b)] = M
+        return out
+
+    def _mixed_pair_matrices(self, C: np.ndarray) -> dict:
+        r"""Pair matrices :math:`E[\sigma_\alpha^{(a)}(\lambda_\alpha)\sigma_\beta^{(b)}(\lambda_\beta)]` with the
+        student's activation on student units and the teacher's on teacher units, block by block."""
+        nh, n = self.n_hidden, C.shape[-1]
+        d = np.diagonal(C, axis1=-2, axis2=-1)
+        S, T = slice(0, nh), slice(nh, n)
+        blocks = [
+            (S, S, self._pair(d[..., S, None], d[..., None, S], C[..., S, S])),
+            (T, T, self._tpair(d[..., T, None], d[..., None, T], C[..., T, T])),
+            (S, T, self._cross(d[..., S, None], d[..., None, T], C[..., S, T])),
+        ]
+        back = self._cross_back(d[..., T, None], d[..., None, S], C[..., T, S])
+        single = [(S, self._single(d[..., S])), (T, self._tsingle(d[..., T]))]
+        out = {}
+        for (a, b), (a2, b2, _) in zip(_PAIR_KEYS, _SINGLE_KEYS):
+            M = np.empty(C.shape)
+            for r, c, K in blocks:
+                M[..., r, c] = np.broadcast_to(K[(a, b)], M[..., r, c].shape)
+            M[..., T, S] = (np.swapaxes(M[..., S, T], -1, -2) if a == b
+                            else np.broadcast_to(back[(a, b)], M[..., T, S].shape))
+            for blk, D in single:
+                idx = np.arange(blk.start, blk.stop)
+                M[..., idx, idx] = D[(a2, b2, 0)]
             out[(a, b)] = M
         return out
 
@@ -219,7 +279,10 @@ class OrderParameterODE:
         r""":math:`v_iv_k\sum_{\gamma\delta}a_\gamma a_\delta I_4(i,k,\gamma,\delta)` for all ``i, k`` (batched)."""
         nh = self.n_hidden
         flat = C.reshape(C.shape[:-2] + (-1,))
-        i4 = self._four(*(flat[..., idx] for idx in self._four_index))[_FOUR_KEYS[0]]
+        if self.mixed:
+            i4 = self._mixed_i4(flat)
+        else:
+            i4 = self._four(*(flat[..., idx] for idx in self._four_index))[_FOUR_KEYS[0]]
         i, k = self._iu
         g, d, mult = self._gd
         i4 = i4.reshape(C.shape[:-2] + (i.size, g.size))
@@ -228,6 +291,25 @@ class OrderParameterODE:
         out = np.zeros(C.shape[:-2] + (nh, nh))
         out[..., i, k] = upper
         return out + np.swapaxes(np.triu(out, 1), -1, -2)
+
+    def _mixed_i4(self, flat: np.ndarray) -> np.ndarray:
+        """I4 of every quadruple with the teacher's activation on teacher arguments (numeric)."""
+        nh = self.n_hidden
+        c11, c22, c33, c44, c12, c13, c14, c23, c24, c34 = (flat[..., idx] for idx in self._four_index)
+        C4 = np.stack([np.stack([c11, c12, c13, c14], -1), np.stack([c12, c22, c23, c24], -1),
+                       np.stack([c13, c23, c33, c34], -1), np.stack([c14, c24, c34, c44], -1)], -2)
+        g, d, _ = self._gd
+        G, D = np.tile(g, self._iu[0].size), np.tile(d, self._iu[0].size)
+        out = np.empty(C4.shape[:-2])
+        acts = (self.act, self.teacher_act)
+        for tg in (False, True):
+            for td in (False, True):
+                cols = np.nonzero(((G >= nh) == tg) & ((D >= nh) == td))[0]
+                if cols.size:
+                    out[..., cols] = gaussian_four_point_quadrature(
+                        self.act, _FOUR_KEYS[0], C4[..., cols, :, :],
+                        acts=(self.act, self.act, acts[tg], acts[td]))
+        return out
 
     def rhs(self, y: np.ndarray, *, second_order: bool | None = None) -> np.ndarray:
         r"""Time derivative of the state (of each column, for a 2-D array of states).
@@ -299,8 +381,9 @@ class OnlineTrajectory:
         return float(self.loss[-1])
 
 
-def _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise):
+def _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise, teacher_activation=None):
     act = get_activation(act)
+    tact = act if teacher_activation is None else get_activation(teacher_activation)
     W0, v0 = as_weights(W0, v0, name="student ")
     Wt, vt = as_weights(W_teacher, v_teacher, name="teacher ")
     if Wt.shape[1] != W0.shape[1]:
@@ -308,7 +391,7 @@ def _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise):
     lr = as_positive(lr, "lr")
     lr_v = lr if lr_v is None else as_positive(lr_v, "lr_v", allow_zero=True)
     noise = as_positive(noise, "noise", allow_zero=True)
-    return act, W0, v0, Wt, vt, lr, lr_v, noise
+    return act, W0, v0, Wt, vt, lr, lr_v, noise, tact
 
 
 def _default_times(t_max: float, n: int = 300) -> np.ndarray:
@@ -333,6 +416,7 @@ def online_sgd_ode(
     times: np.ndarray | None = None,
     rtol: float = 1e-9,
     atol: float = 1e-12,
+    teacher_activation: ActivationLike | None = None,
 ) -> OnlineTrajectory:
     r"""Integrate the order-parameter equations of online SGD (the limit :math:`N_i\to\infty`).
 
@@ -344,7 +428,7 @@ def online_sgd_ode(
     act : str or Activation
         Activation of student and teacher. The term of order :math:`\eta^2` needs the four-point
         expectation :math:`I_4`: in closed form for erf and polynomials, numerically (with an error
-        estimate, seconds per right-hand side for :math:`N_h=N_t=3`) for other smooth activations.
+        estimate, about 40 ms per right-hand side for :math:`N_h=N_t=3`) for other smooth activations.
     W0, v0 : array_like, shapes (Nh, Ni), (Nh,)
         Initial student.
     W_teacher, v_teacher : array_like, shapes (Nt, Ni), (Nt,)
@@ -369,6 +453,10 @@ def online_sgd_ode(
         gradient flow in the overlaps.
     times : array_like, optional
         Output times (default: 0 and 299 points log-spaced up to ``t_max``).
+    teacher_activation : str or Activation, optional
+        The teacher's activation :math:`\sigma^*` (default: ``act``). Student-teacher pair terms are then
+        cross expectations (closed forms for two erf scales and for polynomials, quadrature otherwise)
+        and :math:`I_4` is integrated numerically with :math:`\sigma^*` on teacher arguments.
 
     Returns
     -------
@@ -390,11 +478,12 @@ def online_sgd_ode(
     >>> bool(traj.loss[-1] < traj.loss[0])
     True
     """
-    act, W0, v0, Wt, vt, lr, lr_v, noise = _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise)
+    act, W0, v0, Wt, vt, lr, lr_v, noise, tact = _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise,
+                                                        teacher_activation)
     t_max = as_positive(t_max, "t_max")
     Q0, R0, T = order_parameters(W0, Wt)
     ode = OrderParameterODE(act, T, vt, W0.shape[0], lr, lr_v, train_v, noise, second_order,
-                            v_fixed=None if train_v else v0)
+                            v_fixed=None if train_v else v0, teacher_act=tact)
     t_eval = _default_times(t_max) if times is None else np.asarray(times, dtype=float)
     if t_eval.ndim != 1 or t_eval.size == 0 or np.any(np.diff(t_eval) < 0) or t_eval[0] < 0 or t_eval[-1] > t_max:
         raise InvalidParameterError("times must be a nondecreasing 1-D array within [0, t_max]")
@@ -453,30 +542,33 @@ def online_sgd_simulation(
     noise: float = 0.0,
     times: np.ndarray | None = None,
     rng: object = None,
+    teacher_activation: ActivationLike | None = None,
 ) -> OnlineTrajectory:
     r"""Run online SGD at the finite input dimension :math:`N_i` of ``W0`` (one fresh sample per step).
 
     The same conventions as :func:`online_sgd_ode`; ``round(t * N_i)`` steps reach time ``t``. The
     recorded ``loss`` is the exact generalisation error of the current weights (closed-form pair
-    kernels), so the only randomness is that of the SGD trajectory itself.
+    kernels), so the only randomness is that of the SGD trajectory itself. ``teacher_activation``: the
+    teacher's activation (default ``act``).
     """
-    act, W, v, Wt, vt, lr, lr_v, noise = _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise)
+    act, W, v, Wt, vt, lr, lr_v, noise, tact = _setup(act, W0, v0, W_teacher, v_teacher, lr, lr_v, noise,
+                                                      teacher_activation)
     W, v = W.copy(), v.copy()
     t_max = as_positive(t_max, "t_max")
     rng = as_rng(rng)
     n_in = W.shape[1]
     t_eval = _default_times(t_max, 60) if times is None else np.asarray(times, dtype=float)
     steps_at = np.round(t_eval * n_in).astype(np.int64)
-    s0, s1 = act.numeric(0), act.numeric(1)
+    s0, s1, t0 = act.numeric(0), act.numeric(1), tact.numeric(0)
     ode = OrderParameterODE(act, Wt @ Wt.T, vt, W.shape[0], lr, lr_v, train_v, noise, second_order=False,
-                            v_fixed=v)
+                            v_fixed=v, teacher_act=tact)
     records = []
     step = 0
     for target in steps_at:
         while step < target:
             x = rng.standard_normal(n_in)
             lam, nu = W @ x, Wt @ x
-            err = v @ s0(lam) - vt @ s0(nu) - (np.sqrt(noise) * rng.standard_normal() if noise else 0.0)
+            err = v @ s0(lam) - vt @ t0(nu) - (np.sqrt(noise) * rng.standard_normal() if noise else 0.0)
             grad_w = (err * v * s1(lam))[:, None] * x[None, :]
             if train_v:
                 v = v - lr_v / n_in * err * s0(lam)
@@ -505,12 +597,21 @@ class Linearisation:
         The learning rate of :attr:`eigenvalues`.
     eigenvalues : ndarray
         Eigenvalues of :math:`J(\eta)`, ascending by real part.
+    noise_forcing : ndarray
+        :math:`b`: with label noise of variance :math:`\sigma^2` the equations gain the constant
+        :math:`\eta^2\sigma^2 b` at the teacher (:math:`b` has entries :math:`v^*_iv^*_kK_{11}(i,k)` in
+        the :math:`Q` coordinates only).
+    loss_gradient : ndarray
+        :math:`g=\partial\varepsilon_g/\partial y` at the teacher, in the state coordinates: nonzero,
+        since the teacher lies on the boundary :math:`Q=RT^{-1}R^\top` of the reachable overlaps.
     """
 
     J1: np.ndarray
     J2: np.ndarray
     lr: float
     eigenvalues: np.ndarray
+    noise_forcing: np.ndarray | None = None
+    loss_gradient: np.ndarray | None = None
 
     def jacobian(self, lr: float) -> np.ndarray:
         r""":math:`J(\eta) = \eta J_1 + \eta^2 J_2`."""
@@ -541,6 +642,47 @@ class Linearisation:
             lo, hi = (mid, hi) if top(mid) < 0 else (lo, mid)
         return lo
 
+    def stationary_state(self, lr: float, noise: float) -> np.ndarray:
+        r"""Deviation :math:`y_\infty-y^*` of the stationary state from the teacher under label noise.
+
+        The linearised equations :math:`\dot y=J(\eta)y+\eta^2\sigma^2b` relax, for
+        :math:`\eta<\eta_{\max}`, to :math:`y_\infty=-\eta\sigma^2(J_1+\eta J_2)^{-1}b`: first order in
+        :math:`\sigma^2` (the nonlinear terms add :math:`O(\sigma^4)`).
+
+        Raises
+        ------
+        InvalidParameterError
+            If :math:`\eta\ge\eta_{\max}`: the fixed point is unstable and there is no stationary state
+            near it (the order parameters run away, see :meth:`stationary_loss`).
+        """
+        lr = as_positive(lr, "lr")
+        noise = as_positive(noise, "noise", allow_zero=True)
+        if self.noise_forcing is None:
+            raise InvalidParameterError("this linearisation was made without the second-order term (no noise forcing)")
+        if self.slowest_rate(lr) <= 0:
+            raise InvalidParameterError(
+                f"lr={lr} is at or beyond the largest stable learning rate {self.max_stable_lr():.6g}: the teacher "
+                "fixed point is unstable and there is no stationary state near it")
+        return -lr * noise * np.linalg.solve(self.J1 + lr * self.J2, self.noise_forcing)
+
+    def stationary_loss(self, lr: float, noise: float) -> float:
+        r"""The asymptotic generalisation error under label noise, to first order in the noise variance:
+
+        .. math::
+
+            \varepsilon_\infty = g^\top y_\infty = -\eta\,\sigma^2\,g^\top(J_1+\eta J_2)^{-1}b
+            = \eta\,\sigma^2\,c_1\,\big(1+O(\eta)\big),\qquad c_1=-g^\top J_1^{-1}b,
+
+        a floor proportional to :math:`\eta\sigma^2` at small :math:`\eta` that grows without bound as
+        :math:`\eta\to\eta_{\max}` (where :math:`J_1+\eta J_2` becomes singular). ``inf`` at and beyond
+        :math:`\eta_{\max}` with ``noise > 0``: the linearised deviations grow like
+        :math:`e^{-\text{rate}\,t}` (:meth:`slowest_rate` negative) and the order parameters leave the
+        teacher, with or without noise.
+        """
+        if noise > 0 and self.slowest_rate(lr) <= 0:
+            return float("inf")
+        return float(self.loss_gradient @ self.stationary_state(lr, noise))
+
 
 def linearise_at_teacher(
     act: ActivationLike,
@@ -564,8 +706,10 @@ def linearise_at_teacher(
       :math:`Q-RT^{-1}R^\top`, which is quadratic in those changes.
 
     The term of order :math:`\eta^2` shifts the second sector only and sets the largest stable
-    learning rate (:meth:`Linearisation.max_stable_lr`). The Jacobian is taken by central
-    differences of the right-hand side (relative step ``step``).
+    learning rate (:meth:`Linearisation.max_stable_lr`). With label noise it also sets the asymptotic
+    loss floor :math:`\propto\eta\sigma^2` (:meth:`Linearisation.stationary_loss`), which diverges as
+    :math:`\eta\to\eta_{\max}`. The Jacobian is taken by central differences of the right-hand side
+    (relative step ``step``).
     """
     act = get_activation(act)
     Wt, vt = as_weights(W_teacher, v_teacher, name="teacher ")
@@ -574,10 +718,19 @@ def linearise_at_teacher(
     first = OrderParameterODE(act, T, vt, Wt.shape[0], 1.0, 1.0, second_order=False)
     y = first.pack(T, T, vt)
     J1 = first.jacobian(y, step)
+    b = g = None
     if second_order:
         full = OrderParameterODE(act, T, vt, Wt.shape[0], 1.0, 1.0, second_order=True)
         J2 = full.jacobian(y, step) - J1
+        noisy = OrderParameterODE(act, T, vt, Wt.shape[0], 1.0, 1.0, second_order=False, noise=1.0)
+        b = noisy.rhs(y) - first.rhs(y)
     else:
         J2 = np.zeros_like(J1)
+    # gradient of the generalisation error in the state coordinates (central differences)
+    h = step * np.maximum(1.0, np.abs(y))
+    E = np.diag(h)
+    Qp, Rp, vp = first.unpack(y[:, None] + E)
+    Qm, Rm, vm = first.unpack(y[:, None] - E)
+    g = (first.generalisation_error(Qp, Rp, vp) - first.generalisation_error(Qm, Rm, vm)) / (2 * h)
     eig = np.linalg.eigvals(lr * J1 + lr**2 * J2)
-    return Linearisation(J1, J2, lr, eig[np.argsort(eig.real)])
+    return Linearisation(J1, J2, lr, eig[np.argsort(eig.real)], b, g)
