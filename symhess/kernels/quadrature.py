@@ -217,7 +217,7 @@ class _Parts:
             self.reach = LOCAL_DECAY / rate
 
     def local(self, orders: tuple[int, ...], x: np.ndarray, shift: np.ndarray | None = None) -> dict[int, np.ndarray]:
-        """``{n: r_n(x)}``; with ``shift`` (one per batch row) :math:`\sigma^{(n)}` is evaluated at ``x + shift``.
+        r"""``{n: r_n(x)}``; with ``shift`` (one per batch row) :math:`\sigma^{(n)}` is evaluated at ``x + shift``.
 
         The subtracted step stays :math:`\operatorname{erf}(\gamma x)` (centred), so the shifted
         :math:`r_n` are localised in :math:`|x|\le U+|\text{shift}|`.
@@ -378,7 +378,7 @@ def _pair_local(parts: _Parts, a: int, b: int, sA, kap, tau, mA=None, mB=None):
 
 
 def _pair_sorted(parts: _Parts, a: int, b: int, qA, qB, c, mA=None, mB=None):
-    """K_ab with q_A >= q_B elementwise (u: the variable of larger variance); optional means of u and v.
+    r"""K_ab with q_A >= q_B elementwise (u: the variable of larger variance); optional means of u and v.
 
     With means the saturation split is made in the centred variables: the steps
     :math:`\operatorname{erf}(\gamma u_0)`, :math:`\operatorname{erf}(\gamma v_0)` and their closed forms are

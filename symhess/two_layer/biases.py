@@ -54,7 +54,6 @@ from ..errors import (
 from ..kernels.means import pair_means, single_means
 from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result
 from .architecture import as_input_cov, teacher_act
-from .assemble import _write_ww
 from .pairs import CLAMP_TOL
 from .templates import check_part
 
@@ -154,6 +153,18 @@ def _coeffs(act, partner, alpha, beta, n_x, A, mA, B, mB, same):
         for basis, mat in out.items():
             mat[idx, idx] = single_means(act, (alpha, beta), diag[basis], mA, qa) if basis in diag else 0.0
     return out
+
+
+def _ww_block(U: np.ndarray, C: dict, sigma: np.ndarray | None) -> np.ndarray:
+    r""":math:`C^\delta_{ik}\Sigma_{jl}+C^{aa}_{ik}U_{ij}U_{il}+C^{bb}_{ik}U_{kj}U_{kl}+C^{ab}_{ik}(U_{ij}U_{kl}+U_{kj}U_{il})`."""
+    Nh, Ni = U.shape
+    S = np.eye(Ni) if sigma is None else (np.diag(sigma) if sigma.ndim == 1 else sigma)
+    T = np.einsum("ik,jl->ijkl", C["delta"], S)
+    T += np.einsum("ik,ij,il->ijkl", C["aa"], U, U)
+    T += np.einsum("ik,kj,kl->ijkl", C["bb"], U, U)
+    T += np.einsum("ik,ij,kl->ijkl", C["ab"], U, U)
+    T += np.einsum("ik,kj,il->ijkl", C["ab"], U, U)
+    return T.reshape(Nh * Ni, Nh * Ni)
 
 
 def _singles(act, orders, A, m) -> dict[int, np.ndarray]:
@@ -320,7 +331,7 @@ class BiasedNetwork:
         M = V.T @ V
         if gn:
             c = self._c("zz11", 1, 1, 2)
-            _write_ww(H[sW, sW], U, {k: m * M for k, m in c.items()}, self.sigma)
+            H[sW, sW] = _ww_block(U, {k: m * M for k, m in c.items()}, self.sigma)
             cz = self._c("z10", 1, 0, 1)
             WV = np.empty((Nh, Ni, n_out, Nh))
             for o in range(n_out):
