@@ -256,14 +256,17 @@ class Activation:
         return None
 
     def gaussian_pair_means(
-        self, m1: sp.Expr, m2: sp.Expr, q1: sp.Expr, q2: sp.Expr, c: sp.Expr, partner: "Activation | None" = None
+        self, m1: sp.Expr, m2: sp.Expr, q1: sp.Expr, q2: sp.Expr, c: sp.Expr, partner: "Activation | None" = None,
+        orders: tuple[int, int] = (0, 0),
     ) -> sp.Expr | None:
-        r"""Closed form of :math:`E[\sigma(u)\tau(v)]` with means, or ``None``.
+        r"""Closed form of :math:`E[\sigma^{(a)}(u)\tau^{(b)}(v)]` with means, ``orders`` :math:`=(a,b)`, or ``None``.
 
         :math:`(u,v)\sim N\big((m_1,m_2),[[q_1,c],[c,q_2]]\big)` (pre-activations with hidden biases),
-        :math:`\tau` = ``partner`` (``None``: :math:`\sigma` itself). Every derivative pair follows by
-        differentiating in the means, :math:`E[\sigma^{(a)}(u)\tau^{(b)}(v)]=\partial_{m_1}^a\partial_{m_2}^b
-        E[\sigma(u)\tau(v)]` (:mod:`symhess.expectation.means`), so one formula serves every order.
+        :math:`\tau` = ``partner`` (``None``: :math:`\sigma` itself). Orders without a formula here follow
+        by differentiating a lower one in the means, :math:`E[\sigma^{(a)}(u)\tau^{(b)}(v)]=
+        \partial_{m_1}^{a-a'}\partial_{m_2}^{b-b'}E[\sigma^{(a')}(u)\tau^{(b')}(v)]`
+        (:mod:`symhess.expectation.means`), so the ``(0, 0)`` formula alone serves every order; shorter
+        formulas for higher orders only make the kernels smaller.
         """
         return None
 

@@ -120,7 +120,7 @@ class ReLU(Activation):
         rule = _SINGLE.get((a, b, m))
         return None if rule is None else rule(q)
 
-    def gaussian_pair_means(self, m1, m2, q1, q2, c, partner=None):
+    def gaussian_pair_means(self, m1, m2, q1, q2, c, partner=None, orders=(0, 0)):
         r""":math:`E[\sigma(u)\sigma(v)]` with means, through :math:`\Phi_2` (Owen's T numerically).
 
         With :math:`u=m_1+\sqrt{q_1}X`, :math:`v=m_2+\sqrt{q_2}Y`, :math:`a_i=m_i/\sqrt{q_i}`,
@@ -141,6 +141,19 @@ class ReLU(Activation):
         r = sp.sqrt(1 - rho**2)
         t12, t21 = (a2 - rho * a1) / r, (a1 - rho * a2) / r
         P = BivariateNormalCDF(a1, a2, rho)
+        # shorter forms of some derivative orders: Theta Theta -> P(A); delta(u) g(v) -> p_u(0) E[g(v) | u = 0]
+        shorter = {
+            (1, 1): P,
+            (1, 0): m2 * P + s2 * (normal_pdf(a2) * normal_cdf(t21) + rho * normal_pdf(a1) * normal_cdf(t12)),
+            (0, 1): m1 * P + s1 * (normal_pdf(a1) * normal_cdf(t12) + rho * normal_pdf(a2) * normal_cdf(t21)),
+            (2, 1): normal_pdf(a1) / s1 * normal_cdf(t12),
+            (1, 2): normal_pdf(a2) / s2 * normal_cdf(t21),
+            (2, 0): normal_pdf(a1) / s1 * s2 * ((a2 - rho * a1) * normal_cdf(t12) + r * normal_pdf(t12)),
+            (0, 2): normal_pdf(a2) / s2 * s1 * ((a1 - rho * a2) * normal_cdf(t21) + r * normal_pdf(t21)),
+            (2, 2): normal_pdf(a1) * normal_pdf(t12) / (s1 * s2 * r),
+        }
+        if tuple(orders) != (0, 0):
+            return shorter.get(tuple(orders))
         ex = normal_pdf(a1) * normal_cdf(t12) + rho * normal_pdf(a2) * normal_cdf(t21)
         ey = normal_pdf(a2) * normal_cdf(t21) + rho * normal_pdf(a1) * normal_cdf(t12)
         exy = (rho * P + normal_pdf(a1) * (r * normal_pdf(t12) - rho * a1 * normal_cdf(t12))

@@ -83,6 +83,14 @@ def pair_expectation_means(act: Activation, a: int, b: int, partner: Activation 
     tau = act if partner is None else partner
     if act.is_polynomial and tau.is_polynomial:  # exact moments of the derivatives themselves: shorter
         return expect_polynomial_pair(_poly_at(act, a, m1, _X), _poly_at(tau, b, m2, _Y), _q1, _q2, _c)
+    # the highest lower order with a formula of its own, then derivatives in the means
+    starts = sorted(((i, j) for i in range(a + 1) for j in range(b + 1)), key=lambda t: -(t[0] + t[1]))
+    for i, j in starts:
+        if (i, j) == (0, 0):
+            break
+        expr = act.gaussian_pair_means(*MEAN_ARGS, partner=partner, orders=(i, j))
+        if expr is not None:
+            return sp.diff(expr, m1, a - i, m2, b - j) if (a - i) or (b - j) else expr
     base = _base_pair(act, partner)
     if base is None:
         return None
