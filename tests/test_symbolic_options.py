@@ -1,0 +1,325 @@
+"""Block formulas with hidden biases, an output bias, several outputs and correlated inputs.
+
+Every formula of ``derive_blocks(..., hidden_bias=, output_bias=, n_out=, input_cov=)`` is placed into a
+full Hessian by a layout written here (not the library's) and compared with routes that share none of
+its steps:
+
+* polynomial activations: the concrete network ``TwoLayerNet`` differentiated by SymPy, ``x = L z``
+  substituted and the expectation over ``z`` taken exactly monomial by monomial (exact rationals);
+* erf: the same concrete network, lambdified, integrated by tensor Gauss–Hermite quadrature over
+  ``z`` (smooth integrand, 64 nodes per dimension), and the dense numeric ``expected_hessian``;
+* ReLU: the dense numeric ``expected_hessian`` and Monte Carlo of the concrete network with a
+  standard-error bound.
+
+The bivariate normal distribution function in the formulas is evaluated here by one-dimensional
+adaptive quadrature, not by the library's Owen's T route.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+from scipy import integrate, special
+
+import symhess
+from symhess import derive_blocks
+from symhess.errors import InvalidParameterError, InvalidTypeError
+from symhess.expectation.mean_nodes import MeanExpectation
+from symhess.expectation.moments import expect_standard_normal
+from symhess.symbols import (
+    Q_ii, Q_ik, Q_kk, Sigma_jl, Sw_ij, Sw_il, Sw_kj, Sw_kl, VV_ii, VV_ik, W_ij, W_il, W_kj, W_kl, b_i, b_k,
+    delta_jl, delta_oo, v_i, v_k, v_oi, v_ok,
+)
+from symhess.two_layer.architecture_blocks import ROUTE_PHI2, ROUTE_UNEVALUATED, BlockOptions
+
+# -- an independent layout ------------------------------------------------------------------------
+
+#: row / column index kinds of each block: "ij" a first-layer weight, "oi" an output weight, "i" a
+#: hidden bias, "o" an output bias
+_LAYOUT = {
+    "WW": ("ij", "kl"), "Wv": ("ij", "ok"), "vv": ("oi", "pk"), "Wb": ("ij", "k"), "vb": ("oi", "k"),
+    "bb": ("i", "k"), "Wb_out": ("ij", "o"), "vb_out": ("oi", "p"), "bb_out": ("i", "o"), "b_outb_out": ("o", "p"),
+}
+
+
+def _phi2(h, k, rho):
+    """P(X <= h, Y <= k), correlation rho, by adaptive quadrature of phi(x) Phi((k - rho x)/r)."""
+    r = np.sqrt(1.0 - rho**2)
+    f = lambda x: np.exp(-x * x / 2) / np.sqrt(2 * np.pi) * special.ndtr((k - rho * x) / r)  # noqa: E731
+    val, _ = integrate.quad(f, -np.inf, h, epsabs=1e-15, epsrel=1e-13, limit=200)
+    return val
+
+
+_MODULES = [{"BivariateNormalCDF": _phi2, "erf": special.erf}, "numpy"]
+
+
+def _evaluator(expr: sp.Expr, exact: bool):
+    if exact:
+        return lambda vals: expr.subs(vals)
+    syms = sorted(expr.free_symbols, key=str)
+    f = sp.lambdify(syms, expr, modules=_MODULES)
+    return lambda vals: float(f(*[float(vals[s]) for s in syms]))
+
+
+def assemble(blocks, W, V, b=None, b_out=False, L=None, *, exact=False):
+    """The full Hessian from the per-entry formulas, theta = (W row-major, V row-major, b, b_out)."""
+    Nh, Ni = W.shape[0], W.shape[1]
+    n_out = V.shape[0]
+    Sigma = L * L.T if L is not None else sp.eye(Ni)
+    Q = W * Sigma * W.T
+    SW = Sigma * W.T  # column i is Sigma w_i
+    VV = V.T * V
+    sizes = {"W": Nh * Ni, "v": n_out * Nh, "b": Nh if b is not None else 0, "b_out": n_out if b_out else 0}
+    start, pos = {}, 0
+    for g in ("W", "v", "b", "b_out"):
+        start[g] = pos
+        pos += sizes[g]
+    H = sp.zeros(pos, pos) if exact else np.zeros((pos, pos))
+    kinds = {"ij": ("W", lambda i, j: i * Ni + j), "kl": ("W", lambda i, j: i * Ni + j),
+             "oi": ("v", lambda o, i: o * Nh + i), "ok": ("v", lambda o, i: o * Nh + i),
+             "pk": ("v", lambda o, i: o * Nh + i), "i": ("b", None), "k": ("b", None),
+             "o": ("b_out", None), "p": ("b_out", None)}
+
+    def ranges(kind):
+        if kind in ("ij", "kl"):
+            return itertools.product(range(Nh), range(Ni))
+        if kind in ("oi", "ok", "pk"):
+            return itertools.product(range(n_out), range(Nh))
+        if kind in ("i", "k"):
+            return ((i,) for i in range(Nh))
+        return ((o,) for o in range(n_out))
+
+    for name, blk in blocks.items():
+        rk, ck = _LAYOUT[name]
+        f_off = _evaluator(blk.entry, exact)
+        f_dia = _evaluator(blk.diagonal_entry, exact)
+        for rid in ranges(rk):
+            for cid in ranges(ck):
+                idx = dict(zip(rk, rid)) | dict(zip(ck, cid))
+                i, k = idx.get("i", 0), idx.get("k", idx.get("i", 0))
+                j, l = idx.get("j", 0), idx.get("l", 0)
+                o = idx.get("o", 0)
+                p = idx.get("p", o)
+                vals = {
+                    Q_ii: Q[i, i], Q_kk: Q[k, k], Q_ik: Q[i, k], W_ij: W[i, j], W_il: W[i, l], W_kj: W[k, j],
+                    W_kl: W[k, l], delta_jl: int(j == l), Sigma_jl: Sigma[j, l], Sw_ij: SW[j, i],
+                    Sw_il: SW[l, i], Sw_kj: SW[j, k], Sw_kl: SW[l, k], v_i: V[0, i], v_k: V[0, k],
+                    v_oi: V[o, i], v_ok: V[o, k], delta_oo: int(o == p), VV_ik: VV[i, k], VV_ii: VV[i, i],
+                    b_i: b[i] if b is not None else 0, b_k: b[k] if b is not None else 0,
+                }
+                units = blk.units
+                value = (f_dia if (units == 2 and i == k) else f_off)(vals)
+                r = start[kinds[rk][0]] + (kinds[rk][1](*rid) if kinds[rk][1] else rid[0])
+                c = start[kinds[ck][0]] + (kinds[ck][1](*cid) if kinds[ck][1] else cid[0])
+                H[r, c] = value
+                H[c, r] = value
+    return H
+
+
+# -- the concrete network ------------------------------------------------------------------------
+
+
+def _net_point(net, W, V, b, L):
+    """Substitution of the concrete network's symbols: weights, biases and x = L z."""
+    z = sp.symbols(f"z0:{net.n_in}", real=True)
+    subs = {net.W[i, j]: W[i, j] for i in range(net.n_hidden) for j in range(net.n_in)}
+    if net.n_out == 1:
+        subs.update({net.v[i]: V[0, i] for i in range(net.n_hidden)})
+    else:
+        subs.update({net.v[o, i]: V[o, i] for o in range(net.n_out) for i in range(net.n_hidden)})
+    if b is not None:
+        subs.update({net.b[i]: b[i] for i in range(net.n_hidden)})
+    x = (L if L is not None else sp.eye(net.n_in)) * sp.Matrix(z)
+    subs.update({net.x[j]: x[j] for j in range(net.n_in)})
+    return subs, list(z)
+
+
+def _rat(rng, shape, scale=1):
+    return sp.Matrix(*shape, lambda *_: sp.Rational(int(rng.integers(-6, 7)), 6) * scale)
+
+
+CASES = [
+    dict(hidden_bias=True),
+    dict(output_bias=True),
+    dict(n_out=2),
+    dict(input_cov=True),
+    dict(hidden_bias=True, output_bias=True, n_out=2, input_cov=True),
+]
+
+
+@pytest.mark.parametrize("act", ["quadratic:eps=1/2", "poly:coeffs=[1/3,1,0,1/2]"])
+@pytest.mark.parametrize("opts", CASES, ids=lambda d: "-".join(d))
+def test_polynomial_blocks_equal_exact_expectation_of_concrete_network(act, opts):
+    rng = np.random.default_rng(len(act) * 31 + len(opts) * 7 + sum(map(len, opts)))
+    Ni, Nh, n_out = 2, 2, opts.get("n_out", 1)
+    W = _rat(rng, (Nh, Ni))
+    V = _rat(rng, (n_out, Nh))
+    b = _rat(rng, (Nh, 1)) if opts.get("hidden_bias") else None
+    L = sp.Matrix([[1, 0], [sp.Rational(1, 2), sp.Rational(2, 3)]]) if opts.get("input_cov") else None
+    blocks = derive_blocks(act, **opts)
+    H = assemble(blocks, W, V, b, opts.get("output_bias", False), L, exact=True)
+    net = symhess.TwoLayerNet(Ni, Nh, act, hidden_bias="hidden_bias" in opts, output_bias="output_bias" in opts,
+                              n_out=n_out)
+    subs, z = _net_point(net, W, V, b, L)
+    GN = net.gauss_newton
+    ref = GN.applyfunc(lambda e: expect_standard_normal(e.subs(subs), z))
+    assert H.shape == ref.shape
+    assert (H - ref).applyfunc(sp.simplify) == sp.zeros(*H.shape)
+
+
+def _float_point(rng, opts, Ni=2, Nh=2):
+    n_out = opts.get("n_out", 1)
+    W = rng.standard_normal((Nh, Ni)) * 0.8
+    V = rng.standard_normal((n_out, Nh))
+    b = rng.standard_normal(Nh) * 0.7 if opts.get("hidden_bias") else None
+    L = np.array([[1.0, 0.0], [0.4, 0.7]]) if opts.get("input_cov") else None
+    return W, V, b, L
+
+
+def _numeric(act, W, V, b, opts, L):
+    kw = {}
+    if b is not None:
+        kw["b"] = b
+    if opts.get("output_bias"):
+        kw["b_out"] = np.zeros(V.shape[0]) if V.shape[0] > 1 else 0.0
+    if L is not None:
+        kw["input_cov"] = L @ L.T
+    v = V if V.shape[0] > 1 else V[0]
+    return symhess.expected_hessian(act, W, v, **kw)
+
+
+def _assemble_float(act, opts, W, V, b, L):
+    blocks = derive_blocks(act, **opts)
+    return assemble(blocks, sp.Matrix(W), sp.Matrix(V), None if b is None else list(b),
+                    opts.get("output_bias", False), None if L is None else sp.Matrix(L))
+
+
+def _gauss_hermite_gn(act, opts, W, V, b, L, nodes=64):
+    """E_z[sum_o grad f_o grad f_o^T] of the concrete network by tensor Gauss–Hermite in z (N_i = 2)."""
+    n_out = V.shape[0]
+    net = symhess.TwoLayerNet(2, W.shape[0], act, hidden_bias=b is not None, output_bias=bool(opts.get("output_bias")),
+                              n_out=n_out)
+    params = list(net.W) + list(net.v) + (list(net.b) if b is not None else [])
+    values = list(W.ravel()) + list(V.ravel() if n_out > 1 else V[0]) + (list(b) if b is not None else [])
+    f = sp.lambdify([*params, *net.x], net.gauss_newton, modules=[{"erf": special.erf}, "numpy"])
+    t, w = np.polynomial.hermite_e.hermegauss(nodes)
+    w = w / np.sqrt(2 * np.pi)
+    Lm = np.eye(2) if L is None else L
+    total = 0.0
+    for a, wa in zip(t, w):
+        for c, wc in zip(t, w):
+            x = Lm @ np.array([a, c])
+            total = total + wa * wc * np.array(f(*values, *x), dtype=float)
+    return total
+
+
+@pytest.mark.parametrize("opts", CASES, ids=lambda d: "-".join(d))
+def test_erf_blocks_against_quadrature_of_concrete_network_and_dense_numeric(opts):
+    rng = np.random.default_rng(7)
+    W, V, b, L = _float_point(rng, opts)
+    H = _assemble_float("erf", opts, W, V, b, L)
+    ref = _gauss_hermite_gn("erf", opts, W, V, b, L)
+    np.testing.assert_allclose(H, ref, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(H, _numeric("erf", W, V, b, opts, L), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("opts", CASES, ids=lambda d: "-".join(d))
+def test_relu_blocks_against_dense_numeric_and_monte_carlo(opts):
+    rng = np.random.default_rng(11)
+    W, V, b, L = _float_point(rng, opts)
+    H = _assemble_float("relu", opts, W, V, b, L)
+    np.testing.assert_allclose(H, _numeric("relu", W, V, b, opts, L), rtol=1e-8, atol=1e-10)
+    # Monte Carlo of the concrete network's gradients (ReLU: sigma' = Theta)
+    n = 200_000
+    z = rng.standard_normal((n, 2))
+    x = z @ (np.eye(2) if L is None else L).T
+    u = x @ W.T + (0.0 if b is None else b)
+    s, ds = np.maximum(u, 0), (u > 0).astype(float)
+    feats = []
+    for o in range(V.shape[0]):
+        gW = (V[o] * ds)[:, :, None] * x[:, None, :]
+        gv = np.zeros((n, V.shape[0], W.shape[0]))
+        gv[:, o, :] = s
+        parts = [gW.reshape(n, -1), gv.reshape(n, -1)]
+        if b is not None:
+            parts.append(V[o] * ds)
+        if opts.get("output_bias"):
+            e = np.zeros((n, V.shape[0]))
+            e[:, o] = 1.0
+            parts.append(e)
+        feats.append(np.concatenate(parts, axis=1))
+    samples = sum(np.einsum("np,nq->npq", g, g) for g in feats)
+    mean, se = samples.mean(0), samples.std(0) / np.sqrt(n)
+    assert np.all(np.abs(H - mean) <= 6 * se + 1e-12)
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.2, 3.0))
+def test_erf_with_all_options_matches_dense_numeric_for_all_points(seed, scale):
+    opts = dict(hidden_bias=True, output_bias=True, n_out=2, input_cov=True)
+    rng = np.random.default_rng(seed)
+    W, V, b, L = _float_point(rng, opts)
+    W, b = W * scale, b * scale
+    H = _assemble_float("erf", opts, W, V, b, L)
+    np.testing.assert_allclose(H, _numeric("erf", W, V, b, opts, L), rtol=1e-7, atol=1e-9)
+
+
+# -- structure, routes, defaults and errors -----------------------------------------------------------
+
+
+def test_default_call_unchanged_and_options_object():
+    plain = derive_blocks("erf")
+    assert sorted(plain) == ["WW", "Wv", "vv"]
+    assert derive_blocks("erf", hidden_bias=False, n_out=1) == plain
+    assert derive_blocks("erf", options=BlockOptions()) == plain
+    opt = BlockOptions(hidden_bias=True, output_bias=True)
+    assert derive_blocks("erf", options=opt) == derive_blocks("erf", hidden_bias=True, output_bias=True)
+    assert list(derive_blocks("linear", options=opt)) == [
+        "WW", "Wv", "vv", "Wb", "vb", "bb", "Wb_out", "vb_out", "bb_out", "b_outb_out"]
+
+
+def test_several_outputs_change_only_prefactors():
+    one, two = derive_blocks("erf", input_cov=True), derive_blocks("erf", n_out=3, input_cov=True)
+    for name in one:
+        assert one[name].coefficients == two[name].coefficients
+    assert two["WW"].prefactor == VV_ik and one["WW"].prefactor == v_i * v_k
+    assert two["vv"].prefactor == delta_oo  # H_vv = I_{n_out} (x) K
+    assert two["Wv"].prefactor == v_oi and two["WW"].diagonal_prefactor == VV_ii
+
+
+def test_linear_network_blocks_in_closed_form():
+    B = derive_blocks("linear", hidden_bias=True, output_bias=True, input_cov=True)
+    assert sp.simplify(B["WW"].entry - v_i * v_k * Sigma_jl) == 0
+    assert sp.simplify(B["vv"].entry - (Q_ik + b_i * b_k)) == 0
+    assert sp.simplify(B["Wb"].entry) == 0  # E[x_j] = 0
+    assert sp.simplify(B["vb"].entry - v_k * b_i) == 0
+    assert B["vb_out"].entry == b_i and B["bb_out"].entry == v_i and B["b_outb_out"].entry == 1
+
+
+def test_routes_name_phi2_and_unevaluated_expectations():
+    relu = derive_blocks("relu", hidden_bias=True)
+    assert relu["vv"].routes["1"] == ROUTE_PHI2
+    assert relu["vv"].entry.has(symhess.activations.bivariate_normal.BivariateNormalCDF)
+    assert not relu["bb"].diagonal_entry.has(symhess.activations.bivariate_normal.BivariateNormalCDF)
+    erf_single = derive_blocks("erf", hidden_bias=True, output_bias=True)["vb_out"]
+    assert erf_single.routes["1"] == "closed form" and erf_single.entry.has(sp.erf)
+    tanh = derive_blocks("tanh", hidden_bias=True, output_bias=True)
+    assert tanh["vv"].routes["1"] == ROUTE_UNEVALUATED
+    assert tanh["vv"].entry.atoms(MeanExpectation) and tanh["vb_out"].entry.atoms(MeanExpectation)
+
+
+def test_bad_options_raise():
+    with pytest.raises(InvalidTypeError, match="hidden_bias"):
+        derive_blocks("erf", hidden_bias="yes")
+    with pytest.raises(InvalidParameterError, match="n_out=0"):
+        derive_blocks("erf", n_out=0)
+    with pytest.raises(InvalidTypeError, match="n_out"):
+        derive_blocks("erf", n_out=2.0)
+    with pytest.raises(InvalidParameterError, match="not both"):
+        derive_blocks("erf", options=BlockOptions(), n_out=2)
+    with pytest.raises(InvalidParameterError, match="n_out"):
+        symhess.TwoLayerNet(1, 1, "erf", n_out=0)
