@@ -88,4 +88,9 @@ delta_oo = sp.Symbol("delta_oo", nonnegative=True)
 VV_ik = sp.Symbol("VV_ik", real=True)
 VV_ii = sp.Symbol("VV_ii", nonnegative=True)
 
+#: offset of the residual :math:`e_o` from the output biases, :math:`\Delta b_o=b^{\rm out}_o-b^{\star\rm out}_o`
+#: (``db_out`` for one output), and :math:`(V^\top\Delta b)_i=\sum_ov_{oi}\Delta b_o`
+db_out, db_o, Vdb_i = sp.symbols("db_out db_o Vdb_i", real=True)
+
+__all__ += ["db_out", "db_o", "Vdb_i"]
 __all__ += ["b_i", "b_k", "Sigma_jl", "Sw_ij", "Sw_il", "Sw_kj", "Sw_kl", "v_oi", "v_ok", "delta_oo", "VV_ik", "VV_ii"]

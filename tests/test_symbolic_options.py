@@ -323,3 +323,109 @@ def test_bad_options_raise():
         derive_blocks("erf", options=BlockOptions(), n_out=2)
     with pytest.raises(InvalidParameterError, match="n_out"):
         symhess.TwoLayerNet(1, 1, "erf", n_out=0)
+
+
+# -- the residual part -------------------------------------------------------------------------------
+
+_RES_LAYOUT = {"WW": ("ij", "il"), "Wv": ("ij", "oi"), "Wb": ("ij", "i"), "vb": ("oi", "i"), "bb": ("i", "i")}
+
+
+def assemble_residual(blocks, W, V, b, L, Wt, Vt, bt, delta, *, exact=False):
+    """sum_o E[e_o grad^2 f_o] from the per-residual-unit formulas (student units, teacher units, offset)."""
+    Nh, Ni = W.shape
+    n_out = V.shape[0]
+    Sigma = L * L.T if L is not None else sp.eye(Ni)
+    P = Nh * Ni + n_out * Nh + (Nh if b is not None else 0) + (n_out if delta is not None else 0)
+    H = sp.zeros(P, P) if exact else np.zeros((P, P))
+    # residual units: (weights, signed output weights (n_out,), bias, is student unit number)
+    partners = [(W[k, :], V[:, k], b[k] if b is not None else 0, k) for k in range(Nh)]
+    partners += [(Wt[k, :], -Vt[:, k], bt[k] if bt is not None else 0, None) for k in range(Wt.shape[0])]
+    pos_W = lambda i, j: i * Ni + j  # noqa: E731
+    pos_v = lambda o, i: Nh * Ni + o * Nh + i  # noqa: E731
+    pos_b = lambda i: Nh * Ni + n_out * Nh + i  # noqa: E731
+    evals = {name: (_evaluator(blk.entry, exact), _evaluator(blk.diagonal_entry, exact)) for name, blk in blocks.items()}
+    for name, blk in blocks.items():
+        base = name.removesuffix("_offset")
+        rk, ck = _RES_LAYOUT[base]
+        units = [(None, None, None, "offset")] if blk.units == 1 else partners
+        for i in range(Nh):
+            wi = W[i, :]
+            for wk, s, bk, own in units:
+                for o in range(n_out if "o" in rk + ck else 1):
+                    for j in range(Ni if "j" in rk else 1):
+                        for l in range(Ni if "l" in ck else 1):
+                            wkk = wi if wk is None else wk
+                            sk = V[:, i] * 0 if s is None else s
+                            vals = {
+                                Q_ii: (wi * Sigma * wi.T)[0], Q_kk: (wkk * Sigma * wkk.T)[0],
+                                Q_ik: (wi * Sigma * wkk.T)[0], W_ij: wi[j], W_il: wi[l], W_kj: wkk[j], W_kl: wkk[l],
+                                delta_jl: int(j == l), Sigma_jl: Sigma[j, l], Sw_ij: (Sigma * wi.T)[j],
+                                Sw_il: (Sigma * wi.T)[l], Sw_kj: (Sigma * wkk.T)[j], Sw_kl: (Sigma * wkk.T)[l],
+                                v_i: V[0, i], v_k: sk[0], v_oi: V[o, i], v_ok: sk[o],
+                                VV_ik: sum(V[p, i] * sk[p] for p in range(n_out)), VV_ii: sum(V[p, i] ** 2 for p in range(n_out)),
+                                b_i: b[i] if b is not None else 0, b_k: bk if bk is not None else 0,
+                            }
+                            if delta is not None:
+                                vals.update({symhess.symbols.db_out: delta[0], symhess.symbols.db_o: delta[o],
+                                             symhess.symbols.Vdb_i: sum(V[p, i] * delta[p] for p in range(n_out))})
+                            f_off, f_dia = evals[name]
+                            value = (f_dia if own == i else f_off)(vals)
+                            rpos = {"ij": pos_W(i, j), "oi": pos_v(o, i), "i": pos_b(i)}[rk]
+                            cpos = {"il": pos_W(i, l), "oi": pos_v(o, i), "i": pos_b(i)}[ck]
+                            H[rpos, cpos] += value
+                            if rk[0] != ck[0] or rk == "oi" and ck == "i" or rk == "ij" and ck != "il":
+                                H[cpos, rpos] += value
+    return H
+
+
+RES_CASES = [dict(), dict(hidden_bias=True), dict(output_bias=True), dict(n_out=2, input_cov=True),
+             dict(hidden_bias=True, output_bias=True, n_out=2, input_cov=True)]
+
+
+@pytest.mark.parametrize("opts", RES_CASES, ids=lambda d: "-".join(d) or "plain")
+def test_residual_blocks_equal_exact_expectation_of_concrete_network(opts):
+    act = "poly:coeffs=[1/3,1,0,1/2]"
+    rng = np.random.default_rng(5 + len(opts))
+    Ni, Nh, n_out = 2, 2, opts.get("n_out", 1)
+    W, V, Wt, Vt = _rat(rng, (Nh, Ni)), _rat(rng, (n_out, Nh)), _rat(rng, (Nh, Ni)), _rat(rng, (n_out, Nh))
+    hb, ob = opts.get("hidden_bias", False), opts.get("output_bias", False)
+    b, bt = (_rat(rng, (Nh, 1)), _rat(rng, (Nh, 1))) if hb else (None, None)
+    b0, bt0 = (_rat(rng, (n_out, 1)), _rat(rng, (n_out, 1))) if ob else (None, None)
+    L = sp.Matrix([[1, 0], [sp.Rational(1, 2), sp.Rational(2, 3)]]) if opts.get("input_cov") else None
+    blocks = derive_blocks(act, "residual", **opts) if opts else derive_blocks(act, "residual", n_out=1, input_cov=False)
+    H = assemble_residual(blocks, W, V, b, L, Wt, Vt, bt, None if b0 is None else b0 - bt0, exact=True)
+    net = symhess.TwoLayerNet(Ni, Nh, act, hidden_bias=hb, output_bias=ob, n_out=n_out)
+    subs, z = _net_point(net, W, V, b, L)
+    subs.update({net.W_teacher[i, j]: Wt[i, j] for i in range(Nh) for j in range(Ni)})
+    subs.update({s: val for s, val in zip(list(net.v_teacher), list(Vt if n_out > 1 else Vt.T))})
+    if hb:
+        subs.update({net.b_teacher[i]: bt[i] for i in range(Nh)})
+    if ob:
+        subs.update(dict(zip([net.b0] if n_out == 1 else list(net.b0), list(b0))))
+        subs.update(dict(zip([net.b0_teacher] if n_out == 1 else list(net.b0_teacher), list(bt0))))
+    ref = net.residual_hessian.applyfunc(lambda e: expect_standard_normal(e.subs(subs), z))
+    assert any(x != 0 for x in ref)
+    assert (H - ref).applyfunc(sp.simplify) == sp.zeros(*H.shape)
+
+
+def test_residual_erf_with_all_options_against_gauss_hermite():
+    opts = dict(hidden_bias=True, output_bias=True, n_out=2, input_cov=True)
+    rng = np.random.default_rng(3)
+    W, V, b, L = _float_point(rng, opts)
+    Wt, Vt, bt, _ = _float_point(rng, opts)
+    b0, bt0 = rng.standard_normal(2), rng.standard_normal(2)
+    blocks = derive_blocks("erf", "residual", **opts)
+    H = assemble_residual(blocks, sp.Matrix(W), sp.Matrix(V), list(b), sp.Matrix(L), sp.Matrix(Wt), sp.Matrix(Vt),
+                          list(bt), list(b0 - bt0))
+    net = symhess.TwoLayerNet(2, 2, "erf", hidden_bias=True, output_bias=True, n_out=2)
+    params = list(net.W) + list(net.v) + list(net.b) + list(net.b0) + list(net.W_teacher) + list(net.v_teacher) \
+        + list(net.b_teacher) + list(net.b0_teacher)
+    values = [*W.ravel(), *V.ravel(), *b, *b0, *Wt.ravel(), *Vt.ravel(), *bt, *bt0]
+    f = sp.lambdify([*params, *net.x], net.residual_hessian, modules=[{"erf": special.erf}, "numpy"])
+    t, w = np.polynomial.hermite_e.hermegauss(64)
+    w = w / np.sqrt(2 * np.pi)
+    ref = sum(wa * wc * np.array(f(*values, *(L @ np.array([a, c]))), dtype=float)
+              for a, wa in zip(t, w) for c, wc in zip(t, w))
+    np.testing.assert_allclose(H, ref, rtol=1e-9, atol=1e-11)
+    kw = dict(b=b, b_out=b0, input_cov=L @ L.T, W_teacher=Wt, v_teacher=Vt, b_teacher=bt, b_out_teacher=bt0)
+    np.testing.assert_allclose(H, symhess.expected_hessian("erf", W, V, part="residual", **kw), rtol=1e-8, atol=1e-10)

@@ -55,7 +55,12 @@ teacher unit):
 
 :math:`[H^{\mathrm{res},k}_{Wb}]_{(ij),i}=(V^\top S)_{ik}E[\sigma''(u_i)\sigma(u_k)x_j]`,
 :math:`[H^{\mathrm{res},k}_{vb}]_{(oi),i}=s_{ok}E[\sigma'(u_i)\sigma(u_k)]`,
-:math:`[H^{\mathrm{res},k}_{bb}]_{ii}=(V^\top S)_{ik}E[\sigma''(u_i)\sigma(u_k)]`.
+:math:`[H^{\mathrm{res},k}_{bb}]_{ii}=(V^\top S)_{ik}E[\sigma''(u_i)\sigma(u_k)]`. With an output
+bias the residual also has the constant :math:`\Delta b_o=b^{\rm out}_o-b^{\star\rm out}_o`, a partner
+of unit :math:`i` alone: the blocks ``*_offset``, the same expectations with :math:`\sigma(u_k)\to1` and
+:math:`s_{ok}\to\Delta b_o` (one output: ``db_out``; several: :math:`\Delta b_o` and
+:math:`(V^\top\Delta b)_i`). The output-bias rows have no residual part (:math:`f` is linear in
+:math:`b^{\rm out}`).
 
 Expectations with means come from :mod:`symhess.expectation.means`: exact moments for polynomials,
 closed forms for ReLU and erf (single expectations elementary; pairs through the bivariate normal
@@ -80,7 +85,7 @@ from ..expectation.pairs import pair_expectation, single_expectation
 from ..expectation.stein import diagonal_template, pair_template
 from ..symbols import (
     OVERLAP_ARGS, PAIR_ARGS, Q_ii, Q_ik, Q_kk, Sigma_jl, Sw_ij, Sw_il, Sw_kj, Sw_kl, VV_ii, VV_ik, W_ij, W_il,
-    W_kj, W_kl, b_i, b_k, delta_jl, delta_oo, q, v_i, v_k, v_oi, v_ok,
+    W_kj, W_kl, Vdb_i, b_i, b_k, db_o, db_out, delta_jl, delta_oo, q, v_i, v_k, v_oi, v_ok,
 )
 from .blocks import BlockFormula
 from .templates import BlockSpec
@@ -101,6 +106,8 @@ _PREFACTORS = {
     "v_i": (v_i, v_oi),
     "v_k": (v_k, v_ok),
     "1": (sp.Integer(1), delta_oo),
+    "v_i db": (v_i * db_out, Vdb_i),
+    "db": (db_out, db_o),
 }
 
 #: substitution k -> i that turns an off-diagonal prefactor into the diagonal one
@@ -203,6 +210,12 @@ OPTION_RESIDUAL = {
     "Wb": _b("Wb", 2, 0, 1, "v_i v_k"),
     "vb": _b("vb", 1, 0, 0, "v_k"),
     "bb": _b("bb", 2, 0, 0, "v_i v_k"),
+    # the residual's constant offset from the output biases, as a partner of unit i
+    "WW_offset": _b("WW", 2, 0, 2, "v_i db", units=1),
+    "Wv_offset": _b("Wv", 1, 0, 1, "db", units=1),
+    "Wb_offset": _b("Wb", 2, 0, 1, "v_i db", units=1),
+    "vb_offset": _b("vb", 1, 0, 0, "db", units=1),
+    "bb_offset": _b("bb", 2, 0, 0, "v_i db", units=1),
 }
 
 
@@ -302,9 +315,11 @@ def derive_option_blocks(act: Activation, part: str, options: BlockOptions):
 
 
 def _groups_of(name: str) -> tuple[str, ...]:
-    """``"Wb_out"`` -> ``("W", "b_out")``."""
+    """``"Wb_out"`` -> ``("W", "b_out")``; a residual offset block also needs the output bias."""
+    if name.endswith("_offset"):
+        return _groups_of(name[:-7]) + ("b_out",)
     first = name[0]
     rest = name[1:]
     if name.startswith("b_out"):
         first, rest = "b_out", name[5:]
-    return first, rest
+    return (first, rest)
