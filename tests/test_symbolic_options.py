@@ -30,6 +30,7 @@ from symhess import derive_blocks
 from symhess.errors import InvalidParameterError, InvalidTypeError
 from symhess.expectation.mean_nodes import MeanExpectation
 from symhess.expectation.moments import expect_standard_normal
+from symhess.export import export_equations
 from symhess.symbols import (
     Q_ii, Q_ik, Q_kk, Sigma_jl, Sw_ij, Sw_il, Sw_kj, Sw_kl, VV_ii, VV_ik, W_ij, W_il, W_kj, W_kl, b_i, b_k,
     delta_jl, delta_oo, v_i, v_k, v_oi, v_ok,
@@ -429,3 +430,29 @@ def test_residual_erf_with_all_options_against_gauss_hermite():
     np.testing.assert_allclose(H, ref, rtol=1e-9, atol=1e-11)
     kw = dict(b=b, b_out=b0, input_cov=L @ L.T, W_teacher=Wt, v_teacher=Vt, b_teacher=bt, b_out_teacher=bt0)
     np.testing.assert_allclose(H, symhess.expected_hessian("erf", W, V, part="residual", **kw), rtol=1e-8, atol=1e-10)
+
+
+# -- LaTeX export ------------------------------------------------------------------------------------------
+
+
+def test_latex_export_of_option_blocks():
+    blocks = derive_blocks("relu", hidden_bias=True, output_bias=True, n_out=2, input_cov=True)
+    eqs = export_equations(blocks, label_prefix="relu")
+    by_label = {eq.label: eq for eq in eqs}
+    # pair blocks: two equations (i != k, k = i); one-unit and constant blocks: one
+    assert len(eqs) == 2 * 6 + 4
+    bb = by_label["eq:relu-bb-ik"]
+    assert bb.lhs == r"\left[H_{bb}\right]_{ik}" and bb.condition == r"i \neq k"
+    assert r"(V^{\top}V)_{ik}" in bb.rhs and r"\Phi_{2}\left(" in bb.rhs
+    assert by_label["eq:relu-b-outb-out"].rhs == r"\delta_{oo'}"
+    assert by_label["eq:relu-Wb-out"].lhs == r"\left[H_{Wb^{\mathrm{out}}}\right]_{(ij),o}"
+    assert r"(\Sigma w_{i})_{j}" in by_label["eq:relu-Wb-out"].rhs
+    assert r"\Sigma_{jl}" in by_label["eq:relu-WW-ik"].rhs
+    assert by_label["eq:relu-vv-ik"].lhs == r"\left[H_{vv}\right]_{(oi),(o'k)}"
+    # each equation carries the exact formula it shows
+    assert sp.simplify(bb.expr - blocks["bb"].entry) == 0
+    assert sp.simplify(by_label["eq:relu-bb-ii"].expr - blocks["bb"].diagonal_entry) == 0
+    tex = symhess.to_latex(derive_blocks("tanh", hidden_bias=True)["vb"])
+    assert r"\mathbb{E}\left[\sigma(u_{i})\,\sigma'(u_{k})\right]" in tex
+    res = symhess.to_latex(derive_blocks("quadratic", "residual", output_bias=True, n_out=2))
+    assert r"H^{\mathrm{res},\Delta b}_{WW}" in res and r"(V^{\top}\Delta b^{\mathrm{out}})_{i}" in res

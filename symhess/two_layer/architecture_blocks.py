@@ -87,7 +87,6 @@ from ..symbols import (
     OVERLAP_ARGS, PAIR_ARGS, Q_ii, Q_ik, Q_kk, Sigma_jl, Sw_ij, Sw_il, Sw_kj, Sw_kl, VV_ii, VV_ik, W_ij, W_il,
     W_kj, W_kl, Vdb_i, b_i, b_k, db_o, db_out, delta_jl, delta_oo, q, v_i, v_k, v_oi, v_ok,
 )
-from .blocks import BlockFormula
 from .templates import BlockSpec
 
 __all__ = [
@@ -237,8 +236,20 @@ def _route(act: Activation, expr: sp.Expr) -> str:
     return "closed form"
 
 
+def _rational_node(x: sp.Expr) -> bool:
+    return x.is_Add and bool(x.free_symbols) and not x.has(sp.Function) and all(
+        not (p.is_Pow and not p.exp.is_Integer) for p in sp.preorder_traversal(x))
+
+
 def _tidy(expr: sp.Expr) -> sp.Expr:
-    return sp.factor_terms(sp.powsimp(expr))
+    """Cheap, exact tidying of a formula with means: rational sub-expressions cancelled and factored
+    (inside exponentials, square roots and arguments of erf too); no full ``simplify``."""
+    clean = lambda x: sp.factor(sp.cancel(x))  # noqa: E731
+    expr = sp.powsimp(expr)
+    expr = expr.replace(_rational_node, clean)
+    expr = expr.replace(lambda x: isinstance(x, (sp.exp, sp.erf)), lambda x: x.func(clean(x.args[0])))
+    expr = expr.replace(lambda x: x.is_Pow and not x.exp.is_Integer, lambda x: sp.Pow(clean(x.base), x.exp))
+    return sp.factor_terms(expr)
 
 
 @lru_cache(maxsize=None)
@@ -282,8 +293,12 @@ def _unit_template(alpha: int, n_x: int) -> dict[str, int]:
     return {0: {"1": alpha}, 1: {"a": alpha + 1}, 2: {"delta": alpha, "aa": alpha + 2}}[n_x]
 
 
-def derive_option_blocks(act: Activation, part: str, options: BlockOptions):
-    """The block formulas of :func:`symhess.two_layer.blocks.derive_blocks` for non-default options."""
+def derive_option_blocks(act: Activation, part: str, options: BlockOptions) -> dict[str, dict]:
+    """The block formulas of :func:`symhess.two_layer.blocks.derive_blocks` for non-default options.
+
+    Returns block name -> the fields of a :class:`symhess.two_layer.blocks.BlockFormula` (which
+    ``derive_blocks`` builds from them).
+    """
     bias = options.hidden_bias
     multi = options.multi_output
     basis = basis_symbols(options.input_cov)
@@ -309,8 +324,8 @@ def derive_option_blocks(act: Activation, part: str, options: BlockOptions):
             coeffs = {"1": sp.Integer(1)}
             diag = dict(coeffs)
             routes = {"1": "constant"}
-        out[name] = BlockFormula(name, part, spec, pref, coeffs, diag, routes, basis=basis, units=blk.units,
-                                 options=options)
+        out[name] = dict(name=name, part=part, spec=spec, prefactor=pref, coefficients=coeffs, diagonal=diag,
+                         routes=routes, basis=basis, units=blk.units, options=options)
     return out
 
 

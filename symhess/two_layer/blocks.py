@@ -245,4 +245,4 @@ def derive_blocks(
 def _derive_options(act: Activation, part: str, opts: Any) -> dict[str, BlockFormula]:
     from .architecture_blocks import derive_option_blocks
 
-    return derive_option_blocks(act, part, opts)
+    return {name: BlockFormula(**fields) for name, fields in derive_option_blocks(act, part, opts).items()}
