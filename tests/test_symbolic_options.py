@@ -59,9 +59,9 @@ _MODULES = [{"BivariateNormalCDF": _phi2, "erf": special.erf}, "numpy"]
 
 
 def _evaluator(expr: sp.Expr, exact: bool):
-    if exact:
-        return lambda vals: expr.subs(vals)
     syms = sorted(expr.free_symbols, key=str)
+    if exact:  # SymPy arithmetic on exact rationals
+        return lambda vals: expr.xreplace({s: sp.sympify(vals[s]) for s in syms})
     f = sp.lambdify(syms, expr, modules=_MODULES)
     return lambda vals: float(f(*[float(vals[s]) for s in syms]))
 
@@ -456,3 +456,10 @@ def test_latex_export_of_option_blocks():
     assert r"\mathbb{E}\left[\sigma(u_{i})\,\sigma'(u_{k})\right]" in tex
     res = symhess.to_latex(derive_blocks("quadratic", "residual", output_bias=True, n_out=2))
     assert r"H^{\mathrm{res},\Delta b}_{WW}" in res and r"(V^{\top}\Delta b^{\mathrm{out}})_{i}" in res
+
+
+def test_one_unit_blocks_have_no_pair_template():
+    B = derive_blocks("erf", output_bias=True)
+    assert B["Wv"].template.pair_keys == ((1, 1), (2, 0))
+    with pytest.raises(InvalidParameterError, match="no pair template"):
+        B["vb_out"].template

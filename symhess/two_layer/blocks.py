@@ -134,7 +134,15 @@ class BlockFormula:
 
     @property
     def template(self) -> BlockTemplate:
-        """The pair expectations these formulas are (what the numeric routes evaluate)."""
+        """The pair expectations these formulas are (what the numeric routes evaluate).
+
+        Raises
+        ------
+        InvalidParameterError
+            For a block of one unit or a constant (the output-bias rows): it pairs no two units.
+        """
+        if self.units != 2:
+            raise InvalidParameterError(f"block {self.name!r} involves one hidden unit or none: it has no pair template")
         return block_template(self.spec)
 
     @property
