@@ -259,12 +259,14 @@ def test_relu_blocks_against_dense_numeric_and_monte_carlo(opts):
 
 
 @settings(max_examples=8, deadline=None)
-@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.2, 3.0))
-def test_erf_with_all_options_matches_dense_numeric_for_all_points(seed, scale):
+@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.2, 3.0), thin=st.sampled_from([1.0, 1e-3, 1e-8]))
+def test_erf_with_all_options_matches_dense_numeric_for_all_points(seed, scale, thin):
+    """For all weights, biases and input covariances, including nearly singular ones (``thin``)."""
     opts = dict(hidden_bias=True, output_bias=True, n_out=2, input_cov=True)
     rng = np.random.default_rng(seed)
     W, V, b, L = _float_point(rng, opts)
     W, b = W * scale, b * scale
+    L = L * np.array([1.0, thin])  # Sigma = L L^T of condition number ~ 1/thin^2
     H = _assemble_float("erf", opts, W, V, b, L)
     np.testing.assert_allclose(H, _numeric("erf", W, V, b, opts, L), rtol=1e-7, atol=1e-9)
 

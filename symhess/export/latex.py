@@ -42,11 +42,11 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from ..errors import InvalidTypeError
-from ..two_layer.blocks import BASIS_SYMBOLS, BlockFormula
+from ..two_layer.blocks import BlockFormula
 from ..activations.bivariate_normal import BivariateNormalCDF
 from ..expectation.mean_nodes import DiagonalMeansNode, PairMeansNode, SingleMeansNode
 from ..expectation.pairs import PairQuadrature, SingleQuadrature
-from ..symbols import q, v_i, v_k
+from ..symbols import q
 from .notation import (
     OVERLAP_VARS, PAIR_VARS, SYMBOL_LATEX, Determinant, block_lhs, find_determinant, label_slug, option_block_lhs,
 )
