@@ -465,3 +465,20 @@ def test_one_unit_blocks_have_no_pair_template():
     assert B["Wv"].template.pair_keys == ((1, 1), (2, 0))
     with pytest.raises(InvalidParameterError, match="no pair template"):
         B["vb_out"].template
+
+
+def test_latex_of_bias_blocks_parses_back():
+    """The printed formulas with hidden biases read back to the exact expressions (no Phi_2 in them)."""
+    from symhess.export import parse_paper_latex
+
+    blocks = derive_blocks("erf", hidden_bias=True, output_bias=True)
+    eqs = [eq for eq in export_equations(blocks) if not eq.expr.has(symhess.activations.bivariate_normal.BivariateNormalCDF)]
+    assert len(eqs) >= 12
+    rng = np.random.default_rng(0)
+    for eq in eqs:
+        back = parse_paper_latex(eq.rhs, definitions=eq.determinants)
+        assert back.free_symbols == eq.expr.free_symbols, eq.label
+        for _ in range(2):  # equal at random points (positive overlaps, |Q_ik| small)
+            point = {s: sp.Float(rng.uniform(0.1, 0.4)) for s in eq.expr.free_symbols}
+            a, b = complex(back.evalf(subs=point)), complex(eq.expr.evalf(subs=point))
+            assert abs(a - b) <= 1e-12 * max(1.0, abs(b)), eq.label

@@ -90,6 +90,8 @@ PARSE_NAMES: dict[str, sp.Expr] = {
     "q_1": q1, "q1": q1, "q_2": q2, "q2": q2, "c": c, "q": q, "z": z,
     "epsilon": eps, "varepsilon": eps, "eps": eps, "s": scale,
     "pi": sp.pi, "e": sp.E,
+    "b_i": b_i, "b_k": b_k, "v_oi": v_oi, "v_ok": v_ok, "delta_oo'": delta_oo, "Sigma_jl": Sigma_jl,
+    "Sigma_lj": Sigma_jl,
 }
 
 #: the three overlaps of a pair of hidden units, in the order (own, partner, cross)
