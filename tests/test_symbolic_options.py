@@ -482,3 +482,18 @@ def test_latex_of_bias_blocks_parses_back():
             point = {s: sp.Float(rng.uniform(0.1, 0.4)) for s in eq.expr.free_symbols}
             a, b = complex(back.evalf(subs=point)), complex(eq.expr.evalf(subs=point))
             assert abs(a - b) <= 1e-12 * max(1.0, abs(b)), eq.label
+
+
+def test_paper_document_with_options_compiles(tmp_path):
+    from symhess.export import compile_latex, find_latex_engine, paper_document
+
+    opts = BlockOptions(hidden_bias=True, output_bias=True, n_out=2, input_cov=True)
+    doc = paper_document(["quadratic", "relu", "tanh"], residual=True, counting=False, linear_law=False,
+                         options=opts)
+    assert "eq:relu-bb-ik" in doc.labels and "eq:quadratic-eps-1-res-WW-offset" in doc.labels
+    assert len(doc.labels) == len(set(doc.labels))
+    assert r"\Phi_2" in doc.tex and "hidden biases" in doc.tex
+    if find_latex_engine() is None:
+        pytest.skip("no LaTeX engine installed")
+    res = compile_latex(doc.tex, out_dir=tmp_path)
+    assert res.missing_equations(doc.labels) == []
