@@ -497,3 +497,35 @@ def test_paper_document_with_options_compiles(tmp_path):
         pytest.skip("no LaTeX engine installed")
     res = compile_latex(doc.tex, out_dir=tmp_path)
     assert res.missing_equations(doc.labels) == []
+
+
+def test_unevaluated_expectations_are_the_right_ones_for_tanh():
+    """tanh with means has no closed form: the formulas name expectations; evaluated by the numeric
+    quadrature with means they give the dense numeric Hessian (the Stein templates of the named nodes)."""
+    from symhess.activations import activation
+    from symhess.kernels.means import pair_means, single_means
+
+    act = activation("tanh")
+    opts = dict(hidden_bias=True, output_bias=True, n_out=2, input_cov=True)
+    blocks = derive_blocks(act, **opts)
+    em, dm, smn = symhess.expectation.mean_nodes.mean_nodes(act)
+    nodes = {
+        em.__name__: lambda a, b, m1, m2, q1, q2, c: float(pair_means(act, int(a), int(b), m1, m2, q1, q2, c)),
+        dm.__name__: lambda a, b, n, m, q: float(single_means(act, (int(a), int(b)), int(n), m, q)),
+        smn.__name__: lambda a, m, q: float(single_means(act, (int(a),), 0, m, q)),
+    }
+    _MODULES.insert(0, nodes)
+    import warnings
+
+    try:
+        rng = np.random.default_rng(2)
+        W, V, b, L = _float_point(rng, opts)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the quadrature's accuracy notes
+            H = _assemble_float(act, opts, W, V, b, L)
+    finally:
+        _MODULES.remove(nodes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = _numeric("tanh", W, V, b, opts, L)
+    np.testing.assert_allclose(H, ref, rtol=1e-7, atol=1e-9)
