@@ -91,7 +91,7 @@ from .templates import BlockSpec
 
 __all__ = [
     "BlockOptions", "as_block_options", "OPTION_BLOCKS", "OPTION_RESIDUAL", "basis_symbols", "ROUTE_PHI2",
-    "ROUTE_UNEVALUATED", "derive_option_blocks", "DIAGONAL_SUBS",
+    "ROUTE_UNEVALUATED", "derive_option_blocks"
 ]
 
 #: route of a closed form that contains the bivariate normal distribution function
@@ -108,9 +108,6 @@ _PREFACTORS = {
     "v_i db": (v_i * db_out, Vdb_i),
     "db": (db_out, db_o),
 }
-
-#: substitution k -> i that turns an off-diagonal prefactor into the diagonal one
-DIAGONAL_SUBS = {v_k: v_i, VV_ik: VV_ii, v_ok: v_oi, b_k: b_i}
 
 
 @dataclass(frozen=True)
