@@ -84,7 +84,7 @@ from ..expectation.means import MEAN_ARGS, SINGLE_ARGS, pair_expectation_means, 
 from ..expectation.pairs import pair_expectation, single_expectation
 from ..expectation.stein import diagonal_template, pair_template
 from ..symbols import (
-    OVERLAP_ARGS, PAIR_ARGS, Q_ii, Q_ik, Q_kk, Sigma_jl, Sw_ij, Sw_il, Sw_kj, Sw_kl, VV_ii, VV_ik, W_ij, W_il,
+    OVERLAP_ARGS, PAIR_ARGS, Q_ii, Q_ik, Q_kk, Sigma_jl, Sw_ij, Sw_il, Sw_kj, Sw_kl, VV_ik, W_ij, W_il,
     W_kj, W_kl, Vdb_i, b_i, b_k, db_o, db_out, delta_jl, delta_oo, q, v_i, v_k, v_oi, v_ok,
 )
 from .templates import BlockSpec
