@@ -73,3 +73,24 @@ C_12, C_13, C_14, C_23, C_24, C_34 = sp.symbols("C_12 C_13 C_14 C_23 C_24 C_34",
 FOUR_ARGS = (C_11, C_22, C_33, C_44, C_12, C_13, C_14, C_23, C_24, C_34)
 
 __all__ += ["FOUR_ARGS", "C_11", "C_22", "C_33", "C_44", "C_12", "C_13", "C_14", "C_23", "C_24", "C_34"]
+
+# -- architecture options: hidden biases, several outputs, correlated inputs -----------------------
+#: hidden biases of units i and k: the means of the pre-activations :math:`u_i = w_i\cdot x + b_i`
+b_i, b_k = sp.symbols("b_i b_k", real=True)
+#: input covariance entry :math:`\Sigma_{jl}` (inputs :math:`x\sim N(0,\Sigma)`; it replaces :math:`\delta_{jl}`)
+Sigma_jl = sp.Symbol("Sigma_jl", real=True)
+#: entries of :math:`\Sigma w_i` and :math:`\Sigma w_k` (they replace :math:`W_{ij}`, :math:`W_{kj}` under :math:`\Sigma`)
+Sw_ij, Sw_il, Sw_kj, Sw_kl = sp.symbols("Sw_ij Sw_il Sw_kj Sw_kl", real=True)
+#: output weights :math:`v_{oi}`, :math:`v_{ok}` of output :math:`o`, and :math:`\delta_{oo'}` (several outputs)
+v_oi, v_ok = sp.symbols("v_oi v_ok", real=True)
+delta_oo = sp.Symbol("delta_oo", nonnegative=True)
+#: :math:`(V^\top V)_{ik}=\sum_o v_{oi}v_{ok}` and its diagonal :math:`(V^\top V)_{ii}`
+VV_ik = sp.Symbol("VV_ik", real=True)
+VV_ii = sp.Symbol("VV_ii", nonnegative=True)
+
+#: offset of the residual :math:`e_o` from the output biases, :math:`\Delta b_o=b^{\rm out}_o-b^{\star\rm out}_o`
+#: (``db_out`` for one output), and :math:`(V^\top\Delta b)_i=\sum_ov_{oi}\Delta b_o`
+db_out, db_o, Vdb_i = sp.symbols("db_out db_o Vdb_i", real=True)
+
+__all__ += ["db_out", "db_o", "Vdb_i"]
+__all__ += ["b_i", "b_k", "Sigma_jl", "Sw_ij", "Sw_il", "Sw_kj", "Sw_kl", "v_oi", "v_ok", "delta_oo", "VV_ik", "VV_ii"]

@@ -7,7 +7,9 @@ Subclasses implement :meth:`Activation.expr` and may override the hooks
 
 * :meth:`Activation.pair_kernel` — the base kernel :math:`K_{00}(q_1, q_2, c) = E[\sigma(u)\sigma(v)]`;
 * :meth:`Activation.gaussian_pair` — :math:`K_{ab} = E[\sigma^{(a)}(u)\sigma^{(b)}(v)]` directly;
-* :meth:`Activation.gaussian_single` — :math:`E[(\sigma^{(a)}\sigma^{(b)})^{(m)}(h)]`, :math:`h\sim N(0,q)`.
+* :meth:`Activation.gaussian_single` — :math:`E[(\sigma^{(a)}\sigma^{(b)})^{(m)}(h)]`, :math:`h\sim N(0,q)`;
+* :meth:`Activation.gaussian_pair_means`, :meth:`Activation.gaussian_single_means` — the same with
+  means (pre-activations with hidden biases).
 
 A hook that returns ``None`` means "no closed form here"; the expectation layer then takes the
 generic route (Price's theorem from the base kernel, exact moments for polynomials, and finally
@@ -262,6 +264,30 @@ class Activation:
 
     def gaussian_single(self, a: int, b: int, m: int, q: sp.Expr) -> sp.Expr | None:
         r"""Closed form of :math:`E[(\sigma^{(a)}\sigma^{(b)})^{(m)}(h)]`, :math:`h\sim N(0,q)`, or ``None``."""
+        return None
+
+    def gaussian_pair_means(
+        self, m1: sp.Expr, m2: sp.Expr, q1: sp.Expr, q2: sp.Expr, c: sp.Expr, partner: "Activation | None" = None,
+        orders: tuple[int, int] = (0, 0),
+    ) -> sp.Expr | None:
+        r"""Closed form of :math:`E[\sigma^{(a)}(u)\tau^{(b)}(v)]` with means, ``orders`` :math:`=(a,b)`, or ``None``.
+
+        :math:`(u,v)\sim N\big((m_1,m_2),[[q_1,c],[c,q_2]]\big)` (pre-activations with hidden biases),
+        :math:`\tau` = ``partner`` (``None``: :math:`\sigma` itself). Orders without a formula here follow
+        by differentiating a lower one in the means, :math:`E[\sigma^{(a)}(u)\tau^{(b)}(v)]=
+        \partial_{m_1}^{a-a'}\partial_{m_2}^{b-b'}E[\sigma^{(a')}(u)\tau^{(b')}(v)]`
+        (:mod:`symhess.expectation.means`), so the ``(0, 0)`` formula alone serves every order; shorter
+        formulas for higher orders only make the kernels smaller.
+        """
+        return None
+
+    def gaussian_single_means(self, orders: tuple[int, ...], m: sp.Expr, q: sp.Expr) -> sp.Expr | None:
+        r"""Closed form of :math:`E[\prod_k\sigma^{(o_k)}(h)]`, :math:`h\sim N(m,q)`, ``orders`` of length 1 or 2, or ``None``.
+
+        Derivatives of the product follow by differentiating in :math:`m`. Activations whose pair
+        formula stays finite at :math:`u=v` need not give the products (the pair at :math:`c=q_1=q_2`,
+        :math:`m_1=m_2` serves).
+        """
         return None
 
     def gaussian_four_point(self, orders: tuple[int, int, int, int], C: sp.Matrix) -> sp.Expr | None:

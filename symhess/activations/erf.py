@@ -29,6 +29,7 @@ import sympy as sp
 from ..errors import ActivationParameterError
 from ..symbols import scale as scale_symbol, z
 from .base import Activation, RankRule, full_rank_rule, to_exact
+from .bivariate_normal import BivariateNormalCDF, normal_cdf, normal_pdf
 from .registry import register_activation, register_alias
 
 __all__ = ["Erf"]
@@ -96,6 +97,49 @@ class Erf(Activation):
             return 2 / sp.pi * sp.asin(2 * s2 * q / (1 + 2 * s2 * q))
         if (a, b, m) == (1, 1, 0):
             return 4 * s2 / (sp.pi * sp.sqrt(1 + 4 * s2 * q))
+        return None
+
+    def gaussian_pair_means(self, m1, m2, q1, q2, c, partner=None, orders=(0, 0)):
+        r""":math:`E[\mathrm{erf}(s_1u)\,\mathrm{erf}(s_2v)]` with means, through :math:`\Phi_2`.
+
+        :math:`\mathrm{erf}(y)=E[\mathrm{sign}(\sqrt2y-N)]` for :math:`N\sim N(0,1)`, so with independent
+        :math:`N_1,N_2` and :math:`Y_i=\sqrt2s_iu_i-N_i\sim N(\mu_i,\varsigma_i^2)`,
+        :math:`\mu_i=\sqrt2s_im_i`, :math:`\varsigma_i^2=1+2s_i^2q_i`,
+        :math:`\mathrm{Cov}(Y_1,Y_2)=2s_1s_2c`:
+
+        .. math::
+
+            E[\mathrm{erf}(s_1u)\mathrm{erf}(s_2v)] = 4\Phi_2\Big(\frac{\mu_1}{\varsigma_1},\frac{\mu_2}{\varsigma_2};
+            \frac{2s_1s_2c}{\varsigma_1\varsigma_2}\Big) - 2\Phi\Big(\frac{\mu_1}{\varsigma_1}\Big)
+            - 2\Phi\Big(\frac{\mu_2}{\varsigma_2}\Big) + 1,
+
+        which at zero means is the arcsine kernel. ``partner`` may be erf of another scale.
+        """
+        s2_ = self.scale
+        if partner is not None and partner != self:
+            if not isinstance(partner, Erf):
+                return None
+            s2_ = partner.scale
+        s1_ = self.scale
+        v1, v2 = sp.sqrt(1 + 2 * s1_**2 * q1), sp.sqrt(1 + 2 * s2_**2 * q2)
+        h, k = sp.sqrt(2) * s1_ * m1 / v1, sp.sqrt(2) * s2_ * m2 / v2
+        rho = 2 * s1_ * s2_ * c / (v1 * v2)
+        if tuple(orders) == (1, 1):  # 4 d_h d_k Phi_2 = 4 phi_2(h, k; rho), times dh/dm1 dk/dm2
+            r = sp.sqrt(1 - rho**2)
+            return 8 * s1_ * s2_ / (v1 * v2) * normal_pdf(h) * normal_pdf((k - rho * h) / r) / r
+        if tuple(orders) in ((1, 0), (0, 1)):  # d/dm of 4 Phi_2 - 2 Phi(h) - 2 Phi(k)
+            r = sp.sqrt(1 - rho**2)
+            if tuple(orders) == (1, 0):
+                return sp.sqrt(2) * s1_ / v1 * normal_pdf(h) * (4 * normal_cdf((k - rho * h) / r) - 2)
+            return sp.sqrt(2) * s2_ / v2 * normal_pdf(k) * (4 * normal_cdf((h - rho * k) / r) - 2)
+        if tuple(orders) != (0, 0):
+            return None
+        return 4 * BivariateNormalCDF(h, k, rho) - 2 * normal_cdf(h) - 2 * normal_cdf(k) + 1
+
+    def gaussian_single_means(self, orders, m, q):
+        r""":math:`E[\mathrm{erf}(sh)]=\mathrm{erf}\big(sm/\sqrt{1+2s^2q}\big)`; products come from the pair at :math:`u=v`."""
+        if tuple(orders) == (0,):
+            return sp.erf(self.scale * m / sp.sqrt(1 + 2 * self.scale**2 * q))
         return None
 
     def gaussian_four_point(self, orders: tuple[int, int, int, int], C: sp.Matrix) -> sp.Expr | None:

@@ -34,6 +34,7 @@ import sympy as sp
 
 from ..symbols import z
 from .base import Activation, RankRule
+from .bivariate_normal import BivariateNormalCDF, normal_cdf, normal_pdf
 from .registry import register_activation
 
 __all__ = ["ReLU"]
@@ -118,3 +119,59 @@ class ReLU(Activation):
     def gaussian_single(self, a: int, b: int, m: int, q: sp.Expr) -> sp.Expr | None:
         rule = _SINGLE.get((a, b, m))
         return None if rule is None else rule(q)
+
+    def gaussian_pair_means(self, m1, m2, q1, q2, c, partner=None, orders=(0, 0)):
+        r""":math:`E[\sigma(u)\sigma(v)]` with means, through :math:`\Phi_2` (Owen's T numerically).
+
+        With :math:`u=m_1+\sqrt{q_1}X`, :math:`v=m_2+\sqrt{q_2}Y`, :math:`a_i=m_i/\sqrt{q_i}`,
+        :math:`\rho=c/\sqrt{q_1q_2}`, :math:`r=\sqrt{1-\rho^2}`, :math:`t_{12}=(a_2-\rho a_1)/r`,
+        :math:`t_{21}=(a_1-\rho a_2)/r` and :math:`A=\{X>-a_1,Y>-a_2\}`,
+        :math:`P(A)=\Phi_2(a_1,a_2;\rho)`, Stein's lemma gives
+        :math:`E[X1_A]=\varphi(a_1)\Phi(t_{12})+\rho\varphi(a_2)\Phi(t_{21})`,
+        :math:`E[XY1_A]=\rho P(A)+\varphi(a_1)(r\varphi(t_{12})-\rho a_1\Phi(t_{12}))-\rho a_2\varphi(a_2)\Phi(t_{21})`,
+        and :math:`E[\sigma(u)\sigma(v)]=E[uv1_A]`. The derivatives :math:`\Theta` and
+        :math:`\delta^{(n)}` are distributions: their expectations are the derivatives in the means
+        (Stein's lemma), as in the centred case.
+        """
+        if partner is not None and partner != self:
+            return None
+        s1, s2 = sp.sqrt(q1), sp.sqrt(q2)
+        a1, a2 = m1 / s1, m2 / s2
+        rho = c / (s1 * s2)
+        r = sp.sqrt(1 - rho**2)
+        t12, t21 = (a2 - rho * a1) / r, (a1 - rho * a2) / r
+        P = BivariateNormalCDF(a1, a2, rho)
+        # shorter forms of some derivative orders: Theta Theta -> P(A); delta(u) g(v) -> p_u(0) E[g(v) | u = 0]
+        shorter = {
+            (1, 1): P,
+            (1, 0): m2 * P + s2 * (normal_pdf(a2) * normal_cdf(t21) + rho * normal_pdf(a1) * normal_cdf(t12)),
+            (0, 1): m1 * P + s1 * (normal_pdf(a1) * normal_cdf(t12) + rho * normal_pdf(a2) * normal_cdf(t21)),
+            (2, 1): normal_pdf(a1) / s1 * normal_cdf(t12),
+            (1, 2): normal_pdf(a2) / s2 * normal_cdf(t21),
+            (2, 0): normal_pdf(a1) / s1 * s2 * ((a2 - rho * a1) * normal_cdf(t12) + r * normal_pdf(t12)),
+            (0, 2): normal_pdf(a2) / s2 * s1 * ((a1 - rho * a2) * normal_cdf(t21) + r * normal_pdf(t21)),
+            (2, 2): normal_pdf(a1) * normal_pdf(t12) / (s1 * s2 * r),
+        }
+        if tuple(orders) != (0, 0):
+            return shorter.get(tuple(orders))
+        ex = normal_pdf(a1) * normal_cdf(t12) + rho * normal_pdf(a2) * normal_cdf(t21)
+        ey = normal_pdf(a2) * normal_cdf(t21) + rho * normal_pdf(a1) * normal_cdf(t12)
+        exy = (rho * P + normal_pdf(a1) * (r * normal_pdf(t12) - rho * a1 * normal_cdf(t12))
+               - rho * a2 * normal_pdf(a2) * normal_cdf(t21))
+        return m1 * m2 * P + m1 * s2 * ey + s1 * m2 * ex + s1 * s2 * exy
+
+    def gaussian_single_means(self, orders, m, q):
+        r""":math:`E[\sigma(h)]=m\Phi(a)+\sqrt q\varphi(a)`, :math:`a=m/\sqrt q`, and the products
+        :math:`\sigma^2`, :math:`\Theta\sigma=\sigma`, :math:`\Theta^2=\Theta`, :math:`\delta\sigma=0`."""
+        s = sp.sqrt(q)
+        a = m / s
+        relu = m * normal_cdf(a) + s * normal_pdf(a)
+        table = {
+            (0,): relu,
+            (1,): normal_cdf(a),
+            (0, 0): (m**2 + q) * normal_cdf(a) + m * s * normal_pdf(a),
+            (0, 1): relu,
+            (1, 1): normal_cdf(a),
+            (0, 2): sp.Integer(0),
+        }
+        return table.get(tuple(sorted(orders)))

@@ -20,6 +20,7 @@ import sympy as sp
 
 from .. import __version__
 from ..activations import Activation, ActivationLike, activation as get_activation
+from ..two_layer.architecture_blocks import ROUTE_PHI2, ROUTE_UNEVALUATED, BlockOptions
 from ..two_layer.blocks import derive_blocks
 from ..symbols import z
 from .latex import Equation, PaperLatexPrinter, block_equations, render_equations
@@ -94,7 +95,20 @@ _ROUTE_TEXT = {
     "exact moments": "exact Gaussian moments (Isserlis' theorem)",
     "Price's theorem": "Price's theorem applied to the closed-form kernel",
     "quadrature": r"no closed form: each $\mathbb{E}[\cdot]$ is evaluated by numerical quadrature",
+    ROUTE_PHI2: r"closed forms with the bivariate normal distribution function $\Phi_2$ (not elementary)",
+    ROUTE_UNEVALUATED: r"no closed form: each $\mathbb{E}[\cdot]$ with means is left unevaluated",
+    "constant": "constants",
 }
+
+_OPTIONS = r"""\paragraph{Architecture.} The formulas below are for the network
+$f_o(x)=\sum_iv_{oi}\,\sigma(u_i)+b^{\mathrm{out}}_o$ with $u_i=w_i\cdot x+b_i$ and
+$x\sim\mathcal{N}(0,\Sigma)$: %(what)s. The pre-activations have means $b_i$ and covariance
+$Q=W\Sigma W^\top$, the parameters are $\theta=(W, V, b, b^{\mathrm{out}})$ (row-major, absent groups left
+out), $(V^\top V)_{ik}=\sum_ov_{oi}v_{ok}$, $(\Sigma w_i)_j$ replaces $W_{ij}$ and $\Sigma_{jl}$ replaces
+$\delta_{jl}$; $\mathbb{E}[\cdot]$ of $u_i, u_k$ is over $(u_i,u_k)\sim\mathcal{N}\big((b_i,b_k),
+\begin{pmatrix}Q_{ii}&Q_{ik}\\Q_{ik}&Q_{kk}\end{pmatrix}\big)$ and $\Phi_2(h,k;\rho)$ is the bivariate normal
+distribution function. Blocks of the output bias involve one hidden unit.
+"""
 
 
 @dataclass(frozen=True)
@@ -149,6 +163,7 @@ def paper_document(
     linear_law: bool = True,
     symbolic: bool = False,
     title: str = "Expected Hessians of two-layer networks at the optimum",
+    options: BlockOptions | None = None,
 ) -> PaperDocument:
     r"""Build a complete LaTeX document of the derived formulas.
 
@@ -167,6 +182,9 @@ def paper_document(
         quadratic activation with a symbolic :math:`\epsilon` as in the paper.
     title : str
         The document's title.
+    options : BlockOptions, optional
+        Hidden biases, an output bias, several outputs, an input covariance
+        (:class:`symhess.two_layer.architecture_blocks.BlockOptions`): the blocks of that network.
 
     Returns
     -------
@@ -192,9 +210,16 @@ def paper_document(
         equations.extend(eqs)
         parts.append(render_equations(eqs))
 
+    if options is not None and not options.default:
+        what = [name for name, on in (("hidden biases $b_i$", options.hidden_bias),
+                                      ("an output bias", options.output_bias),
+                                      (f"{options.n_out} outputs", options.multi_output),
+                                      (r"input covariance $\Sigma$", options.input_cov)) if on]
+        parts.append(_OPTIONS % {"what": ", ".join(what)})
+
     def block_sections(part: str) -> None:
         for act in acts:
-            blocks = derive_blocks(act, part)
+            blocks = derive_blocks(act, part, options=options)
             parts.append(_activation_heading(act))
             routes = sorted({r for blk in blocks.values() for r in blk.routes.values()})
             parts.append("Gaussian expectations: " + "; ".join(_ROUTE_TEXT.get(r, r) for r in routes) + ".")

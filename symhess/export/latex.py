@@ -42,11 +42,13 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from ..errors import InvalidTypeError
-from ..two_layer.blocks import BASIS_SYMBOLS, BlockFormula
+from ..two_layer.blocks import BlockFormula
+from ..activations.bivariate_normal import BivariateNormalCDF
+from ..expectation.mean_nodes import DiagonalMeansNode, PairMeansNode, SingleMeansNode
 from ..expectation.pairs import PairQuadrature, SingleQuadrature
-from ..symbols import q, v_i, v_k
+from ..symbols import q
 from .notation import (
-    OVERLAP_VARS, PAIR_VARS, SYMBOL_LATEX, Determinant, block_lhs, find_determinant, label_slug,
+    OVERLAP_VARS, PAIR_VARS, SYMBOL_LATEX, Determinant, block_lhs, find_determinant, label_slug, option_block_lhs,
 )
 
 __all__ = [
@@ -126,6 +128,12 @@ class PaperLatexPrinter(LatexPrinter):
             return self._print_pair_node(expr, exp)
         if isinstance(expr, SingleQuadrature):
             return self._print_single_node(expr, exp)
+        if isinstance(expr, (PairMeansNode, DiagonalMeansNode, SingleMeansNode)):
+            return self._print_means_node(expr, exp)
+        if isinstance(expr, BivariateNormalCDF):
+            h, k, rho = (self._print(a) for a in expr.args)
+            tex = rf"\Phi_{{2}}\left({h}, {k}; {rho}\right)"
+            return rf"{tex}^{{{exp}}}" if exp else tex
         tex = super()._print_Function(expr, exp)
         # SymPy writes f{\left(x \right)}; its parser reads a braced argument as a product that
         # swallows what follows, so write f\left(x\right).
@@ -161,6 +169,23 @@ class PaperLatexPrinter(LatexPrinter):
         else:
             inner = rf"\left({_sigma(a)}{_sigma(b)}\right)^{{({int(m)})}}({h})"
         tex = rf"\mathbb{{E}}\left[{inner}\right]{at}"
+        return rf"\left({tex}\right)^{{{exp}}}" if exp else tex
+
+
+    def _print_means_node(self, expr, exp=None):
+        r"""An unevaluated expectation with means: :math:`u_i\sim N(b_i, Q_{ii})` (the hidden unit with its bias)."""
+        if isinstance(expr, PairMeansNode):
+            a, b, m1, m2, x1, x2, xc = expr.args
+            names = ("u_{i}", "u_{k}") if (m1, x1) != (m2, x2) else ("u", "v")
+            inner = rf"{_sigma(a)}({names[0]})\,{_sigma(b)}({names[1]})"
+        elif isinstance(expr, DiagonalMeansNode):
+            a, b, n, m, x = expr.args
+            inner = (rf"{_sigma(a)}(u_{{i}})\,{_sigma(b)}(u_{{i}})" if n == 0
+                     else rf"\left({_sigma(a)}{_sigma(b)}\right)^{{({int(n)})}}(u_{{i}})")
+        else:
+            a, m, x = expr.args
+            inner = rf"{_sigma(a)}(u_{{i}})"
+        tex = rf"\mathbb{{E}}\left[{inner}\right]"
         return rf"\left({tex}\right)^{{{exp}}}" if exp else tex
 
 
@@ -487,17 +512,35 @@ def block_equations(
     defs: dict[Determinant, None] = {}
     for blk in items:
         res = "res" if blk.part == "residual" else ""
-        pref_d = blk.prefactor.subs(v_k, v_i)
+        basis = blk.basis
+        if blk.options is not None:
+            offset = blk.name.endswith("_offset") or (blk.part == "residual" and blk.units == 1)
+            name = blk.spec.block
+            lhs_off = option_block_lhs(name, diagonal=False, part=blk.part, n_out=blk.options.n_out, offset=offset)
+            lhs_dia = option_block_lhs(name, diagonal=True, part=blk.part, n_out=blk.options.n_out, offset=offset)
+            slug = blk.name
+        else:
+            lhs_off = block_lhs(blk.name, diagonal=False, part=blk.part)
+            lhs_dia = block_lhs(blk.name, diagonal=True, part=blk.part)
+            slug = blk.name
+        if blk.units < 2:  # one unit (or a constant): a single equation
+            one = structured_equation(
+                lhs_off, blk.prefactor, [(cf, basis[b]) for b, cf in blk.coefficients.items()],
+                label=label_slug(label_prefix, res, slug), alpha=alpha, variables=OVERLAP_VARS,
+            )
+            defs.update(dict.fromkeys(one.determinants))
+            out.append(one)
+            continue
         off = structured_equation(
-            block_lhs(blk.name, diagonal=False, part=blk.part), blk.prefactor,
-            [(cf, BASIS_SYMBOLS[b]) for b, cf in blk.coefficients.items()],
-            label=label_slug(label_prefix, res, blk.name, "ik"), alpha=alpha,
+            lhs_off, blk.prefactor,
+            [(cf, basis[b]) for b, cf in blk.coefficients.items()],
+            label=label_slug(label_prefix, res, slug, "ik"), alpha=alpha,
             condition=r"i \neq k", variables=OVERLAP_VARS,
         )
         dia = structured_equation(
-            block_lhs(blk.name, diagonal=True, part=blk.part), pref_d,
-            [(cf, BASIS_SYMBOLS[b]) for b, cf in blk.diagonal.items()],
-            label=label_slug(label_prefix, res, blk.name, "ii"), alpha=alpha, variables=OVERLAP_VARS,
+            lhs_dia, blk.diagonal_prefactor,
+            [(cf, basis[b]) for b, cf in blk.diagonal.items()],
+            label=label_slug(label_prefix, res, slug, "ii"), alpha=alpha, variables=OVERLAP_VARS,
         )
         defs.update(dict.fromkeys(off.determinants + dia.determinants))
         out += [off, dia]

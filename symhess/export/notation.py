@@ -43,13 +43,14 @@ import sympy as sp
 from ..two_layer.templates import BLOCK_NAMES as BLOCKS
 from ..errors import InvalidParameterError
 from ..symbols import (
-    Q_ii, Q_ik, Q_kk, W_ij, W_il, W_kj, W_kl, c, delta_jl, eps, q, q1, q2, scale, v_i, v_k, z,
+    Q_ii, Q_ik, Q_kk, Sigma_jl, Sw_ij, Sw_il, Sw_kj, Sw_kl, VV_ii, VV_ik, Vdb_i, W_ij, W_il, W_kj, W_kl, b_i, b_k,
+    c, db_o, db_out, delta_jl, delta_oo, eps, q, q1, q2, scale, v_i, v_k, v_oi, v_ok, z,
 )
 
 __all__ = [
     "SYMBOL_LATEX", "PARSE_NAMES", "canonical_name", "Determinant", "find_determinant",
     "determinant_value", "OVERLAP_VARS", "PAIR_VARS", "DIAGONAL_VARS", "BLOCK_NAMES",
-    "block_lhs", "label_slug", "IndexConvention", "SYMHESS_INDICES", "PAPER_INDICES",
+    "block_lhs", "option_block_lhs", "label_slug", "IndexConvention", "SYMHESS_INDICES", "PAPER_INDICES",
 ]
 
 
@@ -121,6 +122,11 @@ SYMBOL_LATEX: dict[sp.Symbol, str] = {
     delta_jl: r"\delta_{jl}",
     q1: "q_{1}", q2: "q_{2}", c: "c", q: "q", z: "z",
     eps: r"\epsilon", scale: "s",
+    # architecture options: hidden biases, several outputs, input covariance, output-bias offset
+    b_i: "b_{i}", b_k: "b_{k}", Sigma_jl: r"\Sigma_{jl}",
+    Sw_ij: r"(\Sigma w_{i})_{j}", Sw_il: r"(\Sigma w_{i})_{l}", Sw_kj: r"(\Sigma w_{k})_{j}", Sw_kl: r"(\Sigma w_{k})_{l}",
+    v_oi: "v_{oi}", v_ok: "v_{ok}", delta_oo: r"\delta_{oo'}", VV_ik: r"(V^{\top}V)_{ik}", VV_ii: r"(V^{\top}V)_{ii}",
+    db_out: r"\Delta b^{\mathrm{out}}", db_o: r"\Delta b^{\mathrm{out}}_{o}", Vdb_i: r"(V^{\top}\Delta b^{\mathrm{out}})_{i}",
 }
 
 
@@ -145,6 +151,8 @@ PARSE_NAMES: dict[str, sp.Expr] = {
     "q_1": q1, "q1": q1, "q_2": q2, "q2": q2, "c": c, "q": q, "z": z,
     "epsilon": eps, "varepsilon": eps, "eps": eps, "s": scale,
     "pi": sp.pi, "e": sp.E,
+    "b_i": b_i, "b_k": b_k, "v_oi": v_oi, "v_ok": v_ok, "delta_oo'": delta_oo, "Sigma_jl": Sigma_jl,
+    "Sigma_lj": Sigma_jl,
 }
 
 #: the three overlaps of a pair of hidden units, in the order (own, partner, cross)
@@ -183,6 +191,53 @@ def block_lhs(name: str, *, diagonal: bool, part: str = "gauss_newton") -> str:
     k = "i" if diagonal else "k"
     idx = {"WW": f"(ij),({k}l)", "Wv": f"(ij),{k}", "vv": f"i{k}"}[name]
     return rf"\left[{BLOCK_NAMES[name]}\right]_{{{idx}}}"
+
+
+#: LaTeX of each parameter group in a block name
+_GROUP_LATEX = {"W": "W", "v": "v", "b": "b", "b_out": r"b^{\mathrm{out}}"}
+
+
+def _split_block(name: str) -> tuple[str, str]:
+    """``"Wb_out"`` -> ``("W", "b_out")``."""
+    if name.startswith("b_out"):
+        return "b_out", name[5:]
+    return name[0], name[1:]
+
+
+def option_block_lhs(name: str, *, diagonal: bool, part: str = "gauss_newton", n_out: int = 1,
+                     offset: bool = False) -> str:
+    r"""Left-hand side of a block entry of the network with biases, several outputs or :math:`\Sigma`.
+
+    Indices: :math:`(ij)` a first-layer weight, :math:`(oi)` an output weight (one output: :math:`i`),
+    :math:`i` a hidden bias, :math:`o` an output bias; ``diagonal`` writes :math:`k=i`. The residual
+    part prints :math:`H^{\mathrm{res},k}` (``offset``: :math:`H^{\mathrm{res},\Delta b}`, the output-bias
+    offset of the residual).
+    """
+    g1, g2 = _split_block(name)
+    if g1 not in _GROUP_LATEX or g2 not in _GROUP_LATEX:
+        raise InvalidParameterError(f"unknown block {name!r}: a block joins two of the groups {sorted(_GROUP_LATEX)}")
+    multi = n_out > 1
+    k = "i" if diagonal else "k"
+    sym = f"H_{{{_GROUP_LATEX[g1]}{_GROUP_LATEX[g2]}}}"
+    if part == "residual":
+        sup = r"\Delta b" if offset else ("i" if diagonal else "k")
+        sym = rf"H^{{\mathrm{{res}},{sup}}}_{{{_GROUP_LATEX[g1]}{_GROUP_LATEX[g2]}}}"
+        first = {"W": "(ij)", "v": "(oi)" if multi else "i", "b": "i"}[g1]
+        second = {"W": "(il)", "v": "(oi)" if multi else "i", "b": "i"}[g2]
+        if g1 == g2 == "b":
+            return rf"\left[{sym}\right]_{{ii}}"
+        return rf"\left[{sym}\right]_{{{first},{second}}}"
+    first = {"W": "(ij)", "v": "(oi)" if multi else "i", "b": "i", "b_out": "o" if multi else ""}[g1]
+    second = {"W": f"({k}l)", "v": f"(o'{k})" if multi and g1 == "v" else (f"(o{k})" if multi else k), "b": k,
+              "b_out": ("o'" if g1 in ("v", "b_out") else "o") if multi else ""}[g2]
+    idx = ",".join(x for x in (first, second) if x)
+    if g1 == "b" and g2 == "b":
+        idx = f"i{k}"
+    if multi and g1 == "b_out":
+        idx = "oo'"
+    if g1 == "v" and g2 == "v" and not multi:
+        idx = f"i{k}"
+    return rf"\left[{sym}\right]_{{{idx}}}" if idx else sym
 
 
 def label_slug(*parts: str) -> str:

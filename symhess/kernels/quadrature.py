@@ -216,9 +216,16 @@ class _Parts:
             self.limits = (lo, hi)
             self.reach = LOCAL_DECAY / rate
 
-    def local(self, orders: tuple[int, ...], x: np.ndarray) -> dict[int, np.ndarray]:
-        """``{n: r_n(x)}``."""
-        vals = self.act.numeric_derivatives(tuple(orders), x)
+    def local(self, orders: tuple[int, ...], x: np.ndarray, shift: np.ndarray | None = None) -> dict[int, np.ndarray]:
+        r"""``{n: r_n(x)}``; with ``shift`` (one per batch row) :math:`\sigma^{(n)}` is evaluated at ``x + shift``.
+
+        The subtracted step stays :math:`\operatorname{erf}(\gamma x)` (centred), so the shifted
+        :math:`r_n` are localised in :math:`|x|\le U+|\text{shift}|`.
+        """
+        if shift is None:
+            vals = self.act.numeric_derivatives(tuple(orders), x)
+        else:
+            vals = self.act.numeric_derivatives(tuple(orders), x + shift.reshape(shift.shape + (1,) * (x.ndim - 1)))
         if 0 in vals and self.limits is not None:
             vals[0] = vals[0] - self.m - self.d * special.erf(ERF_GAMMA * x)
         return vals
@@ -262,10 +269,13 @@ def _estimate(T: np.ndarray, absval: np.ndarray) -> np.ndarray:
 # -- one-dimensional integrals ----------------------------------------------------------------------
 
 
-def _single_local(parts: _Parts, g, s: np.ndarray):
-    r""":math:`E[g(sZ)]` for a localised ``g`` (callable on arrays): value, error estimate, :math:`E|g|`."""
+def _single_local(parts: _Parts, g, s: np.ndarray, extra: np.ndarray | float = 0.0):
+    r""":math:`E[g(sZ)]` for a localised ``g`` (callable on arrays): value, error estimate, :math:`E|g|`.
+
+    ``extra``: how far beyond the activation's reach ``g`` may be non-negligible (a shift).
+    """
     h = _step(parts.strip, STEPS_PER_STRIP_1D, s)
-    reach = np.minimum(GRID_HALF_WIDTH, parts.reach / np.where(s > 0, s, 1.0))
+    reach = np.minimum(GRID_HALF_WIDTH, (parts.reach + extra) / np.where(s > 0, s, 1.0))
     k = _n_half(reach, h)
     z, W = _trapezoid_weights(k, h)
     vals = g(s[:, None] * z)
@@ -297,15 +307,19 @@ def _graded_panels(width: np.ndarray, finest: np.ndarray, reach: np.ndarray) -> 
     return np.concatenate([np.zeros((width.size, 1)), geo, uni], axis=1)
 
 
-def _erf_cross(parts: _Parts, order: int, s: np.ndarray, lam: np.ndarray):
-    r""":math:`E[r_n(sZ)\,\operatorname{erf}(\lambda sZ)]` by graded composite Gauss–Legendre: value, error, :math:`E|\cdot|`."""
+def _erf_cross(parts: _Parts, order: int, s: np.ndarray, lam: np.ndarray, shift: np.ndarray | None = None):
+    r""":math:`E[r_n(sZ)\,\operatorname{erf}(\lambda sZ)]` by graded composite Gauss–Legendre: value, error, :math:`E|\cdot|`.
+
+    With ``shift`` the factor is the shifted :math:`r_n(sZ+\text{shift})` (:meth:`_Parts.local`).
+    """
     m = s.size
     if m == 0:
         return np.zeros(0), np.zeros(0), np.zeros(0)
     # panel width in z: one strip half-width d in t = s z at most (16 nodes, Bernstein ellipse through
     # the poles at distance d from a panel of half-width d/2: error ~ (2+sqrt 5)^-32), and 1 in z
     width = np.minimum(parts.strip, 1.0) / np.maximum(s, 1.0)
-    reach = np.minimum(GRID_HALF_WIDTH, parts.reach / np.where(s > 0, s, 1.0))
+    extra = 0.0 if shift is None else np.abs(shift)
+    reach = np.minimum(GRID_HALF_WIDTH, (parts.reach + extra) / np.where(s > 0, s, 1.0))
     reach = np.maximum(reach, width)
     with np.errstate(divide="ignore"):
         finest = np.where(lam * s != 0, 0.5 / np.abs(lam * s), np.inf)
@@ -317,7 +331,7 @@ def _erf_cross(parts: _Parts, order: int, s: np.ndarray, lam: np.ndarray):
         z = a[:, :, None] + (b - a)[:, :, None] * x
         wz = (b - a)[:, :, None] * w * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
         zz = np.concatenate([z, -z], axis=1)
-        f = parts.local((order,), s[:, None, None] * zz)[order] * special.erf(lam[:, None, None] * s[:, None, None] * zz)
+        f = parts.local((order,), s[:, None, None] * zz, shift)[order] * special.erf(lam[:, None, None] * s[:, None, None] * zz)
         ww = np.concatenate([wz, wz], axis=1)
         out.append((np.einsum("mpn,mpn->m", f, ww), np.einsum("mpn,mpn->m", np.abs(f), ww)))
     (val, absval), (coarse, _) = out
@@ -327,17 +341,22 @@ def _erf_cross(parts: _Parts, order: int, s: np.ndarray, lam: np.ndarray):
 # -- the pair kernel --------------------------------------------------------------------------------
 
 
-def _pair_local(parts: _Parts, a: int, b: int, sA, kap, tau):
-    r""":math:`E[r_a(u)\,r_b(\kappa u+\tau Z)]`, :math:`u\sim N(0,s_A^2)`: value, error, :math:`E|\cdot|`."""
+def _pair_local(parts: _Parts, a: int, b: int, sA, kap, tau, mA=None, mB=None):
+    r""":math:`E[r_a(u)\,r_b(\kappa u+\tau Z)]`, :math:`u\sim N(0,s_A^2)`: value, error, :math:`E|\cdot|`.
+
+    With means the factors are the shifted :math:`r_a(u;m_A)`, :math:`r_b(\cdot;m_B)` (:meth:`_Parts.local`).
+    """
     mtot = sA.size
+    xA = 0.0 if mA is None else np.abs(mA)
+    xB = 0.0 if mB is None else np.abs(mB)
     h_out = _step(parts.strip, STEPS_PER_STRIP, sA)
-    reach_out = np.minimum(GRID_HALF_WIDTH, parts.reach / np.where(sA > 0, sA, 1.0))
+    reach_out = np.minimum(GRID_HALF_WIDTH, (parts.reach + xA) / np.where(sA > 0, sA, 1.0))
     k_out = _n_half(reach_out, h_out)
     z_out, W_out = _trapezoid_weights(k_out, h_out)
     umax = sA * k_out * h_out
     h_in = _step(parts.strip, STEPS_PER_STRIP, tau)
     with np.errstate(divide="ignore"):
-        reach_in = np.minimum(GRID_HALF_WIDTH, (parts.reach + np.abs(kap) * umax) / tau)
+        reach_in = np.minimum(GRID_HALF_WIDTH, (parts.reach + xB + np.abs(kap) * umax) / tau)
     k_in = _n_half(reach_in, h_in)
     n_out, n_in = 2 * k_out + 1, 2 * k_in + 1
     T = np.empty((mtot, 3))
@@ -346,10 +365,10 @@ def _pair_local(parts: _Parts, a: int, b: int, sA, kap, tau):
     for lo in range(0, mtot, step):
         sl = slice(lo, lo + step)
         u = sA[sl, None] * z_out[sl]  # (m, n_out)
-        fa = parts.local((a,), u)[a]
+        fa = parts.local((a,), u, None if mA is None else mA[sl])[a]
         z_in, W_in = _trapezoid_weights(k_in, h_in[sl])
         v = kap[sl, None, None] * u[:, :, None] + tau[sl, None, None] * z_in[:, None, :]
-        fb = parts.local((b,), v)[b]  # (m, n_out, n_in)
+        fb = parts.local((b,), v, None if mB is None else mB[sl])[b]  # (m, n_out, n_in)
         G = np.matmul(fb, W_in)  # the three inner rules at once
         fb = np.abs(fb, out=fb if fb.flags.writeable else None)
         Gabs = np.matmul(fb, W_in[:, :, :1])[..., 0]
@@ -358,15 +377,20 @@ def _pair_local(parts: _Parts, a: int, b: int, sA, kap, tau):
     return T[:, 0], _estimate(T, absval), absval
 
 
-def _pair_sorted(parts: _Parts, a: int, b: int, qA, qB, c):
-    """K_ab with q_A >= q_B elementwise (u: the variable of larger variance)."""
+def _pair_sorted(parts: _Parts, a: int, b: int, qA, qB, c, mA=None, mB=None):
+    r"""K_ab with q_A >= q_B elementwise (u: the variable of larger variance); optional means of u and v.
+
+    With means the saturation split is made in the centred variables: the steps
+    :math:`\operatorname{erf}(\gamma u_0)`, :math:`\operatorname{erf}(\gamma v_0)` and their closed forms are
+    those of the centred case and only the localised parts :math:`r_n` are shifted.
+    """
     sA, sB = np.sqrt(qA), np.sqrt(qB)
     det = _gram_determinant(qA, qB, c)
     pos = qA > 0
     safe = np.where(pos, qA, 1.0)
     kap = np.where(pos, c / safe, 0.0)
     tau = np.where(pos, np.sqrt(det / safe), 0.0)
-    val, err, absval = _pair_local(parts, a, b, sA, kap, tau)
+    val, err, absval = _pair_local(parts, a, b, sA, kap, tau, mA, mB)
     g = ERF_GAMMA
     if parts.limits is not None:
         if a == 0 and b == 0:
@@ -377,18 +401,20 @@ def _pair_sorted(parts: _Parts, a: int, b: int, qA, qB, c):
             err = err + ROUNDING_FLOOR * (parts.m ** 2 + parts.d ** 2)
         if b == 0:  # d E[r_a(u) erf(g v)] + m E[r_a(u)]
             lam = g * kap / np.sqrt(1 + 2 * g * g * tau * tau)
-            pieces = [(parts.d, _erf_cross(parts, a, sA, lam))]
+            pieces = [(parts.d, _erf_cross(parts, a, sA, lam, mA))]
             if parts.m:
-                pieces.append((parts.m, _single_local(parts, lambda x: parts.local((a,), x)[a], sA)))
+                pieces.append((parts.m, _single_local(parts, lambda x: parts.local((a,), x, mA)[a], sA,
+                                                      0.0 if mA is None else np.abs(mA))))
             for coef, (pv, pe, pa) in pieces:
                 val, err, absval = val + coef * pv, err + abs(coef) * pe, absval + abs(coef) * pa
         if a == 0:  # d E[erf(g u) r_b(v)] + m E[r_b(v)], conditioning u on v
             posB = qB > 0
             safeB = np.where(posB, qB, 1.0)
             lam = np.where(posB, g * (c / safeB) / np.sqrt(1 + 2 * g * g * det / safeB), 0.0)
-            pieces = [(parts.d, _erf_cross(parts, b, sB, lam))]
+            pieces = [(parts.d, _erf_cross(parts, b, sB, lam, mB))]
             if parts.m:
-                pieces.append((parts.m, _single_local(parts, lambda x: parts.local((b,), x)[b], sB)))
+                pieces.append((parts.m, _single_local(parts, lambda x: parts.local((b,), x, mB)[b], sB,
+                                                      0.0 if mB is None else np.abs(mB))))
             for coef, (pv, pe, pa) in pieces:
                 val, err, absval = val + coef * pv, err + abs(coef) * pe, absval + abs(coef) * pa
     return val, err, absval
@@ -398,19 +424,21 @@ _CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
 _CACHE_SIZE = 16
 
 
-def _pair_sorted_cached(parts: _Parts, a: int, b: int, qA, qB, c):
+def _pair_sorted_cached(parts: _Parts, a: int, b: int, qA, qB, c, mA=None, mB=None):
     """:func:`_pair_sorted` on the distinct canonical triples, remembering the last few batches.
 
     A symmetric block asks for every pair twice and the blocks ask for :math:`K_{ab}` and :math:`K_{ba}`
     (the same canonical computation), so this roughly halves the work of a Hessian.
     """
-    rows = np.stack([qA, qB, c], axis=1)
+    means = mA is not None
+    rows = np.stack([qA, qB, c] + ([mA, mB] if means else []), axis=1)
     uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     key = (parts.act, a, b, uniq.shape, hashlib.blake2b(uniq.tobytes(), digest_size=16).digest())
     hit = _CACHE.get(key)
     if hit is None:
-        hit = _pair_sorted(parts, a, b, uniq[:, 0].copy(), uniq[:, 1].copy(), uniq[:, 2].copy())
+        cols = [uniq[:, j].copy() for j in range(uniq.shape[1])]
+        hit = _pair_sorted(parts, a, b, *cols)
         _CACHE[key] = hit
         if len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
@@ -438,8 +466,12 @@ def _report(act, val, err, absval, what: str) -> None:
         )
 
 
-def gaussian_pair_quadrature(act, a: int, b: int, q1, q2, c, *, with_error: bool = False):
+def gaussian_pair_quadrature(act, a: int, b: int, q1, q2, c, *, with_error: bool = False, m1=None, m2=None):
     r""":math:`E[\sigma^{(a)}(u)\sigma^{(b)}(v)]`, :math:`(u,v)\sim N(0,[[q_1,c],[c,q_2]])`, vectorised.
+
+    With means ``m1``, ``m2`` (hidden biases) :math:`(u,v)\sim N((m_1,m_2),[[q_1,c],[c,q_2]])`: the nodes
+    of the localised parts are shifted and their ranges widened by :math:`|m|` (the node count is
+    still bounded by the Gaussian's range), with the same error estimate.
 
     Parameters
     ----------
@@ -466,26 +498,35 @@ def gaussian_pair_quadrature(act, a: int, b: int, q1, q2, c, *, with_error: bool
         An activation without ``saturation()`` at variances its rule cannot resolve.
     """
     _warn(act, "trapezoidal")
-    q1, q2, c = np.broadcast_arrays(*(np.asarray(t, dtype=float) for t in (q1, q2, c)))
+    means = m1 is not None or m2 is not None
+    m1 = 0.0 if m1 is None else m1
+    m2 = 0.0 if m2 is None else m2
+    q1, q2, c, m1, m2 = np.broadcast_arrays(*(np.asarray(t, dtype=float) for t in (q1, q2, c, m1, m2)))
     shape = q1.shape
     q1, q2, c = (np.maximum(q1.ravel(), 0.0), np.maximum(q2.ravel(), 0.0), c.ravel())
+    m1, m2 = m1.ravel(), m2.ravel()
     val, err, absval = np.zeros(q1.size), np.zeros(q1.size), np.zeros(q1.size)
     if q1.size:
         parts = _Parts(act)
         # canonical order: outer variable = larger variance (ties: larger order), so K_ab(q1,q2,c) and
         # K_ba(q2,q1,c) are one computation
         swap = (q2 > q1) | ((q2 == q1) & (b > a))
-        for sel, (o, i, qo, qi) in ((~swap, (a, b, q1, q2)), (swap, (b, a, q2, q1))):
+        for sel, (o, i, qo, qi, mo, mi) in ((~swap, (a, b, q1, q2, m1, m2)), (swap, (b, a, q2, q1, m2, m1))):
             if sel.any():
-                val[sel], err[sel], absval[sel] = _pair_sorted_cached(parts, o, i, qo[sel], qi[sel], c[sel])
+                extra = (mo[sel], mi[sel]) if means else ()
+                val[sel], err[sel], absval[sel] = _pair_sorted_cached(parts, o, i, qo[sel], qi[sel], c[sel], *extra)
     _report(act, val, err, absval, f"E[s^({a})(u) s^({b})(v)]")
     if with_error:
         return val.reshape(shape), err.reshape(shape)
     return val.reshape(shape)
 
 
-def gaussian_single_quadrature(act, a: int, b: int, m: int, q, *, with_error: bool = False):
+def gaussian_single_quadrature(act, a: int, b: int, m: int, q, *, with_error: bool = False, mean=None):
     r""":math:`E[(\sigma^{(a)}\sigma^{(b)})^{(m)}(h)]`, :math:`h\sim N(0,q)`, vectorised.
+
+    ``b = -1`` means no second factor (:math:`E[\sigma^{(a+m)}(h)]`). With ``mean``,
+    :math:`h\sim N(\text{mean},q)`: the integrand is evaluated at shifted nodes, the subtracted step
+    stays centred, and the range is widened by :math:`|\text{mean}|`.
 
     The :math:`m`-th derivative of the product is expanded by Leibniz' rule,
     :math:`g=\sum_k\binom{m}{k}\sigma^{(a+k)}\sigma^{(b+m-k)}`; for a saturating activation its limits
@@ -494,21 +535,31 @@ def gaussian_single_quadrature(act, a: int, b: int, m: int, q, *, with_error: bo
     localised rest is integrated by the one-dimensional trapezoidal rule of the module docstring.
     """
     _warn(act, "trapezoidal")
+    if b == -1:
+        a, m = a + m, 0
     q = np.asarray(q, dtype=float)
+    shift = None if mean is None else np.broadcast_to(np.asarray(mean, dtype=float), q.shape).ravel()
     shape = q.shape
     if q.size == 0:
         return (np.empty(shape), np.empty(shape)) if with_error else np.empty(shape)
     parts = _Parts(act)
-    orders = tuple(sorted({a + k for k in range(m + 1)} | {b + m - k for k in range(m + 1)}))
+    if b == -1:
+        orders = (a,)
+    else:
+        orders = tuple(sorted({a + k for k in range(m + 1)} | {b + m - k for k in range(m + 1)}))
     lim = (0.0, 0.0)
     if parts.limits is not None and a == b == m == 0:
         lim = (parts.limits[0] ** 2, parts.limits[1] ** 2)
+    elif parts.limits is not None and b == -1 and a == 0:
+        lim = parts.limits
     mean, half = 0.5 * (lim[1] + lim[0]), 0.5 * (lim[1] - lim[0])
 
-    def g(x, subtract):
-        d = act.numeric_derivatives(orders, x)
+    def g(x, subtract, sh=None):
+        d = act.numeric_derivatives(orders, x if sh is None else x + sh[:, None])
         total = np.zeros(x.shape)
-        for k in range(m + 1):
+        if b == -1:
+            total += d[a]
+        for k in range(m + 1 if b != -1 else 0):
             total += comb(m, k) * d[a + k] * d[b + m - k]
         if subtract:
             total -= mean + half * special.erf(ERF_GAMMA * x)
@@ -521,7 +572,9 @@ def gaussian_single_quadrature(act, a: int, b: int, m: int, q, *, with_error: bo
     wide = (GRID_HALF_WIDTH * s > parts.reach) & (parts.limits is not None)
     for sel, sub in ((wide, True), (~wide, False)):
         if sel.any():
-            v_, e_, a_ = _single_local(parts, lambda x, sub=sub: g(x, sub), s[sel])
+            sh = None if shift is None else shift[sel]
+            v_, e_, a_ = _single_local(parts, lambda x, sub=sub, sh=sh: g(x, sub, sh), s[sel],
+                                       0.0 if sh is None else np.abs(sh))
             if sub:
                 v_, a_, e_ = v_ + mean, a_ + abs(mean), e_ + ROUNDING_FLOOR * abs(mean)
             val[sel], err[sel], absval[sel] = v_, e_, a_

@@ -176,7 +176,7 @@ def as_trainable(trainable: object) -> tuple[str, ...]:
         if name not in PARAMETER_GROUPS:
             raise InvalidParameterError(
                 f"trainable contains {name!r}; the parameter groups of this network are {PARAMETER_GROUPS} "
-                "(hidden and output biases are not parameters of this network)"
+                "(hidden and output biases b, b_out become parameters when passed to the function)"
             )
     if len(set(names)) != len(names):
         raise InvalidParameterError(f"trainable={names!r} names a group twice")

@@ -359,12 +359,25 @@ def hessian_blocks(
     input_cov: np.ndarray | None = None,
     trainable: tuple[str, ...] | None = None,
     teacher_activation: ActivationLike | None = None,
+    b: np.ndarray | None = None,
+    b_out: np.ndarray | float | None = None,
+    b_teacher: np.ndarray | None = None,
+    b_out_teacher: np.ndarray | float | None = None,
 ) -> dict[str, np.ndarray]:
     r"""The blocks ``WW`` (:math:`N_hN_i\times N_hN_i`), ``Wv`` (:math:`N_hN_i\times N_h`) and ``vv``.
 
     Parameters are as for :func:`expected_hessian`; ``H = [[WW, Wv], [Wv.T, vv]]``. With ``trainable``
-    only the blocks of trained groups are returned (``("W",)``: ``WW``; ``("v",)``: ``vv``).
+    only the blocks of trained groups are returned (``("W",)``: ``WW``; ``("v",)``: ``vv``). With
+    biases the blocks are named by their pair of groups in θ order: ``WW, Wv, Wb, Wb_out, vv, vb,
+    vb_out, bb, bb_out, b_outb_out`` (those of the trained groups).
     """
+    from .biases import biased_network, has_biases
+
+    if has_biases(b, b_out, b_teacher, b_out_teacher):
+        net = biased_network(act, W, v, b=b, b_out=b_out, W_teacher=W_teacher, v_teacher=v_teacher, b_teacher=b_teacher,
+                             b_out_teacher=b_out_teacher, input_cov=input_cov, trainable=trainable,
+                             teacher_activation=teacher_activation)
+        return net.unpack(net.dense(part, max_bytes))
     act = get_activation(act)
     multi = multi_output(W, v, W_teacher, v_teacher)
     if multi is not None:
@@ -421,6 +434,10 @@ def expected_hessian(
     input_cov: np.ndarray | None = None,
     trainable: tuple[str, ...] | None = None,
     teacher_activation: ActivationLike | None = None,
+    b: np.ndarray | None = None,
+    b_out: np.ndarray | float | None = None,
+    b_teacher: np.ndarray | None = None,
+    b_out_teacher: np.ndarray | float | None = None,
 ) -> np.ndarray:
     r"""Dense expected Hessian of the population loss :math:`\varepsilon=\frac12E_x[(f_\theta-f_{\theta^\star})^2]`.
 
@@ -464,12 +481,23 @@ def expected_hessian(
         weights). It enters only the residual part, through
         :math:`E[\sigma^{(\alpha)}(u)\tau^{(\beta)}(v)]`
         (:func:`symhess.expectation.pairs.cross_pair_expectation`: two polynomials, or erf with any two scales).
+    b, b_out : ndarray or float, optional
+        Hidden biases ``(Nh,)``, inside the activation, :math:`\sigma(w_i\cdot x+b_i)`, and the output
+        bias (a scalar, or ``(n_out,)`` with several outputs); a bias that is given is a parameter,
+        :math:`\theta=(W, v, b, b_{\rm out})`. The pre-activations then have means and the expectations
+        come from :mod:`symhess.kernels.means` (closed forms for polynomials, ReLU and erf; quadrature
+        with shifted nodes for smooth activations; :mod:`symhess.two_layer.biases`). ``trainable`` may
+        then name ``"b"`` and ``"b_out"``.
+    b_teacher, b_out_teacher : ndarray or float, optional
+        The teacher's biases (with the teacher's weights, and the student's bias of the same kind);
+        omitted, zero.
 
     Returns
     -------
     ndarray, shape (P, P)
         :math:`P=N_hN_i+N_h`, parameters ordered :math:`(W \text{ row-major}, v)`; with ``trainable``
-        only the trained groups, in that order.
+        only the trained groups, in that order (with biases, :math:`P` adds :math:`N_h` and
+        :math:`n_{\rm out}` for the groups given).
 
     Raises
     ------
@@ -495,6 +523,13 @@ def expected_hessian(
            [0., 4., 0.],
            [2., 0., 1.]])
     """
+    from .biases import biased_network, has_biases
+
+    if has_biases(b, b_out, b_teacher, b_out_teacher):
+        net = biased_network(act, W, v, b=b, b_out=b_out, W_teacher=W_teacher, v_teacher=v_teacher, b_teacher=b_teacher,
+                             b_out_teacher=b_out_teacher, input_cov=input_cov, trainable=trainable,
+                             teacher_activation=teacher_activation)
+        return _biased_dense(net, part, max_bytes)
     act = get_activation(act)
     if np.ndim(v) == 2:  # several outputs: from the blocks
         b = hessian_blocks(act, W, v, W_teacher=W_teacher, v_teacher=v_teacher, part=part, max_bytes=max_bytes,
@@ -521,6 +556,18 @@ def expected_hessian(
         if part == "gauss_newton" or (part == "full" and W_teacher is None and v_teacher is None):
             delta = max(STATED_ERROR_FACTOR * rec.worst, STATED_ERROR_FLOOR) * float(np.linalg.norm(H))
             check_psd(H, delta, f"Gauss-Newton Hessian of {act.spec!r}")
+    return H
+
+
+def _biased_dense(net, part: str, max_bytes: int | None) -> np.ndarray:
+    """The dense Hessian of a network with biases, checked like the centred one when quadrature was used."""
+    with record_quadrature() as rec:
+        H = net.dense(part, max_bytes)
+    if rec.calls:
+        symmetrize_in_place(H)
+        if part == "gauss_newton" or (part == "full" and net.at_optimum):
+            delta = max(STATED_ERROR_FACTOR * rec.worst, STATED_ERROR_FLOOR) * float(np.linalg.norm(H))
+            check_psd(H, delta, f"Gauss-Newton Hessian of {net.act.spec!r}")
     return H
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Mapping
+from typing import Any, Mapping
 
 import sympy as sp
 
@@ -21,7 +21,9 @@ from ..activations import Activation, ActivationLike, activation as get_activati
 from .templates import BLOCK_PARTS, GAUSS_NEWTON, RESIDUAL, BlockSpec, check_part
 from ..expectation.stein import diagonal_template, pair_template
 from ..errors import InvalidParameterError
-from ..symbols import OVERLAP_ARGS, PAIR_ARGS, Q_ii, W_ij, W_il, W_kj, W_kl, delta_jl, q, v_i, v_k
+from ..symbols import (
+    OVERLAP_ARGS, PAIR_ARGS, Q_ii, VV_ii, VV_ik, W_ij, W_il, W_kj, W_kl, delta_jl, q, v_i, v_k, v_oi, v_ok,
+)
 from ..expectation.pairs import pair_expectation, single_expectation
 
 __all__ = ["BlockTemplate", "block_template", "BlockFormula", "derive_blocks", "BASIS_SYMBOLS", "PARTS"]
@@ -108,6 +110,15 @@ class BlockFormula:
         Basis element -> coefficient in ``Q_ii`` (a unit with itself).
     routes : dict
         Basis element -> how its expectation was obtained.
+    basis : dict
+        Basis element -> how it prints (:data:`BASIS_SYMBOLS`; under an input covariance
+        :math:`\Sigma_{jl}`, :math:`(\Sigma w_i)_j`, ...).
+    units : int
+        2: an entry of a pair of hidden units :math:`(i, k)`; 1: of one unit (rows of the output
+        bias; ``entry`` and ``diagonal_entry`` then coincide); 0: a constant.
+    options : BlockOptions or None
+        The architecture (:class:`symhess.two_layer.architecture_blocks.BlockOptions`); ``None`` for
+        the paper's network.
     """
 
     name: str
@@ -117,22 +128,37 @@ class BlockFormula:
     coefficients: Mapping[str, sp.Expr]
     diagonal: Mapping[str, sp.Expr]
     routes: Mapping[str, str] = field(default_factory=dict)
+    basis: Mapping[str, sp.Expr] = field(default_factory=lambda: BASIS_SYMBOLS)
+    units: int = 2
+    options: Any = None
 
     @property
     def template(self) -> BlockTemplate:
-        """The pair expectations these formulas are (what the numeric routes evaluate)."""
+        """The pair expectations these formulas are (what the numeric routes evaluate).
+
+        Raises
+        ------
+        InvalidParameterError
+            For a block of one unit or a constant (the output-bias rows): it pairs no two units.
+        """
+        if self.units != 2:
+            raise InvalidParameterError(f"block {self.name!r} involves one hidden unit or none: it has no pair template")
         return block_template(self.spec)
 
     @property
     def entry(self) -> sp.Expr:
         r"""The entry for :math:`i\ne k`: prefactor times :math:`\sum` coefficient :math:`\times` basis."""
-        return self.prefactor * sp.Add(*[cf * BASIS_SYMBOLS[b] for b, cf in self.coefficients.items()])
+        return self.prefactor * sp.Add(*[cf * self.basis[b] for b, cf in self.coefficients.items()])
+
+    @property
+    def diagonal_prefactor(self) -> sp.Expr:
+        r"""The prefactor for :math:`i=k` (:math:`v_k\to v_i`, :math:`(V^\top V)_{ik}\to(V^\top V)_{ii}`)."""
+        return self.prefactor.subs({v_k: v_i, VV_ik: VV_ii, v_ok: v_oi})
 
     @property
     def diagonal_entry(self) -> sp.Expr:
         r"""The entry for :math:`i=k` (:math:`W_{kj}\to W_{ij}`, :math:`v_k\to v_i`)."""
-        pref = self.prefactor.subs(v_k, v_i)
-        return pref * sp.Add(*[cf * BASIS_SYMBOLS[b] for b, cf in self.diagonal.items()])
+        return self.diagonal_prefactor * sp.Add(*[cf * self.basis[b] for b, cf in self.diagonal.items()])
 
     @property
     def free_symbols(self) -> set[sp.Symbol]:
@@ -161,7 +187,16 @@ def _derive(act: Activation, part: str) -> dict[str, BlockFormula]:
     return out
 
 
-def derive_blocks(act: ActivationLike, part: str = "gauss_newton") -> dict[str, BlockFormula]:
+def derive_blocks(
+    act: ActivationLike,
+    part: str = "gauss_newton",
+    *,
+    hidden_bias: bool | None = None,
+    output_bias: bool | None = None,
+    n_out: int | None = None,
+    input_cov: bool | None = None,
+    options: Any = None,
+) -> dict[str, BlockFormula]:
     r"""Derive the per-pair formulas of the expected Hessian blocks for an activation.
 
     Parameters
@@ -172,16 +207,50 @@ def derive_blocks(act: ActivationLike, part: str = "gauss_newton") -> dict[str, 
         ``"gauss_newton"``: :math:`E[\nabla f\nabla f^\top]`, the whole Hessian at the optimum
         (blocks ``WW``, ``Wv``, ``vv``). ``"residual"``: :math:`E[e\nabla^2 f]` away from it, per
         residual unit :math:`k` (blocks ``WW``, ``Wv``; both only on :math:`i = i'`).
+    hidden_bias, output_bias : bool, optional
+        Hidden biases :math:`b_i` (numeric keyword ``b``; blocks ``Wb``, ``vb``, ``bb``, the
+        pre-activations get means :math:`u_i\sim N(b_i, Q_{ii})`) and an output bias (``b_out``; blocks
+        ``Wb_out``, ``vb_out``, ``bb_out``, ``b_outb_out``, each of one unit).
+    n_out : int, optional
+        Number of outputs (numeric: ``v`` of shape ``(n_out, Nh)``); above 1 the prefactors become
+        :math:`(V^\top V)_{ik}=\sum_ov_{oi}v_{ok}`, :math:`v_{oi}` and :math:`\delta_{oo'}`.
+    input_cov : bool, optional
+        Inputs :math:`x\sim N(0,\Sigma)` (numeric keyword ``input_cov``): :math:`Q=W\Sigma W^\top`
+        and the basis :math:`\Sigma_{jl}`, :math:`(\Sigma w_i)_j` in place of :math:`\delta_{jl}`, :math:`W_{ij}`.
+    options : BlockOptions, optional
+        The same four choices as one object (:class:`symhess.two_layer.architecture_blocks.BlockOptions`).
 
     Returns
     -------
     dict
-        Block name -> :class:`BlockFormula`, with ``.entry`` and ``.diagonal_entry``.
+        Block name -> :class:`BlockFormula`, with ``.entry`` and ``.diagonal_entry``. Block names
+        join the two parameter groups (``"Wb"``, ``"vb_out"``, ``"b_outb_out"``), as the numeric
+        blocks do. With options, an expectation with means that has no closed form is a named,
+        unevaluated expectation and its route says so
+        (:mod:`symhess.two_layer.architecture_blocks`).
 
     Examples
     --------
     >>> derive_blocks("linear")["WW"].entry
     delta_jl*v_i*v_k
+    >>> derive_blocks("linear", hidden_bias=True)["bb"].entry
+    v_i*v_k
     """
     check_part(part, PARTS)
-    return dict(_derive(get_activation(act), part))
+    act = get_activation(act)
+    if options is None and all(x is None for x in (hidden_bias, output_bias, n_out, input_cov)):
+        return dict(_derive(act, part))
+    from .architecture_blocks import as_block_options
+
+    opts = as_block_options(options, hidden_bias=hidden_bias, output_bias=output_bias, n_out=n_out,
+                            input_cov=input_cov)
+    if opts.default:
+        return dict(_derive(act, part))
+    return dict(_derive_options(act, part, opts))
+
+
+@lru_cache(maxsize=None)
+def _derive_options(act: Activation, part: str, opts: Any) -> dict[str, BlockFormula]:
+    from .architecture_blocks import derive_option_blocks
+
+    return {name: BlockFormula(**fields) for name, fields in derive_option_blocks(act, part, opts).items()}

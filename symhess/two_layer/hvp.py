@@ -462,6 +462,10 @@ def hessian_operator(
     input_cov: Any = None,
     trainable: tuple[str, ...] | None = None,
     teacher_activation: ActivationLike | None = None,
+    b: Any = None,
+    b_out: Any = None,
+    b_teacher: Any = None,
+    b_out_teacher: Any = None,
 ) -> HessianOperator:
     r"""The expected Hessian of the population loss as a matrix-free ``LinearOperator``.
 
@@ -505,6 +509,10 @@ def hessian_operator(
         principal submatrix of the full Hessian).
     teacher_activation : str or Activation, optional
         The teacher's activation when it differs from the student's (as for :func:`symhess.expected_hessian`).
+    b, b_out, b_teacher, b_out_teacher : array_like or float, optional
+        Hidden and output biases (as for :func:`symhess.expected_hessian`): a
+        :class:`~symhess.two_layer.biases.BiasedHessianOperator` on :math:`(W, v, b, b_{\rm out})`, NumPy
+        only, :math:`O(N_h^2(N_i+n_{\rm out}))` per product from the pair expectations with means.
 
     Returns
     -------
@@ -521,6 +529,17 @@ def hessian_operator(
     >>> bool(np.allclose(op @ x, symhess.expected_hessian("erf", W, v) @ x))
     True
     """
+    from .biases import BiasedHessianOperator, biased_network, has_biases
+
+    if has_biases(b, b_out, b_teacher, b_out_teacher):
+        if not (isinstance(backend, str) and backend == "numpy") or dtype != "float64":
+            raise InvalidParameterError(
+                f"with biases the operator runs on NumPy in float64; got backend={backend!r}, dtype={dtype!r}"
+            )
+        net = biased_network(act, W, v, b=b, b_out=b_out, W_teacher=W_teacher, v_teacher=v_teacher, b_teacher=b_teacher,
+                             b_out_teacher=b_out_teacher, input_cov=input_cov, trainable=trainable,
+                             teacher_activation=teacher_activation)
+        return BiasedHessianOperator(net, part)
     groups = as_trainable(trainable)
     if np.ndim(v) == 2:  # several outputs: one one-output product per output
         W, V, Wt, Vt = multi_output(W, v, W_teacher, v_teacher)

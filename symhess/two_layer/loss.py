@@ -197,6 +197,10 @@ def population_loss(
     input_cov: np.ndarray | None = None,
     trainable: tuple[str, ...] | None = None,
     teacher_activation: ActivationLike | None = None,
+    b: np.ndarray | None = None,
+    b_out: np.ndarray | float | None = None,
+    b_teacher: np.ndarray | None = None,
+    b_out_teacher: np.ndarray | float | None = None,
 ) -> float:
     r"""Population loss :math:`\varepsilon(\theta)=\tfrac12E_x[(f_\theta(x)-f^\star(x))^2]`, :math:`x\sim N(0,I)`.
 
@@ -234,6 +238,10 @@ def population_loss(
         :math:`K(W,W^\star)_{ig}=E[\sigma(w_i\cdot x)\tau(w^\star_g\cdot x)]`
         (:func:`symhess.expectation.pairs.cross_pair_expectation`: two polynomials, or erf with any
         two scales) and :math:`K(W^\star,W^\star)` with :math:`\tau`; ``method`` is then ``"expansion"``.
+    b, b_out, b_teacher, b_out_teacher : ndarray or float, optional
+        Hidden and output biases of the student and the teacher (as for :func:`symhess.expected_hessian`):
+        :math:`f(x)=\sum_iv_i\sigma(w_i\cdot x+b_i)+b_{\rm out}`; the loss is then the expansion in
+        the pair expectations with means (:mod:`symhess.two_layer.biases`).
 
     Returns
     -------
@@ -251,6 +259,9 @@ def population_loss(
     >>> symhess.population_loss("erf", W, v, W, v)
     0.0
     """
+    if _biased(b, b_out, b_teacher, b_out_teacher):
+        return _biased_net(act, W, v, W_teacher, v_teacher, b, b_out, b_teacher, b_out_teacher, input_cov, trainable,
+                           teacher_activation, method).loss()
     if np.ndim(v) == 2:  # several outputs: the loss is the sum of the outputs' losses
         W, V, Wt, Vt = _outputs(W, v, W_teacher, v_teacher)
         kw = dict(method=method, input_cov=input_cov, trainable=trainable, teacher_activation=teacher_activation)
@@ -268,6 +279,31 @@ def population_loss(
     if chosen == "path":
         return max(_path_loss(act, W, v, Wt, vt), 0.0)
     return max(_loss(act, W, v, Wt, vt, tact), 0.0)
+
+
+def _biased(*biases) -> bool:
+    from .biases import has_biases
+
+    return has_biases(*biases)
+
+
+def _biased_net(act, W, v, W_teacher, v_teacher, b, b_out, b_teacher, b_out_teacher, input_cov, trainable,
+                teacher_activation, method):
+    """The network with biases for the loss and the gradient (the expansion route; a teacher is required)."""
+    from .biases import biased_network
+
+    if W_teacher is None or v_teacher is None:
+        raise InvalidParameterError(
+            "population_loss/population_gradient need the teacher: pass W_teacher and v_teacher "
+            "(at the optimum, the teacher's weights and biases equal the student's, the loss and gradient are zero)"
+        )
+    if method not in LOSS_METHODS or method == "path":
+        if method == "path":
+            raise InvalidParameterError("method='path' has no biases; with biases use method='expansion' or 'auto'")
+        raise InvalidParameterError(f"method={method!r} is unknown; choose one of {LOSS_METHODS}")
+    return biased_network(act, W, v, b=b, b_out=b_out, W_teacher=W_teacher, v_teacher=v_teacher, b_teacher=b_teacher,
+                          b_out_teacher=b_out_teacher, input_cov=input_cov, trainable=trainable,
+                          teacher_activation=teacher_activation)
 
 
 def _outputs(W, v, W_teacher, v_teacher):
@@ -305,6 +341,10 @@ def population_gradient(
     input_cov: np.ndarray | None = None,
     trainable: tuple[str, ...] | None = None,
     teacher_activation: ActivationLike | None = None,
+    b: np.ndarray | None = None,
+    b_out: np.ndarray | float | None = None,
+    b_teacher: np.ndarray | None = None,
+    b_out_teacher: np.ndarray | float | None = None,
 ) -> np.ndarray:
     r"""Gradient :math:`\nabla_\theta\varepsilon`, ordered like the Hessian: :math:`\theta=(\mathrm{vec}W, v)`.
 
@@ -322,14 +362,19 @@ def population_gradient(
         As for :func:`population_loss`. With ``input_cov``,
         :math:`g_\Sigma(W,v)=J\,g_I(W\Sigma^{1/2},v)`, :math:`J=\operatorname{blockdiag}(I\otimes\Sigma^{1/2},I)`.
     trainable : tuple of str, optional
-        The trained groups, a subset of ``("W", "v")``: only their entries are returned (the gradient
-        of the frozen-rest problem).
+        The trained groups, a subset of ``("W", "v")`` (with biases also ``"b"``, ``"b_out"``): only
+        their entries are returned (the gradient of the frozen-rest problem).
+    b, b_out, b_teacher, b_out_teacher : ndarray or float, optional
+        Biases, as for :func:`population_loss`; the gradient is then ordered :math:`(W, v, b, b_{\rm out})`.
 
     Returns
     -------
     ndarray, shape (Nh*Ni + Nh,)
         ``W`` part row-major, then ``v`` (the trained groups only, with ``trainable``).
     """
+    if _biased(b, b_out, b_teacher, b_out_teacher):
+        return _biased_net(act, W, v, W_teacher, v_teacher, b, b_out, b_teacher, b_out_teacher, input_cov, trainable,
+                           teacher_activation, method).gradient()
     if np.ndim(v) == 2:  # several outputs: W gradients add up, each output's v gradient is its own
         W, V, Wt, Vt = _outputs(W, v, W_teacher, v_teacher)
         groups = as_trainable(trainable)
@@ -368,8 +413,16 @@ def population_loss_and_gradient(
     input_cov: np.ndarray | None = None,
     trainable: tuple[str, ...] | None = None,
     teacher_activation: ActivationLike | None = None,
+    b: np.ndarray | None = None,
+    b_out: np.ndarray | float | None = None,
+    b_teacher: np.ndarray | None = None,
+    b_out_teacher: np.ndarray | float | None = None,
 ) -> tuple[float, np.ndarray]:
-    """Both :func:`population_loss` and :func:`population_gradient`."""
+    """Both :func:`population_loss` and :func:`population_gradient` (the same arguments)."""
+    if _biased(b, b_out, b_teacher, b_out_teacher):
+        net = _biased_net(act, W, v, W_teacher, v_teacher, b, b_out, b_teacher, b_out_teacher, input_cov, trainable,
+                          teacher_activation, method)
+        return net.loss(), net.gradient()
     kw = dict(method=method, input_cov=input_cov, trainable=trainable, teacher_activation=teacher_activation)
     return (population_loss(act, W, v, W_teacher, v_teacher, **kw),
             population_gradient(act, W, v, W_teacher, v_teacher, **kw))
