@@ -162,3 +162,22 @@ def test_sweep_with_biases_outputs_and_input_cov(tmp_path):
         assert r["measured_status"] == "exact" and r["match"] == "yes"
     title = out.with_suffix(".md").read_text().splitlines()[0]
     assert "hidden biases, output bias, 2 outputs, input covariance spiked:1,1" in title
+
+
+def test_measure_rank_under_nonsingular_sigma_equals_identity_case():
+    """For every positive diagonal Sigma (variances down to 1e-12, near singular) the exact rank under
+    Sigma is the identity case's: the quadratic rule eq. (14) with hidden biases, +1 (two routes agree
+    with the closed form; a float64 rank would lose the tiny variances)."""
+    from hypothesis import given, settings, strategies as st
+
+    from symhess.two_layer.counting import measure_rank
+
+    var = st.sampled_from([1e-12, 1e-6, 0.5, 1.0, 3.0, 1e6])
+
+    @settings(max_examples=12, deadline=None, derandomize=True)
+    @given(st.lists(var, min_size=3, max_size=3), st.integers(0, 50), st.integers(1, 4))
+    def check(diag, seed, Nh):
+        r = measure_rank("quadratic", 3, Nh, method="exact", hidden_bias=True, rng=seed, input_cov=diag)
+        assert (r.rank, r.status) == (quadratic_rank(3, Nh) + 1, "exact")
+
+    check()
