@@ -228,6 +228,28 @@ def test_count_sweep_with_power_law_inputs(tmp_path):
     assert "input covariance power:1" in text and "MISMATCH" not in res.output
 
 
+def test_count_input_cov_on_the_exact_and_certified_routes():
+    # a dense singular Sigma = A A^T of rank 2 on 3 inputs: the quadratic rule at Ni = 2 (eq. (14),
+    # Nh = 3 >= Ni: Ni (Ni + 3) / 2 = 5), proved over Q by the LDL^T reduction
+    A = np.array([[1.0, 0.0], [2.0, 1.0], [-1.0, 3.0]])
+    path = "sigma_rank2.npy"
+    with CliRunner().isolated_filesystem():
+        np.save(path, A @ A.T)
+        res = run("count", "-a", "quadratic", "--n-in", 3, "--n-hidden", 3, "--input-cov", path, "--exact")
+    assert res.exit_code == 0, res.output
+    assert "prediction: N_eff = 5 of P = 12" in res.output and "rank = 5 of P = 12 (exact" in res.output
+    assert "match: yes" in res.output
+    # a spiked Sigma is nonsingular: the certified rank is that of the identity case (erf: full rank)
+    outs = [run("count", "-a", "erf", "--n-in", 3, "--n-hidden", 2, "--certify", *extra).output
+            for extra in ((), ("--input-cov", "spiked:0.5,2"))]
+    for out in outs:
+        assert "rank = 8 of P = 8 (exact; certified" in out and "match: yes" in out, out
+    from symhess.two_layer.counting import measure_rank
+
+    r = measure_rank("erf", 3, 2, method="certify", rng=0, input_cov=spiked_covariance(3, 0.5, 2.0))
+    assert (r.rank, r.status) == (8, "exact")
+
+
 # -- errors ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, needle", [
@@ -243,9 +265,12 @@ def test_count_sweep_with_power_law_inputs(tmp_path):
     (["report", "--teacher-activation", "nonsense"], "unknown activation"),
     (["spectrum", "--teacher-activation", "quadratic"], "two different activations"),
     (["count", "--teacher-activation", "linear"], "not available in `symhess count`"),
-    (["count", "--input-cov", "power:1", "--exact"], "float route only"),
-    (["count", "--train", "W", "--hidden-bias"], "cannot be combined"),
+    (["count", "--train", "W", "--hidden-bias"], "--exact (polynomials) or --certify"),
+    (["count", "--input-cov", "power:1", "--bias", "output"], "--exact (polynomials) or --certify"),
+    (["count", "--train", "W,b"], "no hidden bias"),
+    (["count", "--train", "W,b_out", "--hidden-bias", "--exact"], "no output bias"),
     (["count", "--n-out", "2", "--widths", "2,2,1"], "cannot be combined"),
+    (["count", "--input-cov", "power:1", "--n-teacher", "2"], "cannot be combined"),
 ])
 def test_bad_values_fail_with_one_clear_line(args, needle):
     res = run(*args)

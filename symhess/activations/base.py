@@ -107,7 +107,7 @@ class RankRule(NamedTuple):
 
 
 def full_rank_rule(n_in: int, n_hidden: int, why: str) -> tuple[int, str, str, str, str]:
-    """The full-rank rule ``(P, rule, "exact", formula, note)`` for units whose gradients are independent.
+    r"""The full-rank rule ``(P, rule, "exact", formula, note)`` for units whose gradients are independent.
 
     At the optimum the rank is the dimension of the span of the gradient functions
     :math:`\{\sigma(w_i\cdot x),\ \sigma'(w_i\cdot x)\,x_j\}`; ``why`` names the proof that these are

@@ -18,6 +18,13 @@ With biases (hidden, output or both; non-polynomial activations proved with --ce
     symhess count -a erf --n-in 3 --n-hidden 4 --bias both --certify
     symhess count -a relu --sweep --n-in 1..4 --n-hidden 1..5 --bias hidden --certify --out relu_bias
 
+Several outputs, frozen groups (--train, a subset of W,v,b,b_out) and correlated inputs (--input-cov),
+with or without biases::
+
+    symhess count -a erf --n-in 3 --n-hidden 3 --bias both --n-out 2 --certify
+    symhess count -a quadratic --n-in 4 --n-hidden 3 --bias hidden --input-cov diag:1,2,0.5,0 --exact
+    symhess count -a relu --n-in 3 --n-hidden 3 --bias hidden --train W,b --certify
+
 A student wider than its teacher, at a point of a family of global minima::
 
     symhess count -a erf --n-in 3 --n-teacher 2 --n-hidden 5 --kind zero --certify
@@ -29,12 +36,13 @@ from __future__ import annotations
 import csv
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from ._architecture import Architecture, architecture_options, load_architecture
-from ._common import InputError, activation_option, load_activation, main, parse_range
+from ._common import InputError, _one_line, activation_option, load_activation, main, parse_range
 
 __all__ = ["count", "parse_sizes", "parse_widths"]
 
@@ -45,6 +53,22 @@ COLUMNS = ("n_in", "n_teacher", "kind", "n_hidden", "n_params", "predicted", "ru
 def parse_sizes(text: str) -> list[int]:
     """Parse ``"5"``, ``"1..6"`` (also ``1-6``, ``1:6``), ``"2,4,8"`` or ``"1..4,10"``: see :func:`parse_range`."""
     return parse_range(text, "sizes")
+
+
+def _parse_train(text: str | None, hidden_bias: bool, output_bias: bool) -> tuple[str, ...] | None:
+    """``--train`` of ``symhess count``: a subset of W, v, b, b_out (b, b_out where the network has them),
+    in parameter order; ``None`` when every group is trained."""
+    from ..errors import SymhessError
+    from ..two_layer.span_rank import as_groups
+
+    if text is None:
+        return None
+    names = tuple(t.strip() for t in str(text).split(",") if t.strip())
+    try:
+        groups = as_groups(names, hidden_bias, output_bias)
+    except (SymhessError, ValueError) as exc:
+        raise click.BadParameter(_one_line(exc), param_hint="--train") from None
+    return None if groups == as_groups(None, hidden_bias, output_bias) else groups
 
 
 def _method(exact: bool, certify: bool) -> str:
@@ -59,18 +83,17 @@ def _row(act, n_in: int, n_hidden: int, method: str, hidden_bias: bool, output_b
     from ..two_layer.counting import effective_parameters, measure_rank, measure_wider_rank, rule_match
 
     t0 = time.perf_counter()
-    if arch is not None and not arch.is_default:
-        pred, meas = _architecture_rank(act, n_in, n_hidden, method, seed, route, arch)
-    elif n_teacher is not None:
+    if n_teacher is not None:
         kind = kind or "zero"
         pred = effective_parameters(act, n_in, n_hidden, n_teacher=n_teacher, kind=kind, n_zero=n_zero, measure=False)
         meas = measure_wider_rank(act, n_in, n_teacher, n_hidden, kind, n_zero=n_zero, method=method, rng=seed,
                                   route=route)
     else:
+        kw = {} if arch is None else dict(n_out=arch.n_out, trainable=arch.trainable, input_cov=arch.input_cov)
         pred = effective_parameters(act, n_in, n_hidden, hidden_bias=hidden_bias, output_bias=output_bias,
-                                    measure=False)
+                                    measure=False, **kw)
         meas = measure_rank(act, n_in, n_hidden, method=method, hidden_bias=hidden_bias, output_bias=output_bias,
-                            rng=seed, route=route)
+                            rng=seed, route=route, **kw)
     match = rule_match(pred.value, pred.status, meas.rank, meas.status)
     return {
         "n_in": n_in, "n_teacher": "" if n_teacher is None else n_teacher, "kind": kind or "", "n_hidden": n_hidden, "n_params": pred.n_params, "predicted": pred.value, "rule": pred.rule,
@@ -81,36 +104,6 @@ def _row(act, n_in: int, n_hidden: int, method: str, hidden_bias: bool, output_b
         "seconds": f"{time.perf_counter() - t0:.3f}",
         "_pred": pred, "_meas": meas,
     }
-
-
-def _architecture_rank(act, n_in: int, n_hidden: int, method: str, seed: int, route: str, arch: Architecture):
-    """The rule (input covariance: the rule at the rank of Sigma; none known for frozen groups or several
-    outputs) and the rank measured by :func:`symhess.hessian_rank` at a random rational teacher."""
-    from ..two_layer.counting import EffectiveParameters, effective_parameters
-    from ..two_layer.rank import hessian_rank
-    from ..two_layer.rational import rational_teacher
-    from ..validation import as_rng
-
-    if arch.trainable is None and arch.n_out == 1:
-        pred = effective_parameters(act, n_in, n_hidden, input_cov=arch.input_cov, measure=False)
-    else:
-        pred = EffectiveParameters(None, "none known", "measured", "-", n_in, n_hidden,
-                                   arch.n_params(n_in, n_hidden), None,
-                                   "no counting rule for frozen groups or several outputs yet: the rank is measured")
-    gen = as_rng(seed)
-    W, v = rational_teacher(n_in, n_hidden, gen)
-    if arch.n_out > 1:
-        import numpy as np
-
-        v = np.vstack([v] + [rational_teacher(n_in, n_hidden, gen)[1] for _ in range(arch.n_out - 1)])
-    kw = dict(trainable=arch.trainable, input_cov=arch.input_cov)
-    if method == "exact":
-        meas = hessian_rank(act, W, v, exact=True, route=route, **kw)
-    elif method == "certify":
-        meas = hessian_rank(act, W, v, certify=True, **kw)
-    else:
-        meas = hessian_rank(act, W.astype(float), v.astype(float), **kw)
-    return pred, meas
 
 
 DEEP_COLUMNS = ("widths", "n_params", "predicted", "rule", "rule_status", "symmetry_count", "measured",
@@ -206,9 +199,13 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
     proved in ball arithmetic with --certify. An exact or certified rank at one random rational teacher
     is a certified lower bound for the generic rank.
 
-    Architecture options: --input-cov (float rank; the rule is the one at Ni = rank of Sigma), --train
-    and --n-out (measured; no counting rule yet). The rank is that at the optimum of a matched teacher,
-    so --teacher-activation is refused.
+    Architecture options (two-layer networks, combined with the biases): --n-out K outputs, --train
+    a subset of W,v,b,b_out (b and b_out when the network has those biases) and --input-cov Sigma. The
+    prediction is effective_parameters with these options (under Sigma the rule at Ni = rank Sigma;
+    "none known" where no rule applies); the rank is measured with the same options (--exact and
+    --certify reduce Sigma = L D L^T exactly over Q). With these options biases need --exact or
+    --certify (the float64 route has no such Hessian). The rank is that at the optimum of a matched
+    teacher, so --teacher-activation is refused; --widths and --n-teacher take none of these options.
     """
     from ..errors import SymhessError
 
@@ -220,16 +217,18 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
     if options.get("teacher_activation") is not None:
         raise InputError("--teacher-activation is not available in `symhess count`: it measures the rank at the "
                          "optimum of a matched teacher (use `symhess report` or `symhess spectrum`)")
-    archs = {a: load_architecture(act, a, **options) for a in ins} if widths is None else {}
-    arch0 = load_architecture(act, 1, **{**options, "input_cov": None})
-    if options.get("input_cov") is not None and method != "float":
-        raise InputError("--input-cov is measured on the float route only (drop --exact/--certify); for a "
-                         "nonsingular Sigma the rank is that of the identity case at the whitened weights")
+    trainable = _parse_train(options.pop("train", None), hidden_bias, output_bias)
+    archs = ({a: replace(load_architecture(act, a, **options), trainable=trainable) for a in ins}
+             if widths is None else {})
+    arch0 = replace(load_architecture(act, 1, **{**options, "input_cov": None}), trainable=trainable)
     if not arch0.is_default or options.get("input_cov") is not None:
-        for flag, given in (("--widths", widths is not None), ("--n-teacher", n_teacher is not None),
-                            ("--hidden-bias", hidden_bias), ("--output-bias", output_bias)):
+        for flag, given in (("--widths", widths is not None), ("--n-teacher", n_teacher is not None)):
             if given:
-                raise InputError(f"{flag} cannot be combined with --n-out, --input-cov or --train in `symhess count`")
+                raise InputError(f"{flag} cannot be combined with --n-out, --input-cov or --train in `symhess count` "
+                                 "(the rules and measurements of deep networks and wider students have none of them)")
+        if method == "float" and (hidden_bias or output_bias):
+            raise InputError("biases with --n-out, --input-cov or --train are measured with --exact (polynomials) "
+                             "or --certify: the float64 route has no such Hessian")
     if widths is not None:
         _deep_count(act, widths, method, seed, sweep, out, hidden_bias, output_bias)
         return
@@ -250,15 +249,15 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
                        + (f", {archs[ins[0]].describe()}" if not archs[ins[0]].is_default else ""))
             pred = row["_pred"]
             click.echo(f"prediction: {pred}" if pred.value is not None else
-                       f"prediction: none known ({pred.note})")
+                       f"prediction: none known ({pred.note or 'no counting rule for these options'})")
             click.echo(f"measured (seed {seed}): {row['_meas']}")
             click.echo(f"match: {row['match']}")
             return
-        from ..two_layer.counting import n_parameters
+        from ..two_layer.span_rank import network_layout
 
         grid = [(a, b, t) for a in ins for t in tchs for b in hids
-                if (n_parameters(a, b, hidden_bias=hidden_bias, output_bias=output_bias) if archs[a].is_default
-                    else archs[a].n_params(a, b)) <= max_params
+                if network_layout(a, b, n_out=arch0.n_out, hidden_bias=hidden_bias, output_bias=output_bias,
+                                  trainable=trainable).n_params <= max_params
                 and (t is None or t <= b) and (n_zero is None or t is None or n_zero <= b - t)]
         rows = []
         with click.progressbar(grid, label=f"count {act.spec} ({method})", file=sys.stderr,

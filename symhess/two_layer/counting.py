@@ -607,12 +607,16 @@ def measure_rank(
     route: str = "jacobian",
     n_out: int = 1,
     trainable: object = None,
+    input_cov: object = None,
 ):
     r"""Measure the Hessian rank at a random rational teacher (:func:`symhess.rational_teacher`).
 
-    ``n_out`` outputs (further rows of :math:`V` drawn like ``v``, one output bias each) and the
-    ``trainable`` groups as in :func:`effective_parameters`. With biases, several outputs or frozen
-    groups, ``"certify"`` proves by point evaluation (:mod:`symhess.two_layer.span_rank`).
+    ``n_out`` outputs (further rows of :math:`V` drawn like ``v``, one output bias each), the
+    ``trainable`` groups and the input covariance ``input_cov`` as in :func:`effective_parameters`.
+    With biases, several outputs or frozen groups, ``"certify"`` proves by point evaluation
+    (:mod:`symhess.two_layer.span_rank`); with ``input_cov`` the exact and certified routes reduce
+    :math:`\Sigma=L_rD_rL_r^\top` over :math:`\mathbb Q` (the entries of ``input_cov`` read exactly)
+    and measure at the weights :math:`WL_r`.
 
     ``method``: ``"exact"`` (over :math:`\mathbb Q`, polynomials), ``"certify"`` (ball arithmetic),
     ``"float"`` (float64 with tolerance and gap), or ``"auto"`` (exact for polynomials with rational
@@ -646,15 +650,15 @@ def measure_rank(
     if method == "auto":
         method = "exact" if poly else "certify"
     if method == "exact":
-        return hessian_rank(act, W, v, exact=True, route=route, trainable=trainable, **bias)
+        return hessian_rank(act, W, v, exact=True, route=route, trainable=trainable, input_cov=input_cov, **bias)
     if method == "certify":
         if (hidden_bias or output_bias) and poly:
-            return hessian_rank(act, W, v, exact=True, trainable=trainable, **bias)
+            return hessian_rank(act, W, v, exact=True, trainable=trainable, input_cov=input_cov, **bias)
         if hidden_bias or output_bias or general:
-            return hessian_rank(act, W, v, certify="points", trainable=trainable, **bias)
-        return hessian_rank(act, W, v, certify=True)
+            return hessian_rank(act, W, v, certify="points", trainable=trainable, input_cov=input_cov, **bias)
+        return hessian_rank(act, W, v, certify=True, input_cov=input_cov)
     fl = lambda a: np.array(a, dtype=float)  # noqa: E731
-    return hessian_rank(act, fl(W), fl(v), trainable=trainable,
+    return hessian_rank(act, fl(W), fl(v), trainable=trainable, input_cov=input_cov,
                         hidden_bias=None if not hidden_bias else fl(b),
                         output_bias=None if not output_bias else (fl(b0) if n_out != 1 else float(b0)))
 
