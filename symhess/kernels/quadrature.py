@@ -114,6 +114,18 @@ ROUNDING_FLOOR = 4096 * np.finfo(float).eps
 REFINEMENT_RTOL = 1e-8
 #: gamma of the smooth step erf(gamma t) subtracted from saturating activations (slope 1 at 0)
 ERF_GAMMA = float(np.sqrt(np.pi) / 2)
+#: highest Hermite degree N of the Mehler series
+MEHLER_MAX_DEGREE = 128
+#: truncation of the Mehler series: |rho|^(N+1) at most this (relative to ||f|| ||g||); pairs with
+#: |rho| above MEHLER_TOL ** (1 / (MEHLER_MAX_DEGREE + 1)) (about 0.74) use the conditional rule
+MEHLER_TOL = 1e-17
+#: half-width of the Hermite-coefficient grids in standard deviations (sqrt(phi) below 1e-18 beyond)
+MEHLER_HALF_WIDTH = 13.0
+#: most nodes of a Hermite-coefficient grid; variances that would need more use the conditional rule
+MEHLER_MAX_NODES = 1 << 14
+#: rounding floor of the Mehler route, relative to ||f|| ||g|| (sums of at most N + 1 products of
+#: coefficients, each a dot product whose rounding is estimated with ROUNDING_FLOOR)
+MEHLER_ROUNDING = 256 * np.finfo(float).eps
 _CHUNK = 1_000_000  # grid evaluations per chunk: bounds the temporary memory, stays near the cache
 
 
@@ -358,7 +370,137 @@ def _pair_local(parts: _Parts, a: int, b: int, sA, kap, tau):
     return T[:, 0], _estimate(T, absval), absval
 
 
+# -- the Mehler (Hermite) series for pairs that are not strongly correlated ----------------------------
+
+
+def _mehler_step(parts: _Parts, s: np.ndarray) -> np.ndarray:
+    r"""Step of the Hermite-coefficient grid at standard deviation ``s``: the step-2h rule resolves both scales.
+
+    The integrand :math:`f(sx)\,h_n(x)\varphi(x)` has Fourier transform concentrated in
+    :math:`|\omega|\le\sqrt N+8` (the transform of :math:`He_n\varphi` is :math:`(i\omega)^n e^{-\omega^2/2}`,
+    below :math:`10^{-18}` beyond, :math:`n\le N`), convolved with that of :math:`f(sx)`, which falls like
+    :math:`e^{-|\omega|d_\sigma/s}`; the rule of step :math:`2h` aliases frequencies :math:`\pi/h`.
+    """
+    return np.pi / (np.sqrt(MEHLER_MAX_DEGREE) + 8.0 + 40.0 * s / parts.strip)
+
+
+def _mehler_nodes(parts: _Parts, s: np.ndarray) -> np.ndarray:
+    """Nodes per grid, ``2k+1`` with ``k = ceil(L/h)`` (even)."""
+    return 2 * (2 * np.ceil(MEHLER_HALF_WIDTH / _mehler_step(parts, s) / 2)) + 1
+
+
+_HERMITE_CACHE: "OrderedDict[tuple, dict]" = OrderedDict()
+
+
+def _hermite_coefficients(parts: _Parts, order: int, s: np.ndarray):
+    r"""Normalised Hermite coefficients of :math:`f=\sigma^{(order)}(s\,\cdot)` at each standard deviation ``s``.
+
+    Returns ``alpha`` ``(m, N+1)``, :math:`\alpha_n=E[f(sX)\,h_n(X)]` with :math:`h_n=He_n/\sqrt{n!}`; ``err``
+    ``(m,)``, the largest :math:`|T_h-T_{2h}|` over :math:`n` (the step-2h rule uses every other node of the
+    step-h rule); and ``norm`` ``(m,)``, :math:`\|f\|=E[f(sX)^2]^{1/2}` (plus its own estimated error, so an
+    upper value). Trapezoidal rules on :math:`|x|\le` :data:`MEHLER_HALF_WIDTH`, step :func:`_mehler_step`;
+    the activation is evaluated once per node and unit, the :math:`h_n` by their three-term recurrence
+    :math:`h_{n+1}=(x\,h_n-\sqrt n\,h_{n-1})/\sqrt{n+1}`, times :math:`\varphi` (no overflow).
+    """
+    key = (parts.act, order, s.shape, hashlib.blake2b(s.tobytes(), digest_size=16).digest())
+    hit = _HERMITE_CACHE.get(key)
+    if hit is not None:
+        _HERMITE_CACHE.move_to_end(key)
+        return hit
+    N = MEHLER_MAX_DEGREE
+    h = _mehler_step(parts, s)
+    k = 2 * int(np.ceil(float(np.max(MEHLER_HALF_WIDTH / h)) / 2))
+    idx = np.arange(-k, k + 1)
+    alpha, err, norm = np.empty((s.size, N + 1)), np.empty(s.size), np.empty(s.size)
+    step = max(1, (1 << 21) // ((2 * k + 1) * (N + 1)))  # units per chunk: the h_n table stays ~16 MB
+    for lo in range(0, s.size, step):
+        sl = slice(lo, lo + step)
+        x = h[sl, None] * idx[None, :]
+        w = h[sl, None] * np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
+        w2 = w * np.where(idx % 2 == 0, 2.0, 0.0)  # the step-2h rule on every other node
+        f = parts.act.numeric_derivatives((order,), s[sl, None] * x)[order]
+        F = np.stack([f * w, f * w2], axis=1)  # (m, 2, n)
+        herm = np.empty((N + 1,) + x.shape)  # h_n(x), degree first: the recurrence runs on contiguous rows
+        herm[0] = 1.0
+        herm[1] = x
+        for n in range(1, N):
+            np.multiply(x, herm[n], out=herm[n + 1])
+            herm[n + 1] -= np.sqrt(n) * herm[n - 1]
+            herm[n + 1] *= 1.0 / np.sqrt(n + 1)
+        T = np.matmul(F, herm.transpose(1, 2, 0))  # (m, 2, N+1)
+        alpha[sl] = T[:, 0]
+        err[sl] = np.max(np.abs(T[:, 0] - T[:, 1]), axis=1)
+        ff = f * f
+        sq, sq2 = np.einsum("mn,mn->m", ff, w), np.einsum("mn,mn->m", ff, w2)
+        norm[sl] = np.sqrt(sq + np.abs(sq - sq2))
+    hit = (alpha, err, norm)
+    _HERMITE_CACHE[key] = hit
+    if len(_HERMITE_CACHE) > 16:
+        _HERMITE_CACHE.popitem(last=False)
+    return hit
+
+
+def _mehler_eligible(parts: _Parts, qA, qB, c) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs the Mehler series serves (both variances positive, |rho| small enough, grids in budget), and rho."""
+    pos = (qA > 0) & (qB > 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        rho = np.where(pos, c / np.sqrt(np.where(pos, qA, 1.0)) / np.sqrt(np.where(pos, qB, 1.0)), 0.0)
+        rho_max = MEHLER_TOL ** (1.0 / (MEHLER_MAX_DEGREE + 1))
+        ok = pos & (np.abs(rho) <= rho_max)
+        for q in (qA, qB):
+            ok &= _mehler_nodes(parts, np.sqrt(np.maximum(q, 0.0))) <= MEHLER_MAX_NODES
+    return ok, rho
+
+
+def _pair_mehler(parts: _Parts, a: int, b: int, qA, qB, rho):
+    r""":math:`K_{ab}` by Mehler's formula: value, error bound, :math:`\|f\|\|g\|`.
+
+    With :math:`u=s_1X`, :math:`v=s_2Y`, :math:`\operatorname{corr}(X,Y)=\rho`,
+    :math:`E[f(u)g(v)]=\sum_{n\ge0}\rho^n\alpha_n\beta_n` (:math:`\alpha_n,\beta_n` the normalised Hermite
+    coefficients of :math:`f=\sigma^{(a)}(s_1\cdot)`, :math:`g=\sigma^{(b)}(s_2\cdot)`). By Cauchy–Schwarz and
+    Parseval the tail beyond degree :math:`N` is at most :math:`|\rho|^{N+1}\|f\|\|g\|`, whatever the
+    coefficients' decay, and coefficient errors :math:`e_f, e_g` (largest over :math:`n`) change the sum by at
+    most :math:`(e_f\|g\|+\|f\|e_g)/\sqrt{1-\rho^2}`. The coefficients depend on one unit only: they are
+    computed once per distinct variance and derivative order and shared by every pair and kernel.
+    """
+    sq = np.sqrt(np.concatenate([qA, qB]))
+    s_u, inv = np.unique(sq, return_inverse=True)
+    inv = inv.reshape(-1)
+    ia, ib = inv[: qA.size], inv[qA.size:]
+    A, eA, nA = _hermite_coefficients(parts, a, s_u)
+    B, eB, nB = _hermite_coefficients(parts, b, s_u)
+    r = float(np.max(np.abs(rho))) if rho.size else 0.0
+    N = MEHLER_MAX_DEGREE if r > 0 else 0
+    if 0 < r < 1:
+        N = min(MEHLER_MAX_DEGREE, max(1, int(np.ceil(np.log(MEHLER_TOL) / np.log(r))) - 1))
+    powers = np.empty((rho.size, N + 1))
+    powers[:, 0] = 1.0
+    if N:
+        powers[:, 1:] = rho[:, None]
+        np.cumprod(powers[:, 1:], axis=1, out=powers[:, 1:])
+    val = np.einsum("mn,mn,mn->m", powers, A[ia, : N + 1], B[ib, : N + 1])
+    na, nb = nA[ia], nB[ib]
+    absval = na * nb
+    arho = np.abs(rho)
+    err = (eA[ia] * nb + na * eB[ib] + MEHLER_ROUNDING * absval) / np.sqrt(1.0 - rho * rho) \
+        + arho ** (N + 1) * absval
+    return val, err, absval
+
+
 def _pair_sorted(parts: _Parts, a: int, b: int, qA, qB, c):
+    """K_ab with q_A >= q_B elementwise: the Mehler series where it converges fast, else the conditional rule."""
+    ok, rho = _mehler_eligible(parts, qA, qB, c)
+    if ok.all():
+        return _pair_mehler(parts, a, b, qA, qB, rho)
+    val, err, absval = np.empty(qA.size), np.empty(qA.size), np.empty(qA.size)
+    if ok.any():
+        val[ok], err[ok], absval[ok] = _pair_mehler(parts, a, b, qA[ok], qB[ok], rho[ok])
+    rest = ~ok
+    val[rest], err[rest], absval[rest] = _pair_conditional(parts, a, b, qA[rest], qB[rest], c[rest])
+    return val, err, absval
+
+
+def _pair_conditional(parts: _Parts, a: int, b: int, qA, qB, c):
     """K_ab with q_A >= q_B elementwise (u: the variable of larger variance)."""
     sA, sB = np.sqrt(qA), np.sqrt(qB)
     det = _gram_determinant(qA, qB, c)
