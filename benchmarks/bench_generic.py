@@ -1,7 +1,7 @@
 """Benchmark: the dense expected Hessian of activations without closed forms against erf's closed forms.
 
 Run:  python benchmarks/bench_generic.py [--n 100] [--repeat 7] [--activations erf tanh softplus sigmoid silu]
-      [--ref-pairs 2] [--no-accuracy]
+      [--ref-pairs 2] [--no-accuracy] [--conditional]
 
 At the optimum (``symhess.expected_hessian(act, W, v)``, ``W, v = symhess.teacher(n, n, rng=0)``,
 P = n^2 + n) it times, in interleaved rounds of the same run (median and best of ``--repeat``):
@@ -9,7 +9,9 @@ P = n^2 + n) it times, in interleaved rounds of the same run (median and best of
 * every activation's dense assembly; for the quadrature activations the caches of
   :mod:`symhess.kernels.quadrature` are cleared before each call, so every call computes its pair tables;
 * ``tables``: the pair-coefficient tables alone (``block_coefficients``), caches cleared;
-* ``floor``: ``np.copyto`` of a P x P float64 array into another (memory bandwidth, no page faults).
+* ``floor``: ``np.copyto`` of a P x P float64 array into another (memory bandwidth, no page faults);
+* with ``--conditional``, once per quadrature activation: the same assembly with Mehler's series switched off
+  (every pair by the conditional double trapezoidal rule, the route before the series).
 
 Ratios are against erf (closed forms, same assembly) and the floor of the same run.
 
@@ -47,7 +49,27 @@ def _timed(fn):
     return time.perf_counter() - t0
 
 
-def timing(symhess, names, n, repeat):
+def _conditional_only():
+    """Context: every pair by the conditional rule (Mehler's series off)."""
+    from contextlib import contextmanager
+
+    from symhess.kernels import quadrature as Q
+
+    @contextmanager
+    def ctx():
+        saved = Q.MEHLER_MAX_NODES
+        Q.MEHLER_MAX_NODES = 0
+        _clear()
+        try:
+            yield
+        finally:
+            Q.MEHLER_MAX_NODES = saved
+            _clear()
+
+    return ctx()
+
+
+def timing(symhess, names, n, repeat, conditional=False):
     from symhess.two_layer.pairs import block_coefficients
 
     W, v = symhess.teacher(n, n, rng=np.random.default_rng(0))
@@ -67,21 +89,28 @@ def timing(symhess, names, n, repeat):
             _clear()
             tables[name].append(_timed(lambda: block_coefficients(act, W)))
     del src, dst
+    cond = {}
+    if conditional:
+        for name, act in acts.items():
+            if _is_quadrature(act):
+                with _conditional_only():
+                    cond[name] = _timed(lambda: symhess.expected_hessian(act, W, v))
     med = {k: float(np.median(t)) for k, t in times.items()}
     f = float(np.median(floor))
     base = med.get("erf")
     print(f"n = Ni = Nh = {n}, P = {P}; {repeat} interleaved rounds; load average at the end "
           f"{os.getloadavg()[0]:.1f}\n")
     print("| activation | route | assembly, median (s) | best (s) | pair tables, median (s) | **/ erf** "
-          "| / floor |")
-    print("|---|---|---|---|---|---|---|")
+          "| / floor | conditional rule only (s) |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, act in acts.items():
         route = "quadrature" if _is_quadrature(act) else "closed form"
         ratio = f"**{med[name] / base:.2f}**" if base else "—"
+        old = f"{cond[name]:.2f} ({cond[name] / base:.1f} × erf)" if name in cond and base else "—"
         print(f"| {name} | {route} | {med[name]:.3f} | {min(times[name]):.3f} | {np.median(tables[name]):.3f} "
-              f"| {ratio} | {med[name] / f:.1f} |")
+              f"| {ratio} | {med[name] / f:.1f} | {old} |")
     print(f"| floor: `np.copyto` of P x P float64 | — | {f:.3f} | {min(floor):.3f} | — | "
-          f"{f / base if base else float('nan'):.2f} | 1 |")
+          f"{f / base if base else float('nan'):.2f} | 1 | — |")
 
 
 def _is_quadrature(act):
@@ -98,7 +127,6 @@ def accuracy(symhess, names, n, ref_pairs):
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
     from arb_reference import pair_ref, sigmoid_d, silu_d, softplus_d, tanh_d
 
-    from symhess.kernels import quadrature as Q
     from symhess.kernels.quadrature import gaussian_pair_quadrature, record_quadrature
 
     arb = {
@@ -130,14 +158,8 @@ def accuracy(symhess, names, n, ref_pairs):
         _clear()
         with record_quadrature() as rec:
             H = symhess.expected_hessian(act, W, v)
-        saved = Q.MEHLER_MAX_NODES
-        try:
-            Q.MEHLER_MAX_NODES = 0  # every pair by the conditional rule
-            _clear()
+        with _conditional_only():
             H2 = symhess.expected_hessian(act, W, v)
-        finally:
-            Q.MEHLER_MAX_NODES = saved
-            _clear()
         d = H - H2
         ref_txt = f"{worst:.1e} ({worst_est:.1e})" if name in arb else "—"
         print(f"| {name} | {ref_txt} | {np.abs(d).max() / np.abs(H).max():.1e} "
@@ -151,11 +173,13 @@ def main(argv=None) -> int:
     ap.add_argument("--activations", nargs="+", default=["erf", "tanh", "softplus", "sigmoid", "silu"])
     ap.add_argument("--ref-pairs", type=int, default=2, help="random unit pairs checked against 30 digits")
     ap.add_argument("--no-accuracy", action="store_true")
+    ap.add_argument("--conditional", action="store_true",
+                    help="also time each quadrature activation once with Mehler's series switched off")
     args = ap.parse_args(argv)
     import symhess
 
     warnings.simplefilter("ignore")  # the QuadratureWarning of the quadrature activations: known
-    timing(symhess, args.activations, args.n, args.repeat)
+    timing(symhess, args.activations, args.n, args.repeat, args.conditional)
     if not args.no_accuracy:
         accuracy(symhess, args.activations, args.n, args.ref_pairs)
     return 0

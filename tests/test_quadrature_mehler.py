@@ -106,3 +106,16 @@ def test_batch_mixing_both_routes_keeps_each_pair():
     for i in range(4):
         alone = _quiet(Q.gaussian_pair_quadrature, act, 3, 1, q1[i], q2[i], c[i])
         assert abs(float(alone) - both[i]) <= 1e-14 * max(1.0, abs(both[i]))
+
+
+@settings(max_examples=20, deadline=None)
+@given(P=st.integers(1, 300), tile=st.sampled_from([1, 7, 64, 128, 1024]), seed=st.integers(0, 2**32 - 1))
+def test_symmetrize_in_place_is_exact_and_returns_the_norm(P, tile, seed):
+    """(H + H^T)/2 bit for bit, tile by tile, and the Frobenius norm of the result (np.linalg.norm)."""
+    from symhess.linalg.psd import symmetrize_in_place
+
+    H = np.random.default_rng(seed).standard_normal((P, P))
+    ref = 0.5 * (H + H.T)
+    norm = symmetrize_in_place(H, tile)
+    assert np.array_equal(H, ref)
+    assert abs(norm - np.linalg.norm(ref)) <= 1e-13 * np.linalg.norm(ref)
