@@ -119,3 +119,42 @@ def test_symmetrize_in_place_is_exact_and_returns_the_norm(P, tile, seed):
     norm = symmetrize_in_place(H, tile)
     assert np.array_equal(H, ref)
     assert abs(norm - np.linalg.norm(ref)) <= 1e-13 * np.linalg.norm(ref)
+
+
+def test_mehler_falls_back_where_the_activation_overflows_on_its_grid():
+    """A unit too large at 13 standard deviations (exp overflow there, finite within 9): the conditional rule."""
+    from dataclasses import dataclass
+
+    import sympy as sp
+
+    from symhess.activations.base import Activation
+    from symhess.symbols import z
+
+    @dataclass(frozen=True)
+    class Steep(Activation):  # tanh inside |t| <= 110, overflowing beyond |t| ~ 110 (exp(10|t|))
+        name = "steep_test"
+
+        def expr(self, x=z):
+            return sp.tanh(x)
+
+        def analytic_strip(self):
+            return np.pi / 2
+
+        def numeric_derivatives(self, orders, x):
+            with np.errstate(over="ignore", invalid="ignore"):
+                big = np.where(np.abs(x) > 110.0, np.exp(10 * np.abs(x)), 1.0)
+            return {n: TANH_D[n](x) * big for n in orders}
+
+    TANH_D = {n: (lambda x, n=n: activation("tanh").numeric_derivatives((n,), x)[n]) for n in range(5)}
+    act = Steep()
+    q = 100.0  # std 10: |t| reaches 130 on the Mehler grid, 90 on the conditional one
+    parts = Q._Parts(act)
+    ok, rho = Q._mehler_eligible(parts, np.array([q]), np.array([1.0]), np.array([0.3]))
+    assert ok.all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        v_mehler = Q._pair_mehler(parts, 1, 1, np.array([q]), np.array([1.0]), rho)[0]
+        got = Q._pair_sorted(parts, 1, 1, np.array([q]), np.array([1.0]), np.array([0.3]))[0]
+        ref = Q._pair_conditional(parts, 1, 1, np.array([q]), np.array([1.0]), np.array([0.3]))[0]
+    assert not np.isfinite(v_mehler).all()
+    assert np.isfinite(got).all() and got[0] == ref[0]

@@ -142,8 +142,9 @@ MEHLER_TOL = 1e-17
 MEHLER_HALF_WIDTH = 13.0
 #: most nodes of a Hermite-coefficient grid; variances that would need more use the conditional rule
 MEHLER_MAX_NODES = 1 << 14
-#: rounding floor of the Mehler route, relative to ||f|| ||g|| (sums of at most N + 1 products of
-#: coefficients, each a dot product whose rounding is estimated with ROUNDING_FLOOR)
+#: rounding floor of the Mehler route, relative to ||f|| ||g||: the sum of at most N + 1 products (its rounding
+#: is below (N + 1) eps sum|rho^n alpha_n beta_n| <= (N + 1) eps ||f|| ||g||); the coefficients' own rounding
+#: is also seen by their step-h/2h difference
 MEHLER_ROUNDING = 256 * np.finfo(float).eps
 _CHUNK = 1_000_000  # grid evaluations per chunk: bounds the temporary memory, stays near the cache
 
@@ -419,8 +420,10 @@ def _hermite_table(parts: _Parts, order: int, s: np.ndarray):
     ``(m,)``, the largest :math:`|T_h-T_{2h}|` over :math:`n` (the step-2h rule uses every other node of the
     step-h rule); and ``norm`` ``(m,)``, :math:`\|f\|=E[f(sX)^2]^{1/2}` (plus its own estimated error, so an
     upper value). Trapezoidal rules on :math:`|x|\le` :data:`MEHLER_HALF_WIDTH`, step :func:`_mehler_step`;
-    the activation is evaluated once per node and unit, the :math:`h_n` by their three-term recurrence
-    :math:`h_{n+1}=(x\,h_n-\sqrt n\,h_{n-1})/\sqrt{n+1}`, times :math:`\varphi` (no overflow).
+    the activation is evaluated once per node and unit (every order up to 3 at once), the :math:`h_n` by their
+    three-term recurrence :math:`h_{n+1}=(x\,h_n-\sqrt n\,h_{n-1})/\sqrt{n+1}` (below :math:`e^{90}` on the
+    grid, so no overflow; the weights carry :math:`\varphi`). Cached per activation, order and standard
+    deviation.
     """
     table = _HERMITE_CACHE.setdefault((parts.act, order), OrderedDict())
     _HERMITE_CACHE.move_to_end((parts.act, order))
@@ -529,11 +532,14 @@ def _pair_mehler(parts: _Parts, a: int, b: int, qA, qB, rho):
 def _pair_sorted(parts: _Parts, a: int, b: int, qA, qB, c):
     """K_ab with q_A >= q_B elementwise: the Mehler series where it converges fast, else the conditional rule."""
     ok, rho = _mehler_eligible(parts, qA, qB, c)
-    if ok.all():
-        return _pair_mehler(parts, a, b, qA, qB, rho)
     val, err, absval = np.empty(qA.size), np.empty(qA.size), np.empty(qA.size)
     if ok.any():
-        val[ok], err[ok], absval[ok] = _pair_mehler(parts, a, b, qA[ok], qB[ok], rho[ok])
+        with np.errstate(over="ignore", invalid="ignore"):
+            val[ok], err[ok], absval[ok] = _pair_mehler(parts, a, b, qA[ok], qB[ok], rho[ok])
+        # an activation too large on the wider coefficient grid (|x| <= 13 standard deviations): the other rule
+        ok &= np.isfinite(val) & np.isfinite(err)
+        if ok.all():
+            return val, err, absval
     rest = ~ok
     val[rest], err[rest], absval[rest] = _pair_conditional(parts, a, b, qA[rest], qB[rest], c[rest])
     return val, err, absval
