@@ -74,8 +74,14 @@ def _gl_sum(f, pts):
     return tot
 
 
-def pair_ref(a, b, q1, q2, c):
-    """E[tanh^(a)(u) tanh^(b)(v)], (u, v) ~ N(0, [[q1, c], [c, q2]]) for the float inputs taken exactly."""
+def pair_ref(a, b, q1, q2, c, deriv=None, reach=46.0):
+    """E[tanh^(a)(u) tanh^(b)(v)], (u, v) ~ N(0, [[q1, c], [c, q2]]) for the float inputs taken exactly.
+
+    ``deriv(n, x)`` replaces tanh's derivatives (an activation with its features at t = 0); its order-n
+    derivative is taken as zero beyond |t| = ``reach(n)`` (a callable; None: never), tanh's 46 by default.
+    """
+    d = tanh_d if deriv is None else deriv
+    cut = (lambda n: reach if n > 0 else None) if not callable(reach) else reach
     q1, q2, c = flint.arb(q1), flint.arb(q2), flint.arb(c)
     if q2 > q1:
         a, b, q1, q2 = b, a, q2, q1
@@ -89,21 +95,37 @@ def pair_ref(a, b, q1, q2, c):
         mu = kap * u
         muf = float(mu.mid())
         if tf == 0:
-            return tanh_d(b, mu)
+            return d(b, mu)
         lo, hi = muf - 13 * tf, muf + 13 * tf
-        if b > 0:
-            lo, hi = max(lo, -46.0), min(hi, 46.0)
+        if cut(b) is not None:
+            lo, hi = max(lo, -cut(b)), min(hi, cut(b))
             if lo >= hi:
                 return flint.arb(0)
         pts = _geo(lo, hi, 0.0, min(tf, 1.0) / 4) | _geo(lo, hi, muf, tf / 4)
-        return _gl_sum(lambda t: tanh_d(b, t) * (-(t - mu) ** 2 / (2 * tau * tau)).exp(), sorted(pts)) * norm / tau
+        return _gl_sum(lambda t: d(b, t) * (-(t - mu) ** 2 / (2 * tau * tau)).exp(), sorted(pts)) * norm / tau
 
     lo, hi = -13 * sf, 13 * sf
-    if a > 0:
-        lo, hi = max(lo, -46.0), min(hi, 46.0)
+    if cut(a) is not None:
+        lo, hi = max(lo, -cut(a)), min(hi, cut(a))
     scale_i = max(tf, 1.0) / abs(kf) if kf != 0 else math.inf
     pts = _geo(lo, hi, 0.0, min(sf, 1.0, scale_i) / 4)
-    return _gl_sum(lambda u: tanh_d(a, u) * inner(u) * (-u * u / (2 * q1)).exp(), sorted(pts)) * norm / s1
+    return _gl_sum(lambda u: d(a, u) * inner(u) * (-u * u / (2 * q1)).exp(), sorted(pts)) * norm / s1
+
+
+def sigmoid_d(n, x):
+    """sigmoid^(n)(x) in arb: 1/2 + tanh(x/2)/2 differentiated (n <= 4)."""
+    t = tanh_d(n, x / 2) / 2 ** (n + 1)
+    return t + flint.arb(1) / 2 if n == 0 else t
+
+
+def softplus_d(n, x):
+    """softplus^(n)(x) in arb: log(1 + e^x), then sigmoid^(n-1) (n <= 5)."""
+    return (1 + x.exp()).log() if n == 0 else sigmoid_d(n - 1, x)
+
+
+def silu_d(n, x):
+    """silu^(n)(x) = x sigmoid^(n)(x) + n sigmoid^(n-1)(x) in arb (n <= 4)."""
+    return x * sigmoid_d(n, x) + (n * sigmoid_d(n - 1, x) if n else 0)
 
 
 def single_ref(g, q):

@@ -30,6 +30,25 @@ the erf–erf term in closed form and each erf–:math:`r` term reduced to one d
 :math:`E[\operatorname{erf}(\gamma v)\mid u]=\operatorname{erf}(\lambda u)`,
 :math:`\lambda=\gamma\kappa_c/\sqrt{1+2\gamma^2\tau^2}` (:math:`\kappa_c=c/q_1`, :math:`\tau^2=(q_1q_2-c^2)/q_1`).
 
+**Pairs that are not strongly correlated** (:math:`|\rho|\le` :data:`MEHLER_TOL` :math:`^{1/(N+1)}\approx0.74`,
+:math:`N=` :data:`MEHLER_MAX_DEGREE`) use Mehler's formula instead of a double integral: with
+:math:`u=s_1X`, :math:`v=s_2Y`, :math:`\operatorname{corr}(X,Y)=\rho`,
+
+.. math::
+
+    E[f(u)g(v)] = \sum_{n\ge0}\rho^n\alpha_n(f)\,\alpha_n(g),\qquad
+    \alpha_n(f)=E[f(s_1X)\,He_n(X)]/\sqrt{n!},
+
+and by Cauchy–Schwarz and Parseval the terms beyond :math:`n=N` sum to at most
+:math:`|\rho|^{N+1}\|f\|\|g\|` whatever the activation. The coefficients depend on one unit only: they are
+computed once per distinct standard deviation and derivative order (trapezoidal rules of steps :math:`h` and
+:math:`2h` on the same nodes, resolving the activation's strip and :math:`He_N`) and shared by every pair and
+kernel, so a pair costs :math:`N` multiply-adds instead of a two-dimensional grid. Its error estimate is the
+truncation bound plus the coefficients' estimated errors :math:`(e_f\|g\|+\|f\|e_g)/\sqrt{1-\rho^2}` plus a
+rounding floor :data:`MEHLER_ROUNDING` :math:`\|f\|\|g\|`, and :math:`\|f\|\|g\|\ge E|fg|` takes the place of
+:math:`E|\text{integrand}|`. Pairs with larger :math:`|\rho|`, a zero variance, or a standard deviation whose
+coefficient grid would exceed :data:`MEHLER_MAX_NODES` nodes use the rules below.
+
 **The localised double integral** :math:`E[r_a(u)r_b(v)]` is done by conditioning on the variable of larger
 variance, :math:`u` (so the conditional slope :math:`|\kappa_c|\le1`):
 :math:`\int\varphi_{q_1}(u)\,r_a(u)\int\varphi(z)\,r_b(\kappa_cu+\tau z)\,dz\,du`. Both integrals are
@@ -114,6 +133,19 @@ ROUNDING_FLOOR = 4096 * np.finfo(float).eps
 REFINEMENT_RTOL = 1e-8
 #: gamma of the smooth step erf(gamma t) subtracted from saturating activations (slope 1 at 0)
 ERF_GAMMA = float(np.sqrt(np.pi) / 2)
+#: highest Hermite degree N of the Mehler series
+MEHLER_MAX_DEGREE = 128
+#: truncation of the Mehler series: |rho|^(N+1) at most this (relative to ||f|| ||g||); pairs with
+#: |rho| above MEHLER_TOL ** (1 / (MEHLER_MAX_DEGREE + 1)) (about 0.74) use the conditional rule
+MEHLER_TOL = 1e-17
+#: half-width of the Hermite-coefficient grids in standard deviations (sqrt(phi) below 1e-18 beyond)
+MEHLER_HALF_WIDTH = 13.0
+#: most nodes of a Hermite-coefficient grid; variances that would need more use the conditional rule
+MEHLER_MAX_NODES = 1 << 14
+#: rounding floor of the Mehler route, relative to ||f|| ||g||: the sum of at most N + 1 products (its rounding
+#: is below (N + 1) eps sum|rho^n alpha_n beta_n| <= (N + 1) eps ||f|| ||g||); the coefficients' own rounding
+#: is also seen by their step-h/2h difference
+MEHLER_ROUNDING = 256 * np.finfo(float).eps
 _CHUNK = 1_000_000  # grid evaluations per chunk: bounds the temporary memory, stays near the cache
 
 
@@ -377,7 +409,168 @@ def _pair_local(parts: _Parts, a: int, b: int, sA, kap, tau, mA=None, mB=None):
     return T[:, 0], _estimate(T, absval), absval
 
 
+# -- the Mehler (Hermite) series for pairs that are not strongly correlated ----------------------------
+
+
+def _mehler_step(parts: _Parts, s: np.ndarray) -> np.ndarray:
+    r"""Step of the Hermite-coefficient grid at standard deviation ``s``: the step-2h rule resolves both scales.
+
+    The integrand :math:`f(sx)\,h_n(x)\varphi(x)` has Fourier transform concentrated in
+    :math:`|\omega|\le\sqrt N+8` (the transform of :math:`He_n\varphi` is :math:`(i\omega)^n e^{-\omega^2/2}`,
+    below :math:`10^{-18}` beyond, :math:`n\le N`), convolved with that of :math:`f(sx)`, which falls like
+    :math:`e^{-|\omega|d_\sigma/s}`; the rule of step :math:`2h` aliases frequencies :math:`\pi/h`.
+    """
+    return np.pi / (np.sqrt(MEHLER_MAX_DEGREE) + 8.0 + 40.0 * s / parts.strip)
+
+
+def _mehler_nodes(parts: _Parts, s: np.ndarray) -> np.ndarray:
+    """Nodes per grid, ``2k+1`` with ``k = ceil(L/h)`` (even)."""
+    return 2 * (2 * np.ceil(MEHLER_HALF_WIDTH / _mehler_step(parts, s) / 2)) + 1
+
+
+_HERMITE_CACHE: "OrderedDict[tuple, OrderedDict]" = OrderedDict()
+_HERMITE_CACHE_UNITS = 4096  # standard deviations remembered per activation and order
+
+
+def _hermite_table(parts: _Parts, order: int, s: np.ndarray):
+    r"""Normalised Hermite coefficients of :math:`f=\sigma^{(order)}(s\,\cdot)` at each standard deviation ``s``.
+
+    Returns ``alpha`` ``(m, N+1)``, :math:`\alpha_n=E[f(sX)\,h_n(X)]` with :math:`h_n=He_n/\sqrt{n!}`; ``err``
+    ``(m,)``, the largest :math:`|T_h-T_{2h}|` over :math:`n` (the step-2h rule uses every other node of the
+    step-h rule); and ``norm`` ``(m,)``, :math:`\|f\|=E[f(sX)^2]^{1/2}` (plus its own estimated error, so an
+    upper value). Trapezoidal rules on :math:`|x|\le` :data:`MEHLER_HALF_WIDTH`, step :func:`_mehler_step`;
+    the activation is evaluated once per node and unit (every order up to 3 at once), the :math:`h_n` by their
+    three-term recurrence :math:`h_{n+1}=(x\,h_n-\sqrt n\,h_{n-1})/\sqrt{n+1}` (below :math:`e^{90}` on the
+    grid, so no overflow; the weights carry :math:`\varphi`). Cached per activation, order and standard
+    deviation.
+    """
+    table = _HERMITE_CACHE.setdefault((parts.act, order), OrderedDict())
+    _HERMITE_CACHE.move_to_end((parts.act, order))
+    if len(_HERMITE_CACHE) > 16:
+        _HERMITE_CACHE.popitem(last=False)
+    missing = np.array([x for x in dict.fromkeys(s.tolist()) if x not in table])
+    if missing.size:  # every order up to 3 (those of the Gauss-Newton blocks) at once: one h_n table
+        orders = tuple(range(max(order, 3) + 1))
+        computed = _hermite_coefficients(parts, orders, missing)
+        for o in orders:
+            tab = _HERMITE_CACHE.setdefault((parts.act, o), OrderedDict())
+            alpha, err, norm = computed[o]
+            for i, x in enumerate(missing.tolist()):
+                tab[x] = (alpha[i], err[i], norm[i])
+    rows = [table[x] for x in s.tolist()]
+    for x in s.tolist():
+        table.move_to_end(x)
+    while len(table) > max(_HERMITE_CACHE_UNITS, s.size):
+        table.popitem(last=False)
+    return np.stack([r[0] for r in rows]), np.array([r[1] for r in rows]), np.array([r[2] for r in rows])
+
+
+def _hermite_coefficients(parts: _Parts, orders: tuple[int, ...], s: np.ndarray) -> dict:
+    """The computation of :func:`_hermite_table` for several orders at once (one :math:`h_n` table), no cache."""
+    N = MEHLER_MAX_DEGREE
+    h = _mehler_step(parts, s)
+    k = 2 * int(np.ceil(float(np.max(MEHLER_HALF_WIDTH / h)) / 2))
+    idx = np.arange(-k, k + 1)
+    out = {o: (np.empty((s.size, N + 1)), np.empty(s.size), np.empty(s.size)) for o in orders}
+    step = max(1, (1 << 21) // ((2 * k + 1) * (N + 1)))  # units per chunk: the h_n table stays ~16 MB
+    for lo in range(0, s.size, step):
+        sl = slice(lo, lo + step)
+        x = h[sl, None] * idx[None, :]
+        w = h[sl, None] * np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
+        # each unit's own range |x| <= 2 ceil(L / 2h) h, whatever the batch: results do not depend on it
+        w *= np.abs(idx)[None, :] <= 2 * np.ceil(MEHLER_HALF_WIDTH / h[sl, None] / 2)
+        w2 = w * np.where(idx % 2 == 0, 2.0, 0.0)  # the step-2h rule on every other node
+        herm = np.empty((x.shape[0], N + 1, x.shape[1]))  # h_n(x): (unit, degree, node)
+        herm[:, 0] = 1.0
+        herm[:, 1] = x
+        for n in range(1, N):
+            nxt = herm[:, n + 1]
+            np.multiply(x, herm[:, n], out=nxt)
+            nxt -= np.sqrt(n) * herm[:, n - 1]
+            nxt *= 1.0 / np.sqrt(n + 1)
+        vals = parts.act.numeric_derivatives(tuple(orders), s[sl, None] * x)
+        F = np.stack([vals[o] * ww for o in orders for ww in (w, w2)], axis=2)  # (m, n, 2 * orders)
+        T = np.matmul(herm, F)  # (m, N+1, 2 * orders): every rule, order and degree in one product
+        for j, o in enumerate(orders):
+            alpha, err, norm = out[o]
+            alpha[sl] = T[:, :, 2 * j]
+            err[sl] = np.max(np.abs(T[:, :, 2 * j] - T[:, :, 2 * j + 1]), axis=1)
+            ff = vals[o] * vals[o]
+            sq, sq2 = np.einsum("mn,mn->m", ff, w), np.einsum("mn,mn->m", ff, w2)
+            norm[sl] = np.sqrt(sq + np.abs(sq - sq2))
+    return out
+
+
+def _mehler_eligible(parts: _Parts, qA, qB, c) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs the Mehler series serves (both variances positive, |rho| small enough, grids in budget), and rho."""
+    pos = (qA > 0) & (qB > 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        rho = np.where(pos, c / np.sqrt(np.where(pos, qA, 1.0)) / np.sqrt(np.where(pos, qB, 1.0)), 0.0)
+        rho_max = MEHLER_TOL ** (1.0 / (MEHLER_MAX_DEGREE + 1))
+        ok = pos & (np.abs(rho) <= rho_max)
+        for q in (qA, qB):
+            ok &= _mehler_nodes(parts, np.sqrt(np.maximum(q, 0.0))) <= MEHLER_MAX_NODES
+    return ok, rho
+
+
+def _pair_mehler(parts: _Parts, a: int, b: int, qA, qB, rho):
+    r""":math:`K_{ab}` by Mehler's formula: value, error bound, :math:`\|f\|\|g\|`.
+
+    With :math:`u=s_1X`, :math:`v=s_2Y`, :math:`\operatorname{corr}(X,Y)=\rho`,
+    :math:`E[f(u)g(v)]=\sum_{n\ge0}\rho^n\alpha_n\beta_n` (:math:`\alpha_n,\beta_n` the normalised Hermite
+    coefficients of :math:`f=\sigma^{(a)}(s_1\cdot)`, :math:`g=\sigma^{(b)}(s_2\cdot)`). By Cauchy–Schwarz and
+    Parseval the tail beyond degree :math:`N` is at most :math:`|\rho|^{N+1}\|f\|\|g\|`, whatever the
+    coefficients' decay, and coefficient errors :math:`e_f, e_g` (largest over :math:`n`) change the sum by at
+    most :math:`(e_f\|g\|+\|f\|e_g)/\sqrt{1-\rho^2}`. The coefficients depend on one unit only: they are
+    computed once per distinct variance and derivative order and shared by every pair and kernel.
+    """
+    sq = np.sqrt(np.concatenate([qA, qB]))
+    s_u, inv = np.unique(sq, return_inverse=True)
+    inv = inv.reshape(-1)
+    ia, ib = inv[: qA.size], inv[qA.size:]
+    A, eA, nA = _hermite_table(parts, a, s_u)
+    B, eB, nB = _hermite_table(parts, b, s_u)
+    r = float(np.max(np.abs(rho))) if rho.size else 0.0
+    N = MEHLER_MAX_DEGREE if r > 0 else 0
+    if 0 < r < 1:
+        N = min(MEHLER_MAX_DEGREE, max(1, int(np.ceil(np.log(MEHLER_TOL) / np.log(r))) - 1))
+    powers = np.empty((rho.size, N + 1))
+    powers[:, 0] = 1.0
+    if N:
+        powers[:, 1:] = rho[:, None]
+        np.cumprod(powers[:, 1:], axis=1, out=powers[:, 1:])
+    val = np.einsum("mn,mn,mn->m", powers, A[ia, : N + 1], B[ib, : N + 1])
+    na, nb = nA[ia], nB[ib]
+    absval = na * nb
+    arho = np.abs(rho)
+    err = (eA[ia] * nb + na * eB[ib] + MEHLER_ROUNDING * absval) / np.sqrt(1.0 - rho * rho) \
+        + arho ** (N + 1) * absval
+    return val, err, absval
+
+
 def _pair_sorted(parts: _Parts, a: int, b: int, qA, qB, c, mA=None, mB=None):
+    """K_ab with q_A >= q_B elementwise: the Mehler series where it converges fast, else the conditional rule.
+
+    With means (``mA``, ``mB``) every pair takes the conditional rule (the Hermite tables are per
+    standard deviation of a centred unit).
+    """
+    if mA is not None:
+        return _pair_conditional(parts, a, b, qA, qB, c, mA, mB)
+    ok, rho = _mehler_eligible(parts, qA, qB, c)
+    val, err, absval = np.empty(qA.size), np.empty(qA.size), np.empty(qA.size)
+    if ok.any():
+        with np.errstate(over="ignore", invalid="ignore"):
+            val[ok], err[ok], absval[ok] = _pair_mehler(parts, a, b, qA[ok], qB[ok], rho[ok])
+        # an activation too large on the wider coefficient grid (|x| <= 13 standard deviations): the other rule
+        ok &= np.isfinite(val) & np.isfinite(err)
+        if ok.all():
+            return val, err, absval
+    rest = ~ok
+    val[rest], err[rest], absval[rest] = _pair_conditional(parts, a, b, qA[rest], qB[rest], c[rest])
+    return val, err, absval
+
+
+def _pair_conditional(parts: _Parts, a: int, b: int, qA, qB, c, mA=None, mB=None):
     r"""K_ab with q_A >= q_B elementwise (u: the variable of larger variance); optional means of u and v.
 
     With means the saturation split is made in the centred variables: the steps
@@ -424,6 +617,20 @@ _CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
 _CACHE_SIZE = 16
 
 
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(rows, axis=0, return_inverse=True)`` for float rows (three or five columns), by one lexsort."""
+    if rows.shape[0] == 0:
+        return rows, np.zeros(0, dtype=np.intp)
+    order = np.lexsort(rows.T[::-1])
+    srt = rows[order]
+    new = np.empty(rows.shape[0], dtype=bool)
+    new[0] = True
+    np.any(srt[1:] != srt[:-1], axis=1, out=new[1:])
+    inverse = np.empty(rows.shape[0], dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return srt[new], inverse
+
+
 def _pair_sorted_cached(parts: _Parts, a: int, b: int, qA, qB, c, mA=None, mB=None):
     """:func:`_pair_sorted` on the distinct canonical triples, remembering the last few batches.
 
@@ -432,8 +639,7 @@ def _pair_sorted_cached(parts: _Parts, a: int, b: int, qA, qB, c, mA=None, mB=No
     """
     means = mA is not None
     rows = np.stack([qA, qB, c] + ([mA, mB] if means else []), axis=1)
-    uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    uniq, inverse = _unique_rows(rows)
     key = (parts.act, a, b, uniq.shape, hashlib.blake2b(uniq.tobytes(), digest_size=16).digest())
     hit = _CACHE.get(key)
     if hit is None:
@@ -487,7 +693,9 @@ def gaussian_pair_quadrature(act, a: int, b: int, q1, q2, c, *, with_error: bool
     Notes
     -----
     The saturation split, the conditional double trapezoidal rule on the activation's and the Gaussian's
-    scales, and the error estimate are described in the module docstring. Cost: at most about
+    scales, and the error estimate are described in the module docstring. Cost: for :math:`|\rho|\lesssim0.74`
+    (Mehler's series) at most :math:`N+1=129` multiply-adds per pair after one table of Hermite coefficients
+    per distinct variance (a few hundred activation evaluations each); otherwise at most about
     :math:`2UN/d_\sigma\times4UN/d_\sigma` evaluations per distinct pair (:math:`\approx 240\times470` for
     tanh at any variance; :math:`97\times97` at unit variance), each tanh evaluated once for all the
     derivative orders it serves.

@@ -552,9 +552,9 @@ def expected_hessian(
     if not proved[0]:
         check_finite_result(H, W)
     if rec.calls:
-        symmetrize_in_place(H)
+        norm = symmetrize_in_place(H)
         if part == "gauss_newton" or (part == "full" and W_teacher is None and v_teacher is None):
-            delta = max(STATED_ERROR_FACTOR * rec.worst, STATED_ERROR_FLOOR) * float(np.linalg.norm(H))
+            delta = max(STATED_ERROR_FACTOR * rec.worst, STATED_ERROR_FLOOR) * norm
             check_psd(H, delta, f"Gauss-Newton Hessian of {act.spec!r}")
     return H
 
