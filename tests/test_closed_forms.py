@@ -108,3 +108,28 @@ def test_zero_correlation_factorises():
     e1 = lambda q: 2 / math.sqrt(math.pi) / math.sqrt(1 + 2 * q)  # E[erf'(u)], u ~ N(0, q)  # noqa: E731
     assert float(k[(1, 1)]) == pytest.approx(e1(0.7) * e1(1.9), rel=1e-13)
     assert float(k[(0, 0)]) == 0.0 and float(k[(2, 2)]) == 0.0
+
+
+@settings(max_examples=30)
+@given(q1=variances, q2=variances, gap=st.floats(1e-13, 1e-3), sign=st.sampled_from([-1.0, 1.0]))
+def test_relu_kernels_keep_their_accuracy_near_parallel(q1, q2, gap, sign):
+    # float64 inputs near |rho| = 1: the Gram determinant q1 q2 - c^2 cancels and arccos of a rounded
+    # correlation loses digits; the compiled kernels must stay within a few ulps of the scale of each
+    # entry (the same arc-cosine formulas evaluated at 50 digits from the same float inputs)
+    import mpmath
+
+    c = sign * (1 - gap) * math.sqrt(q1 * q2)
+    vals = compile_pair_kernel(activation("relu"), ((0, 0), (1, 1), (2, 0)))(q1, q2, c)
+    with mpmath.workdps(50):
+        Q1, Q2, C = mpmath.mpf(q1), mpmath.mpf(q2), mpmath.mpf(c)
+        root = mpmath.sqrt(Q1 * Q2 - C * C)
+        ang = mpmath.acos(-C / mpmath.sqrt(Q1 * Q2))
+        refs = {(0, 0): (root + C * ang) / (2 * mpmath.pi), (1, 1): ang / (2 * mpmath.pi),
+                (2, 0): root / (2 * mpmath.pi * Q1)}
+    scale = {(0, 0): math.sqrt(q1 * q2), (1, 1): 1.0, (2, 0): math.sqrt(q2 / q1)}
+    for key, ref in refs.items():
+        err = abs(float(vals[key]) - float(ref))
+        # rounding of the inputs themselves moves the exact value by ~eps * scale * (derivative terms)
+        assert err <= 64 * np.finfo(float).eps * scale[key] * max(1.0, float(ang)), (key, q1, q2, c, err)
+        if key == (0, 0):
+            assert float(vals[key]) >= 0.0  # E[relu(u) relu(v)] >= 0: the sign must survive cancellation

@@ -29,11 +29,11 @@ from ..activations import Activation
 from ..expectation.four_point import four_point_expectation
 from ..expectation.pairs import cross_pair_expectation, pair_expectation, quadrature_nodes, single_expectation
 from ..symbols import FOUR_ARGS, PAIR_ARGS, q
-from .quadrature import gaussian_pair_quadrature, gaussian_single_quadrature
+from .quadrature import _gram_determinant, gaussian_pair_quadrature, gaussian_single_quadrature
 from ..errors import InvalidParameterError, NoClosedFormError
 from .four_point_quadrature import gaussian_four_point_quadrature
 
-__all__ = ["sqrt_nonnegative", "arccos_clipped", "CompiledKernel", "compile_pair_kernel", "compile_single_kernel",
+__all__ = ["sqrt_nonnegative", "arccos_clipped", "stable_pair_form", "CompiledKernel", "compile_pair_kernel", "compile_single_kernel",
            "compile_four_point_kernel", "lambdify_checked", "compile_cross_pair_kernel"]
 
 
@@ -112,6 +112,30 @@ def arcsin_clipped(x):
     return np.arcsin(np.clip(x, -1.0, 1.0))
 
 
+_GRAM = sp.Function("gram_determinant")
+
+
+def stable_pair_form(expr: sp.Expr) -> sp.Expr:
+    r"""Rewrite a pair expectation for accurate float evaluation as :math:`|\rho|\to1`.
+
+    The Gram determinant :math:`q_1q_2-c^2` is evaluated by error-free products (accurate to a few
+    ulps of itself, not of :math:`q_1q_2`), and :math:`\arccos(\pm c/\sqrt{q_1q_2})` becomes
+    :math:`\operatorname{atan2}(\sqrt{q_1q_2-c^2},\pm c)`, which keeps full relative accuracy near
+    :math:`\pm1` where the arccosine of a rounded correlation does not. The value is unchanged in exact
+    arithmetic.
+    """
+    q1, q2, c = PAIR_ARGS
+    gram = q1 * q2 - c**2
+    G = _GRAM(q1, q2, c)
+    expr = expr.replace(lambda e: e.is_Add and sp.expand(e - gram) == 0, lambda e: G)
+    rho = c / (sp.sqrt(q1) * sp.sqrt(q2))
+
+    def is_acos_of_rho(e):
+        return isinstance(e, sp.acos) and sp.simplify(e.args[0] ** 2 - rho**2) == 0
+
+    return expr.replace(is_acos_of_rho, lambda e: sp.atan2(sp.sqrt(G), sp.sign(e.args[0] / rho) * c))
+
+
 def _quadrature_modules(act: Activation) -> dict:
     pair_node, single_node = quadrature_nodes(act)
 
@@ -122,7 +146,7 @@ def _quadrature_modules(act: Activation) -> dict:
         return gaussian_single_quadrature(act, int(a), int(b), int(m), x)
 
     return {pair_node.__name__: pair_impl, single_node.__name__: single_impl, "sqrt": sqrt_nonnegative,
-            "arccos": arccos_clipped, "acos": arccos_clipped}
+            "arccos": arccos_clipped, "acos": arccos_clipped, "gram_determinant": _gram_determinant}
 
 
 @lru_cache(maxsize=None)
@@ -130,7 +154,7 @@ def compile_pair_kernel(act: Activation, keys: tuple[tuple[int, int], ...]) -> C
     r"""Compile :math:`K_{ab}(q_1,q_2,c)` for every ``(a, b)`` in ``keys`` into one function."""
     act.require_numeric()
     exprs = tuple(pair_expectation(act, a, b) for a, b in keys)
-    fn, src = lambdify_checked(PAIR_ARGS, list(exprs), _quadrature_modules(act))
+    fn, src = lambdify_checked(PAIR_ARGS, [stable_pair_form(e) for e in exprs], _quadrature_modules(act))
     return CompiledKernel(tuple(keys), exprs, PAIR_ARGS, fn, src)
 
 
@@ -146,8 +170,10 @@ def compile_cross_pair_kernel(act1: Activation, act2: Activation, keys: tuple[tu
     act1.require_numeric()
     act2.require_numeric()
     exprs = tuple(cross_pair_expectation(act1, act2, a, b) for a, b in keys)
-    fn, src = lambdify_checked(PAIR_ARGS, list(exprs), {"sqrt": sqrt_nonnegative, "asin": arcsin_clipped,
-                                                         "arcsin": arcsin_clipped})
+    fn, src = lambdify_checked(PAIR_ARGS, [stable_pair_form(e) for e in exprs],
+                               {"sqrt": sqrt_nonnegative, "asin": arcsin_clipped, "arcsin": arcsin_clipped,
+                                "acos": arccos_clipped, "arccos": arccos_clipped,
+                                "gram_determinant": _gram_determinant})
     return CompiledKernel(tuple(keys), exprs, PAIR_ARGS, fn, src)
 
 

@@ -13,8 +13,9 @@ correlation is set to :math:`\pm1` in the regular kernels and the singular kerne
 (``Activation.parallel_singular_keys``), whose sum in every Stein template tends to zero, are
 dropped. For exactly parallel units (duplicated or rescaled rows) this is the exact limit; for
 units within an angle :math:`\sqrt\tau` of parallel it changes entries by :math:`O(\sqrt\tau)`
-relative. Just above the threshold the closed forms lose about :math:`\epsilon/\sqrt{1-\rho^2}`
-relative accuracy to cancellation. A :class:`~symhess.errors.SymhessAccuracyWarning` says when
+relative. Just above the threshold the compiled closed forms keep their accuracy: the Gram
+determinant :math:`q_1q_2-c^2` is evaluated by error-free products and the arccosine of a correlation as an
+``atan2`` (:func:`symhess.kernels.codegen.stable_pair_form`). A :class:`~symhess.errors.SymhessAccuracyWarning` says when
 the parallel limit was taken.
 """
 
