@@ -568,3 +568,30 @@ def test_bad_bias_input():
         symhess.hessian_operator("erf", W, v, b=np.zeros(2), backend="torch")
     with pytest.raises(NoClosedFormError, match="abrelu"):
         symhess.expected_hessian("abrelu:a=-0.3,b=1.2", W, v, b=np.zeros(2))
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.sampled_from(["relu", "erf"]), st.integers(0, 10**6), st.floats(0.01, 8.0), st.floats(-6.0, 6.0))
+def test_optimum_hessian_psd_and_operator_property(spec, seed, weight_scale, bias_shift):
+    """For all weights and biases (large, and shifted far from the kink): the Hessian at the optimum is
+    symmetric PSD with H[b_out, b_out] = 1, and the matrix-free product equals it."""
+    rng = np.random.default_rng(seed)
+    W = weight_scale * rng.standard_normal((3, 2))
+    v = rng.standard_normal(3)
+    b = bias_shift + rng.standard_normal(3)
+    H = symhess.expected_hessian(spec, W, v, b=b, b_out=0.0)
+    scale = np.abs(H).max()
+    assert np.abs(H - H.T).max() <= 1e-13 * scale
+    assert np.linalg.eigvalsh(H)[0] >= -1e-10 * scale
+    assert H[-1, -1] == 1.0
+    op = symhess.hessian_operator(spec, W, v, b=b, b_out=0.0)
+    x = rng.standard_normal(H.shape[0])
+    assert np.allclose(op @ x, H @ x, rtol=1e-12, atol=1e-12 * scale)
+
+
+def test_relu_zero_row_with_bias_is_refused():
+    W = np.array([[0.0, 0.0], [1.0, 0.5]])
+    with pytest.raises(InvalidParameterError, match="row 0 of W is zero"):
+        symhess.expected_hessian("relu", W, np.ones(2), b=np.array([0.3, 0.0]))
+    with pytest.raises(InvalidParameterError, match="row 0 of W is zero"):
+        symhess.population_gradient("relu", W, np.ones(2), W + 1.0, np.ones(2), b=np.array([0.3, 0.0]))

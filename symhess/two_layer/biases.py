@@ -55,9 +55,9 @@ from ..errors import (
     InvalidParameterError, InvalidTypeError, NoClosedFormError, NonFiniteError, ShapeError, SymhessAccuracyWarning,
 )
 from ..kernels.means import pair_means, single_means
-from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result
+from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result, check_variance_range
 from .architecture import as_input_cov, teacher_act
-from .pairs import CLAMP_TOL
+from .pairs import CLAMP_TOL, check_zero_rows
 from .templates import check_part
 
 __all__ = ["BIAS_GROUPS", "BiasedNetwork", "biased_network", "has_biases", "as_bias"]
@@ -207,6 +207,8 @@ class BiasedNetwork:
         self.b_out = np.zeros(self.n_out) if b_out is None else b_out
         self.A = W if cov is None else cov.whiten(W)
         self.U = self.A if cov is None else cov.place(self.A)
+        check_zero_rows(act, np.einsum("ij,ij->i", self.A, self.A), "W", self.A)
+        check_variance_range(act, np.einsum("ij,ij->i", self.A, self.A), "W")
         self.sigma = None if cov is None else cov.sigma
         self.at_optimum = Wt is None
         self.one_output = one_output
@@ -214,6 +216,8 @@ class BiasedNetwork:
         if Wt is not None:
             At = Wt if cov is None else cov.whiten(Wt)
             Ut = At if cov is None else cov.place(At)
+            check_zero_rows(tact or act, np.einsum("ij,ij->i", At, At), "W_teacher", At)
+            check_variance_range(tact or act, np.einsum("ij,ij->i", At, At), "the teacher weights")
             self.teacher = _Set(tact or act, At, Ut, bt, -Vt, False)
             self.delta_out = self.b_out - bt_out
         else:
@@ -322,8 +326,12 @@ class BiasedNetwork:
         return gn, res
 
     # -- dense ----------------------------------------------------------------------------------
-    def dense(self, part: str = "full", max_bytes: int | None = None) -> np.ndarray:
-        """The dense expected Hessian (trained groups only)."""
+    def dense(self, part: str = "full", max_bytes: int | None = None, write_ww=None) -> np.ndarray:
+        """The dense expected Hessian (trained groups only).
+
+        ``write_ww(out, U, C, sigma)``: the tiled writer of the ``WW`` block of the centred assembly
+        (:mod:`symhess.two_layer.assemble` passes it); without it the block is one ``einsum``.
+        """
         gn, res = self._parts(part)
         P = self.n_params
         check_dense_size(P, max_bytes=max_bytes)
@@ -335,7 +343,10 @@ class BiasedNetwork:
         M = V.T @ V
         if gn:
             c = self._c("zz11", 1, 1, 2)
-            H[sW, sW] = _ww_block(U, {k: m * M for k, m in c.items()}, self.sigma)
+            if write_ww is None:
+                H[sW, sW] = _ww_block(U, {k: m * M for k, m in c.items()}, self.sigma)
+            else:
+                write_ww(H[sW, sW], U, {k: m * M for k, m in c.items()}, self.sigma)
             cz = self._c("z10", 1, 0, 1)
             WV = np.empty((Nh, Ni, n_out, Nh))
             for o in range(n_out):
@@ -463,7 +474,7 @@ class BiasedNetwork:
                 yb += (r["Vb"] * XV).sum(0)
                 yb += r["bb1"] * xb
         parts = {"W": yW.ravel(), "v": yV.ravel(), "b": yb, "b_out": yo}
-        y = np.concatenate([parts[g] for g in self.present])
+        y = check_finite_result(np.concatenate([parts[g] for g in self.present]), self.W, "Hessian-vector product")
         return y if idx is None else y[idx]
 
     # -- loss and gradient ----------------------------------------------------------------------
@@ -490,6 +501,7 @@ class BiasedNetwork:
                 total += t if x == y else 2 * t
             total += 2 * float(self.delta_out @ (s1.S @ means[x]))
         total += float(self.delta_out @ self.delta_out)
+        check_finite_result(np.array(total), self.W, "population loss")
         return max(0.5 * total, 0.0)
 
     def gradient(self) -> np.ndarray:
@@ -515,7 +527,7 @@ class BiasedNetwork:
                 gb += (R * self._c("s10", 1, 0, 0, other)["1"]).sum(1)
                 go += st.S @ _singles(st.act, (0,), st.A, st.m)[0]
         parts = {"W": gW.ravel(), "v": gV.ravel(), "b": gb, "b_out": go}
-        g = np.concatenate([parts[grp] for grp in self.present])
+        g = check_finite_result(np.concatenate([parts[grp] for grp in self.present]), self.W, "gradient")
         idx = self.index()
         return g if idx is None else g[idx]
 
