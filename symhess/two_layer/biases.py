@@ -60,7 +60,7 @@ from .architecture import as_input_cov, teacher_act
 from .pairs import CLAMP_TOL, check_zero_rows
 from .templates import check_part
 
-__all__ = ["BIAS_GROUPS", "BiasedNetwork", "biased_network", "has_biases", "as_bias"]
+__all__ = ["BIAS_GROUPS", "BiasedNetwork", "BiasedHessianOperator", "biased_network", "has_biases", "as_bias"]
 
 #: every parameter group of the network with biases, in the order of theta
 BIAS_GROUPS = ("W", "v", "b", "b_out")
