@@ -186,6 +186,18 @@ def test_relu_pair_functions_against_mpmath(point, a, b):
     assert close(val, ref, rtol=1e-10 if point[-1] > 0.99 else 1e-12)
 
 
+@pytest.mark.parametrize("spec", ["leaky_relu", "abs"])
+def test_abrelu_family_pair_against_mpmath(spec):
+    """sigma = b r(z) - a r(-z): the pair with means against the 1-D reference of each ReLU piece."""
+    act = activation(spec)
+    sa, sb = (float(x) for x in act.ab)
+    point = PAIR_POINTS[1]
+    f = lambda x: sb * max(x, 0) - sa * max(-x, 0)  # noqa: E731
+    r = relu_cond(0)
+    cond = lambda mu, tau: sb * r(mu, tau) - sa * r(-mu, tau)  # noqa: E731
+    assert close(pair_means(act, 0, 0, *point), ref_pair(f, cond, *point, kink1=True), rtol=1e-12)
+
+
 @pytest.mark.parametrize("point", PAIR_POINTS[:3])
 def test_relu_pair_distributions_against_mpmath(point):
     """sigma'' = delta, sigma''' = delta': conditioning on u = 0, and derivatives in the mean m1."""
@@ -318,8 +330,8 @@ def test_single_means_against_mpmath(m, q):
 
 
 def test_no_closed_form_errors():
-    with pytest.raises(NoClosedFormError, match="abrelu"):
-        pair_means(activation("abrelu:a=-0.3,b=1.2"), 0, 0, 0.1, 0.2, 1.0, 1.0, 0.3)
+    with pytest.raises(NoClosedFormError, match="sign"):
+        pair_means(activation("sign"), 0, 0, 0.1, 0.2, 1.0, 1.0, 0.3)
     with pytest.raises(NoClosedFormError, match="tanh"):
         pair_means(activation("erf"), 0, 0, 0.1, 0.2, 1.0, 1.0, 0.3, partner=activation("tanh"))
 
@@ -356,6 +368,7 @@ def _unpack(t, W, v, b, bo):
 @pytest.mark.parametrize("spec,n_out,cov,tact", [
     ("erf", None, None, None), ("relu", 2, SIGMA, None), ("tanh", None, np.diag(SIGMA), None),
     ("erf", 2, SIGMA, "erf:scale=0.5"), ("poly:coeffs=[0,1,0.5,0.2]", None, SIGMA, None),
+    ("abrelu:a=-0.3,b=1.2", 2, SIGMA, None),
 ])
 def test_gradient_and_hessian_are_derivatives_of_the_loss(spec, n_out, cov, tact):
     """Finite differences: gradient of the closed-form loss, Hessian of the closed-form gradient."""
@@ -388,7 +401,7 @@ def test_gradient_and_hessian_are_derivatives_of_the_loss(spec, n_out, cov, tact
     assert np.abs(H - H.T).max() < 1e-12 * scale
 
 
-@pytest.mark.parametrize("spec", ["relu", "erf", "tanh"])
+@pytest.mark.parametrize("spec", ["relu", "erf", "tanh", "leaky_relu", "abs"])
 def test_loss_against_monte_carlo(spec):
     rng = np.random.default_rng(5)
     W, V, b, bo, Wt, Vt, bt, bto = _net(rng, n_out=2)
@@ -572,8 +585,8 @@ def test_bad_bias_input():
         symhess.population_loss("erf", W, v, None, None, b=np.zeros(2))
     with pytest.raises(InvalidParameterError, match="backend"):
         symhess.hessian_operator("erf", W, v, b=np.zeros(2), backend="torch")
-    with pytest.raises(NoClosedFormError, match="abrelu"):
-        symhess.expected_hessian("abrelu:a=-0.3,b=1.2", W, v, b=np.zeros(2))
+    with pytest.raises(NoClosedFormError, match="step"):
+        symhess.expected_hessian("step", W, v, b=np.zeros(2))
 
 
 @settings(max_examples=10, deadline=None)

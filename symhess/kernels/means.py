@@ -132,8 +132,8 @@ def means_route(act: Activation, partner: Activation | None = None) -> str:
     raise NoClosedFormError(
         f"no Gaussian expectation with means (hidden biases) for {what}: it needs a closed form "
         "(the activation hook gaussian_pair_means), two polynomials, or one smooth activation for the quadrature "
-        "with shifted nodes; kinked activations other than ReLU and mixed non-polynomial pairs other than "
-        "erf/erf are not covered"
+        "with shifted nodes; kinked activations other than the ReLU family and mixed non-polynomial pairs "
+        "other than erf/erf are not covered"
     )
 
 
