@@ -156,6 +156,40 @@ class _ABReLUBase(Activation):
             return sp.Integer(0)
         return None
 
+    def gaussian_pair_means(self, m1, m2, q1, q2, c, partner=None, orders=(0, 0)):
+        r"""With means: :math:`\sigma^{(k)}(z)=b\,r^{(k)}(z)-a(-1)^kr^{(k)}(-z)` and :math:`-u` has mean :math:`-m_1`,
+
+        .. math::
+
+            K_{kl} = b^2R_{kl}(m_1,m_2,c)-ab(-1)^lR_{kl}(m_1,-m_2,-c)-ab(-1)^kR_{kl}(-m_1,m_2,-c)
+                +a^2(-1)^{k+l}R_{kl}(-m_1,-m_2,c),
+
+        :math:`R_{kl}` the ReLU expectations with means (:meth:`ReLU.gaussian_pair_means`), at the orders
+        where ReLU has a formula of its own (the others follow by differentiating in the means).
+        """
+        if partner is not None and partner != self:
+            return None
+        k, l = orders
+        R = lambda x1, x2, cc: _RELU.gaussian_pair_means(x1, x2, q1, q2, cc, orders=orders)  # noqa: E731
+        if R(m1, m2, c) is None:
+            return None
+        sa, sb = self.ab
+        return (sb**2 * R(m1, m2, c) - sa * sb * (-1) ** l * R(m1, -m2, -c)
+                - sa * sb * (-1) ** k * R(-m1, m2, -c) + sa**2 * (-1) ** (k + l) * R(-m1, -m2, c))
+
+    def gaussian_single_means(self, orders, m, q):
+        r""":math:`E[\sigma]=bE[r(h)]-aE[r(-h)]` and the pointwise products :math:`\sigma^2=b^2r(h)^2+a^2r(-h)^2`,
+        :math:`\sigma\sigma'=b^2r(h)-a^2r(-h)`, :math:`\sigma'^2=b^2\Theta(h)+a^2\Theta(-h)`, :math:`\sigma\sigma''=0`."""
+        sa, sb = self.ab
+        key = tuple(sorted(orders))
+        signs = {(0,): (sb, -sa), (0, 0): (sb**2, sa**2), (0, 1): (sb**2, -sa**2), (1, 1): (sb**2, sa**2)}
+        if key == (0, 2):
+            return sp.Integer(0)
+        if key not in signs:
+            return None
+        plus, minus = signs[key]
+        return plus * _RELU.gaussian_single_means(key, m, q) + minus * _RELU.gaussian_single_means(key, -m, q)
+
     def counting_rule(self, n_in: int, n_hidden: int) -> RankRule | None:
         """See :func:`abrelu_rank`."""
         return RankRule(*abrelu_rank(n_in, n_hidden, *self.ab))

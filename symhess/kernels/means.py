@@ -132,13 +132,29 @@ def means_route(act: Activation, partner: Activation | None = None) -> str:
     raise NoClosedFormError(
         f"no Gaussian expectation with means (hidden biases) for {what}: it needs a closed form "
         "(the activation hook gaussian_pair_means), two polynomials, or one smooth activation for the quadrature "
-        "with shifted nodes; kinked activations other than ReLU and mixed non-polynomial pairs other than "
-        "erf/erf are not covered"
+        "with shifted nodes; kinked activations other than the ReLU family and mixed non-polynomial pairs "
+        "other than erf/erf are not covered"
     )
 
 
 def pair_means(act: Activation, a: int, b: int, m1, m2, q1, q2, c, partner: Activation | None = None) -> np.ndarray:
     r""":math:`E[\sigma^{(a)}(u)\tau^{(b)}(v)]`, :math:`(u,v)\sim N((m_1,m_2),[[q_1,c],[c,q_2]])`, vectorised.
+
+    Parameters
+    ----------
+    act : Activation
+        :math:`\sigma`.
+    a, b : int
+        Derivative orders (for ReLU, orders 2 and up are the distributions :math:`\delta^{(a-2)}`).
+    m1, m2, q1, q2, c : array_like
+        Means, variances and covariance, broadcast together.
+    partner : Activation, optional
+        :math:`\tau` when it is not :math:`\sigma`.
+
+    Returns
+    -------
+    ndarray
+        The broadcast shape of the arguments.
 
     Raises
     ------
@@ -157,7 +173,27 @@ def pair_means(act: Activation, a: int, b: int, m1, m2, q1, q2, c, partner: Acti
 
 
 def single_means(act: Activation, orders: tuple[int, ...], n: int, m, q) -> np.ndarray:
-    r""":math:`E[(\prod_k\sigma^{(o_k)})^{(n)}(h)]`, :math:`h\sim N(m,q)`; ``orders`` of length 1 or 2."""
+    r""":math:`E[(\prod_k\sigma^{(o_k)})^{(n)}(h)]`, :math:`h\sim N(m,q)`; ``orders`` of length 1 or 2.
+
+    Parameters
+    ----------
+    act : Activation
+        :math:`\sigma`.
+    orders : tuple of int
+        ``(o,)`` for :math:`E[\sigma^{(o+n)}(h)]`, ``(a, b)`` for the product :math:`\sigma^{(a)}\sigma^{(b)}`
+        at one point (a unit with itself).
+    n : int
+        Derivative of the product (:math:`E[G^{(n)}]=\partial_m^nE[G]`).
+    m, q : array_like
+        Mean and variance, broadcast together.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``orders`` of another length.
+    NoClosedFormError
+        No route for this activation (:func:`means_route`).
+    """
     orders = tuple(int(o) for o in orders)
     if len(orders) not in (1, 2):
         raise InvalidParameterError(f"orders={orders} must have one or two entries")

@@ -377,7 +377,7 @@ def hessian_blocks(
         net = biased_network(act, W, v, b=b, b_out=b_out, W_teacher=W_teacher, v_teacher=v_teacher, b_teacher=b_teacher,
                              b_out_teacher=b_out_teacher, input_cov=input_cov, trainable=trainable,
                              teacher_activation=teacher_activation)
-        return net.unpack(net.dense(part, max_bytes))
+        return net.unpack(net.dense(part, max_bytes, _write_ww))
     act = get_activation(act)
     multi = multi_output(W, v, W_teacher, v_teacher)
     if multi is not None:
@@ -562,7 +562,7 @@ def expected_hessian(
 def _biased_dense(net, part: str, max_bytes: int | None) -> np.ndarray:
     """The dense Hessian of a network with biases, checked like the centred one when quadrature was used."""
     with record_quadrature() as rec:
-        H = net.dense(part, max_bytes)
+        H = net.dense(part, max_bytes, _write_ww)
     if rec.calls:
         symmetrize_in_place(H)
         if part == "gauss_newton" or (part == "full" and net.at_optimum):

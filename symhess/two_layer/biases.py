@@ -36,7 +36,10 @@ ReLU: :math:`\sigma''=\delta`, :math:`\sigma'''=\delta'` are distributions; thei
 expectations are derivatives in the means, as Stein's lemma gives them in the centred case, and
 for a pair of parallel units whose kinks coincide (a unit and its copy in the teacher) the
 divergent pair kernels, whose sum in every template tends to zero, are dropped as in the centred
-case (:mod:`symhess.two_layer.pairs`). Parallel units whose kinks differ are refused.
+case (:mod:`symhess.two_layer.pairs`) and the regular ones are evaluated at :math:`1-|\rho|=10^{-15}`
+(their closed forms in :math:`\Phi_2` have :math:`\sqrt{1-\rho^2}` in denominators), a relative error of
+order :math:`10^{-7}`, announced by a :class:`~symhess.errors.SymhessAccuracyWarning`. Parallel units whose
+kinks differ are refused.
 """
 
 from __future__ import annotations
@@ -52,12 +55,12 @@ from ..errors import (
     InvalidParameterError, InvalidTypeError, NoClosedFormError, NonFiniteError, ShapeError, SymhessAccuracyWarning,
 )
 from ..kernels.means import pair_means, single_means
-from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result
+from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result, check_variance_range
 from .architecture import as_input_cov, teacher_act
-from .pairs import CLAMP_TOL
+from .pairs import CLAMP_TOL, check_zero_rows
 from .templates import check_part
 
-__all__ = ["BIAS_GROUPS", "BiasedNetwork", "biased_network", "has_biases", "as_bias"]
+__all__ = ["BIAS_GROUPS", "BiasedNetwork", "BiasedHessianOperator", "biased_network", "has_biases", "as_bias"]
 
 #: every parameter group of the network with biases, in the order of theta
 BIAS_GROUPS = ("W", "v", "b", "b_out")
@@ -93,7 +96,7 @@ def as_bias(value: object, size: int, name: str, *, scalar_ok: bool = False) -> 
         raise ShapeError(f"{name} has shape {arr.shape}; expected {expected}")
     if not np.all(np.isfinite(arr)):
         i = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise NonFiniteError(f"{name}[{i}] = {arr[i]!r} is not finite")
+        raise NonFiniteError(f"{name}[{i}] = {float(arr[i])} is not finite; biases must be finite numbers")
     return arr
 
 
@@ -133,7 +136,8 @@ def _coeffs(act, partner, alpha, beta, n_x, A, mA, B, mB, same):
             i, g = np.argwhere(parallel)[0]
             warnings.warn(
                 f"hidden units {int(i)} and {int(g)} are parallel with coinciding kinks (1 - rho^2 < {CLAMP_TOL:g}): "
-                f"the parallel limit of the {act.spec!r} kernels was taken (their divergent parts cancel)",
+                f"the parallel limit of the {act.spec!r} kernels was taken (their divergent parts cancel; the others "
+                "are evaluated at 1 - rho = 1e-15, a relative error of order 1e-7)",
                 SymhessAccuracyWarning, stacklevel=5,
             )
             shrink = 1.0 - 1e-15
@@ -203,6 +207,8 @@ class BiasedNetwork:
         self.b_out = np.zeros(self.n_out) if b_out is None else b_out
         self.A = W if cov is None else cov.whiten(W)
         self.U = self.A if cov is None else cov.place(self.A)
+        check_zero_rows(act, np.einsum("ij,ij->i", self.A, self.A), "W", self.A)
+        check_variance_range(act, np.einsum("ij,ij->i", self.A, self.A), "W")
         self.sigma = None if cov is None else cov.sigma
         self.at_optimum = Wt is None
         self.one_output = one_output
@@ -210,6 +216,8 @@ class BiasedNetwork:
         if Wt is not None:
             At = Wt if cov is None else cov.whiten(Wt)
             Ut = At if cov is None else cov.place(At)
+            check_zero_rows(tact or act, np.einsum("ij,ij->i", At, At), "W_teacher", At)
+            check_variance_range(tact or act, np.einsum("ij,ij->i", At, At), "the teacher weights")
             self.teacher = _Set(tact or act, At, Ut, bt, -Vt, False)
             self.delta_out = self.b_out - bt_out
         else:
@@ -318,8 +326,12 @@ class BiasedNetwork:
         return gn, res
 
     # -- dense ----------------------------------------------------------------------------------
-    def dense(self, part: str = "full", max_bytes: int | None = None) -> np.ndarray:
-        """The dense expected Hessian (trained groups only)."""
+    def dense(self, part: str = "full", max_bytes: int | None = None, write_ww=None) -> np.ndarray:
+        """The dense expected Hessian (trained groups only).
+
+        ``write_ww(out, U, C, sigma)``: the tiled writer of the ``WW`` block of the centred assembly
+        (:mod:`symhess.two_layer.assemble` passes it); without it the block is one ``einsum``.
+        """
         gn, res = self._parts(part)
         P = self.n_params
         check_dense_size(P, max_bytes=max_bytes)
@@ -331,7 +343,10 @@ class BiasedNetwork:
         M = V.T @ V
         if gn:
             c = self._c("zz11", 1, 1, 2)
-            H[sW, sW] = _ww_block(U, {k: m * M for k, m in c.items()}, self.sigma)
+            if write_ww is None:
+                H[sW, sW] = _ww_block(U, {k: m * M for k, m in c.items()}, self.sigma)
+            else:
+                write_ww(H[sW, sW], U, {k: m * M for k, m in c.items()}, self.sigma)
             cz = self._c("z10", 1, 0, 1)
             WV = np.empty((Nh, Ni, n_out, Nh))
             for o in range(n_out):
@@ -459,7 +474,7 @@ class BiasedNetwork:
                 yb += (r["Vb"] * XV).sum(0)
                 yb += r["bb1"] * xb
         parts = {"W": yW.ravel(), "v": yV.ravel(), "b": yb, "b_out": yo}
-        y = np.concatenate([parts[g] for g in self.present])
+        y = check_finite_result(np.concatenate([parts[g] for g in self.present]), self.W, "Hessian-vector product")
         return y if idx is None else y[idx]
 
     # -- loss and gradient ----------------------------------------------------------------------
@@ -486,6 +501,7 @@ class BiasedNetwork:
                 total += t if x == y else 2 * t
             total += 2 * float(self.delta_out @ (s1.S @ means[x]))
         total += float(self.delta_out @ self.delta_out)
+        check_finite_result(np.array(total), self.W, "population loss")
         return max(0.5 * total, 0.0)
 
     def gradient(self) -> np.ndarray:
@@ -511,7 +527,7 @@ class BiasedNetwork:
                 gb += (R * self._c("s10", 1, 0, 0, other)["1"]).sum(1)
                 go += st.S @ _singles(st.act, (0,), st.A, st.m)[0]
         parts = {"W": gW.ravel(), "v": gV.ravel(), "b": gb, "b_out": go}
-        g = np.concatenate([parts[grp] for grp in self.present])
+        g = check_finite_result(np.concatenate([parts[grp] for grp in self.present]), self.W, "gradient")
         idx = self.index()
         return g if idx is None else g[idx]
 
