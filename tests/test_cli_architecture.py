@@ -265,8 +265,6 @@ def test_count_input_cov_on_the_exact_and_certified_routes():
     (["report", "--teacher-activation", "nonsense"], "unknown activation"),
     (["spectrum", "--teacher-activation", "quadratic"], "two different activations"),
     (["count", "--teacher-activation", "linear"], "not available in `symhess count`"),
-    (["count", "--train", "W", "--hidden-bias"], "--exact (polynomials) or --certify"),
-    (["count", "--input-cov", "power:1", "--bias", "output"], "--exact (polynomials) or --certify"),
     (["count", "--train", "W,b"], "no hidden bias"),
     (["count", "--train", "W,b_out", "--hidden-bias", "--exact"], "no output bias"),
     (["count", "--n-out", "2", "--widths", "2,2,1"], "cannot be combined"),
@@ -418,3 +416,15 @@ def test_bias_option_errors(args, needle):
     res = run(*args)
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output and needle in res.output, res.output
+
+
+def test_count_float_route_with_biases_and_architecture_options():
+    """Without --exact/--certify: the float64 rank of the expected Hessian with means, equal to the exact one."""
+    for extra in (["--train", "W,b"], ["--input-cov", "power:1"], ["--n-out", "2"]):
+        fl = run("count", "-a", "quadratic", "--n-in", 3, "--n-hidden", 2, "--bias", "both", *extra)
+        ex = run("count", "-a", "quadratic", "--n-in", 3, "--n-hidden", 2, "--bias", "both", "--exact", *extra)
+        assert fl.exit_code == ex.exit_code == 0, (fl.output, ex.output)
+        r_fl = re.search(r"rank = (\d+) of P = (\d+) \(numerical; float64", fl.output)
+        r_ex = re.search(r"rank = (\d+) of P = (\d+) \(exact", ex.output)
+        assert r_fl and r_ex, (fl.output, ex.output)
+        assert r_fl.groups() == r_ex.groups(), extra
