@@ -76,3 +76,22 @@ def test_float_rank_with_biases_without_expectations_names_certify():
     W, v, b, _ = _net(2, 2, 0)
     with pytest.raises(NoClosedFormError, match="certify=True"):
         hessian_rank("sign", W, v, hidden_bias=b)
+
+
+@pytest.mark.parametrize("act", ["relu", "erf"])
+@pytest.mark.parametrize("hidden, output", [(True, False), (False, True), (True, True)])
+def test_float_and_certified_ranks_agree_on_a_grid(act, hidden, output):
+    """N_i in {2, 3}, N_h in 1..4: the float64 rank (tolerance and gap agreeing) is the certified rank.
+
+    (With N_i = 1 the float route can fall below the true rank: a unit whose kink sits ~36 standard
+    deviations out, b/|w| = 36, contributes eigenvalues of 1e-279 -- below float64 resolution, a count
+    the route never calls proved.)"""
+    for n_in in (2, 3):
+        for n_hidden in range(1, 5):
+            W, v, b, b0 = _net(n_in, n_hidden, 10 * n_in + n_hidden)
+            bias = dict(hidden_bias=b if hidden else None, output_bias=b0 if output else None)
+            fr = hessian_rank(act, W, v, **bias)
+            cr = hessian_rank(act, W, v, certify=True, **bias)
+            assert fr.rank == fr.gap_rank == cr.rank, (n_in, n_hidden, fr, cr)
+            # ReLU: the rescaling of each unit (with or without its hidden bias); erf: full rank
+            assert fr.rank == (fr.n - n_hidden if act == "relu" else fr.n)
