@@ -351,8 +351,10 @@ def test_bad_arguments():
         symhess.hessian_rank("quadratic", W, np.stack([v, v]), exact=True, route="hessian")
     with pytest.raises(ValueError, match="output_bias"):
         symhess.hessian_rank("erf", W, np.stack([v, v]), certify=True, output_bias=[1, 2, 3])
-    with pytest.raises(InvalidParameterError, match="certify=True"):
-        symhess.hessian_rank("quadratic", W.astype(float), np.stack([v, v]).astype(float), hidden_bias=[0.5, 1.0])
+    # the float route takes several outputs with biases (the expected Hessian with means): the exact rank
+    V2 = np.stack([v, 2 * v[::-1]])
+    fr = symhess.hessian_rank("quadratic", W.astype(float), V2.astype(float), hidden_bias=[0.5, 1.0])
+    assert fr.rank == symhess.hessian_rank("quadratic", W, V2, exact=True, hidden_bias=[Fraction(1, 2), 1]).rank
     with pytest.raises(InvalidParameterError, match="b_out"):
         effective_parameters("erf", 2, 2, trainable=("W", "b_out"))
     with pytest.raises(InvalidParameterError, match="n_out"):
@@ -390,8 +392,10 @@ def test_cli_count_with_bias(tmp_path):
     assert res.exit_code == 0 and "4 sizes, 4 consistent" in res.output
     assert run("-a", "quadratic", "--n-in", "3", "--n-hidden", "2", "--bias", "output", "--exact").output.count(
         "rank = 8 of P = 9") == 1  # eq. (14) at (3, 2) is 7, + 1
+    # without --certify: the float64 rank of the expected Hessian with means (tanh: by quadrature, noted)
     res = CliRunner().invoke(main, ["count", "-a", "tanh", "--n-in", "2", "--n-hidden", "2", "--bias", "hidden"])
-    assert res.exit_code != 0 and "--certify" in res.output
+    assert res.exit_code == 0 and "rank = 8 of P = 8 (numerical; float64)" in res.output, res.output
+    assert "numerical quadrature" in res.output
 
 
 def test_output_bias_adds_nothing_when_the_constant_is_already_moved():

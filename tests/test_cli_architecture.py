@@ -265,8 +265,6 @@ def test_count_input_cov_on_the_exact_and_certified_routes():
     (["report", "--teacher-activation", "nonsense"], "unknown activation"),
     (["spectrum", "--teacher-activation", "quadratic"], "two different activations"),
     (["count", "--teacher-activation", "linear"], "not available in `symhess count`"),
-    (["count", "--train", "W", "--hidden-bias"], "--exact (polynomials) or --certify"),
-    (["count", "--input-cov", "power:1", "--bias", "output"], "--exact (polynomials) or --certify"),
     (["count", "--train", "W,b"], "no hidden bias"),
     (["count", "--train", "W,b_out", "--hidden-bias", "--exact"], "no output bias"),
     (["count", "--n-out", "2", "--widths", "2,2,1"], "cannot be combined"),
@@ -315,3 +313,118 @@ def test_spectrum_linear_with_input_cov_uses_the_covariance_law():
         one.append(e[pick.integers(10)])
     assert d == pytest.approx(ks_distance(np.array(one), linear_covariance_law(10, 20, tau).cdf), abs=1e-4)
     assert d < bound
+
+
+# -- biases (report and spectrum) ----------------------------------------------------------------------
+
+def biased_network(n_in, n_hidden, gen, n_out=1, bias="both"):
+    """A teacher and its biases rebuilt by hand: the weights, then b ~ N(0, 1) (Nh), then b_out ~ N(0, 1) (n_out)."""
+    W, v = symhess.teacher(n_in, n_hidden, rng=gen)
+    if n_out > 1:
+        v = np.vstack([v, gen.standard_normal((n_out - 1, n_hidden)) / np.sqrt(n_hidden)])
+    kw = {}
+    if bias in ("hidden", "both"):
+        kw["b"] = gen.standard_normal(n_hidden)
+    if bias in ("output", "both"):
+        kw["b_out"] = gen.standard_normal(n_out)
+    return W, v, kw
+
+
+@pytest.mark.parametrize("act, bias, n_out, P", [
+    ("erf", "both", 1, 11), ("relu", "hidden", 1, 10), ("quadratic", "output", 2, 12), ("erf", "both", 2, 14),
+])
+def test_report_with_biases_matches_the_api(act, bias, n_out, P):
+    res = run("report", "-a", act, "--n-in", 3, "--n-hidden", 2, "--seed", 3, "--bias", bias, "--n-out", n_out)
+    assert res.exit_code == 0, res.output
+    W, v, kw = biased_network(3, 2, np.random.default_rng(3), n_out, bias)
+    H = symhess.expected_hessian(act, W, v, **kw)
+    assert H.shape == (P, P)
+    check_summary(res.output, H)
+    assert {"both": "hidden and output biases", "hidden": "hidden biases", "output": "output bias"}[bias] in res.output
+    assert ("b ~ N(0, 1)" in res.output) == (bias != "output")
+    if "b_out" in kw:  # the output bias's diagonal entry is 1, and the summary sees the bias rows
+        assert H[-1, -1] == 1.0
+
+
+def test_report_bias_none_is_the_default():
+    a = run("report", "-a", "erf", "--n-in", 3, "--n-hidden", 2)
+    b = run("report", "-a", "erf", "--n-in", 3, "--n-hidden", 2, "--bias", "none")
+    assert a.exit_code == b.exit_code == 0
+    assert summary(a.output) == summary(b.output)
+
+
+def test_report_biases_with_frozen_groups_and_correlated_inputs():
+    res = run("report", "-a", "erf", "--n-in", 3, "--n-hidden", 2, "--seed", 2, "--bias", "both",
+              "--train", "b,W", "--input-cov", "diag:1,2,0.5")
+    assert res.exit_code == 0, res.output
+    W, v, kw = biased_network(3, 2, np.random.default_rng(2))
+    H = symhess.expected_hessian("erf", W, v, input_cov=np.array([1.0, 2.0, 0.5]), **kw)
+    idx = np.r_[0:6, 8:10]  # theta = (W, v, b, b_out): W and b
+    check_summary(res.output, H[np.ix_(idx, idx)])
+    assert "trained groups: W, b (P = 8" in res.output
+
+
+def test_report_biases_with_a_mismatched_teacher_go_to_the_minimum():
+    act, tact = "poly:coeffs=[0,1,0,0.5]", "poly:coeffs=[0,1,0.5,0.3]"
+    res = run("report", "-a", act, "--n-in", 3, "--n-hidden", 2, "--seed", 1, "--bias", "both",
+              "--teacher-activation", tact)
+    assert res.exit_code == 0, res.output
+    Wt, vt, kw = biased_network(3, 2, np.random.default_rng(1))
+    m = symhess.find_minimum(act, Wt, vt, Wt, vt, teacher_activation=tact, b0=kw["b"], b_out0=kw["b_out"],
+                             b_teacher=kw["b"], b_out_teacher=kw["b_out"])
+    assert m.converged and m.loss > 1e-6
+    loss, gnorm, emin = _minimum_line(res.output)
+    assert loss == pytest.approx(m.loss, rel=1e-5) and gnorm < 1e-8
+    H = symhess.expected_hessian(act, m.W, m.v, W_teacher=Wt, v_teacher=vt, teacher_activation=tact, b=m.b,
+                                 b_out=m.b_out, b_teacher=kw["b"], b_out_teacher=kw["b_out"])
+    assert emin == pytest.approx(np.linalg.eigvalsh(H)[0], rel=1e-5)
+    check_summary(res.output, H)
+
+
+def test_spectrum_with_biases_matches_the_api():
+    res = run("spectrum", "-a", "erf", "--n-in", 3, "--n-hidden", 3, "--teachers", 3, "--seed", 5,
+              "--bias", "both", "--n-out", 2)
+    assert res.exit_code == 0, res.output
+    gen = np.random.default_rng(5)
+    eigs = []
+    for _ in range(3):
+        W, V, kw = biased_network(3, 3, gen, n_out=2)
+        eigs.append(np.linalg.eigvalsh(symhess.expected_hessian("erf", W, V, **kw)))
+    eigs = np.concatenate(eigs)
+    small, large, mean = _spectrum_numbers(res.output)
+    assert small == pytest.approx(eigs.min(), rel=1e-5)
+    assert large == pytest.approx(eigs.max(), rel=1e-5)
+    assert mean == pytest.approx(eigs.mean(), rel=1e-5)
+    assert "P = 20" in res.output and "hidden and output biases" in res.output
+    assert "of 20" in res.output  # erf with both biases: full rank
+
+
+def test_spectrum_linear_with_biases_has_no_law():
+    res = run("spectrum", "-a", "linear", "--n-in", 3, "--n-hidden", 4, "--teachers", 4, "--bias", "hidden")
+    assert res.exit_code == 0, res.output
+    assert "eq. (15) law" not in res.output and "P = 20" in res.output
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["report", "--bias", "inside"], "'inside' is not one of"),
+    (["report", "--train", "W,b"], "add --bias"),
+    (["report", "--bias", "output", "--train", "W,b"], "no hidden bias"),
+    (["spectrum", "--bias", "hidden", "--train", "b_out"], "no output bias"),
+    (["report", "-a", "erf", "--bias", "hidden", "--teacher-activation", "tanh"], "--teacher-activation"),
+])
+def test_bias_option_errors(args, needle):
+    res = run(*args)
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and needle in res.output, res.output
+
+
+def test_count_float_route_with_biases_and_architecture_options():
+    """Without --exact/--certify: the float64 rank of the expected Hessian with means, equal to the exact one."""
+    for extra in (["--train", "W,b"], ["--input-cov", "power:1"], ["--n-out", "2"]):
+        fl = run("count", "-a", "quadratic", "--n-in", 3, "--n-hidden", 2, "--bias", "both", *extra)
+        ex = run("count", "-a", "quadratic", "--n-in", 3, "--n-hidden", 2, "--bias", "both", "--exact", *extra)
+        assert fl.exit_code == ex.exit_code == 0, (fl.output, ex.output)
+        r_fl = re.search(r"rank = (\d+) of P = (\d+) \(numerical; float64", fl.output)
+        r_ex = re.search(r"rank = (\d+) of P = (\d+) \(exact", ex.output)
+        assert r_fl and r_ex, (fl.output, ex.output)
+        assert r_fl.groups() == r_ex.groups(), extra

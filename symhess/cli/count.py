@@ -203,8 +203,7 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
     a subset of W,v,b,b_out (b and b_out when the network has those biases) and --input-cov Sigma. The
     prediction is effective_parameters with these options (under Sigma the rule at Ni = rank Sigma;
     "none known" where no rule applies); the rank is measured with the same options (--exact and
-    --certify reduce Sigma = L D L^T exactly over Q). With these options biases need --exact or
-    --certify (the float64 route has no such Hessian). The rank is that at the optimum of a matched
+    --certify reduce Sigma = L D L^T exactly over Q). The rank is that at the optimum of a matched
     teacher, so --teacher-activation is refused; --widths and --n-teacher take none of these options.
     """
     from ..errors import SymhessError
@@ -226,9 +225,6 @@ def count(activation: str, n_in: str, n_hidden: str, exact: bool, route: str, ce
             if given:
                 raise InputError(f"{flag} cannot be combined with --n-out, --input-cov or --train in `symhess count` "
                                  "(the rules and measurements of deep networks and wider students have none of them)")
-        if method == "float" and (hidden_bias or output_bias):
-            raise InputError("biases with --n-out, --input-cov or --train are measured with --exact (polynomials) "
-                             "or --certify: the float64 route has no such Hessian")
     if widths is not None:
         _deep_count(act, widths, method, seed, sweep, out, hidden_bias, output_bias)
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._architecture import architecture_options, load_architecture
+from ._architecture import architecture_options, bias_option, load_architecture
 from ._common import activation_option, load_activation, main
 
 __all__ = ["spectrum"]
@@ -29,6 +29,7 @@ __all__ = ["spectrum"]
 @click.option("--log/--no-log", "log_scale", default=None,
               help="Histogram of log10(lambda) [default: on for nonlinear activations].")
 @architecture_options
+@bias_option
 def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int, var_w, var_v,
              plot: Path | None, log_scale: bool | None, **options) -> None:
     """Eigenvalues of the expected Hessian at the optimum, pooled over random teachers.
@@ -38,6 +39,7 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
     the Kolmogorov-Smirnov distance of one eigenvalue per teacher to the chi^2 (*) MP law (eq. 15), or with
     --input-cov to its generalisation to correlated inputs (symhess.two_layer.linear_covariance_law).
     With --teacher-activation each student is first moved to its minimum (symhess.find_minimum).
+    With --bias each teacher's biases are drawn after its weights, b_i ~ N(0, 1), b_out ~ N(0, 1).
     """
     import numpy as np
 
@@ -83,7 +85,7 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
                    "is positive semi-definite at the optimum, so these are errors of the numerical route", err=True)
     law = None
     linear = act.is_polynomial and act.degree == 1 and act.polynomial_coeffs()[1] == 1
-    cov_only = arch.n_out == 1 and arch.trainable is None and arch.teacher_activation is None
+    cov_only = arch.n_out == 1 and arch.trainable is None and arch.teacher_activation is None and arch.bias is None
     if linear and cov_only:
         from ..two_layer.linear_law import ks_critical_value, ks_distance, linear_spectrum_law
 
@@ -132,14 +134,15 @@ def spectrum(activation: str, n_in: int, n_hidden: int, teachers: int, seed: int
 
 
 def _architecture_spectra(act, arch, n_in: int, n_hidden: int, teachers: int, seed: int, var_w, var_v, bar):
-    """Ascending eigenvalues at the optimum of ``arch``, one row per teacher (the draws of teacher_spectra)."""
+    """Ascending eigenvalues at the optimum of ``arch``, one row per teacher (the draws of teacher_spectra,
+    each teacher's biases drawn after its weights)."""
     import numpy as np
 
     gen = np.random.default_rng(seed)
     rows = []
     for _ in range(teachers):
         W, v = arch.network(n_in, n_hidden, gen, var_w, var_v)
-        H, minimum = arch.hessian(act, W, v)
+        H, minimum = arch.hessian(act, W, v, arch.biases(n_hidden, gen))
         if minimum is not None and not minimum.converged:
             click.echo(f"note: find_minimum did not converge for one teacher (gradient norm "
                        f"{minimum.gradient_norm:.2e}); its spectrum is included", err=True)

@@ -29,6 +29,7 @@ from ..errors import InvalidParameterError
 from ..validation import as_teacher, as_weights
 from .architecture import as_input_cov, as_trainable, multi_output, trainable_index
 from .assemble import expected_hessian
+from .biases import biased_network, has_biases
 from .loss import population_gradient, population_loss
 
 __all__ = ["MinimumResult", "find_minimum", "NEWTON_METHODS"]
@@ -65,6 +66,9 @@ class MinimumResult:
         The optimiser's message.
     hessian : ndarray
         The full Hessian at the minimum (trained parameters).
+    b, b_out : ndarray or None
+        The student's hidden biases ``(Nh,)`` and output bias ``(n_out,)`` at the minimum, ``None``
+        when the student has none.
     """
 
     W: np.ndarray
@@ -77,6 +81,8 @@ class MinimumResult:
     gradient_norms: tuple[float, ...]
     message: str
     hessian: np.ndarray = field(repr=False, compare=False)
+    b: np.ndarray | None = None
+    b_out: np.ndarray | None = None
 
 
 def _polish(x, jac, hess, norms, max_steps: int = 12):
@@ -111,6 +117,10 @@ def find_minimum(
     teacher_activation: ActivationLike | None = None,
     input_cov: np.ndarray | None = None,
     trainable: tuple[str, ...] | None = None,
+    b0: np.ndarray | None = None,
+    b_out0: np.ndarray | float | None = None,
+    b_teacher: np.ndarray | None = None,
+    b_out_teacher: np.ndarray | float | None = None,
     gtol: float = 1e-10,
     eig_tol: float = 1e-10,
     max_iter: int = 200,
@@ -134,7 +144,15 @@ def find_minimum(
     W_teacher, v_teacher : ndarray, shapes (Nt, Ni) and (Nt,) or (n_out, Nt)
         The teacher (any width).
     teacher_activation, input_cov, trainable
-        As for :func:`symhess.expected_hessian`.
+        As for :func:`symhess.expected_hessian` (``trainable`` may name ``"b"`` and ``"b_out"`` when
+        the student has those biases).
+    b0, b_out0 : ndarray or float, optional
+        The student's starting hidden biases ``(Nh,)`` and output bias (a scalar, or ``(n_out,)``):
+        given, they are parameters, :math:`f(x)=\sum_iv_i\sigma(w_i\cdot x+b_i)+b^{\rm out}` and
+        :math:`\theta=(W, v, b, b^{\rm out})`; the loss, gradient and Hessian are those of
+        :mod:`symhess.two_layer.biases`.
+    b_teacher, b_out_teacher : ndarray or float, optional
+        The teacher's biases (zero when omitted; each needs the student's bias of its kind).
     gtol : float
         Stop when the gradient norm is below this; also the certificate's threshold.
     eig_tol : float
@@ -161,6 +179,10 @@ def find_minimum(
     >>> res = symhess.find_minimum("erf", Wt[:2] + 0.1, vt[:2], Wt, vt)
     >>> res.converged, res.gradient_norm < 1e-10, res.loss > 0
     (True, True, True)
+    >>> res = symhess.find_minimum("erf", Wt[:2] + 0.1, vt[:2], Wt, vt, b0=np.zeros(2), b_out0=0.0,
+    ...                            b_teacher=[0.5, -0.3, 0.2], b_out_teacher=0.1)
+    >>> res.converged, res.b.shape, res.b_out.shape
+    (True, (2,), (1,))
     """
     if method not in NEWTON_METHODS:
         raise InvalidParameterError(f"method={method!r} is unknown; choose one of {NEWTON_METHODS}")
@@ -180,27 +202,58 @@ def find_minimum(
             raise InvalidParameterError("find_minimum needs the teacher's weights W_teacher and v_teacher")
     Nh, Ni = W0.shape
     as_input_cov(input_cov, Ni)
-    groups = as_trainable(trainable)
-    idx = trainable_index(groups, Nh, Ni, 1 if v0.ndim == 1 else v0.shape[0])
-    full0 = np.concatenate([W0.ravel(), v0.ravel()])
+    n_out = 1 if v0.ndim == 1 else v0.shape[0]
+    biased = has_biases(b0, b_out0, b_teacher, b_out_teacher)
+    if biased:
+        # validates every bias (shape, finiteness, a teacher bias without the student's) and trainable
+        net = biased_network(act, W0, v0, b=b0, b_out=b_out0, W_teacher=Wt, v_teacher=vt, b_teacher=b_teacher,
+                             b_out_teacher=b_out_teacher, input_cov=input_cov, trainable=trainable,
+                             teacher_activation=teacher_activation)
+        groups = net.groups
+        idx = net.index()
+        parts0 = {"W": W0.ravel(), "v": v0.ravel(), "b": net.b, "b_out": net.b_out}
+        full0 = np.concatenate([parts0[g] for g in net.present])
+        sizes = [net.sizes()[g] for g in net.present]
+        tkw = dict(b_teacher=b_teacher, b_out_teacher=b_out_teacher)
+    else:
+        groups = as_trainable(trainable)
+        idx = trainable_index(groups, Nh, Ni, n_out)
+        full0 = np.concatenate([W0.ravel(), v0.ravel()])
+        tkw = {}
     kw = dict(teacher_activation=teacher_activation, input_cov=input_cov, trainable=groups)
 
-    def unpack(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def unpack_all(x: np.ndarray) -> dict:
         full = full0.copy()
         if idx is None:
             full[:] = x
         else:
             full[idx] = x
-        return full[: Nh * Ni].reshape(Nh, Ni), full[Nh * Ni:].reshape(v0.shape)
+        out = {"W": full[: Nh * Ni].reshape(Nh, Ni), "v": full[Nh * Ni: Nh * Ni + v0.size].reshape(v0.shape)}
+        if biased:
+            pos = 0
+            for g, n in zip(net.present, sizes):
+                if g in ("b", "b_out"):
+                    out[g] = full[pos: pos + n]
+                pos += n
+        return out
+
+    def unpack(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+        """The student's weights and the keywords of the loss routes (biases included) at ``x``."""
+        p = unpack_all(x)
+        bkw = dict(b=p.get("b"), b_out=p.get("b_out"), **tkw) if biased else {}
+        return p["W"], p["v"], {**kw, **bkw}
 
     def fun(x):
-        return population_loss(act, *unpack(x), Wt, vt, method="expansion", **kw)
+        W, v, akw = unpack(x)
+        return population_loss(act, W, v, Wt, vt, method="expansion", **akw)
 
     def jac(x):
-        return population_gradient(act, *unpack(x), Wt, vt, method="expansion", **kw)
+        W, v, akw = unpack(x)
+        return population_gradient(act, W, v, Wt, vt, method="expansion", **akw)
 
     def hess(x):
-        return expected_hessian(act, *unpack(x), W_teacher=Wt, v_teacher=vt, **kw)
+        W, v, akw = unpack(x)
+        return expected_hessian(act, W, v, W_teacher=Wt, v_teacher=vt, **akw)
 
     x0 = full0 if idx is None else full0[idx]
     norms = [float(np.linalg.norm(jac(x0)))]
@@ -221,11 +274,13 @@ def find_minimum(
     if np.linalg.norm(g) > gtol:  # Newton did not get there (an indefinite or singular Hessian): go on with the trust region
         res = trust_region(x, gtol)
         x, g, H = _polish(res.x, jac, hess, norms)
-    W, v = unpack(x)
+    final = unpack_all(x)
+    W, v = final["W"], final["v"]
     gnorm = float(np.linalg.norm(g))
     lam_min = float(np.linalg.eigvalsh(0.5 * (H + H.T))[0])
     return MinimumResult(
         W=W, v=v, loss=float(fun(x)), gradient_norm=gnorm, min_eigenvalue=lam_min,
         converged=bool(gnorm <= gtol and lam_min >= -eig_tol), n_iterations=len(norms) - 1,
         gradient_norms=tuple(norms), message=str(res.message), hessian=H,
+        b=final.get("b"), b_out=final.get("b_out"),
     )

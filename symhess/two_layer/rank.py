@@ -252,13 +252,35 @@ def _float_hessian(act, W, v, hidden_bias, output_bias, input_cov=None) -> tuple
             quadrature |= issubclass(w.category, QuadratureWarning)
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return H, quadrature
-    if not act.is_polynomial:
-        raise NoClosedFormError(
-            f"the float64 rank with biases needs the expected Hessian with means, which this route has for "
-            f"polynomial activations only (coefficient Jacobian); {act.spec!r} is not a polynomial. Use "
-            "certify=True (proof by point evaluation) or drop hidden_bias/output_bias"
-        )
     return coefficient_jacobian(act, W, v, hidden_bias=hidden_bias, output_bias=output_bias, exact=False).hessian(), False
+
+
+def _float_biased_rank(act, W, v, hidden_bias, output_bias, trainable, input_cov, tol) -> RankResult:
+    r"""The float64 rank with biases: tolerance and log-gap of the expected Hessian with means.
+
+    Polynomial networks with one output, all groups trained and identity covariance keep the float
+    coefficient Jacobian (:math:`H=J^\top GJ`); every other case takes
+    :func:`~symhess.two_layer.assemble.expected_hessian` with ``b``, ``b_out``
+    (:mod:`symhess.two_layer.biases`), principal submatrix of ``trainable`` included.
+    """
+    if act.is_polynomial and np.ndim(v) < 2 and trainable is None and input_cov is None:
+        H, quadrature = _float_hessian(act, W, v, hidden_bias, output_bias)
+    else:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                H = expected_hessian(act, W, v, b=hidden_bias, b_out=output_bias, input_cov=input_cov,
+                                     trainable=trainable)
+            except NoClosedFormError as exc:
+                raise NoClosedFormError(f"{exc}; the float64 rank with biases needs these expectations: use "
+                                        "certify=True (proof by point evaluation)") from None
+        quadrature = False
+        for w in caught:
+            quadrature |= issubclass(w.category, QuadratureWarning)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    H, notes = _symmetrized(H, act, quadrature)
+    res = numerical_rank(H, tol)
+    return _with_note(res, " ".join(notes)) if notes else res
 
 
 def _symmetrized(H: np.ndarray, act, quadrature: bool) -> tuple[np.ndarray, list[str]]:
@@ -423,7 +445,10 @@ def hessian_rank(
         both (their ranks must agree; a disagreement raises).
     hidden_bias, output_bias : array_like of shape (Nh,), number or (n_out,), optional
         Bias values; giving them adds the biases to the network. Exact route: polynomial activations;
-        certified route: any activation, by point evaluation (:mod:`symhess.two_layer.span_rank`).
+        certified route: any activation, by point evaluation (:mod:`symhess.two_layer.span_rank`);
+        float route: any activation with expectations with means, the tolerance and log-gap of the
+        expected Hessian with biases (:mod:`symhess.two_layer.biases`; several outputs, ``trainable``
+        and ``input_cov`` included).
     max_precision : int
         Largest working precision (bits) of the ball-arithmetic proofs.
     seed : int
@@ -448,7 +473,8 @@ def hessian_rank(
     ------
     NoClosedFormError
         ``exact=True`` for a non-polynomial activation (the message names ``certify=True``), or
-        biases with a non-polynomial activation.
+        biases with an activation whose expectations with means have no closed form or quadrature
+        (e.g. ``sign``; the message names ``certify=True``).
     NotRationalError
         ``exact=True`` with irrational weights or activation parameters.
 
@@ -472,9 +498,8 @@ def hessian_rank(
         return _general_rank(act, W, v, exact=exact, certify=certify, route=route, hidden_bias=hidden_bias,
                              output_bias=output_bias, trainable=trainable, input_cov=input_cov,
                              max_precision=max_precision, seed=seed)
-    if biased and np.ndim(v) == 2:
-        raise InvalidParameterError("the float64 rank with biases and several outputs is not available; use "
-                                    "exact=True (polynomial activations) or certify=True")
+    if biased and not exact and not certify:
+        return _float_biased_rank(act, W, v, hidden_bias, output_bias, trainable, input_cov, tol)
     n_out = np.shape(v)[0] if np.ndim(v) == 2 else 1
     idx = trainable_index(as_trainable(trainable), *np.shape(W), n_out) if np.ndim(W) == 2 else None
     if idx is not None and (certify or hidden_bias is not None or output_bias is not None):
