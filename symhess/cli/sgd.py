@@ -68,13 +68,15 @@ def sgd(activation: str, teacher_activation: str | None, n_teacher: int, n_hidde
     click.echo(f"symhess sgd: {act.spec}{teacher_note}, Nt = {n_teacher}, Nh = {n_hidden}, lr = {lr}, "
                f"{'v fixed' if fixed_v else 'v trained'}, noise = {noise}, t_max = {t_max:g}")
     from ..errors import NoClosedFormError
-    from ..expectation.four_point import four_point_expectation
+    from ..expectation.four_point import cross_four_point_expectation, four_point_expectation
 
     if not first_order and not numeric_i4:
         try:
             four_point_expectation(act)
-            if mixed:
-                raise NoClosedFormError("teacher and student activations differ")
+            if mixed:   # every combination of student and teacher units on the last two arguments
+                for third in (act, tact):
+                    for fourth in (act, tact):
+                        cross_four_point_expectation((act, act, third, fourth))
         except NoClosedFormError:
             what = (f"{act.spec!r} with a {tact.spec!r} teacher" if mixed else repr(act.spec))
             raise click.ClickException(

@@ -18,6 +18,18 @@ term of second order in the learning rate. Routes, tried in order:
 3. otherwise :class:`~symhess.errors.NoClosedFormError`; the compiled kernels
    (:func:`symhess.kernels.codegen.compile_four_point_kernel`) then integrate numerically with an
    error estimate (:mod:`symhess.kernels.four_point_quadrature`), smooth activations only.
+
+:func:`cross_four_point_expectation` allows a different activation per argument,
+:math:`E[\prod_k\sigma_k^{(o_k)}(y_k)]` (a teacher with its own activation): exact moments when all
+four are polynomials, and for :math:`\sigma_k=\mathrm{erf}(s_k\,\cdot)` at any scales the unit-scale
+closed form at the rescaled covariance,
+
+.. math::
+
+    E\Big[\prod_k \sigma_k^{(o_k)}(y_k)\Big] = \Big(\prod_k s_k^{o_k}\Big)\,
+        K^{\mathrm{erf}}_{o_1o_2o_3o_4}(DCD),\qquad D=\operatorname{diag}(s_1,\dots,s_4),
+
+since :math:`\sigma_k^{(o)}(y)=s_k^{o}\,\mathrm{erf}^{(o)}(s_ky)` and :math:`Dy\sim N(0,DCD)`.
 """
 
 from __future__ import annotations
@@ -30,7 +42,8 @@ from ..activations import Activation, ActivationLike, activation as get_activati
 from ..errors import InvalidParameterError, NoClosedFormError
 from ..symbols import C_11, C_12, C_13, C_14, C_22, C_23, C_24, C_33, C_34, C_44
 
-__all__ = ["four_point_expectation", "gaussian_moment", "covariance_matrix", "FOUR_POINT_ROUTES"]
+__all__ = ["four_point_expectation", "cross_four_point_expectation", "gaussian_moment", "covariance_matrix",
+           "FOUR_POINT_ROUTES"]
 
 #: names of the routes, in the order they are tried
 FOUR_POINT_ROUTES = ("closed form", "exact moments")
@@ -81,10 +94,11 @@ def gaussian_moment(powers: tuple[int, ...]) -> sp.Expr:
     return sp.expand(total)
 
 
-def _polynomial_four_point(act: Activation, orders: tuple[int, int, int, int]) -> sp.Expr:
+def _polynomial_four_point(act: Activation | tuple[Activation, ...], orders: tuple[int, int, int, int]) -> sp.Expr:
+    acts = tuple(act) if isinstance(act, tuple) else (act,) * 4
     ys = sp.symbols("y1:5", real=True)
     polys = []
-    for order, y in zip(orders, ys):
+    for act, order, y in zip(acts, orders, ys):
         d = sp.expand(act.derivative(order, y))
         if d == 0:
             return sp.Integer(0)
@@ -141,4 +155,75 @@ def four_point_expectation(act: ActivationLike, orders: tuple[int, int, int, int
     if len(orders) != 4 or min(orders) < 0:
         raise InvalidParameterError(f"orders={orders!r} must be four derivative orders >= 0")
     expr, route = _four_point(get_activation(act), orders)
+    return (expr, route) if with_route else expr
+
+
+def _erf_scale(act: Activation):
+    """The scale :math:`s` of an ``erf(s z)`` activation, else ``None``."""
+    from ..activations.erf import Erf
+
+    return act.scale if isinstance(act, Erf) else None
+
+
+@lru_cache(maxsize=None)
+def _cross_four_point(acts: tuple[Activation, ...], orders: tuple[int, int, int, int]) -> tuple[sp.Expr, str]:
+    if all(a == acts[0] for a in acts):
+        return _four_point(acts[0], orders)
+    if all(a.is_polynomial for a in acts):
+        return _polynomial_four_point(acts, orders), FOUR_POINT_ROUTES[1]
+    scales = [_erf_scale(a) for a in acts]
+    if all(s is not None for s in scales):
+        from ..activations.erf import Erf
+
+        C = covariance_matrix()
+        rescaled = sp.Matrix(4, 4, lambda i, j: scales[i] * scales[j] * C[i, j])
+        unit = Erf(sp.Integer(1)).gaussian_four_point(orders, rescaled)
+        if unit is not None:
+            return sp.Mul(*[s**o for s, o in zip(scales, orders)]) * unit, FOUR_POINT_ROUTES[0]
+    names = ", ".join(a.spec for a in acts)
+    raise NoClosedFormError(
+        f"no closed form is known for the four-point expectation with orders {orders} of the activations "
+        f"({names}): mixed activations are supported when all four are polynomials (exact moments) or all "
+        "are erf at any scales (orders (1, 1, 0, 0)); gaussian_four_point_quadrature(..., acts=...) "
+        "integrates it numerically for smooth activations"
+    )
+
+
+def cross_four_point_expectation(acts, orders: tuple[int, int, int, int] = (1, 1, 0, 0), *,
+                                 with_route: bool = False):
+    r"""Return :math:`E[\sigma_1^{(a)}(y_1)\sigma_2^{(b)}(y_2)\sigma_3^{(c)}(y_3)\sigma_4^{(d)}(y_4)]`,
+    one activation per argument, :math:`y\sim N(0, C)`, as a formula in :data:`symhess.symbols.FOUR_ARGS`.
+
+    Routes: four equal activations, :func:`four_point_expectation`; four polynomials, exact moments
+    (Isserlis); :math:`\sigma_k=\mathrm{erf}(s_k\,\cdot)`, the erf closed form at unit scale evaluated at
+    the rescaled covariance :math:`DCD`, :math:`D=\operatorname{diag}(s_k)`, times
+    :math:`\prod_k s_k^{o_k}` (for the orders with an erf closed form: ``(1, 1, 0, 0)``).
+
+    Parameters
+    ----------
+    acts : sequence of four str or Activation
+        The activation of each argument.
+    orders : tuple of four ints
+        Derivative orders, each :math:`\ge 0`.
+    with_route : bool
+        Also return the route taken (one of :data:`FOUR_POINT_ROUTES`).
+
+    Raises
+    ------
+    NoClosedFormError
+        For any other combination (the message names what is supported).
+
+    Examples
+    --------
+    >>> cross_four_point_expectation(["linear", "linear", "quadratic:eps=1", "quadratic:eps=1"])
+    C_33*C_44 + 2*C_34**2 + C_34
+    >>> cross_four_point_expectation(["erf", "erf", "erf", "erf:scale=2"], with_route=True)[1]
+    'closed form'
+    """
+    if isinstance(acts, (str, Activation)) or len(acts) != 4:
+        raise InvalidParameterError(f"acts={acts!r} must be a sequence of four activations, one per argument")
+    orders = tuple(int(o) for o in orders)
+    if len(orders) != 4 or min(orders) < 0:
+        raise InvalidParameterError(f"orders={orders!r} must be four derivative orders >= 0")
+    expr, route = _cross_four_point(tuple(get_activation(a) for a in acts), orders)
     return (expr, route) if with_route else expr

@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from ..activations import Activation
-from ..expectation.four_point import four_point_expectation
+from ..expectation.four_point import cross_four_point_expectation, four_point_expectation
 from ..expectation.pairs import cross_pair_expectation, pair_expectation, quadrature_nodes, single_expectation
 from ..symbols import FOUR_ARGS, PAIR_ARGS, q
 from .quadrature import _gram_determinant, gaussian_pair_quadrature, gaussian_single_quadrature
@@ -34,7 +34,8 @@ from ..errors import InvalidParameterError, NoClosedFormError
 from .four_point_quadrature import gaussian_four_point_quadrature
 
 __all__ = ["sqrt_nonnegative", "arccos_clipped", "stable_pair_form", "CompiledKernel", "compile_pair_kernel", "compile_single_kernel",
-           "compile_four_point_kernel", "lambdify_checked", "compile_cross_pair_kernel"]
+           "compile_four_point_kernel", "lambdify_checked", "compile_cross_pair_kernel",
+           "compile_cross_four_point_kernel"]
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,27 @@ def compile_four_point_kernel(act: Activation, keys: tuple[tuple[int, int, int, 
         exprs = tuple(four_point_expectation(act, k) for k in keys)
     except NoClosedFormError:
         return _four_point_quadrature_kernel(act, tuple(keys))
+    fn, src = lambdify_checked(FOUR_ARGS, list(exprs), {"sqrt": sqrt_nonnegative, "asin": arcsin_clipped, "arcsin": arcsin_clipped})
+    return CompiledKernel(tuple(keys), exprs, FOUR_ARGS, fn, src)
+
+
+@lru_cache(maxsize=None)
+def compile_cross_four_point_kernel(acts: tuple[Activation, Activation, Activation, Activation],
+                                   keys: tuple[tuple[int, int, int, int], ...]) -> CompiledKernel:
+    r"""Compile :math:`E[\prod_k\sigma_k^{(o_k)}(y_k)]`, one activation per argument
+    (:func:`~symhess.expectation.four_point.cross_four_point_expectation`), for ``keys``; arguments
+    :data:`~symhess.symbols.FOUR_ARGS`.
+
+    Raises
+    ------
+    NoClosedFormError
+        If the activations have no closed-form four-point expectation (then
+        :func:`~symhess.kernels.four_point_quadrature.gaussian_four_point_quadrature` with ``acts=``
+        integrates it numerically).
+    """
+    for a in acts:
+        a.require_numeric()
+    exprs = tuple(cross_four_point_expectation(acts, k) for k in keys)
     fn, src = lambdify_checked(FOUR_ARGS, list(exprs), {"sqrt": sqrt_nonnegative, "asin": arcsin_clipped, "arcsin": arcsin_clipped})
     return CompiledKernel(tuple(keys), exprs, FOUR_ARGS, fn, src)
 

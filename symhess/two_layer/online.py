@@ -61,8 +61,8 @@ from scipy.integrate import solve_ivp
 
 from ..activations import Activation, ActivationLike, activation as get_activation
 from ..errors import InvalidParameterError, InvalidTypeError, NoClosedFormError, NonFiniteError, ShapeError
-from ..kernels.codegen import (compile_cross_pair_kernel, compile_four_point_kernel, compile_pair_kernel,
-                               compile_single_kernel)
+from ..kernels.codegen import (compile_cross_four_point_kernel, compile_cross_pair_kernel,
+                               compile_four_point_kernel, compile_pair_kernel, compile_single_kernel)
 from ..kernels.four_point_quadrature import gaussian_cross_pair_quadrature, gaussian_four_point_quadrature
 from ..validation import as_positive, as_rng, as_weights
 
@@ -155,8 +155,19 @@ class OrderParameterODE:
             self._tsingle = compile_single_kernel(tact, _SINGLE_KEYS)
             self._cross = _cross_kernel(self.act, tact, _PAIR_KEYS)
             self._cross_back = _cross_kernel(tact, self.act, ((2, 0),))
+            # I4 of the quadruples (student, student, g, d) by the kind of g and d (teacher or not):
+            # closed form where one is known (erf at any scales, polynomials), else numeric
+            self._mixed_four = {}
             if self.second_order:
-                compile_four_point_kernel(tact, _FOUR_KEYS)   # refuses a kinked teacher activation clearly
+                for tg in (False, True):
+                    for td in (False, True):
+                        acts = (self.act, self.act, (self.act, tact)[tg], (self.act, tact)[td])
+                        try:
+                            self._mixed_four[tg, td] = compile_cross_four_point_kernel(acts, _FOUR_KEYS)
+                        except NoClosedFormError:
+                            self._mixed_four[tg, td] = None
+                if any(k is None for k in self._mixed_four.values()):
+                    compile_four_point_kernel(tact, _FOUR_KEYS)   # refuses a kinked teacher activation clearly
         # index quadruples (i <= k students, g <= d all units) of the second-order term, as flat
         # indices into the overlap matrix, in the argument order of the four-point kernel
         i, k = self._iu
@@ -292,23 +303,45 @@ class OrderParameterODE:
         out[..., i, k] = upper
         return out + np.swapaxes(np.triu(out, 1), -1, -2)
 
+    @property
+    def i4_route(self) -> str | None:
+        """How :math:`I_4` is computed: ``"closed form"``, ``"quadrature"``, ``"closed form and quadrature"``
+        (a teacher with another activation, some argument combinations numeric), or ``None`` (no
+        second-order term)."""
+        if not self.second_order:
+            return None
+        if not self.mixed:
+            return "quadrature" if self._four.source.startswith("# gaussian_four_point_quadrature") else "closed form"
+        closed = {k is not None for k in self._mixed_four.values()}
+        return {frozenset({True}): "closed form", frozenset({False}): "quadrature"}.get(
+            frozenset(closed), "closed form and quadrature")
+
     def _mixed_i4(self, flat: np.ndarray) -> np.ndarray:
-        """I4 of every quadruple with the teacher's activation on teacher arguments (numeric)."""
+        """I4 of every quadruple with the teacher's activation on teacher arguments (closed form where
+        known for the combination of activations, else numeric)."""
         nh = self.n_hidden
-        c11, c22, c33, c44, c12, c13, c14, c23, c24, c34 = (flat[..., idx] for idx in self._four_index)
-        C4 = np.stack([np.stack([c11, c12, c13, c14], -1), np.stack([c12, c22, c23, c24], -1),
-                       np.stack([c13, c23, c33, c34], -1), np.stack([c14, c24, c34, c44], -1)], -2)
+        args = [flat[..., idx] for idx in self._four_index]
+        c11, c22, c33, c44, c12, c13, c14, c23, c24, c34 = args
         g, d, _ = self._gd
         G, D = np.tile(g, self._iu[0].size), np.tile(d, self._iu[0].size)
-        out = np.empty(C4.shape[:-2])
+        out = np.empty(flat.shape[:-1] + (G.size,))
         acts = (self.act, self.teacher_act)
+        C4 = None
         for tg in (False, True):
             for td in (False, True):
                 cols = np.nonzero(((G >= nh) == tg) & ((D >= nh) == td))[0]
-                if cols.size:
-                    out[..., cols] = gaussian_four_point_quadrature(
-                        self.act, _FOUR_KEYS[0], C4[..., cols, :, :],
-                        acts=(self.act, self.act, acts[tg], acts[td]))
+                if not cols.size:
+                    continue
+                kernel = self._mixed_four[tg, td]
+                if kernel is not None:
+                    out[..., cols] = kernel(*(x[..., cols] for x in args))[_FOUR_KEYS[0]]
+                    continue
+                if C4 is None:
+                    C4 = np.stack([np.stack([c11, c12, c13, c14], -1), np.stack([c12, c22, c23, c24], -1),
+                                   np.stack([c13, c23, c33, c34], -1), np.stack([c14, c24, c34, c44], -1)], -2)
+                out[..., cols] = gaussian_four_point_quadrature(
+                    self.act, _FOUR_KEYS[0], C4[..., cols, :, :],
+                    acts=(self.act, self.act, acts[tg], acts[td]))
         return out
 
     def rhs(self, y: np.ndarray, *, second_order: bool | None = None) -> np.ndarray:
