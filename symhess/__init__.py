@@ -52,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "cross_pair_expectation": "symhess.expectation.pairs",
     "expect_standard_normal": "symhess.expectation",
     "four_point_expectation": "symhess.expectation.four_point",
+    "cross_four_point_expectation": "symhess.expectation.four_point",
     # numeric linear algebra on any symmetric operator
     "extreme_eigenvalues": "symhess.linalg.lanczos",
     "hutchinson_trace": "symhess.linalg.lanczos",
