@@ -41,7 +41,8 @@ __all__ = ["sgd"]
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of teacher and student.")
 @click.option("--first-order", is_flag=True, help="Drop the eta^2 term (population gradient flow in the overlaps).")
 @click.option("--numeric-i4", is_flag=True,
-              help="Allow the numerical four-point expectations (activations without a closed-form I4, e.g. tanh): "
+              help="Allow the numerical four-point expectations (activations without a closed-form I4, e.g. tanh, or a "
+                   "teacher activation other than erf at another scale or a polynomial with a polynomial student): "
                    "accurate to ~1e-9 with an error estimate, ~40 ms per right-hand side at Nh = Nt = 3.")
 @click.option("--simulate", default=None, type=click.IntRange(min=2),
               help="Also run online SGD at this input dimension from the same overlaps.")

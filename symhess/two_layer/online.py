@@ -126,7 +126,8 @@ class OrderParameterODE:
     teacher_act : Activation, optional
         The teacher's activation :math:`\sigma^*` when it differs from the student's: pair terms between
         a student and a teacher unit are cross expectations :math:`E[\sigma^{(a)}\sigma^{*(b)}]` (closed
-        forms where known, else quadrature), and :math:`I_4` has :math:`\sigma^*` on teacher arguments.
+        forms where known, else quadrature), and :math:`I_4` has :math:`\sigma^*` on teacher arguments
+        (closed form for erf at two scales and for polynomials, else quadrature).
     """
 
     act: Activation
@@ -489,7 +490,10 @@ def online_sgd_ode(
     teacher_activation : str or Activation, optional
         The teacher's activation :math:`\sigma^*` (default: ``act``). Student-teacher pair terms are then
         cross expectations (closed forms for two erf scales and for polynomials, quadrature otherwise)
-        and :math:`I_4` is integrated numerically with :math:`\sigma^*` on teacher arguments.
+        and :math:`I_4` carries :math:`\sigma^*` on teacher arguments: in closed form when student and
+        teacher are erf at any two scales (the unit-scale formula at the rescaled covariance) or both
+        polynomials (:func:`~symhess.expectation.four_point.cross_four_point_expectation`), else integrated
+        numerically (``OrderParameterODE.i4_route`` says which).
 
     Returns
     -------
