@@ -241,7 +241,7 @@ def test_count_sweep_with_power_law_inputs(tmp_path):
     (["report", "--train", "W,W"], "twice"),
     (["report", "--n-out", "0"], "--n-out"),
     (["report", "--teacher-activation", "nonsense"], "unknown activation"),
-    (["spectrum", "--teacher-activation", "quadratic"], "two different activations"),
+    (["spectrum", "--teacher-activation", "relu"], "two different activations"),
     (["count", "--teacher-activation", "linear"], "not available in `symhess count`"),
     (["count", "--input-cov", "power:1", "--exact"], "float route only"),
     (["count", "--train", "W", "--hidden-bias"], "cannot be combined"),

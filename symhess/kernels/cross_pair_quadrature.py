@@ -38,10 +38,12 @@ from ..errors import QuadratureWarning, SymhessAccuracyError, SymhessAccuracyWar
 from .four_point_quadrature import DEFAULT_RTOL, gaussian_cross_pair_quadrature
 from .quadrature import _RECORD
 
-__all__ = ["cross_pair_quadrature", "TARGET_RTOL"]
+__all__ = ["cross_pair_quadrature", "TARGET_RTOL", "VARIANCE_LIMIT"]
 
 #: estimated error, relative to E|integrand|, that the rule is first asked for
 TARGET_RTOL = 1e-10
+#: largest variance q1, q2 the route takes: its node count grows like the variance (0.7 s a call at 1e3)
+VARIANCE_LIMIT = 1e3
 
 
 def cross_pair_quadrature(act1, a: int, act2, b: int, q1, q2, c, *, with_error: bool = False):
@@ -65,7 +67,7 @@ def cross_pair_quadrature(act1, a: int, act2, b: int, q1, q2, c, *, with_error: 
     Raises
     ------
     SymhessAccuracyError
-        Where the estimate exceeds :data:`~symhess.kernels.four_point_quadrature.DEFAULT_RTOL` times
+        Where a variance exceeds :data:`VARIANCE_LIMIT`, or where the estimate exceeds :data:`~symhess.kernels.four_point_quadrature.DEFAULT_RTOL` times
         :math:`E|\text{integrand}|` (the message names both activations and the covariance).
 
     Warns
@@ -81,6 +83,13 @@ def cross_pair_quadrature(act1, a: int, act2, b: int, q1, q2, c, *, with_error: 
         f"quadrature (error estimate below {TARGET_RTOL:g} x E|integrand| where reachable)",
         QuadratureWarning, stacklevel=3,
     )
+    q_max = max(float(np.max(q1, initial=0.0)), float(np.max(q2, initial=0.0)))
+    if q_max > VARIANCE_LIMIT:
+        raise SymhessAccuracyError(
+            f"the cross-pair quadrature of {names} meets a variance {q_max:.3g} above {VARIANCE_LIMIT:g}: its "
+            "rule would need a node count growing like the variance (memory and time); not computed. Use "
+            "smaller weights, or activations with a closed-form cross expectation"
+        )
     args = (act1, int(a), act2, int(b), q1, q2, c)
     try:
         val, err, scale = gaussian_cross_pair_quadrature(*args, rtol=TARGET_RTOL, with_scale=True)
