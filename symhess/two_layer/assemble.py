@@ -463,7 +463,8 @@ def expected_hessian(
         The teacher's activation :math:`\tau` when it differs from the student's (needs the teacher
         weights). It enters only the residual part, through
         :math:`E[\sigma^{(\alpha)}(u)\tau^{(\beta)}(v)]`
-        (:func:`symhess.expectation.pairs.cross_pair_expectation`: two polynomials, or erf with any two scales).
+        (:func:`symhess.expectation.pairs.cross_pair_expectation`: closed forms for two polynomials or erf with
+        any two scales, quadrature with an error estimate for other smooth pairs).
 
     Returns
     -------
