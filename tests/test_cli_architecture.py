@@ -263,7 +263,7 @@ def test_count_input_cov_on_the_exact_and_certified_routes():
     (["report", "--train", "W,W"], "twice"),
     (["report", "--n-out", "0"], "--n-out"),
     (["report", "--teacher-activation", "nonsense"], "unknown activation"),
-    (["spectrum", "--teacher-activation", "quadratic"], "two different activations"),
+    (["spectrum", "--teacher-activation", "relu"], "two different activations"),
     (["count", "--teacher-activation", "linear"], "not available in `symhess count`"),
     (["count", "--train", "W,b"], "no hidden bias"),
     (["count", "--train", "W,b_out", "--hidden-bias", "--exact"], "no output bias"),

@@ -39,7 +39,7 @@ from ..errors import InvalidParameterError, NoClosedFormError
 
 __all__ = [
     "pair_expectation", "single_expectation", "GaussianQuadrature", "PairQuadrature", "SingleQuadrature",
-    "quadrature_nodes", "ROUTES", "cross_pair_expectation",
+    "quadrature_nodes", "ROUTES", "cross_pair_expectation", "CrossPairQuadrature", "cross_quadrature_node",
 ]
 
 #: names of the routes, in the order they are tried
@@ -62,6 +62,20 @@ class SingleQuadrature(GaussianQuadrature):
     r"""``D_<act>(a, b, m, q)`` :math:`= E[(\sigma^{(a)}\sigma^{(b)})^{(m)}(h)]` (numerical)."""
 
     nargs = 4
+
+
+class CrossPairQuadrature(GaussianQuadrature):
+    r"""``E_<act>_x_<partner>(a, b, q1, q2, c)`` :math:`= E[\sigma^{(a)}(u)\tau^{(b)}(v)]` for two activations (numerical)."""
+
+    nargs = 5
+    partner: Activation | None = None
+
+
+@lru_cache(maxsize=None)
+def cross_quadrature_node(act1: Activation, act2: Activation) -> type:
+    """The quadrature function class of the cross expectations of ``act1`` (first argument) and ``act2`` (cached)."""
+    tags = ["".join(ch if ch.isalnum() else "_" for ch in a.spec) for a in (act1, act2)]
+    return type(f"E_{tags[0]}_x_{tags[1]}", (CrossPairQuadrature,), {"activation": act1, "partner": act2})
 
 
 @lru_cache(maxsize=None)
@@ -192,11 +206,29 @@ def _cross_pair(act1: Activation, act2: Activation, a: int, b: int) -> tuple[sp.
             return sp.Integer(0), ROUTES[0]
         base = 2 / sp.pi * sp.asin(2 * s1 * s2 * c / sp.sqrt((1 + 2 * s1**2 * q1) * (1 + 2 * s2**2 * q2)))
         return _tidy(_price(base, a, b, q1, q2, c)), ROUTES[2]
-    raise NoClosedFormError(
-        f"no closed form for E[sigma^({a})(u) tau^({b})(v)] with sigma={act1.spec!r}, tau={act2.spec!r}: "
-        "two different activations are supported when both are polynomials (exact moments) or both are "
-        "erf with any scales (arcsine kernel and Price's theorem)"
-    )
+    for act, order, name in ((act1, a, "sigma"), (act2, b, "tau")):
+        bad = _kink(act, order)
+        if bad is not None:
+            raise NoClosedFormError(
+                f"no closed form for E[sigma^({a})(u) tau^({b})(v)] with sigma={act1.spec!r}, tau={act2.spec!r}, "
+                f"and {name}^({bad}) = {act.derivative(bad)} is not smooth, so the numerical quadrature of two "
+                "different activations (geometric convergence for smooth ones) does not apply: two different "
+                "activations are supported when both are smooth (erf, tanh, gelu, softplus, sigmoid, "
+                "polynomials, ...); a kinked one (relu) only as the same activation on both sides"
+            )
+    return cross_quadrature_node(act1, act2)(a, b, q1, q2, c), ROUTES[3]
+
+
+#: SymPy nodes that make an expression non-smooth (a kink or a jump)
+_NONSMOOTH = (sp.Heaviside, sp.DiracDelta, sp.Piecewise, sp.Abs, sp.sign, sp.Max, sp.Min)
+
+
+def _kink(act: Activation, order: int) -> int | None:
+    """The lowest derivative order ``<= order`` of ``act`` that is not smooth (kink, jump), else ``None``."""
+    for k in range(order + 1):
+        if act.derivative(k).has(*_NONSMOOTH):
+            return k
+    return None
 
 
 def cross_pair_expectation(act1: ActivationLike, act2: ActivationLike, a: int, b: int, *, with_route: bool = False):
@@ -212,16 +244,24 @@ def cross_pair_expectation(act1: ActivationLike, act2: ActivationLike, a: int, b
 
     and Price's theorem for the derivatives (:math:`\partial_c K=E[\sigma'\tau']`,
     :math:`\partial_{q_1}K=\tfrac12E[\sigma''\tau]`), zero by parity when :math:`a+b` is odd.
+    Any other pair of smooth activations (e.g. tanh and erf, gelu and erf, softplus and tanh, erf and a
+    polynomial): an unevaluated :class:`CrossPairQuadrature` node (route ``"quadrature"``), which the
+    kernels layer evaluates numerically with an error estimate
+    (:func:`symhess.kernels.cross_pair_quadrature.cross_pair_quadrature`).
 
     Raises
     ------
     NoClosedFormError
-        For any other pair of activations (the message names what is supported).
+        For two different activations without a closed form when :math:`\sigma^{(k)}`, :math:`k\le a`, or
+        :math:`\tau^{(k)}`, :math:`k\le b`, is not smooth (a kink or a jump, as in ReLU): the quadrature's
+        convergence needs smooth integrands. The message names the combination.
 
     Examples
     --------
     >>> cross_pair_expectation("linear", "quadratic:eps=1", 0, 0)
     c
+    >>> cross_pair_expectation("tanh", "erf", 2, 0, with_route=True)
+    (E_tanh_x_erf_scale_1(2, 0, q1, q2, c), 'quadrature')
     """
     if a < 0 or b < 0:
         raise InvalidParameterError(f"derivative orders a={a}, b={b} must be >= 0")

@@ -27,11 +27,13 @@ import sympy as sp
 
 from ..activations import Activation
 from ..expectation.four_point import cross_four_point_expectation, four_point_expectation
-from ..expectation.pairs import cross_pair_expectation, pair_expectation, quadrature_nodes, single_expectation
+from ..expectation.pairs import (cross_pair_expectation, cross_quadrature_node, pair_expectation, quadrature_nodes,
+                                 single_expectation)
 from ..symbols import FOUR_ARGS, PAIR_ARGS, q
 from .quadrature import _gram_determinant, gaussian_pair_quadrature, gaussian_single_quadrature
 from ..errors import InvalidParameterError, NoClosedFormError
 from .four_point_quadrature import gaussian_four_point_quadrature
+from .cross_pair_quadrature import cross_pair_quadrature
 
 __all__ = ["sqrt_nonnegative", "arccos_clipped", "stable_pair_form", "CompiledKernel", "compile_pair_kernel", "compile_single_kernel",
            "compile_four_point_kernel", "lambdify_checked", "compile_cross_pair_kernel",
@@ -163,19 +165,31 @@ def compile_pair_kernel(act: Activation, keys: tuple[tuple[int, int], ...]) -> C
 def compile_cross_pair_kernel(act1: Activation, act2: Activation, keys: tuple[tuple[int, int], ...]) -> CompiledKernel:
     r"""Compile :math:`E[\sigma^{(a)}(u)\tau^{(b)}(v)]` (:func:`~symhess.expectation.pairs.cross_pair_expectation`) for ``keys``.
 
+    Without a closed form (two different smooth activations) the formulas are
+    :class:`~symhess.expectation.pairs.CrossPairQuadrature` nodes, evaluated by
+    :func:`symhess.kernels.cross_pair_quadrature.cross_pair_quadrature` (an error estimate, recorded).
+
     Raises
     ------
     NoClosedFormError
-        If the two activations have no closed-form cross expectation.
+        If the two activations have no closed-form cross expectation and one of them is not smooth.
     """
     act1.require_numeric()
     act2.require_numeric()
     exprs = tuple(cross_pair_expectation(act1, act2, a, b) for a, b in keys)
-    fn, src = lambdify_checked(PAIR_ARGS, [stable_pair_form(e) for e in exprs],
-                               {"sqrt": sqrt_nonnegative, "asin": arcsin_clipped, "arcsin": arcsin_clipped,
-                                "acos": arccos_clipped, "arccos": arccos_clipped,
-                                "gram_determinant": _gram_determinant})
+    modules = {"sqrt": sqrt_nonnegative, "asin": arcsin_clipped, "arcsin": arcsin_clipped,
+               "acos": arccos_clipped, "arccos": arccos_clipped, "gram_determinant": _gram_determinant}
+    # no closed form for a smooth pair: the CrossPairQuadrature node, one vectorised quadrature call per key
+    modules[cross_quadrature_node(act1, act2).__name__] = _cross_quadrature_impl(act1, act2)
+    fn, src = lambdify_checked(PAIR_ARGS, [stable_pair_form(e) for e in exprs], modules)
     return CompiledKernel(tuple(keys), exprs, PAIR_ARGS, fn, src)
+
+
+def _cross_quadrature_impl(act1: Activation, act2: Activation):
+    def impl(a, b, x1, x2, xc):
+        return cross_pair_quadrature(act1, int(a), act2, int(b), x1, x2, xc)
+
+    return impl
 
 
 @lru_cache(maxsize=None)

@@ -375,8 +375,10 @@ def gaussian_four_point_quadrature(act, orders: tuple[int, int, int, int], C, *,
     return _quadrature(specs, C, label, step, rtol, with_error, method)
 
 
-def _quadrature(specs, C, label: str, step: float, rtol: float, with_error: bool, method: str):
-    r""":math:`E[\prod_\alpha f_\alpha(y_\alpha)]` with ``f_alpha = _factor(specs[alpha])``."""
+def _quadrature(specs, C, label: str, step: float, rtol: float, with_error: bool, method: str,
+                with_scale: bool = False):
+    r""":math:`E[\prod_\alpha f_\alpha(y_\alpha)]` with ``f_alpha = _factor(specs[alpha])`` (``with_scale``: also
+    :math:`E|\text{integrand}|`)."""
     if not (0 < float(step) <= 2.0):
         raise InvalidParameterError(f"step={step!r} must be in (0, 2]")
     C = np.asarray(C, dtype=float)
@@ -462,16 +464,20 @@ def _quadrature(specs, C, label: str, step: float, rtol: float, with_error: bool
             "returning a number that may be wrong"
         )
     val = val.reshape(batch)
+    if with_scale:
+        return val, err.reshape(batch), absval.reshape(batch)
     return (val, err.reshape(batch)) if with_error else val
 
 
 def gaussian_cross_pair_quadrature(act1, a: int, act2, b: int, q1, q2, c, *, rtol: float = DEFAULT_RTOL,
-                                   with_error: bool = False):
+                                   with_error: bool = False, with_scale: bool = False):
     r""":math:`E[\sigma^{(a)}(u)\,\tau^{(b)}(v)]`, :math:`(u,v)\sim N(0,[[q_1,c],[c,q_2]])`, for two activations.
 
     The two-argument case of the reduced route (one variable integrated out by the Gaussian smoothing, the
     other by a one-dimensional trapezoidal rule), for pairs of activations without a closed-form cross
     expectation (:func:`symhess.expectation.pairs.cross_pair_expectation`). Arrays broadcast.
+    ``with_error``: also the error estimates; ``with_scale``: the values, the error estimates and
+    :math:`E|\sigma^{(a)}(u)\tau^{(b)}(v)|` (the scale of the relative check).
     """
     q1, q2, c = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (q1, q2, c)))
     C = np.zeros(q1.shape + (4, 4))
@@ -479,4 +485,4 @@ def gaussian_cross_pair_quadrature(act1, a: int, act2, b: int, q1, q2, c, *, rto
     label = (f"pair quadrature of {getattr(act1, 'spec', act1)!r} (order {a}) and "
              f"{getattr(act2, 'spec', act2)!r} (order {b})")
     specs = (((act1, int(a)),), ((act2, int(b)),), (), ())
-    return _quadrature(specs, C, label, DEFAULT_STEP, rtol, with_error, "reduced")
+    return _quadrature(specs, C, label, DEFAULT_STEP, rtol, with_error, "reduced", with_scale)

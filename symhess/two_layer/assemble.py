@@ -480,7 +480,8 @@ def expected_hessian(
         The teacher's activation :math:`\tau` when it differs from the student's (needs the teacher
         weights). It enters only the residual part, through
         :math:`E[\sigma^{(\alpha)}(u)\tau^{(\beta)}(v)]`
-        (:func:`symhess.expectation.pairs.cross_pair_expectation`: two polynomials, or erf with any two scales).
+        (:func:`symhess.expectation.pairs.cross_pair_expectation`: closed forms for two polynomials or erf with
+        any two scales, quadrature with an error estimate for other smooth pairs).
     b, b_out : ndarray or float, optional
         Hidden biases ``(Nh,)``, inside the activation, :math:`\sigma(w_i\cdot x+b_i)`, and the output
         bias (a scalar, or ``(n_out,)`` with several outputs); a bias that is given is a parameter,

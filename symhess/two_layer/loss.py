@@ -236,8 +236,8 @@ def population_loss(
     teacher_activation : str or Activation, optional
         The teacher's activation :math:`\tau` when it differs from the student's:
         :math:`K(W,W^\star)_{ig}=E[\sigma(w_i\cdot x)\tau(w^\star_g\cdot x)]`
-        (:func:`symhess.expectation.pairs.cross_pair_expectation`: two polynomials, or erf with any
-        two scales) and :math:`K(W^\star,W^\star)` with :math:`\tau`; ``method`` is then ``"expansion"``.
+        (:func:`symhess.expectation.pairs.cross_pair_expectation`: closed forms for two polynomials or erf
+        with any two scales, quadrature for other smooth pairs) and :math:`K(W^\star,W^\star)` with :math:`\tau`; ``method`` is then ``"expansion"``.
     b, b_out, b_teacher, b_out_teacher : ndarray or float, optional
         Hidden and output biases of the student and the teacher (as for :func:`symhess.expected_hessian`):
         :math:`f(x)=\sum_iv_i\sigma(w_i\cdot x+b_i)+b_{\rm out}`; the loss is then the expansion in
