@@ -204,3 +204,15 @@ def test_cross_pair_quadrature_against_closed_forms():
             assert np.all(est < 1e-10)
     with pytest.raises(TypeError, match="Activation"):
         gaussian_four_point_quadrature(symhess.activation("tanh"), (1, 1, 0, 0), np.eye(4), acts=("tanh",) * 4)
+
+
+def test_large_variance_is_refused_not_allocated():
+    # the smoothing's node count grows like the conditional standard deviation; beyond the memory budget
+    # the route must refuse with a named error (it once tried to allocate terabytes and was killed)
+    from symhess.activations import activation
+    from symhess.errors import SymhessAccuracyError
+    from symhess.kernels.four_point_quadrature import gaussian_cross_pair_quadrature
+
+    with pytest.raises(SymhessAccuracyError, match="budget"):
+        gaussian_cross_pair_quadrature(activation("tanh"), 1, activation("erf"), 0,
+                                       np.array([1e5]), np.array([1.0]), np.array([0.3]))

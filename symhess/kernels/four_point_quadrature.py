@@ -230,6 +230,12 @@ def _smoothed(f, c: np.ndarray, s: np.ndarray):
     delta = np.minimum(SMOOTHING_STEP, s / 3.0)
     L = int(np.ceil(RADIUS * np.max(s / delta))) + 1
     L += L % 2
+    if c.size * (2 * L + 1) > MAX_NODES:
+        raise SymhessAccuracyError(
+            f"the Gaussian smoothing at conditional standard deviation {float(np.max(s)):.3g} needs "
+            f"{c.size * (2 * L + 1):.2g} activation evaluations, beyond the budget of {MAX_NODES:.0e} (memory): "
+            "not computed; lower the weight scale"
+        )
     l = np.arange(-L, L + 1)
     u = l[None, :] * delta[:, None]                                       # (b, 2L+1)
     w = delta[:, None] * np.exp(-0.5 * (u / s[:, None]) ** 2) / (s[:, None] * np.sqrt(2 * np.pi))
