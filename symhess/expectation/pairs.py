@@ -170,10 +170,10 @@ def single_expectation(act: ActivationLike, a: int, b: int, m: int, *, with_rout
 
 
 def _erf_scale(act: Activation):
-    """The scale :math:`s` of an ``erf(s z)`` activation, else ``None``."""
+    """The scale :math:`s` of an ``erf(s z)`` activation (no shift), else ``None``."""
     from ..activations.erf import Erf
 
-    return act.scale if isinstance(act, Erf) else None
+    return act.scale if isinstance(act, Erf) and not act.is_shifted else None
 
 
 @lru_cache(maxsize=None)

@@ -145,7 +145,10 @@ def _quadrature_modules(act: Activation) -> dict:
     def single_impl(a, b, m, x):
         return gaussian_single_quadrature(act, int(a), int(b), int(m), x)
 
+    from .means import bivariate_normal_cdf
+
     return {pair_node.__name__: pair_impl, single_node.__name__: single_impl, "sqrt": sqrt_nonnegative,
+            "BivariateNormalCDF": bivariate_normal_cdf,
             "arccos": arccos_clipped, "acos": arccos_clipped, "gram_determinant": _gram_determinant}
 
 
