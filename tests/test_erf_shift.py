@@ -281,4 +281,36 @@ def test_derive_blocks_symbolic_and_latex():
     assert blocks["vv"].entry.has(BivariateNormalCDF)
     syms = {x.name for x in blocks["vv"].entry.free_symbols}
     assert {"s", "t"} <= syms
-    assert r"\Phi_2" in latex_expr(blocks["vv"].entry) or "Phi" in latex_expr(blocks["vv"].entry)
+    assert r"\Phi_{2}\left(" in latex_expr(blocks["vv"].entry)
+    assert r"\Phi_{2}" in symhess.to_latex(blocks)
+
+
+def test_checker_evaluates_phi2_and_rejects_the_centred_kernel():
+    """`symhess check` with the shifted erf: Phi_2 evaluated in mpmath; the arcsine kernel is rejected,
+    and the checker's own Gauss-Hermite route agrees with symhess."""
+    import os
+    import subprocess
+    import sys
+
+    formula = r"\frac{2}{\pi}\arcsin\frac{2c}{\sqrt{(1+2q_1)(1+2q_2)}}"
+    out = subprocess.run(
+        [sys.executable, "-m", "symhess", "check", "--expectation", "0,0", "--formula", formula, "-a", "erf:shift=1/2"],
+        capture_output=True, text=True, env=os.environ, timeout=300)
+    assert out.returncode != 0, out.stdout
+    assert "agrees with symhess" in out.stdout and "NameError" not in out.stdout + out.stderr
+    ok = subprocess.run(
+        [sys.executable, "-m", "symhess", "check", "--expectation", "0,0", "--formula", formula, "-a", "erf"],
+        capture_output=True, text=True, env=os.environ, timeout=300)
+    assert ok.returncode == 0, ok.stdout
+
+
+def test_mpmath_phi2_of_the_checker():
+    """The checker's Phi_2 (Plackett's integral) against the float64 Owen's-T evaluation and exact limits."""
+    from symhess.check.identity import _bivariate_normal_cdf_mp
+    from symhess.kernels.means import bivariate_normal_cdf
+
+    for h, k, rho in ((0.3, -0.7, 0.4), (1.2, 0.5, -0.95), (0.0, 0.0, 0.5), (-0.4, 0.9, 1 - 1e-10), (0.2, 0.2, 1.0)):
+        ref = _bivariate_normal_cdf_mp(h, k, rho)
+        assert abs(float(ref) - float(bivariate_normal_cdf(h, k, rho))) < 1e-14
+    # Phi_2(0, 0; rho) = 1/4 + arcsin(rho) / (2 pi), exactly
+    assert abs(_bivariate_normal_cdf_mp(0, 0, mp.mpf("0.3")) - (mp.mpf(1) / 4 + mp.asin(mp.mpf("0.3")) / (2 * mp.pi))) < 1e-28
