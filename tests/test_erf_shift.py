@@ -41,13 +41,17 @@ def _sigma(n: int, x, s, t):
     return s**n * _erf_deriv(n, s * x + t)
 
 
-def ref_pair(a, b, s, t, q1, q2, c):
-    r""":math:`E[\sigma^{(a)}(u)\sigma^{(b)}(v)]` at 30 digits: outer quadrature over :math:`u`, inner in closed form."""
-    s, t, q1, q2, c = (mp.mpf(x) for x in (s, t, q1, q2, c))
+def ref_pair(a, b, s, t, q1, q2, c, s2=None, t2=None):
+    r""":math:`E[\sigma^{(a)}(u)\tau^{(b)}(v)]` at 30 digits: outer quadrature over :math:`u`, inner in closed form.
+
+    :math:`\tau(z)=\mathrm{erf}(s_2z+t_2)`, by default :math:`\sigma`.
+    """
+    s2, t2 = (s if s2 is None else s2), (t if t2 is None else t2)
+    s, t, q1, q2, c, s2, t2 = (mp.mpf(x) for x in (s, t, q1, q2, c, s2, t2))
     r1 = mp.sqrt(q1)
     tau2 = max(q2 - c * c / q1, mp.mpf(0))
-    den = mp.sqrt(1 + 2 * s * s * tau2)
-    kappa, t_eff = s / den, t / den  # E_Y[erf(s(mu + tau Y) + t)] = erf(kappa mu + t_eff)
+    den = mp.sqrt(1 + 2 * s2 * s2 * tau2)
+    kappa, t_eff = s2 / den, t2 / den  # E_Y[erf(s2(mu + tau Y) + t2)] = erf(kappa mu + t_eff)
 
     def f(x):
         u = r1 * x
@@ -314,3 +318,33 @@ def test_mpmath_phi2_of_the_checker():
         assert abs(float(ref) - float(bivariate_normal_cdf(h, k, rho))) < 1e-14
     # Phi_2(0, 0; rho) = 1/4 + arcsin(rho) / (2 pi), exactly
     assert abs(_bivariate_normal_cdf_mp(0, 0, mp.mpf("0.3")) - (mp.mpf(1) / 4 + mp.asin(mp.mpf("0.3")) / (2 * mp.pi))) < 1e-28
+
+
+@pytest.mark.parametrize("spec2", ["erf:scale=1/2", "erf:scale=1/2,shift=-1", "erf:scale=2,shift=1/3"])
+def test_cross_pair_two_erfs_vs_mpmath(spec2):
+    """Student erf(2z + 1/2) against a teacher erf of another scale and shift (teacher_activation)."""
+    from symhess.expectation.pairs import cross_pair_expectation
+    from symhess.kernels.codegen import compile_cross_pair_kernel
+
+    a1, a2 = activation("erf:scale=2,shift=1/2"), activation(spec2)
+    keys = ((0, 0), (1, 0), (0, 1), (1, 1), (2, 0), (2, 1))
+    kernel = compile_cross_pair_kernel(a1, a2, keys)
+    assert cross_pair_expectation(a1, a2, 0, 0, with_route=True)[1] == "closed form"
+    for cov in ((0.7, 1.3, 0.4), (1.0, 1.0, -1.0 + 1e-12)):
+        got = kernel(*(np.array(x) for x in cov))
+        for key in keys:
+            ref = ref_pair(*key, 2, 0.5, *cov, s2=a2.scale, t2=a2.shift)
+            assert abs(float(got[key]) - float(ref)) <= 1e-11 + 1e-10 * abs(float(ref)), (key, got[key], ref)
+
+
+def test_mismatched_teacher_equals_biases_route():
+    """teacher_activation with another shift = centred erfs with hidden biases t/s on each side."""
+    rng = np.random.default_rng(21)
+    W, v = _net(rng)
+    Wt, vt = W + 0.2 * rng.normal(size=W.shape), v + 0.1
+    P = W.size + v.size
+    student, teacher = Erf(scale=2, shift=0.5), Erf(scale=1, shift=-0.3)
+    H = symhess.expected_hessian(student, W, v, W_teacher=Wt, v_teacher=vt, teacher_activation=teacher)
+    Hb = symhess.expected_hessian(Erf(scale=2), W, v, W_teacher=Wt, v_teacher=vt, teacher_activation=Erf(scale=1),
+                                  b=np.full(2, 0.25), b_teacher=np.full(2, -0.3))
+    np.testing.assert_allclose(H, Hb[:P, :P], rtol=1e-12, atol=1e-14)

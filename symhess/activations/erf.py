@@ -151,6 +151,15 @@ class Erf(Activation):
         mu = self.mean_shift()
         return self.centred()._pair_means_orders(a, b, mu, mu, q1, q2, c, None)
 
+    def cross_pair(self, other: "Erf", a: int, b: int, q1: sp.Expr, q2: sp.Expr, c: sp.Expr) -> sp.Expr:
+        r""":math:`E[\sigma^{(a)}(u)\tau^{(b)}(v)]`, :math:`(u,v)` centred, for two erf units of any scales and shifts.
+
+        :math:`\tau(z)=\mathrm{erf}(s_2z+t_2)`: the centred pair of scales :math:`s_1, s_2` with means
+        :math:`t_1/s_1, t_2/s_2` (:meth:`gaussian_pair_means`), derivatives in the means.
+        """
+        partner = None if other.centred() == self.centred() else other.centred()
+        return self.centred()._pair_means_orders(a, b, self.mean_shift(), other.mean_shift(), q1, q2, c, partner)
+
     def _pair_means_orders(self, a, b, m1, m2, q1, q2, c, partner) -> sp.Expr:
         """Centred erf pair of orders (a, b) with means: the highest hook order, then derivatives in the means."""
         M1, M2 = sp.Dummy("m1", real=True), sp.Dummy("m2", real=True)

@@ -136,6 +136,12 @@ def stable_pair_form(expr: sp.Expr) -> sp.Expr:
     return expr.replace(is_acos_of_rho, lambda e: sp.atan2(sp.sqrt(G), sp.sign(e.args[0] / rho) * c))
 
 
+def _bivariate_normal_cdf():
+    from .means import bivariate_normal_cdf
+
+    return bivariate_normal_cdf
+
+
 def _quadrature_modules(act: Activation) -> dict:
     pair_node, single_node = quadrature_nodes(act)
 
@@ -175,6 +181,7 @@ def compile_cross_pair_kernel(act1: Activation, act2: Activation, keys: tuple[tu
     exprs = tuple(cross_pair_expectation(act1, act2, a, b) for a, b in keys)
     fn, src = lambdify_checked(PAIR_ARGS, [stable_pair_form(e) for e in exprs],
                                {"sqrt": sqrt_nonnegative, "asin": arcsin_clipped, "arcsin": arcsin_clipped,
+                                "BivariateNormalCDF": _bivariate_normal_cdf(),
                                 "acos": arccos_clipped, "arccos": arccos_clipped,
                                 "gram_determinant": _gram_determinant})
     return CompiledKernel(tuple(keys), exprs, PAIR_ARGS, fn, src)
