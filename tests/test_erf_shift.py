@@ -348,3 +348,16 @@ def test_mismatched_teacher_equals_biases_route():
     Hb = symhess.expected_hessian(Erf(scale=2), W, v, W_teacher=Wt, v_teacher=vt, teacher_activation=Erf(scale=1),
                                   b=np.full(2, 0.25), b_teacher=np.full(2, -0.3))
     np.testing.assert_allclose(H, Hb[:P, :P], rtol=1e-12, atol=1e-14)
+
+
+def test_deep_ball_gradients_include_the_shift():
+    """Ball-arithmetic gradients of a deep network (certified ranks) see erf(s h + t), as float64 does."""
+    from symhess.deep.pointwise import ball_gradients, gradients, rational_inputs
+
+    Ws = [np.array([[0.5, -0.25], [0.125, 0.75]]), np.array([[1.0, -0.5]])]
+    X = rational_inputs(3, 2, 0)
+    act = activation("erf:scale=2,shift=1/2")
+    G = gradients(act, Ws, np.array(X, dtype=float))
+    B = np.vectorize(lambda b: float(b.mid()))(ball_gradients(act, Ws, X, 128))
+    np.testing.assert_allclose(B, G, rtol=1e-14, atol=1e-15)
+    assert np.abs(G - gradients(activation("erf:scale=2"), Ws, np.array(X, dtype=float))).max() > 0.1
