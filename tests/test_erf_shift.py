@@ -132,7 +132,7 @@ COVS = [  # (q1, q2, c): generic, anti-correlated, near-singular, singular (para
 ]
 
 
-@pytest.mark.parametrize("s,t", [(2, -0.75), ("1/sqrt(2)", 1.5)])
+@pytest.mark.parametrize("s,t", [(2, -0.75), pytest.param("1/sqrt(2)", 1.5, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("cov", COVS)
 def test_pair_kernels_vs_mpmath(s, t, cov):
     act = activation(f"erf:scale={s},shift={t}")
@@ -144,7 +144,7 @@ def test_pair_kernels_vs_mpmath(s, t, cov):
         assert abs(float(got[key]) - float(ref)) <= 1e-11 + 1e-10 * abs(float(ref)), (key, got[key], ref)
 
 
-@pytest.mark.parametrize("s,t", [(2, -0.75), ("1/sqrt(2)", 1.5)])
+@pytest.mark.parametrize("s,t", [(2, -0.75), pytest.param("1/sqrt(2)", 1.5, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("q", [0.02, 4.0])
 def test_single_kernels_vs_mpmath(s, t, q):
     act = activation(f"erf:scale={s},shift={t}")
