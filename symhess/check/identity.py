@@ -236,6 +236,22 @@ def _mp_value(x: Any, tol: float) -> Any:
     return mp.mpmathify(x)
 
 
+def _bivariate_normal_cdf_mp(h, k, rho):
+    r""":math:`\Phi_2(h,k;\rho)=\Phi(h)\Phi(k)+\int_0^\rho\varphi_2(h,k;r)\,dr` in mpmath (Plackett's identity
+    :math:`\partial_\rho\Phi_2=\varphi_2`), at the working precision; :math:`|\rho|=1` exactly by its limits."""
+    h, k, rho = mp.mpf(h), mp.mpf(k), mp.mpf(rho)
+    if rho >= 1:
+        return mp.ncdf(min(h, k))
+    if rho <= -1:
+        return max(mp.ncdf(h) + mp.ncdf(k) - 1, mp.mpf(0))
+
+    def density(r):
+        one = 1 - r * r
+        return mp.exp(-(h * h - 2 * r * h * k + k * k) / (2 * one)) / (2 * mp.pi * mp.sqrt(one))
+
+    return mp.ncdf(h) * mp.ncdf(k) + mp.quad(density, [0, rho])
+
+
 class _Evaluator:
     """Evaluate a formula at points, exactly (rational) or with mpmath at ``dps`` digits."""
 
@@ -244,7 +260,8 @@ class _Evaluator:
         self.expr, self.exact, self.dps = expr, exact, dps
         self.symbols = list(symbols)
         if not exact:
-            self.fn = sp.lambdify(self.symbols, expr, modules=[dict(modules), "mpmath"])
+            mods = {"BivariateNormalCDF": _bivariate_normal_cdf_mp, **dict(modules)}
+            self.fn = sp.lambdify(self.symbols, expr, modules=[mods, "mpmath"])
 
     def __call__(self, values: Mapping[sp.Symbol, sp.Expr], tol: float):
         if self.exact:

@@ -232,15 +232,25 @@ def _arb_scale(act) -> flint.arb:
     return flint.arb(flint.fmpq(int(s2.p), int(s2.q))).sqrt()
 
 
+def _arb_shift(act) -> flint.arb:
+    import sympy as sp
+
+    t = sp.nsimplify(act.params.get("shift", 0))
+    if not t.is_Rational:
+        raise NoClosedFormError(f"{act.spec!r}: ball arithmetic needs a rational shift")
+    return flint.arb(flint.fmpq(int(t.p), int(t.q)))
+
+
 def _ball_activation(act):
     if act.is_polynomial:
         s, ds = _exact_activation(act)
         return (lambda h: s(h)), (lambda h: ds(h))
     if act.name == "erf":
         s = _arb_scale(act)
+        t = _arb_shift(act)
         two_over_sqrt_pi = 2 / flint.arb.pi().sqrt()
-        return (np.vectorize(lambda h: (s * h).erf(), otypes=[object]),
-                np.vectorize(lambda h: two_over_sqrt_pi * s * (-(s * h) ** 2).exp(), otypes=[object]))
+        return (np.vectorize(lambda h: (s * h + t).erf(), otypes=[object]),
+                np.vectorize(lambda h: two_over_sqrt_pi * s * (-(s * h + t) ** 2).exp(), otypes=[object]))
     if act.name == "tanh":
         return (np.vectorize(lambda h: h.tanh(), otypes=[object]),
                 np.vectorize(lambda h: 1 - h.tanh() ** 2, otypes=[object]))

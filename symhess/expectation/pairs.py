@@ -184,10 +184,10 @@ def single_expectation(act: ActivationLike, a: int, b: int, m: int, *, with_rout
 
 
 def _erf_scale(act: Activation):
-    """The scale :math:`s` of an ``erf(s z)`` activation, else ``None``."""
+    """The scale :math:`s` of an ``erf(s z)`` activation (no shift), else ``None``."""
     from ..activations.erf import Erf
 
-    return act.scale if isinstance(act, Erf) else None
+    return act.scale if isinstance(act, Erf) and not act.is_shifted else None
 
 
 @lru_cache(maxsize=None)
@@ -200,6 +200,11 @@ def _cross_pair(act1: Activation, act2: Activation, a: int, b: int) -> tuple[sp.
         if du == 0 or dv == 0:
             return sp.Integer(0), ROUTES[1]
         return expect_polynomial_pair(sp.Poly(du, u), sp.Poly(dv, v), q1, q2, c), ROUTES[1]
+    from ..activations.erf import Erf
+
+    if isinstance(act1, Erf) and isinstance(act2, Erf) and (act1.is_shifted or act2.is_shifted):
+        # erf(s u + t) = erf(s (u + t/s)): the centred pair with means, through Phi_2
+        return act1.cross_pair(act2, a, b, q1, q2, c), ROUTES[0]
     s1, s2 = _erf_scale(act1), _erf_scale(act2)
     if s1 is not None and s2 is not None:
         if (a + b) % 2:  # erf^(a) has parity (-1)^(a+1): the product is odd under (u, v) -> (-u, -v)
@@ -243,7 +248,8 @@ def cross_pair_expectation(act1: ActivationLike, act2: ActivationLike, a: int, b
             {\sqrt{(1+2s_1^2q_1)(1+2s_2^2q_2)}}
 
     and Price's theorem for the derivatives (:math:`\partial_c K=E[\sigma'\tau']`,
-    :math:`\partial_{q_1}K=\tfrac12E[\sigma''\tau]`), zero by parity when :math:`a+b` is odd.
+    :math:`\partial_{q_1}K=\tfrac12E[\sigma''\tau]`), zero by parity when :math:`a+b` is odd; with a shift
+    (:math:`\mathrm{erf}(s_iz+t_i)`) the centred pair with means :math:`t_i/s_i`, through :math:`\Phi_2`.
     Any other pair of smooth activations (e.g. tanh and erf, gelu and erf, softplus and tanh, erf and a
     polynomial): an unevaluated :class:`CrossPairQuadrature` node (route ``"quadrature"``), which the
     kernels layer evaluates numerically with an error estimate

@@ -163,7 +163,7 @@ COUNTING_RULES: tuple[CountingRule, ...] = (
         "polynomial", r"degree-$n$ polynomial, all coefficients nonzero",
         sp.Min(_P, sp.binomial(N_i + n_deg, n_deg) - 1), "<=", "counting bound: polynomials of degree <= n",
     ),
-    CountingRule("erf", r"$\sigma(z)=\operatorname{erf}(sz)$ (full rank)", _P, "=", "Couto et al., Sec. 5 (conjecture)"),
+    CountingRule("erf", r"$\sigma(z)=\operatorname{erf}(sz)$ (full rank)", _P, "=", "Couto et al., Sec. 5 (conjectured there; proved: the unit functions are independent)"),
 )
 
 

@@ -139,6 +139,12 @@ def stable_pair_form(expr: sp.Expr) -> sp.Expr:
     return expr.replace(is_acos_of_rho, lambda e: sp.atan2(sp.sqrt(G), sp.sign(e.args[0] / rho) * c))
 
 
+def _bivariate_normal_cdf():
+    from .means import bivariate_normal_cdf
+
+    return bivariate_normal_cdf
+
+
 def _quadrature_modules(act: Activation) -> dict:
     pair_node, single_node = quadrature_nodes(act)
 
@@ -148,7 +154,10 @@ def _quadrature_modules(act: Activation) -> dict:
     def single_impl(a, b, m, x):
         return gaussian_single_quadrature(act, int(a), int(b), int(m), x)
 
+    from .means import bivariate_normal_cdf
+
     return {pair_node.__name__: pair_impl, single_node.__name__: single_impl, "sqrt": sqrt_nonnegative,
+            "BivariateNormalCDF": bivariate_normal_cdf,
             "arccos": arccos_clipped, "acos": arccos_clipped, "gram_determinant": _gram_determinant}
 
 
@@ -178,7 +187,8 @@ def compile_cross_pair_kernel(act1: Activation, act2: Activation, keys: tuple[tu
     act2.require_numeric()
     exprs = tuple(cross_pair_expectation(act1, act2, a, b) for a, b in keys)
     modules = {"sqrt": sqrt_nonnegative, "asin": arcsin_clipped, "arcsin": arcsin_clipped,
-               "acos": arccos_clipped, "arccos": arccos_clipped, "gram_determinant": _gram_determinant}
+               "acos": arccos_clipped, "arccos": arccos_clipped, "gram_determinant": _gram_determinant,
+               "BivariateNormalCDF": _bivariate_normal_cdf()}
     # no closed form for a smooth pair: the CrossPairQuadrature node, one vectorised quadrature call per key
     modules[cross_quadrature_node(act1, act2).__name__] = _cross_quadrature_impl(act1, act2)
     fn, src = lambdify_checked(PAIR_ARGS, [stable_pair_form(e) for e in exprs], modules)
