@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     panels["erf, frozen second layer (W trained)"] = (eW, ef)
 
     # 6. a teacher of another kind: wider erf teacher of another scale, the student at its minimum
-    mi, mh, mt = (4, 2, 3) if args.quick else (8, 4, 6)
+    mi, mh, mt = (4, 2, 4) if args.quick else (8, 4, 6)
     Wt, vt = symhess.teacher(mi, mt, rng)
     ta = "erf:scale=0.5"
     res = symhess.find_minimum("erf", 1.1 * Wt[:mh], vt[:mh], Wt, vt, teacher_activation=ta)
