@@ -185,6 +185,31 @@ def as_trainable(trainable: object) -> tuple[str, ...]:
     return tuple(g for g in PARAMETER_GROUPS if g in names)
 
 
+def trainable_groups(trainable: object, present: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """Validate ``trainable`` against the parameter groups a network has; return them in θ order.
+
+    ``present`` are the groups of this network in θ order (e.g. ``("W", "v", "b")``), ``allowed`` every
+    group name there is. ``None`` means every present group.
+    """
+    if trainable is None:
+        return present
+    names = (trainable,) if isinstance(trainable, str) else tuple(trainable)
+    for name in names:
+        if not isinstance(name, str) or name not in allowed:
+            raise InvalidParameterError(f"trainable contains {name!r}; the parameter groups are {allowed}")
+        if name not in present:
+            raise InvalidParameterError(
+                f"trainable contains {name!r}, but this network has no {name}"
+                + {"b": " (no hidden bias", "b_out": " (no output bias"}.get(name, " (")
+                + f"; pass it to make it a parameter); its groups are {present}"
+            )
+    if len(set(names)) != len(names):
+        raise InvalidParameterError(f"trainable={names!r} names a group twice")
+    if not names:
+        raise InvalidParameterError(f"trainable is empty; name at least one of {present}")
+    return tuple(g for g in present if g in names)
+
+
 def trainable_index(groups: tuple[str, ...], n_hidden: int, n_in: int, n_out: int = 1) -> np.ndarray | None:
     """Indices into θ = (vec W, vec v) of the trained groups; ``None`` when every group is trained."""
     if groups == PARAMETER_GROUPS:

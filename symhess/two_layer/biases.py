@@ -56,7 +56,7 @@ from ..errors import (
 )
 from ..kernels.means import pair_means, single_means
 from ..validation import as_teacher, as_weights, check_dense_size, check_finite_result, check_variance_range
-from .architecture import as_input_cov, teacher_act
+from .architecture import as_input_cov, teacher_act, trainable_groups
 from .pairs import CLAMP_TOL, check_zero_rows
 from .templates import check_part
 
@@ -615,22 +615,7 @@ def biased_network(
 
 def _as_groups(trainable: object, present: tuple[str, ...]) -> tuple[str, ...]:
     """``trainable`` validated against the groups this network has, in θ order."""
-    if trainable is None:
-        return present
-    names = (trainable,) if isinstance(trainable, str) else tuple(trainable)
-    for name in names:
-        if name not in BIAS_GROUPS:
-            raise InvalidParameterError(f"trainable contains {name!r}; the parameter groups are {BIAS_GROUPS}")
-        if name not in present:
-            raise InvalidParameterError(
-                f"trainable contains {name!r}, but this network has no {name} (pass it to make it a parameter); "
-                f"its groups are {present}"
-            )
-    if len(set(names)) != len(names):
-        raise InvalidParameterError(f"trainable={names!r} names a group twice")
-    if not names:
-        raise InvalidParameterError(f"trainable is empty; name at least one of {present}")
-    return tuple(g for g in present if g in names)
+    return trainable_groups(trainable, present, BIAS_GROUPS)
 
 
 class BiasedHessianOperator(LinearOperator):

@@ -71,6 +71,7 @@ from ..errors import InvalidParameterError, InvalidTypeError, ShapeError
 from ..linalg.certify import PRECISIONS, certify_nonsingular
 from ..linalg.exact_rank import exact_rank
 from ..linalg.rationals import rational_array, to_fmpq
+from .architecture import trainable_groups
 from .balls import _activation_and_slope, _to_arb, rational_points, to_arb_mat
 from .objects import BALL, arb_precision
 
@@ -154,22 +155,7 @@ class SpanRank:
 def as_groups(trainable: object, hidden_bias: bool, output_bias: bool) -> tuple[str, ...]:
     """Validate ``trainable`` against the groups this network has; returns them in θ order."""
     present = tuple(g for g in GROUPS if (g != "b" or hidden_bias) and (g != "b_out" or output_bias))
-    if trainable is None:
-        return present
-    names = (trainable,) if isinstance(trainable, str) else tuple(trainable)
-    for name in names:
-        if not isinstance(name, str) or name not in GROUPS:
-            raise InvalidParameterError(f"trainable contains {name!r}; the parameter groups are {GROUPS}")
-        if name not in present:
-            raise InvalidParameterError(
-                f"trainable contains {name!r} but the network has no {'hidden' if name == 'b' else 'output'} bias; "
-                f"its groups are {present}"
-            )
-    if len(set(names)) != len(names):
-        raise InvalidParameterError(f"trainable={names!r} names a group twice")
-    if not names:
-        raise InvalidParameterError(f"trainable is empty; name at least one of {present}")
-    return tuple(g for g in present if g in names)
+    return trainable_groups(trainable, present, GROUPS)
 
 
 def network_layout(n_in: int, n_hidden: int, *, n_out: int = 1, hidden_bias: bool = False,
