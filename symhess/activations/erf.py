@@ -32,7 +32,7 @@ import sympy as sp
 
 from ..errors import ActivationParameterError
 from ..symbols import scale as scale_symbol, z
-from .base import Activation, RankRule, full_rank_rule, to_exact
+from .base import GAUSSIAN_EXPONENTS_PROOF, Activation, RankRule, full_rank_rule, to_exact
 from .bivariate_normal import BivariateNormalCDF, normal_cdf, normal_pdf
 from .registry import register_activation, register_alias
 
@@ -113,7 +113,7 @@ class Erf(Activation):
         larger family with the bias gradients independent, so its subset is too: full rank again, although the
         shifted erf is neither odd nor even.
         """
-        return RankRule(*full_rank_rule(n_in, n_hidden, "the unit functions are independent at generic weights (rows nonzero, pairwise non-(anti)parallel): on a generic line x = t d + x0 they are polynomials times exp(-s^2 (a_i t + b_i)^2) with distinct exponents, independent exponential polynomials; certified on every drawn instance in the tests; float64 ranks undercount (smallest "
+        return RankRule(*full_rank_rule(n_in, n_hidden, GAUSSIAN_EXPONENTS_PROOF + "; float64 ranks undercount (smallest "
                                         "eigenvalues down to 1e-35 of the largest for N_i = 1)"))
 
     def symbolic_parameters(self) -> dict[str, object]:

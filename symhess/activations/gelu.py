@@ -31,7 +31,7 @@ from typing import ClassVar
 import sympy as sp
 
 from ..symbols import z
-from .base import Activation, RankRule, full_rank_rule
+from .base import GAUSSIAN_EXPONENTS_PROOF, Activation, RankRule, full_rank_rule
 from .registry import register_activation
 
 __all__ = ["GELU"]
@@ -55,7 +55,7 @@ class GELU(Activation):
 
     def counting_rule(self, n_in: int, n_hidden: int) -> RankRule | None:
         """Full rank :math:`P` (proved for generic teachers: two derivatives along a line leave Gaussians times polynomials)."""
-        return RankRule(*full_rank_rule(n_in, n_hidden, "the unit functions are independent at generic weights (rows nonzero, pairwise non-(anti)parallel): on a generic line x = t d + x0 they are polynomials times exp(-s^2 (a_i t + b_i)^2) with distinct exponents, independent exponential polynomials; certified on every drawn instance in the tests"))
+        return RankRule(*full_rank_rule(n_in, n_hidden, GAUSSIAN_EXPONENTS_PROOF))
 
     def gaussian_single(self, a: int, b: int, m: int, q: sp.Expr) -> sp.Expr | None:
         r""":math:`E[\sigma(h)^2]=\frac q4+\frac{q}{2\pi}\big(\frac{2q}{(1+q)\sqrt{1+2q}}+\arcsin\frac q{1+q}\big)`; others by Price."""

@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 
 from ..symbols import z
-from .base import Activation, RankRule, full_rank_rule
+from .base import Activation, RankRule, full_rank_rule, singular_hyperplane_proof
 from .registry import register_activation
 
 __all__ = ["Tanh"]
@@ -50,7 +50,7 @@ class Tanh(Activation):
 
     def counting_rule(self, n_in: int, n_hidden: int) -> RankRule:
         r"""Full rank :math:`P=N_h(N_i+1)` (proved for generic teachers through the complex poles of the unit)."""
-        return RankRule(*full_rank_rule(n_in, n_hidden, "the unit functions are independent at generic weights (rows nonzero, pairwise non-(anti)parallel): continued to complex inputs, the unit of largest |w_i . d| has a pole hyperplane w_i . x = z* (Im z* != 0) no other unit shares, on which its terms must cancel alone; this forces its coefficients to 0, and so on unit by unit; certified on every drawn instance in the tests"))
+        return RankRule(*full_rank_rule(n_in, n_hidden, singular_hyperplane_proof("pole")))
 
     def analytic_strip(self) -> float:
         r"""Poles of :math:`\tanh` at :math:`z = i\pi(k + 1/2)`: analytic for :math:`|\operatorname{Im} z| < \pi/2`."""
