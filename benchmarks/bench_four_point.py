@@ -19,17 +19,7 @@ import time
 import warnings
 
 import numpy as np
-
-
-def _timed(fn, repeat):
-    fn()
-    best_wall, best_cpu = float("inf"), float("inf")
-    for _ in range(max(repeat, 1)):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        best_wall = min(best_wall, time.perf_counter() - w0)
-        best_cpu = min(best_cpu, time.process_time() - c0)
-    return best_wall, best_cpu
+from _timing import best_wall_and_cpu as _timed
 
 
 def main() -> None:
