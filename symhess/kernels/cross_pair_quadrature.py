@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import QuadratureWarning, SymhessAccuracyError, SymhessAccuracyWarning
 from .four_point_quadrature import DEFAULT_RTOL, gaussian_cross_pair_quadrature
-from .quadrature import _RECORD
+from .quadrature import note_estimate
 
 __all__ = ["cross_pair_quadrature", "TARGET_RTOL", "VARIANCE_LIMIT"]
 
@@ -95,14 +95,7 @@ def cross_pair_quadrature(act1, a: int, act2, b: int, q1, q2, c, *, with_error: 
         val, err, scale = gaussian_cross_pair_quadrature(*args, rtol=TARGET_RTOL, with_scale=True)
     except SymhessAccuracyError:
         val, err, scale = gaussian_cross_pair_quadrature(*args, rtol=DEFAULT_RTOL, with_scale=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(scale > 0, err / np.where(scale > 0, scale, 1.0), err)
-    worst = float(np.max(rel)) if rel.size else 0.0
-    if not np.all(np.isfinite(val)):
-        raise SymhessAccuracyError(f"the cross-pair quadrature of {names} gave a non-finite value")
-    rec = _RECORD.get()
-    if rec is not None:
-        rec.note(worst)
+    worst = note_estimate(val, err, scale, f"the cross-pair quadrature of {names}")
     if worst > TARGET_RTOL:
         warnings.warn(
             f"the cross-pair quadrature of {names} is less accurate than usual: estimated error {worst:.1e} "

@@ -107,7 +107,7 @@ from ..errors import QuadratureWarning, SymhessAccuracyError, SymhessAccuracyWar
 
 __all__ = [
     "gaussian_pair_quadrature", "gaussian_single_quadrature", "gauss_hermite_pair", "gauss_hermite_single",
-    "record_quadrature", "QuadratureRecord", "DEFAULT_NODES",
+    "record_quadrature", "QuadratureRecord", "note_estimate", "DEFAULT_NODES",
 ]
 
 #: default number of Gauss–Hermite nodes per dimension
@@ -653,15 +653,25 @@ def _pair_sorted_cached(parts: _Parts, a: int, b: int, qA, qB, c, mA=None, mB=No
     return tuple(t[inverse] for t in hit)
 
 
-def _report(act, val, err, absval, what: str) -> None:
+def note_estimate(val, err, absval, label: str) -> float:
+    """The worst estimated error relative to E|integrand|, recorded for :func:`record_quadrature`.
+
+    Raises :class:`~symhess.errors.SymhessAccuracyError` (``"<label> gave a non-finite value"``) when a
+    value is not finite; every quadrature route reports through here.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(absval > 0, err / np.where(absval > 0, absval, 1.0), err)
     worst = float(np.max(rel)) if rel.size else 0.0
     if not np.all(np.isfinite(val)):
-        raise SymhessAccuracyError(f"quadrature of {what} for {act.spec!r} gave a non-finite value")
+        raise SymhessAccuracyError(f"{label} gave a non-finite value")
     rec = _RECORD.get()
     if rec is not None:
         rec.note(worst)
+    return worst
+
+
+def _report(act, val, err, absval, what: str) -> None:
+    worst = note_estimate(val, err, absval, f"quadrature of {what} for {act.spec!r}")
     if worst > REFINEMENT_RTOL:
         warnings.warn(
             f"quadrature of {what} for {act.spec!r} may be inaccurate: estimated relative error "
