@@ -89,6 +89,7 @@ from scipy import special
 
 from ..errors import InvalidParameterError, SymhessAccuracyWarning
 from ..validation import check_size
+from .linear_law import chi2_shift
 from .teacher import teacher_variances
 
 __all__ = ["LinearCovarianceLaw", "linear_covariance_law", "linear_covariance_moments", "spiked_outlier",
@@ -218,14 +219,7 @@ class LinearCovarianceLaw:
         return 2.0 * self.var_v * special.gammaincinv(0.5 * self.n_hidden, q)
 
     def _shift(self, kind: str, s: np.ndarray) -> np.ndarray:
-        k, scale = 0.5 * self.n_hidden, 2.0 * self.var_v
-        pos = s > 0
-        zz = np.where(pos, s, 1.0) / scale
-        if kind == "pdf":
-            with np.errstate(divide="ignore", over="ignore"):
-                val = np.exp((k - 1) * np.log(zz) - zz - special.gammaln(k)) / scale
-            return np.where(pos, val, 0.0)
-        return np.where(pos, special.gammainc(k, zz), 0.0)
+        return chi2_shift(kind, s, self.n_hidden, self.var_v)
 
     def conditional_pdf(self, x: np.ndarray, s) -> np.ndarray:
         r"""Continuous part of :math:`\rho_s(x)` (the density given the shift; the atoms' poles removed).

@@ -82,6 +82,20 @@ def _de_rule(step: float = _DE_STEP, tmax: float = _DE_TMAX):
 _D0, _D1, _W = _de_rule()
 
 
+def chi2_shift(kind: str, s: np.ndarray, n_hidden: int, var_v: float) -> np.ndarray:
+    r"""pdf, cdf or sf (``kind``) at ``s`` of the shift :math:`s=\lVert v\rVert^2\sim\sigma_v^2\chi^2_{N_h}`."""
+    k, scale = 0.5 * n_hidden, 2.0 * var_v
+    pos = s > 0
+    z = np.where(pos, s, 1.0) / scale
+    if kind == "pdf":
+        with np.errstate(divide="ignore", over="ignore"):
+            val = np.exp((k - 1) * np.log(z) - z - special.gammaln(k)) / scale
+        return np.where(pos, val, 0.0)
+    if kind == "cdf":
+        return np.where(pos, special.gammainc(k, z), 0.0)
+    return np.where(pos, special.gammaincc(k, z), 1.0)  # sf
+
+
 @dataclass(frozen=True)
 class LinearSpectrumLaw:
     r"""Distribution of one nonzero Hessian eigenvalue of a random linear teacher (eq. 15).
@@ -144,16 +158,7 @@ class LinearSpectrumLaw:
         return np.where(inside, np.sqrt((hi - m) * (m - lo)) / (2 * np.pi * self.var_w * self.n_in * m), 0.0)
 
     def _shift(self, kind: str, s: np.ndarray) -> np.ndarray:
-        k, scale = 0.5 * self.n_hidden, 2.0 * self.var_v
-        pos = s > 0
-        z = np.where(pos, s, 1.0) / scale
-        if kind == "pdf":
-            with np.errstate(divide="ignore", over="ignore"):
-                val = np.exp((k - 1) * np.log(z) - z - special.gammaln(k)) / scale
-            return np.where(pos, val, 0.0)
-        if kind == "cdf":
-            return np.where(pos, special.gammainc(k, z), 0.0)
-        return np.where(pos, special.gammaincc(k, z), 1.0)  # sf
+        return chi2_shift(kind, s, self.n_hidden, self.var_v)
 
     # -- the convolution -------------------------------------------------------------------
     def _convolve(self, x: np.ndarray, kind: str) -> np.ndarray:
