@@ -131,7 +131,7 @@ def parse_widths(text: str) -> list[tuple[int, ...]]:
 
 def _deep_row(act, widths: tuple[int, ...], method: str, seed: int, hidden_bias: bool = False,
               output_bias: bool = False) -> dict:
-    from ..deep.counting import deep_effective_parameters, measure_deep_rank
+    from ..deep.counting import deep_effective_parameters, measure_deep_rank, settled_by_measurement
 
     t0 = time.perf_counter()
     pred = deep_effective_parameters(act, widths, hidden_bias=hidden_bias, output_bias=output_bias)
@@ -140,6 +140,7 @@ def _deep_row(act, widths: tuple[int, ...], method: str, seed: int, hidden_bias:
         deep_method = "points" if act.name == "relu" else "certify"
     meas = measure_deep_rank(act, widths, method=deep_method, rng=seed, hidden_bias=hidden_bias,
                              output_bias=output_bias)
+    pred = settled_by_measurement(pred, meas, [act] * (len(widths) - 2))
     if meas.rank == pred.value:
         match = "yes"
     elif pred.status in ("upper bound", "conjecture") and meas.rank < pred.value:

@@ -49,7 +49,7 @@ from .weights import check_widths, layer_activations
 
 __all__ = [
     "deep_linear_rank", "expected_dimension", "DeepEffectiveParameters", "deep_effective_parameters",
-    "measure_deep_rank", "AH_EXCEPTIONS",
+    "measure_deep_rank", "settled_by_measurement", "AH_EXCEPTIONS",
 ]
 
 #: Alexander-Hirschowitz exceptions (degree, variables, summands): one less than expected
@@ -217,11 +217,52 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
     else:
         out = DeepEffectiveParameters(P, P, "no continuous symmetry: P (full rank)", "conjecture", P)
     if measure:
-        from dataclasses import replace
-
-        out = replace(out, measured=measure_deep_rank(acts, w, rng=rng, hidden_bias=hidden_bias,
-                                                      output_bias=output_bias))
+        out = settled_by_measurement(out, measure_deep_rank(acts, w, rng=rng, hidden_bias=hidden_bias,
+                                                            output_bias=output_bias), acts)
     return out
+
+
+#: activations that are not real-analytic on the real line (kinks or jumps)
+_NOT_ANALYTIC = frozenset({"relu", "abrelu", "leaky_relu", "abs", "sign", "step"})
+
+
+def _analytic(act) -> bool:
+    """True for activations known to be real-analytic on the whole real line (polynomials and the smooth built-ins)."""
+    return act.is_polynomial or (act.name not in _NOT_ANALYTIC and act.name != "expr")
+
+
+def settled_by_measurement(rule: DeepEffectiveParameters, measured, acts) -> DeepEffectiveParameters:
+    r"""Attach a measured rank to a rule, and make the rule exact for this architecture when the measurement proves it.
+
+    The rule's value :math:`u` is an upper bound on the rank at every teacher (symmetries, ambient space,
+    :math:`P`). If the measurement at one teacher :math:`\theta_0` is *proved* to reach it (``measured.status
+    == "exact"``: an exact rank over :math:`\mathbb Q` or modulo a prime, or a nonsingular minor certified in
+    ball arithmetic, equal to the bound), then the generic rank is :math:`u`: for a real-analytic activation a
+    :math:`u\times u` minor of the Jacobian of :math:`\theta\mapsto(f_\theta(x_1),\dots,f_\theta(x_M))` (or of the
+    coefficient map) is a real-analytic function of the weights, nonzero at :math:`\theta_0`, hence nonzero
+    for almost every teacher; at every such teacher the functions :math:`\partial f/\partial\theta_p` span
+    :math:`u` dimensions, so :math:`\operatorname{rank}E_x[J^\top J]=u`. The status becomes ``"exact"`` (a proof
+    for this architecture, not for all architectures). For kinked activations (ReLU) nothing is upgraded:
+    their rank is not constant on any set of full measure (dead units).
+
+    Parameters
+    ----------
+    rule : DeepEffectiveParameters
+        From :func:`deep_effective_parameters` (without ``measure``).
+    measured : DeepRank
+        From :func:`measure_deep_rank` for the same activations and widths.
+    acts : sequence of Activation
+        The hidden layers' activations.
+    """
+    from dataclasses import replace
+
+    if (rule.status != "exact" and measured.status == "exact" and measured.rank == rule.value
+            and all(_analytic(a) for a in acts)):
+        return replace(rule, status="exact", measured=measured,
+                       rule=rule.rule + "; proved for this architecture: a certified rank at a random teacher "
+                                        "reaches the bound, so almost every teacher does (analytic weights-to-"
+                                        "function map)")
+    return replace(rule, measured=measured)
 
 
 def _biased_rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool) -> DeepEffectiveParameters:
