@@ -112,3 +112,34 @@ def test_counting_rule_exact_under_the_degree_theorem(widths, d):
     rule = symhess.deep_effective_parameters(_power(d), widths)
     assert rule.status == "exact" and rule.value == _identifiable_dim(widths)
     assert _rank(widths, [d] * (len(widths) - 2), 1).rank == rule.value
+
+
+@st.composite
+def _no_bottleneck(draw):
+    depth = draw(st.integers(2, 4))
+    hidden = draw(st.lists(st.integers(2, 4), min_size=depth - 1, max_size=depth - 1))
+    return (draw(st.integers(2, 4)), *hidden, draw(st.integers(1, 3)))
+
+
+@settings(max_examples=12, deadline=None)
+@given(widths=_no_bottleneck(), extra=st.integers(0, 3), seed=st.integers(0, 1000))
+def test_high_degree_formula_without_width_one_bottlenecks(widths, extra, seed):
+    """Kileel-Trager-Bruna's exact formula for high activation degree, one degree r for every layer:
+    dim = d_h + sum_i (d_i - 1) d_{i+1} (= P - sum of hidden widths) once r is large (proved in general by
+    Finkel-Rodriguez-Wu-Yahl; r >= 2 max hidden width - 1 suffices by Usevich et al., Corollary 17)."""
+    r = 2 * max(widths[1:-1]) - 1 + extra
+    ktb = widths[-1] + sum((a - 1) * b for a, b in zip(widths[:-1], widths[1:]))
+    m = _rank(widths, [r] * (len(widths) - 2), seed)
+    assert m.rank == ktb == _identifiable_dim(widths) and m.status == "exact", (widths, r, m)
+
+
+@pytest.mark.parametrize("widths", [(3, 1, 3, 2), (4, 1, 2, 2), (3, 2, 1, 2, 2), (2, 3, 1, 3, 1)])
+def test_width_one_bottlenecks_miss_the_formula_at_every_degree(widths):
+    """So a hypothesis under which the high-degree formula holds must exclude these width-one hidden layers:
+    there the rank is dim(s) + N_L - 1 (s the network before the bottleneck), below the formula for all r.
+    (Not every bottleneck: for (2, 1, 2) both give 3, the zero factor (d_1 - 1) removing W_2's count.)"""
+    ktb = widths[-1] + sum((a - 1) * b for a, b in zip(widths[:-1], widths[1:]))
+    for r in range(2, 8):
+        m = _rank(widths, [r] * (len(widths) - 2), 0)
+        rule = symhess.deep_effective_parameters(_power(r), widths)
+        assert m.rank == rule.value < ktb, (widths, r, m.rank, rule.value, ktb)
