@@ -185,6 +185,19 @@ def main(argv: list[str] | None = None) -> int:
     out.append(_table("Width-one bottlenecks: f = c s(x)^k, dimension dim(s) + N_L - 1",
                       ["widths", "d", "expected dim", "bottleneck rule", "exact rank"], rows))
 
+    rows = []  # the high-degree formula of Kileel-Trager-Bruna, one degree r for every layer
+    for w in [(2, 3, 2, 1), (3, 2, 3, 2), (2, 2, 3, 2), (3, 4, 2, 2)] + ([] if q else [(2, 4, 3, 3, 1), (4, 3, 4, 2)]):
+        ktb = w[-1] + sum((a - 1) * b for a, b in zip(w[:-1], w[1:]))
+        r0 = 2 * max(w[1:-1]) - 1
+        ranks = []
+        for r in (r0, 3 * r0):
+            m = deep_hessian_rank(_power(r), rational_deep_teacher(w, rng=6), method="points")
+            assert m.rank == ktb and m.status == "exact", (w, r, m)
+            ranks.append(m.rank)
+        rows.append([",".join(map(str, w)), ktb, r0, ranks[0], 3 * r0, ranks[1]])
+    out.append(_table("High activation degree: rank = d_h + sum (d_i - 1) d_{i+1} without width-one layers",
+                      ["widths", "formula", "r", "rank", "r", "rank"], rows))
+
     # 4. z + z^2/2 and erf ----------------------------------------------------------------------------------------
     rows = []
     for w in [(2, 2, 1), (3, 4, 2, 1), (2, 3, 2, 1), (3, 3, 3)] + ([] if q else [(4, 4, 2, 1), (3, 3, 3, 3)]):
@@ -199,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     for w in [(3, 4, 2, 1), (2, 3, 3, 2, 1)] + ([] if q else [(3, 3, 3, 3, 3, 1), (4, 6, 4, 2)]):
         m = deep_hessian_rank("erf", rational_deep_teacher(w, rng=4), method="certify")
         assert m.rank == n_parameters(w) and m.status == "exact", (w, m)
+        settled = deep_effective_parameters("erf", w, measure=True, rng=4)  # conjecture -> exact for this architecture
+        assert settled.status == "exact" and settled.value == m.rank, (w, settled)
         rows.append([",".join(map(str, w)), len(w) - 1, n_parameters(w), m.rank, m.route])
     out.append(_table("erf: certified full rank", ["widths", "depth", "P", "rank", "proof"], rows))
 
