@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="directory for deep_networks.md and the figures")
     args = ap.parse_args(argv)
     import symhess
-    from symhess.deep.counting import deep_effective_parameters, deep_linear_rank, expected_dimension
+    from symhess.deep.counting import deep_effective_parameters, deep_linear_rank, expected_dimension, measure_deep_rank
     from symhess.deep.hessian import deep_hessian_rank
     from symhess.deep.weights import n_parameters, rational_deep_teacher
 
@@ -203,10 +203,16 @@ def main(argv: list[str] | None = None) -> int:
     for w in [(2, 2, 1), (3, 4, 2, 1), (2, 3, 2, 1), (3, 3, 3)] + ([] if q else [(4, 4, 2, 1), (3, 3, 3, 3)]):
         m = deep_hessian_rank(QUAD, rational_deep_teacher(w, rng=2), method="auto")
         assert m.status == "exact" or m.route.startswith("exact: coeff"), (w, m)
-        rows.append([",".join(map(str, w)), n_parameters(w), deep_effective_parameters(QUAD, w).value, m.rank])
-    assert rows[1][3] == 19  # (3, 4, 2, 1): three directions compressed without any continuous symmetry
-    out.append(_table("z + z^2/2: exact rank against the bound min(P, N_L dim of polynomials)",
-                      ["widths", "P", "bound", "exact rank"], rows))
+        # completing the square: a z^2 network whose biases are tied to the weights; rescalings reach every
+        # biased z^2 network up to an output constant, and f(0) = 0 keeps the constants out
+        Z = measure_deep_rank("poly:coeffs=[0,1]", w, hidden_bias=True, output_bias=True, rng=7)
+        assert Z.status == "exact" and m.rank == Z.rank - w[-1], (w, m, Z)
+        rule = deep_effective_parameters(QUAD, w)
+        assert m.rank <= rule.value and (rule.status != "exact" or m.rank == rule.value), (w, rule, m)
+        rows.append([",".join(map(str, w)), n_parameters(w), rule.value, rule.status, Z.rank, m.rank])
+    assert rows[1][5] == 19  # (3, 4, 2, 1): three directions compressed without any continuous symmetry
+    out.append(_table("z + z^2/2: exact rank = rank of the z^2 network with all biases - N_L",
+                      ["widths", "P", "rule", "rule status", "z^2, all biases", "exact rank"], rows))
 
     rows = []
     for w in [(3, 4, 2, 1), (2, 3, 3, 2, 1)] + ([] if q else [(3, 3, 3, 3, 3, 1), (4, 6, 4, 2)]):

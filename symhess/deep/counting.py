@@ -34,7 +34,12 @@ characteristic 0). Rules, with :math:`P=\sum_lN_lN_{l-1}` and :math:`D` the degr
   of widths :math:`(N_0,\dots,N_l)`, :math:`c\in\mathbb R^{N_L}` and :math:`k=d^{L-l}` (everything after
   the bottleneck is homogeneous in one scalar), so the dimension is :math:`\dim(s)+N_L-1` (one common
   scale), recursively — exact when the rule for :math:`s` is.
-* **other polynomials** (mixed degrees, e.g. :math:`z+\epsilon z^2`): no rescaling symmetry; the bound
+* **quadratics** :math:`az^2+bz`, :math:`ab\ne0` (e.g. :math:`z+\epsilon z^2`): completing the square makes the
+  network a :math:`z^2` network with biases tied to the weights; unit rescalings reach every biased
+  :math:`z^2` network :math:`Z` up to an output constant, and :math:`f(0)=0` keeps the constants out, so the
+  rank is :math:`\dim Z-N_L` (:math:`\dim Z` with an output bias, :math:`\dim Z-\max(0,N_L-N_{L-1})` with
+  hidden biases only). Exact where :math:`\dim Z` is (two layers with one output: eq. (14); Corollary 28).
+* **other polynomials** (mixed degrees, e.g. :math:`z+z^3`): no rescaling symmetry; the bound
   :math:`\min\{P, N_L(\binom{N_0+D}{D}-[\sigma_l(0)=0\ \forall l])\}` (upper bound; measured).
 * **erf, tanh**: :math:`P` (no continuous symmetry; certified on every tested instance).
 * **ReLU**: :math:`P-\sum_{0<l<L}N_l` (rescaling symmetry; an upper bound: dead units lose more).
@@ -96,6 +101,35 @@ def _pure_power(act) -> int | None:
     c = act.polynomial_coeffs()
     nz = [k for k, ck in enumerate(c) if ck != 0]
     return nz[0] if len(nz) == 1 and nz[0] >= 2 else None
+
+
+def _shifted_square(act) -> bool:
+    r"""True for :math:`\sigma(z)=\alpha z^2+\beta z` with :math:`\alpha\beta\ne0` (a square completed with a shift, :math:`\sigma(0)=0`)."""
+    if not act.is_polynomial or act.degree != 2:
+        return False
+    c = act.polynomial_coeffs()
+    return c[0] == 0 and c[1] != 0 and c[2] != 0
+
+
+def _squares_with_all_biases(w: tuple[int, ...]) -> DeepEffectiveParameters:
+    r"""The :math:`z^2` network with a bias in every layer (the reference family :math:`Z` of the quadratic rules).
+
+    Two layers, one output: homogenising :math:`(w\cdot x+b)^2` gives the symmetric
+    :math:`(N_0+1)\times(N_0+1)` matrices of rank :math:`\le N_1`, of dimension
+    :math:`N_1(N_0+1)-\binom{N_1}{2}` (all :math:`\binom{N_0+2}{2}` when :math:`N_1\ge N_0+1`); the output
+    bias adds :math:`e e^\top` (:math:`e` the homogenising coordinate), which lies in the tangent space
+    :math:`\{S: u^\top Su'=0\ \forall u,u'\in\ker M\}` at a rank-:math:`N_1` matrix :math:`M` iff :math:`e\in\operatorname{range}M`,
+    false at generic :math:`M` of rank :math:`N_1<N_0+1`: one more dimension, exactly. Otherwise the biased
+    pure-power rule.
+    """
+    L = len(w) - 1
+    if L == 2 and w[-1] == 1:
+        n, r = w[0] + 1, w[1]
+        value = _two_layer_power(n, r, 2) + (1 if r < n else 0)
+        P = w[0] * w[1] + w[1] + 2 * w[1] + 1
+        return DeepEffectiveParameters(value, P, "z^2 with all biases, two layers: symmetric (N_0+1)-matrices of rank "
+                                       "<= N_1, plus the output constant when N_1 < N_0 + 1", "exact", P - w[1])
+    return _biased_rule(layer_activations("poly:coeffs=[0,1]", L), w, True, True)
 
 
 def _expected_dimension_theorem(w: tuple[int, ...], d: int) -> str | None:
@@ -203,6 +237,11 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
                               "(Kileel-Trager-Bruna, Finkel-Rodriguez-Wu-Yahl)")
             out = DeepEffectiveParameters(edim, P, f"z^{d}: min(P - sum hidden widths, N_L binom(N_0+D-1, D)), "
                                           f"D = {d ** (L - 1)}; {why}", status, P - hidden)
+    elif all(_shifted_square(a) for a in acts):
+        Z = _squares_with_all_biases(w)
+        out = DeepEffectiveParameters(
+            Z.value - w[-1], P, f"quadratic a z^2 + b z (ab != 0): the z^2 network with biases in every layer "
+            f"({Z.value}) minus the N_L output constants [{Z.status}: {Z.rule}]", Z.status, P)
     elif all(a.is_polynomial for a in acts):
         D = 1
         for a in acts:
@@ -289,10 +328,19 @@ def _biased_rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool)
         status = "exact" if output_bias else "upper bound"
         return DeepEffectiveParameters(value, P, f"deep linear with {tag}: f = A x + c, r(N_0 + N_L - r) + N_L",
                                        status, value)
+    if all(_shifted_square(a) for a in acts):
+        Z = _squares_with_all_biases(w)
+        lost = 0 if output_bias else max(0, w[-1] - w[-2])
+        return DeepEffectiveParameters(
+            Z.value - lost, P, f"quadratic a z^2 + b z (ab != 0) with {tag}: the z^2 network with biases in every "
+            f"layer ({Z.value})" + (f" minus N_L - N_(L-1) = {lost} output constants outside the last layer's columns"
+                                    if lost else "") + f" [{Z.status}: {Z.rule}]", Z.status, P - hidden)
     powers = {_pure_power(a) for a in acts}
     if all(_pure_power(a) is not None for a in acts) and len(powers) == 1:
         d = powers.pop()
         D = d ** (L - 1)
+        if L == 2 and w[-1] == 1 and d == 2 and hidden_bias and output_bias:
+            return _squares_with_all_biases(w)
         if L == 2 and w[-1] == 1 and hidden_bias and not output_bias:
             # (w.x + b)^d dehomogenises (w, b).(x, 1): the two-layer count with N_0 + 1 inputs, exactly
             value = _two_layer_power(w[0] + 1, w[1], d)
