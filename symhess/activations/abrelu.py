@@ -99,6 +99,8 @@ def abrelu_rank(n_in: int, n_hidden: int, a: sp.Expr, b: sp.Expr) -> tuple[int, 
 class _ABReLUBase(Activation):
     r"""Shared closed forms of :math:`\sigma(z)=a\min(z,0)+b\max(z,0)`; subclasses define :attr:`ab`."""
 
+    unit_family: ClassVar[str | None] = "relu-like"
+
     singular_at_parallel: ClassVar[bool] = True
     undefined_at_zero: ClassVar[bool] = True
     parallel_singular_keys: ClassVar[frozenset] = ReLU.parallel_singular_keys

@@ -152,6 +152,12 @@ class Activation:
     positively_homogeneous: ClassVar[bool] = False
     #: pair kernels (a, b) that diverge at :math:`|\rho| = 1` but whose sum in every Stein template tends to 0
     parallel_singular_keys: ClassVar[frozenset] = frozenset()
+    #: why the units :math:`\sigma(w_i\cdot x+b_i)` and their derivatives are linearly independent at generic weights,
+    #: as a family name the counting rules of every architecture use: ``"gaussian tail"`` (exponential polynomials
+    #: on generic lines), ``"poles"`` (complex singular hyperplanes no other unit shares), ``"frequencies"``
+    #: (distinct frequencies), ``"exp"`` (a hidden bias rescales the output weight), ``"relu-like"`` (positive
+    #: homogeneity, kinks at distinct hyperplanes); ``None``: no such theorem is known for it here
+    unit_family: ClassVar[str | None] = None
     #: example specs (``"erf:scale=0.5"``) that the registry-wide contract tests run; at least one per activation
     examples: ClassVar[tuple[str, ...]] = ()
 

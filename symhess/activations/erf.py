@@ -56,6 +56,7 @@ class Erf(Activation):
     """
 
     name: ClassVar[str] = "erf"
+    unit_family: ClassVar[str | None] = "gaussian tail"
     examples: ClassVar[tuple[str, ...]] = ("erf", "erf:scale=0.5", "erf:scale=2,shift=1/2")
     scale: sp.Expr = sp.Integer(1)
     shift: sp.Expr = sp.Integer(0)

@@ -47,6 +47,7 @@ class Exp(Activation):
     """
 
     name: ClassVar[str] = "exp"
+    unit_family: ClassVar[str | None] = "exp"
     examples: ClassVar[tuple[str, ...]] = ('exp:scale=0.5',)
     scale: sp.Expr = sp.Integer(1)
 
@@ -75,6 +76,7 @@ class Gaussian(Activation):
     """
 
     name: ClassVar[str] = "gaussian"
+    unit_family: ClassVar[str | None] = "gaussian tail"
     examples: ClassVar[tuple[str, ...]] = ('gaussian',)
     scale: sp.Expr = sp.Integer(1)
 

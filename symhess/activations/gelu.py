@@ -43,6 +43,7 @@ class GELU(Activation):
     r""":math:`\sigma(z)=z\Phi(z)=\tfrac z2\big(1+\mathrm{erf}(z/\sqrt2)\big)`."""
 
     name: ClassVar[str] = "gelu"
+    unit_family: ClassVar[str | None] = "gaussian tail"
     examples: ClassVar[tuple[str, ...]] = ('gelu',)
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:

@@ -60,6 +60,7 @@ class ReLU(Activation):
     r""":math:`\sigma(z) = \max(0, z)`; its derivative is the Heaviside step :math:`\Theta(z)`."""
 
     name: ClassVar[str] = "relu"
+    unit_family: ClassVar[str | None] = "relu-like"
     examples: ClassVar[tuple[str, ...]] = ("relu",)
     singular_at_parallel: ClassVar[bool] = True
     undefined_at_zero: ClassVar[bool] = True

@@ -78,6 +78,7 @@ class Sigmoid(Activation):
     r""":math:`\sigma(z)=1/(1+e^{-z})`, the logistic function (expectations by quadrature)."""
 
     name: ClassVar[str] = "sigmoid"
+    unit_family: ClassVar[str | None] = "poles"
     examples: ClassVar[tuple[str, ...]] = ("sigmoid",)
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:

@@ -37,6 +37,7 @@ class Softplus(Activation):
     r""":math:`\sigma(z)=\log(1+e^z)` (expectations by quadrature)."""
 
     name: ClassVar[str] = "softplus"
+    unit_family: ClassVar[str | None] = "poles"
     examples: ClassVar[tuple[str, ...]] = ("softplus",)
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:
@@ -64,6 +65,7 @@ class SiLU(Activation):
     r""":math:`\sigma(z)=z/(1+e^{-z})`, SiLU or swish (expectations by quadrature)."""
 
     name: ClassVar[str] = "silu"
+    unit_family: ClassVar[str | None] = "poles"
     examples: ClassVar[tuple[str, ...]] = ("silu",)
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:

@@ -43,6 +43,7 @@ class Tanh(Activation):
     r""":math:`\sigma(z)=\tanh(z)` (expectations by quadrature)."""
 
     name: ClassVar[str] = "tanh"
+    unit_family: ClassVar[str | None] = "poles"
     examples: ClassVar[tuple[str, ...]] = ("tanh",)
 
     def expr(self, x: sp.Expr = z) -> sp.Expr:

@@ -48,6 +48,8 @@ def _positive(value: object, name: str, act: str) -> sp.Expr:
 class _Sinusoid(Activation):
     r""":math:`A\sin(sz+\varphi)`; subclasses give :attr:`asp` = (A, s, phi)."""
 
+    unit_family: ClassVar[str | None] = "frequencies"
+
     @property
     def asp(self) -> tuple[sp.Expr, sp.Expr, sp.Expr]:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -79,15 +79,7 @@ from __future__ import annotations
 
 from ..activations import Activation
 from ..activations.base import RankRule
-from ..activations.erf import Erf
-from ..activations.tanh import Tanh
-from ..activations.sigmoid import Sigmoid
-from ..activations.softplus import Softplus, SiLU
-from ..activations.gelu import GELU
-from ..activations.exponential import Exp, Gaussian
-from ..activations.trigonometric import _Sinusoid
 from ..activations.relu import ReLU
-from ..activations.abrelu import _ABReLUBase
 from .span_rank import Layout, network_layout
 
 __all__ = ["activation_family", "general_rule", "FAMILIES"]
@@ -104,17 +96,9 @@ FAMILIES = {
 
 
 def activation_family(act: Activation) -> str | None:
-    """The family of :data:`FAMILIES` an activation belongs to, or ``None``."""
-    if isinstance(act, (Erf, GELU, Gaussian)):
-        return "gaussian tail"
-    if isinstance(act, (Tanh, Sigmoid, Softplus, SiLU)):
-        return "poles"
-    if isinstance(act, _Sinusoid):
-        return "frequencies"
-    if isinstance(act, Exp):
-        return "exp"
-    if isinstance(act, (ReLU, _ABReLUBase)):
-        return "relu-like"
+    """The family of :data:`FAMILIES` an activation belongs to (its ``unit_family`` hook, or linear), or ``None``."""
+    if act.unit_family is not None:
+        return act.unit_family
     if act.is_polynomial:
         try:
             c = act.polynomial_coeffs()
