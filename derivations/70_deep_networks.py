@@ -279,6 +279,33 @@ def main(argv: list[str] | None = None) -> int:
     out.append(_table("Biases everywhere above the degree bound of Usevich et al., Corollary 28: rank = P - sum hidden",
                       ["widths", "degrees r_l", "P", "rank"], rows))
 
+    # depth 2 is the two-layer network: the two families' rules agree wherever the two-layer one is a theorem
+    agreed = 0
+    for act in ("erf", "tanh", "relu", "exp", "quadratic", "poly:coeffs=[0,0,1]", "linear"):
+        for n_in, n_hidden, n_out in itertools.product(range(1, 4), range(1, 5), range(1, 3 if q else 4)):
+            for hb, ob in ((False, False), (True, False), (False, True), (True, True)):
+                deep_rule = deep_effective_parameters(act, (n_in, n_hidden, n_out), hidden_bias=hb, output_bias=ob)
+                two_rule = symhess.effective_parameters(act, n_in, n_hidden, n_out=n_out, hidden_bias=hb,
+                                                        output_bias=ob)
+                if two_rule.status == "exact":
+                    assert deep_rule.status == "exact" and deep_rule.value == two_rule.value, (act, deep_rule, two_rule)
+                    agreed += 1
+    print(f"depth 2: the deep rule equals the two-layer theorem in all {agreed} cases where the latter is exact")
+    rows = []  # depth-general: output constants when sigma(0) = 0; deep linear with hidden biases
+    for act, w in [("erf", (2, 3, 2, 2)), ("poly:coeffs=[1,0,1]", (2, 3, 2, 1)), ("tanh", (3, 2, 2, 3))]:
+        method = "certify" if act in ("erf", "tanh") else "auto"
+        plain = measure_deep_rank(act, w, rng=8, method=method)
+        biased = measure_deep_rank(act, w, rng=8, method=method, output_bias=True)
+        assert biased.rank == plain.rank + w[-1] and biased.status == plain.status == "exact", (act, w, plain, biased)
+        rows.append([act, ",".join(map(str, w)), "output", plain.rank, biased.rank, "+ N_L (f(0) = 0)"])
+    for w in [(3, 1, 4, 2), (2, 2, 3), (3, 2, 2, 4), (1, 1, 2)]:
+        rule = deep_effective_parameters("linear", w, hidden_bias=True)
+        m = measure_deep_rank("linear", w, hidden_bias=True, rng=9)
+        assert rule.status == "exact" and m.rank == rule.value, (w, rule, m)
+        rows.append(["linear", ",".join(map(str, w)), "hidden", deep_linear_rank(w), m.rank, rule.rule.split(": ")[-1]])
+    out.append(_table("Biases at any depth: exact rank without and with them",
+                      ["activation", "widths", "biases", "rank without", "rank with", "rule"], rows))
+
     # 5. spectra at equal parameter count --------------------------------------------------------------------
     two, deep = (6, 6, 1), (6, 5, 2, 1)
     assert n_parameters(two) == n_parameters(deep) == 42

@@ -72,8 +72,8 @@ def test_defective_architecture_stays_an_upper_bound():
 
 
 def test_relu_is_never_upgraded():
-    rule = deep_effective_parameters("relu", (3, 4, 1), measure=True)
-    assert rule.measured.rank == rule.value == 12 and rule.measured.status == "exact"
+    rule = deep_effective_parameters("relu", (4, 4, 4, 2), measure=True)
+    assert rule.measured.rank == rule.value == 32 and rule.measured.status == "exact"
     assert rule.status == "upper bound"  # dead units: no generic rank to prove
 
 

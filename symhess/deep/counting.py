@@ -41,14 +41,22 @@ characteristic 0). Rules, with :math:`P=\sum_lN_lN_{l-1}` and :math:`D` the degr
   hidden biases only). Exact where :math:`\dim Z` is (two layers with one output: eq. (14); Corollary 28).
 * **other polynomials** (mixed degrees, e.g. :math:`z+z^3`): no rescaling symmetry; the bound
   :math:`\min\{P, N_L(\binom{N_0+D}{D}-[\sigma_l(0)=0\ \forall l])\}` (upper bound; measured).
-* **erf, tanh**: :math:`P` (no continuous symmetry; certified on every tested instance).
-* **ReLU**: :math:`P-\sum_{0<l<L}N_l` (rescaling symmetry; an upper bound: dead units lose more).
+* **erf, tanh** and the other smooth built-ins: :math:`P` (no continuous symmetry): a theorem at depth 2 (the
+  activation's ``unit_family``, the two-layer independence theorems), a conjecture beyond, proved architecture
+  by architecture by :func:`settled_by_measurement`.
+* **ReLU-like**: :math:`P-\sum_{0<l<L}N_l` (rescaling symmetry): exact at depth 2, an upper bound beyond (dead
+  units lose more).
+* **biases**: an output bias adds exactly :math:`N_L` when every :math:`\sigma_l(0)=0`; deep linear networks with
+  hidden biases have :math:`f=Ax+c` with :math:`\operatorname{rank}A\le\min_lN_l` and the rank of :math:`[A\ c]`
+  bounded by the augmented widths (:func:`_biased_rule`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from math import comb
+
+import numpy as np
 
 from .weights import check_widths, layer_activations
 
@@ -101,6 +109,26 @@ def _pure_power(act) -> int | None:
     c = act.polynomial_coeffs()
     nz = [k for k, ck in enumerate(c) if ck != 0]
     return nz[0] if len(nz) == 1 and nz[0] >= 2 else None
+
+
+def _network_degrees(acts) -> set[int]:
+    r"""The degrees of the homogeneous parts a polynomial network can have (no biases).
+
+    The input is of degree 1; a hidden layer with activation :math:`\sum_{k\in K}c_kz^k` turns parts of
+    degrees :math:`E` into parts of degrees :math:`\{e_1+\dots+e_k: k\in K, e_i\in E\}` (:math:`k=0`: degree 0).
+    So :math:`f` lies in the forms of these degrees, e.g. :math:`\{1,3\}` for :math:`z+z^3` at depth 2 and
+    :math:`\{1,3,5,7,9\}` at depth 3.
+    """
+    E = {1}
+    for a in acts:
+        ks = [k for k, ck in enumerate(a.polynomial_coeffs()) if ck != 0]
+        sums, new = {0}, set()
+        for k in range(max(ks) + 1):
+            if k in ks:
+                new |= sums
+            sums = {x + e for x in sums for e in E}
+        E = new
+    return E
 
 
 def _shifted_square(act) -> bool:
@@ -206,10 +234,40 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
     w = check_widths(widths)
     L = len(w) - 1
     acts = layer_activations(act, L)
+    out = _rule(acts, w, bool(hidden_bias and L > 1), bool(output_bias))
+    if measure:
+        out = settled_by_measurement(out, measure_deep_rank(acts, w, rng=rng, hidden_bias=hidden_bias,
+                                                            output_bias=output_bias), acts)
+    return out
+
+
+def _vanishes_at_zero(act) -> bool:
+    r""":math:`\sigma(0)=0`, exactly (polynomials) or for a registered family whose value at 0 is exactly 0."""
+    if act.is_polynomial:
+        return act.polynomial_coeffs()[0] == 0
+    if act.unit_family is None:
+        return False
+    return float(np.asarray(act.numeric(0)(np.zeros(1)))[0]) == 0.0
+
+
+def _rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool) -> DeepEffectiveParameters:
+    """The counting rule for validated widths and activations (see :func:`deep_effective_parameters`)."""
+    L = len(w) - 1
     P = sum(a * b for a, b in zip(w[:-1], w[1:]))
     hidden = sum(w[1:-1])
+    if L == 2:
+        one = _one_hidden_layer(acts[0], w, hidden_bias, output_bias)
+        if one is not None:
+            return one
+    if output_bias and not hidden_bias and all(_vanishes_at_zero(a) for a in acts):
+        base = _rule(acts, w, False, False)
+        return DeepEffectiveParameters(
+            base.value + w[-1], base.n_params + w[-1],
+            f"{base.rule}; plus the N_L = {w[-1]} output constants (sigma(0) = 0 makes f(0) = 0 and every gradient "
+            "function vanish at 0, so constants are independent of them, at every teacher)",
+            base.status, base.symmetry_count + w[-1])
     if hidden_bias or output_bias:
-        out = _biased_rule(acts, w, bool(hidden_bias and L > 1), bool(output_bias))
+        out = _biased_rule(acts, w, hidden_bias, output_bias)
     elif L == 1 or all(a.is_polynomial and a.degree == 1 and a.polynomial_coeffs()[0] == 0 for a in acts):
         r = min(w)
         out = DeepEffectiveParameters(deep_linear_rank(w), P, f"deep linear: r(N_0 + N_L - r), r = min width = {r}",
@@ -243,22 +301,53 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
             Z.value - w[-1], P, f"quadratic a z^2 + b z (ab != 0): the z^2 network with biases in every layer "
             f"({Z.value}) minus the N_L output constants [{Z.status}: {Z.rule}]", Z.status, P)
     elif all(a.is_polynomial for a in acts):
-        D = 1
-        for a in acts:
-            D *= a.degree
-        no_const = all(a.polynomial_coeffs()[0] == 0 for a in acts)
-        amb = w[-1] * (comb(w[0] + D, D) - (1 if no_const else 0))
-        out = DeepEffectiveParameters(min(P, amb), P, f"polynomial of degree D = {D}: min(P, N_L x dim of polynomials)",
-                                      "upper bound", P)
-    elif all(a.name == "relu" for a in acts):
-        out = DeepEffectiveParameters(P - hidden, P, "ReLU: P - one rescaling per hidden unit", "upper bound",
-                                      P - hidden)
-    else:
+        degrees = _network_degrees(acts)
+        amb = w[-1] * sum(comb(w[0] + e - 1, e) for e in degrees)
+        out = DeepEffectiveParameters(min(P, amb), P, f"polynomial: min(P, N_L x dim of the forms of the degrees "
+                                      f"{sorted(degrees)} that f can have)", "upper bound", P)
+    elif all(a.unit_family == "relu-like" for a in acts):
+        out = DeepEffectiveParameters(P - hidden, P, "positively homogeneous units (ReLU-like): P - one rescaling per "
+                                      "hidden unit", "upper bound", P - hidden)
+    elif all(_analytic(a) for a in acts):
         out = DeepEffectiveParameters(P, P, "no continuous symmetry: P (full rank)", "conjecture", P)
-    if measure:
-        out = settled_by_measurement(out, measure_deep_rank(acts, w, rng=rng, hidden_bias=hidden_bias,
-                                                            output_bias=output_bias), acts)
+    else:
+        out = DeepEffectiveParameters(P, P, "the number of parameters (no rule for these activations)", "upper bound", P)
     return out
+
+
+def _one_hidden_layer(act, w: tuple[int, ...], hidden_bias: bool, output_bias: bool) -> DeepEffectiveParameters | None:
+    r"""Depth 2 (one hidden layer, any number of outputs): the unit-independence theorems of the activation's family.
+
+    The two-layer network :math:`f=W_2\sigma(W_1x+b_1)+b_2`: for units whose functions and derivatives are
+    independent at generic weights (``unit_family`` "gaussian tail", "poles", "frequencies") the gradient
+    functions of every parameter are independent, with any number of outputs and biases: full rank. ``"exp"``:
+    a hidden bias rescales the output weights (:math:`N_1` null directions). ``"relu-like"``: one rescaling
+    per unit when it has a hidden bias or is ReLU on :math:`N_0\ge2` inputs; otherwise the activation's own
+    rule for one output. The proofs are Theorems 1–3 of :mod:`symhess.two_layer.bias_counting`; ``None``
+    where none applies (the general rules take over).
+    """
+    N0, N1, NL = w
+    P = N0 * N1 + N1 * NL + (N1 if hidden_bias else 0) + (NL if output_bias else 0)
+    fam = act.unit_family
+    if fam in ("gaussian tail", "poles", "frequencies"):
+        return DeepEffectiveParameters(P, P, f"one hidden layer, independent units ({fam}): full rank", "exact", P)
+    if fam == "exp":
+        null = N1 if hidden_bias else 0
+        return DeepEffectiveParameters(P - null, P, "one hidden layer, exp: " + (
+            "a hidden bias rescales the output weights, P - N_1" if null else "independent units: full rank"), "exact",
+            P - null)
+    if fam == "relu-like":
+        if hidden_bias or (act.name == "relu" and N0 >= 2):
+            return DeepEffectiveParameters(P - N1, P, "one hidden layer, positive homogeneity: P - one rescaling per "
+                                           "unit (kinks on distinct hyperplanes)", "exact", P - N1)
+        if NL == 1:
+            base = act.counting_rule(N0, N1)
+            if base is not None:
+                extra = 1 if output_bias else 0
+                return DeepEffectiveParameters(base.value + extra, P, f"one hidden layer: {base.rule} ({base.formula})"
+                                               + (" + the output constant" if extra else ""), base.status,
+                                               P - N1)
+    return None
 
 
 #: activations that are not real-analytic on the real line (kinks or jumps)
@@ -324,10 +413,19 @@ def _biased_rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool)
     hidden = sum(w[1:-1])
     tag = ", ".join(t for t, on in (("hidden biases", hidden_bias), ("output bias", output_bias)) if on)
     if L == 1 or all(a.is_polynomial and a.degree == 1 and a.polynomial_coeffs()[0] == 0 for a in acts):
-        value = deep_linear_rank(w) + w[-1]
-        status = "exact" if output_bias else "upper bound"
-        return DeepEffectiveParameters(value, P, f"deep linear with {tag}: f = A x + c, r(N_0 + N_L - r) + N_L",
-                                       status, value)
+        if output_bias:
+            value = deep_linear_rank(w) + w[-1]
+            return DeepEffectiveParameters(value, P, f"deep linear with {tag}: f = A x + c, r(N_0 + N_L - r) + N_L",
+                                           "exact", value)
+        # f = A x + c, [A | c] = W_L (top rows of the augmented products [[W_l, b_l], [0, 1]]): rank A <= r = min
+        # width, rank [A | c] <= r' = min(N_L, N_(L-1), N_0 + 1, N_l + 1 for 0 < l < L-1), so r' is r or r + 1.
+        # r' = r: every N_L x (N_0 + 1) matrix of rank <= r; r' = r + 1: A of rank <= r and c free.
+        r, r1 = min(w), min([w[-1], w[-2], w[0] + 1] + [n + 1 for n in w[1:-2]])
+        value = r * (w[-1] + w[0] - r) + w[-1] if r1 > r else r * (w[-1] + w[0] + 1 - r)
+        return DeepEffectiveParameters(value, P, f"deep linear with hidden biases: rank A <= r = {r}, rank [A c] <= "
+                                       f"r' = {r1}: " + ("A of rank <= r and c free, r(N_L + N_0 - r) + N_L" if r1 > r
+                                                         else "[A c] of rank <= r, r(N_L + N_0 + 1 - r)"),
+                                       "exact", value)
     if all(_shifted_square(a) for a in acts):
         Z = _squares_with_all_biases(w)
         lost = 0 if output_bias else max(0, w[-1] - w[-2])
@@ -339,8 +437,16 @@ def _biased_rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool)
     if all(_pure_power(a) is not None for a in acts) and len(powers) == 1:
         d = powers.pop()
         D = d ** (L - 1)
-        if L == 2 and w[-1] == 1 and d == 2 and hidden_bias and output_bias:
-            return _squares_with_all_biases(w)
+        if L == 2 and w[-1] == 1 and hidden_bias and output_bias:
+            # ((w, b).(x, 1))^d: the secant of the Veronese in N_0 + 1 variables, plus the constant e^d, a point
+            # of the Veronese outside the tangent space at a generic point of the secant unless it fills
+            # (forms singular at N_1 generic points do not all vanish at a further generic point)
+            n = w[0] + 1
+            sec = _two_layer_power(n, w[1], d)
+            value = sec + (1 if sec < comb(n + d - 1, d) else 0)
+            return DeepEffectiveParameters(value, P, f"z^{d} with {tag}, two layers: the secant of the Veronese "
+                                           f"variety in N_0 + 1 = {n} variables (Alexander-Hirschowitz) plus the "
+                                           "constant unless that fills", "exact", P - hidden)
         if L == 2 and w[-1] == 1 and hidden_bias and not output_bias:
             # (w.x + b)^d dehomogenises (w, b).(x, 1): the two-layer count with N_0 + 1 inputs, exactly
             value = _two_layer_power(w[0] + 1, w[1], d)
@@ -360,10 +466,13 @@ def _biased_rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool)
         value = min(P, w[-1] * comb(w[0] + D, D))
         return DeepEffectiveParameters(value, P, f"polynomial of degree D = {D} with {tag}: min(P, N_L binom(N_0+D, D))",
                                        "upper bound", P)
-    if all(a.name == "relu" for a in acts):
-        return DeepEffectiveParameters(P - hidden, P, f"ReLU with {tag}: P - one rescaling per hidden unit",
-                                       "upper bound", P - hidden)
-    return DeepEffectiveParameters(P, P, f"no continuous symmetry, {tag}: P (full rank)", "conjecture", P)
+    if all(a.unit_family == "relu-like" for a in acts):
+        return DeepEffectiveParameters(P - hidden, P, f"positively homogeneous units (ReLU-like) with {tag}: P - one "
+                                       "rescaling per hidden unit", "upper bound", P - hidden)
+    if all(_analytic(a) for a in acts):
+        return DeepEffectiveParameters(P, P, f"no continuous symmetry, {tag}: P (full rank)", "conjecture", P)
+    return DeepEffectiveParameters(P, P, f"the number of parameters with {tag} (no rule for these activations)",
+                                   "upper bound", P)
 
 
 def measure_deep_rank(act, widths, *, method: str = "auto", rng: object = 0, hidden_bias: bool = False,
