@@ -11,6 +11,7 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 import symhess
+from gaussian_moments import gaussian_expectation
 from symhess.deep.coefficients import deep_coefficient_jacobian, deep_linear_hessian, linear_jacobian
 from symhess.deep.model import DeepNet
 from symhess.deep.weights import deep_teacher, n_parameters, rational_deep_teacher
@@ -22,23 +23,12 @@ def _fmpq_to_sympy(M: flint.fmpq_mat) -> sp.Matrix:
     return sp.Matrix(M.nrows(), M.ncols(), lambda i, j: sp.Rational(int(M[i, j].p), int(M[i, j].q)))
 
 
-def _gaussian_expectation(expr: sp.Expr, xs) -> sp.Expr:
-    """E over x ~ N(0, I) of a polynomial, by Isserlis moments of each monomial (independent of symhess)."""
-    poly = sp.Poly(sp.expand(expr), *xs)
-    total = sp.Integer(0)
-    for exps, coeff in poly.terms():
-        m = sp.Integer(1)
-        for e in exps:
-            m *= 0 if e % 2 else sp.factorial2(e - 1)
-        total += coeff * m
-    return total
-
 
 def _sympy_expected_hessian(widths, act, Ws) -> sp.Matrix:
     net = DeepNet(widths, act)
     subs = {s: sp.Rational(int(w.p), int(w.q)) for W, Wq in zip(net.weights, Ws) for s, w in zip(W, Wq.ravel())}
     GN = net.gauss_newton.subs(subs)
-    return GN.applyfunc(lambda e: _gaussian_expectation(e, list(net.x)))
+    return GN.applyfunc(lambda e: gaussian_expectation(e, list(net.x)))
 
 
 # -- 1. the symbolic model ----------------------------------------------------------------------------------

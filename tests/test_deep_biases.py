@@ -11,6 +11,7 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 import symhess
+from gaussian_moments import gaussian_expectation
 from symhess.deep.coefficients import deep_coefficient_jacobian
 from symhess.deep.counting import deep_linear_rank
 from symhess.deep.pointwise import ball_gradients, gradients, modular_gradients, rational_gradients, MODULUS
@@ -38,16 +39,6 @@ def test_depth_two_equals_the_two_layer_coefficient_route_with_biases(n_in, n_hi
     two = jacobian_hessian(act, W1, W2[0], hidden_bias=b[0], output_bias=None if b[1] is None else b[1][0])
     assert deep == two
 
-
-def _gaussian_expectation(expr, xs):
-    poly = sp.Poly(sp.expand(expr), *xs)
-    total = sp.Integer(0)
-    for exps, coeff in poly.terms():
-        m = sp.Integer(1)
-        for e in exps:
-            m *= 0 if e % 2 else sp.factorial2(e - 1)
-        total += coeff * m
-    return total
 
 
 def _sympy_network(widths, sigma, Ws, bs):
@@ -79,7 +70,7 @@ def test_depth_three_matches_sympy_gaussian_moments_with_biases():
     bs = _rational_biases(widths, (True, True, True), 4)
     f, theta, values, xs = _sympy_network(widths, lambda z: z + z**2 / 2, Ws, bs)
     J = f.jacobian(theta).subs(values)
-    expected = (J.T * J).applyfunc(lambda e: _gaussian_expectation(e, xs))
+    expected = (J.T * J).applyfunc(lambda e: gaussian_expectation(e, xs))
     H = symhess.deep_expected_hessian(QUAD, Ws, exact=True, biases=bs)
     got = sp.Matrix(H.nrows(), H.ncols(), lambda i, j: sp.Rational(int(H[i, j].p), int(H[i, j].q)))
     assert got == expected

@@ -14,6 +14,7 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 import symhess
+from gaussian_moments import gaussian_expectation
 from symhess.deep.model import DeepNet
 from symhess.deep.pointwise import gradients, rational_gradients
 from symhess.deep.weights import rational_deep_teacher
@@ -152,17 +153,6 @@ def test_depth_two_is_the_two_layer_network_with_biases(act, hidden, output, n_o
 # -- the expected Hessian ----------------------------------------------------------------------------------
 
 
-def _gaussian_expectation(expr: sp.Expr, xs) -> sp.Expr:
-    """E over x ~ N(0, I) of a polynomial: E[x^k] = (k-1)!! for even k, 0 for odd k, monomial by monomial."""
-    poly = sp.Poly(sp.expand(expr), *xs)
-    total = sp.Integer(0)
-    for exps, coeff in poly.terms():
-        m = sp.Integer(1)
-        for e in exps:
-            m *= 0 if e % 2 else sp.factorial2(e - 1)
-        total += coeff * m
-    return total
-
 
 @pytest.mark.parametrize("widths,act,hidden,output", [
     ((2, 2, 1), SQUARE, True, True), ((2, 2, 2), QUAD, True, False), ((1, 2, 1, 1), QUAD, False, True),
@@ -171,7 +161,7 @@ def test_expected_hessian_equals_gaussian_moments_of_the_sympy_network(widths, a
     Ws, bs = _draw(widths, hidden, output, seed=11)
     net = DeepNet(widths, act, hidden_bias=hidden, output_bias=output)
     GN = net.gauss_newton.xreplace(_values(net, Ws, bs))
-    expected = GN.applyfunc(lambda e: _gaussian_expectation(e, list(net.x)))
+    expected = GN.applyfunc(lambda e: gaussian_expectation(e, list(net.x)))
     H = symhess.deep_expected_hessian(act, Ws, exact=True, biases=bs)
     got = sp.Matrix(H.nrows(), H.ncols(), lambda i, j: _q(H[i, j]))
     assert got == expected
