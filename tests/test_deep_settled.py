@@ -77,7 +77,7 @@ def test_relu_is_never_upgraded():
     assert rule.status == "upper bound"  # dead units: no generic rank to prove
 
 
-@pytest.mark.parametrize("status,rank", [("numerical", 22), ("lower bound", 22), ("exact", 21)])
+@pytest.mark.parametrize("status,rank", [("numerical", 22), ("lower bound", 21), ("exact", 21)])
 def test_no_upgrade_without_a_proof_reaching_the_bound(status, rank):
     rule = deep_effective_parameters("erf", (3, 4, 2, 1))
     fake = DeepRank(rank, 22, status, "test", 22)
@@ -93,3 +93,9 @@ def test_count_cli_reports_the_settled_status():
     res = CliRunner().invoke(main, ["count", "-a", "erf", "--widths", "3,4,2,1", "--certify"])
     assert res.exit_code == 0, res.output
     assert "prediction: 22 of P = 22 (exact:" in res.output and "proved for this architecture" in res.output
+
+
+def test_a_proved_lower_bound_meeting_the_rule_is_exact():
+    rule = deep_effective_parameters("erf", (3, 4, 2, 1))
+    out = settled_by_measurement(rule, DeepRank(22, 22, "lower bound", "test", 23), layer_activations("erf", 3))
+    assert out.status == "exact"

@@ -30,6 +30,8 @@ characteristic 0). Rules, with :math:`P=\sum_lN_lN_{l-1}` and :math:`D` the degr
   polynomial neural networks", Corollaries 16 and 17: finite identifiability, i.e. dimension
   :math:`P-\sum_{0<l<L}N_l`). At depth 2 with one output it is the Alexander–Hirschowitz count,
   defective for :math:`d=2` (symmetric matrices of rank :math:`\le N_1`) and the four sporadic cases.
+  With one output the bound through the last hidden layer's forms can be smaller
+  (:func:`_through_last_forms`: :math:`(\dim V(N_0..N_{L-2})-N_{L-2})+\mathrm{AH}(N_{L-2},N_{L-1},d)`).
   A **width-one hidden layer** :math:`l` makes :math:`f=c\,s(x)^k` with :math:`s` the single-output network
   of widths :math:`(N_0,\dots,N_l)`, :math:`c\in\mathbb R^{N_L}` and :math:`k=d^{L-l}` (everything after
   the bottleneck is homogeneous in one scalar), so the dimension is :math:`\dim(s)+N_L-1` (one common
@@ -129,6 +131,30 @@ def _network_degrees(acts) -> set[int]:
             sums = {x + e for x in sums for e in E}
         E = new
     return E
+
+
+def _through_last_forms(act, w: tuple[int, ...], d: int) -> tuple[int, str] | None:
+    r"""Upper bound for :math:`z^d` with one output through the forms of the last hidden layer, or ``None``.
+
+    With :math:`a=\sigma(h_{L-2})\in\mathbb R^{N_{L-2}}` the outputs of layer :math:`L-2`, the network is
+    :math:`f=G(a(x))` with :math:`G(z)=\sum_ic_i(u_i\cdot z)^d` (:math:`u_i` the rows of :math:`W_{L-1}`), a point of
+    the :math:`N_{L-1}`-th secant of the Veronese variety of degree-:math:`d` forms in :math:`N_{L-2}` variables,
+    of dimension :math:`\mathrm{AH}(N_{L-2},N_{L-1},d)` (Alexander–Hirschowitz). Rescaling each coordinate of
+    :math:`a` is absorbed by :math:`G`, so :math:`\dim\le(\dim V(N_0,\dots,N_{L-2})-N_{L-2})+\mathrm{AH}`, with
+    :math:`V(N_0,\dots,N_{L-2})` the multi-output network of the first :math:`L-2` layers (its rule, recursively).
+    Below the expected dimension exactly where the last secant is defective or fills, e.g. :math:`z^2` on
+    (5,5,3,1): :math:`20+12=32` against 35. This is the bound computed by Massarenti's neurovariety toolkit
+    (github.com/msslxa/Neurovariety) in projective form.
+    """
+    L = len(w) - 1
+    if L < 3 or w[-1] != 1:
+        return None
+    inner = _rule(layer_activations(act, L - 2), w[: L - 1], False, False)
+    value = inner.value - w[L - 2] + _two_layer_power(w[L - 2], w[L - 1], d)
+    return value, (f"z^{d}, one output, through the forms of the last hidden layer: (dim V{w[: L - 1]} - N_(L-2)) + "
+                   f"dim of the {w[L - 1]}-th secant of the degree-{d} Veronese in {w[L - 2]} variables = "
+                   f"({inner.value} - {w[L - 2]}) + {_two_layer_power(w[L - 2], w[L - 1], d)} (below the expected "
+                   f"dimension {expected_dimension(w, d)}) [inner rule {inner.status}]")
 
 
 def _shifted_square(act) -> bool:
@@ -236,8 +262,11 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
     acts = layer_activations(act, L)
     out = _rule(acts, w, bool(hidden_bias and L > 1), bool(output_bias))
     if measure:
-        out = settled_by_measurement(out, measure_deep_rank(acts, w, rng=rng, hidden_bias=hidden_bias,
-                                                            output_bias=output_bias), acts)
+        kw = dict(rng=rng, hidden_bias=hidden_bias, output_bias=output_bias)
+        m = measure_deep_rank(acts, w, method="points", **kw) if all(a.is_polynomial for a in acts) else None
+        if m is None or m.rank < out.value:  # the points reach the rule's bound, or take the default route
+            m = measure_deep_rank(acts, w, **kw)
+        out = settled_by_measurement(out, m, acts)
     return out
 
 
@@ -295,6 +324,9 @@ def _rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool) -> Dee
                               "(Kileel-Trager-Bruna, Finkel-Rodriguez-Wu-Yahl)")
             out = DeepEffectiveParameters(edim, P, f"z^{d}: min(P - sum hidden widths, N_L binom(N_0+D-1, D)), "
                                           f"D = {d ** (L - 1)}; {why}", status, P - hidden)
+            through = _through_last_forms(acts[0], w, d)
+            if not theorem and through is not None and through[0] < edim:
+                out = DeepEffectiveParameters(through[0], P, through[1], "upper bound", P - hidden)
     elif all(_shifted_square(a) for a in acts):
         Z = _squares_with_all_biases(w)
         out = DeepEffectiveParameters(
@@ -363,9 +395,9 @@ def settled_by_measurement(rule: DeepEffectiveParameters, measured, acts) -> Dee
     r"""Attach a measured rank to a rule, and make the rule exact for this architecture when the measurement proves it.
 
     The rule's value :math:`u` is an upper bound on the rank at every teacher (symmetries, ambient space,
-    :math:`P`). If the measurement at one teacher :math:`\theta_0` is *proved* to reach it (``measured.status
-    == "exact"``: an exact rank over :math:`\mathbb Q` or modulo a prime, or a nonsingular minor certified in
-    ball arithmetic, equal to the bound), then the generic rank is :math:`u`: for a real-analytic activation a
+    :math:`P`). If the measurement at one teacher :math:`\theta_0` is *proved* to reach it (``measured.status``
+    ``"exact"`` or ``"lower bound"``, not ``"numerical"``: an exact rank over :math:`\mathbb Q` or modulo a prime,
+    or a nonsingular minor certified in ball arithmetic, equal to the bound), then the generic rank is :math:`u`: for a real-analytic activation a
     :math:`u\times u` minor of the Jacobian of :math:`\theta\mapsto(f_\theta(x_1),\dots,f_\theta(x_M))` (or of the
     coefficient map) is a real-analytic function of the weights, nonzero at :math:`\theta_0`, hence nonzero
     for almost every teacher; at every such teacher the functions :math:`\partial f/\partial\theta_p` span
@@ -384,7 +416,7 @@ def settled_by_measurement(rule: DeepEffectiveParameters, measured, acts) -> Dee
     """
     from dataclasses import replace
 
-    if (rule.status != "exact" and measured.status == "exact" and measured.rank == rule.value
+    if (rule.status != "exact" and measured.status in ("exact", "lower bound") and measured.rank == rule.value
             and all(_analytic(a) for a in acts)):
         return replace(rule, status="exact", measured=measured,
                        rule=rule.rule + "; proved for this architecture: a certified rank at a random teacher "
