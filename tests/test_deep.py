@@ -12,6 +12,7 @@ from hypothesis import given, settings, strategies as st
 
 import symhess
 from gaussian_moments import gaussian_expectation
+from symhess.deep.counting import expected_dimension
 from symhess.deep.coefficients import deep_coefficient_jacobian, deep_linear_hessian, linear_jacobian
 from symhess.deep.model import DeepNet
 from symhess.deep.weights import deep_teacher, n_parameters, rational_deep_teacher
@@ -216,7 +217,8 @@ def test_activation_degree_threshold(widths, defective, threshold):
     low = "poly:coeffs=[0,0,1]"
     high = "poly:coeffs=[" + ",".join(["0"] * (threshold - 1) + ["1"]) + "]"
     Ws = rational_deep_teacher(widths, rng=0)
-    assert symhess.deep_hessian_rank(low, Ws).rank == defective < symhess.deep_effective_parameters(low, widths).value
+    assert symhess.deep_hessian_rank(low, Ws).rank == defective < expected_dimension(widths, 3)
+    assert symhess.deep_effective_parameters(low, widths).value == defective  # the split bound sees the defect
     high_rank = symhess.deep_hessian_rank(high, Ws, method="points")  # meets the symmetry bound: exact
     assert high_rank.status == "exact" and high_rank.rank == symhess.deep_effective_parameters(high, widths).value
 
@@ -250,11 +252,11 @@ def test_count_cli_widths(tmp_path):
     assert "prediction: 3 of P = 22 (exact" in res.output and "rank 3 of P = 22 (exact" in res.output
     assert "match: yes" in res.output
     out = tmp_path / "t"
-    res = CliRunner().invoke(main, ["count", "-a", "poly:coeffs=[0,0,1]", "--sweep", "--widths", "2,2,2;2,3,2,1",
+    res = CliRunner().invoke(main, ["count", "-a", "poly:coeffs=[0,1]", "--sweep", "--widths", "2,2,2;3,4,2,1",
                                     "--exact", "--out", str(out)], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     md = (tmp_path / "t.md").read_text()
-    assert "| 2,2,2 | 8 | 6 |" in md and "| 2,3,2,1 | 14 | 9 |" in md and "below bound" in md
+    assert "| 2,2,2 | 8 | 6 |" in md and "| 3,4,2,1 | 22 | 12 |" in md and "below bound" in md
     bad = CliRunner().invoke(main, ["count", "--widths", "3,x"])
     assert bad.exit_code != 0 and "not a list of widths" in bad.output
 

@@ -63,12 +63,18 @@ def test_pure_power_bound_met_becomes_exact_and_holds_by_another_route():
 
 
 def test_defective_architecture_stays_an_upper_bound():
-    # z^3 on (2, 3, 2, 1) is defective: 8 < 9 at every teacher tried
-    settled = deep_effective_parameters(_power(3), (2, 3, 2, 1), measure=True)
-    assert settled.status == "upper bound" and settled.value == 9 and settled.measured.rank == 8
+    # z^2 on (3, 4, 2, 1): the rule (split bound) is 12, the rank 11 at every teacher tried
+    settled = deep_effective_parameters(_power(2), (3, 4, 2, 1), measure=True)
+    assert settled.status == "upper bound" and settled.value == 12 and settled.measured.rank == 11
     for seed in (1, 2):
-        m = symhess.deep_hessian_rank(_power(3), rational_deep_teacher((2, 3, 2, 1), rng=seed), method="exact")
-        assert m.rank == 8
+        m = symhess.deep_hessian_rank(_power(2), rational_deep_teacher((3, 4, 2, 1), rng=seed), method="exact")
+        assert m.rank == 11
+
+
+def test_split_bound_settles_a_defect():
+    # z^3 on (2, 3, 2, 1) is defective (8 < 9): the split bound gives 8 and a certified rank proves it
+    settled = deep_effective_parameters(_power(3), (2, 3, 2, 1), measure=True)
+    assert settled.status == "exact" and settled.value == settled.measured.rank == 8
 
 
 def test_relu_is_never_upgraded():

@@ -31,7 +31,7 @@ characteristic 0). Rules, with :math:`P=\sum_lN_lN_{l-1}` and :math:`D` the degr
   :math:`P-\sum_{0<l<L}N_l`). At depth 2 with one output it is the Alexander–Hirschowitz count,
   defective for :math:`d=2` (symmetric matrices of rank :math:`\le N_1`) and the four sporadic cases.
   With one output the bound through the last hidden layer's forms can be smaller
-  (:func:`_through_last_forms`: :math:`(\dim V(N_0..N_{L-2})-N_{L-2})+\mathrm{AH}(N_{L-2},N_{L-1},d)`).
+  (:func:`_split_bound`: :math:`\dim V(N_0..N_l)+\dim V(N_l..N_L)-N_l` at a hidden layer :math:`l`).
   A **width-one hidden layer** :math:`l` makes :math:`f=c\,s(x)^k` with :math:`s` the single-output network
   of widths :math:`(N_0,\dots,N_l)`, :math:`c\in\mathbb R^{N_L}` and :math:`k=d^{L-l}` (everything after
   the bottleneck is homogeneous in one scalar), so the dimension is :math:`\dim(s)+N_L-1` (one common
@@ -56,6 +56,7 @@ characteristic 0). Rules, with :math:`P=\sum_lN_lN_{l-1}` and :math:`D` the degr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import comb
 
 import numpy as np
@@ -133,28 +134,36 @@ def _network_degrees(acts) -> set[int]:
     return E
 
 
-def _through_last_forms(act, w: tuple[int, ...], d: int) -> tuple[int, str] | None:
-    r"""Upper bound for :math:`z^d` with one output through the forms of the last hidden layer, or ``None``.
+@lru_cache(maxsize=4096)
+def _split_bound(act, w: tuple[int, ...], d: int) -> tuple[int, str] | None:
+    r"""The smallest upper bound for :math:`z^d` from splitting the network at a hidden layer, or ``None``.
 
-    With :math:`a=\sigma(h_{L-2})\in\mathbb R^{N_{L-2}}` the outputs of layer :math:`L-2`, the network is
-    :math:`f=G(a(x))` with :math:`G(z)=\sum_ic_i(u_i\cdot z)^d` (:math:`u_i` the rows of :math:`W_{L-1}`), a point of
-    the :math:`N_{L-1}`-th secant of the Veronese variety of degree-:math:`d` forms in :math:`N_{L-2}` variables,
-    of dimension :math:`\mathrm{AH}(N_{L-2},N_{L-1},d)` (Alexander–Hirschowitz). Rescaling each coordinate of
-    :math:`a` is absorbed by :math:`G`, so :math:`\dim\le(\dim V(N_0,\dots,N_{L-2})-N_{L-2})+\mathrm{AH}`, with
-    :math:`V(N_0,\dots,N_{L-2})` the multi-output network of the first :math:`L-2` layers (its rule, recursively).
-    Below the expected dimension exactly where the last secant is defective or fills, e.g. :math:`z^2` on
-    (5,5,3,1): :math:`20+12=32` against 35. This is the bound computed by Massarenti's neurovariety toolkit
-    (github.com/msslxa/Neurovariety) in projective form.
+    At hidden layer :math:`l` the network is :math:`f=g(a(x))` with :math:`a=\sigma(h_l)` (:math:`N_l` forms; the
+    map :math:`h_l\mapsto a` is finite) and :math:`g` the network of widths :math:`(N_l,\dots,N_L)` applied to
+    :math:`a`. Rescaling the coordinates of :math:`a` and the inputs of :math:`g` inversely leaves :math:`f`
+    unchanged and acts freely, so :math:`\dim V(w)\le\dim V(N_0..N_l)+\dim V(N_l..N_L)-N_l`, with both sides by
+    their own rules (recursively; the two-layer tail with one output is the Alexander–Hirschowitz count).
+    Splitting before the last hidden layer with one output gives
+    :math:`(\dim V(N_0..N_{L-2})-N_{L-2})+\mathrm{AH}(N_{L-2},N_{L-1},d)`, the bound Massarenti's neurovariety
+    toolkit (github.com/msslxa/Neurovariety) computes; e.g. :math:`z^2` on (5,5,3,1): :math:`20+12=32` against
+    the expected 35. Returns the bound and its description when some split goes below the expected dimension.
     """
     L = len(w) - 1
-    if L < 3 or w[-1] != 1:
+    if L < 3:
         return None
-    inner = _rule(layer_activations(act, L - 2), w[: L - 1], False, False)
-    value = inner.value - w[L - 2] + _two_layer_power(w[L - 2], w[L - 1], d)
-    return value, (f"z^{d}, one output, through the forms of the last hidden layer: (dim V{w[: L - 1]} - N_(L-2)) + "
-                   f"dim of the {w[L - 1]}-th secant of the degree-{d} Veronese in {w[L - 2]} variables = "
-                   f"({inner.value} - {w[L - 2]}) + {_two_layer_power(w[L - 2], w[L - 1], d)} (below the expected "
-                   f"dimension {expected_dimension(w, d)}) [inner rule {inner.status}]")
+    best, where = expected_dimension(w, d), None
+    for l in range(1, L):
+        head = _rule(layer_activations(act, l), w[: l + 1], False, False)
+        tail = _rule(layer_activations(act, L - l), w[l:], False, False)
+        value = head.value + tail.value - w[l]
+        if value < best:
+            best, where = value, (l, head, tail)
+    if where is None:
+        return None
+    l, head, tail = where
+    return best, (f"z^{d}, split at hidden layer {l}: f = g(a(x)) with a = sigma(h_{l}), dim V{w[: l + 1]} + "
+                  f"dim V{w[l:]} - N_{l} = {head.value} + {tail.value} - {w[l]} (below the expected dimension "
+                  f"{expected_dimension(w, d)}) [{head.status}; {tail.status}]")
 
 
 def _shifted_square(act) -> bool:
@@ -324,9 +333,9 @@ def _rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool) -> Dee
                               "(Kileel-Trager-Bruna, Finkel-Rodriguez-Wu-Yahl)")
             out = DeepEffectiveParameters(edim, P, f"z^{d}: min(P - sum hidden widths, N_L binom(N_0+D-1, D)), "
                                           f"D = {d ** (L - 1)}; {why}", status, P - hidden)
-            through = _through_last_forms(acts[0], w, d)
-            if not theorem and through is not None and through[0] < edim:
-                out = DeepEffectiveParameters(through[0], P, through[1], "upper bound", P - hidden)
+            split = None if theorem else _split_bound(acts[0], w, d)
+            if split is not None:
+                out = DeepEffectiveParameters(split[0], P, split[1], "upper bound", P - hidden)
     elif all(_shifted_square(a) for a in acts):
         Z = _squares_with_all_biases(w)
         out = DeepEffectiveParameters(
