@@ -82,3 +82,20 @@ def test_degrees_a_polynomial_network_reaches():
     odd_forms = sum(e + 1 for e in (1, 3, 5, 7, 9))  # binary forms of degree e: e + 1 monomials
     assert rule.value == min(rule.n_params, odd_forms) == 30
     assert measure_deep_rank("poly:coeffs=[1,0,1]", (2, 6, 5, 1)).rank <= rule.value
+
+
+@settings(max_examples=15, deadline=None)
+@given(widths=_widths(3), act=st.sampled_from(["poly:coeffs=[1,0,1]", "poly:coeffs=[1,1,1]", "poly:coeffs=[0,1,1]"]),
+       seed=st.integers(0, 1000))
+def test_polynomial_split_bound_is_never_exceeded(widths, act, seed):
+    """dim V(w) <= dim V(N_0..N_l) + dim V(N_l..N_L) for any polynomial activation (no rescaling term)."""
+    rule = deep_effective_parameters(act, widths)
+    m = measure_deep_rank(act, widths, rng=seed)
+    assert m.rank <= rule.value, (widths, act, rule, m)
+
+
+def test_polynomial_split_bound_is_attained_where_it_bites():
+    rule = deep_effective_parameters("poly:coeffs=[1,0,1]", (3, 1, 2, 1))  # z + z^3 through a width-one layer
+    assert "split at hidden layer" in rule.rule and rule.value < rule.n_params
+    settled = deep_effective_parameters("poly:coeffs=[1,0,1]", (3, 1, 2, 1), measure=True)
+    assert settled.status == "exact" and settled.measured.rank == rule.value

@@ -135,7 +135,7 @@ def _network_degrees(acts) -> set[int]:
 
 
 @lru_cache(maxsize=4096)
-def _split_bound(act, w: tuple[int, ...], d: int) -> tuple[int, str] | None:
+def _split_bound(act, w: tuple[int, ...], d: int | None, start: int | None = None) -> tuple[int, str] | None:
     r"""The smallest upper bound for :math:`z^d` from splitting the network at a hidden layer, or ``None``.
 
     At hidden layer :math:`l` the network is :math:`f=g(a(x))` with :math:`a=\sigma(h_l)` (:math:`N_l` forms; the
@@ -146,24 +146,31 @@ def _split_bound(act, w: tuple[int, ...], d: int) -> tuple[int, str] | None:
     Splitting before the last hidden layer with one output gives
     :math:`(\dim V(N_0..N_{L-2})-N_{L-2})+\mathrm{AH}(N_{L-2},N_{L-1},d)`, the bound Massarenti's neurovariety
     toolkit (github.com/msslxa/Neurovariety) computes; e.g. :math:`z^2` on (5,5,3,1): :math:`20+12=32` against
-    the expected 35. Returns the bound and its description when some split goes below the expected dimension.
+    the expected 35. Other polynomial activations (``d=None``) have no such rescaling (a rescaled
+    :math:`\sigma(h)` is not :math:`\sigma` of anything), but :math:`h\mapsto\sigma\circ h` is an immersion
+    (its differential multiplies by the nonzero polynomial :math:`\sigma'(h)`), so
+    :math:`\dim V(w)\le\dim V(N_0..N_l)+\dim V(N_l..N_L)`. Returns the bound and its description when some split
+    goes below ``start`` (default: the expected dimension).
     """
     L = len(w) - 1
     if L < 3:
         return None
-    best, where = expected_dimension(w, d), None
+    best = start if start is not None else expected_dimension(w, d)
+    where = None
     for l in range(1, L):
         head = _rule(layer_activations(act, l), w[: l + 1], False, False)
         tail = _rule(layer_activations(act, L - l), w[l:], False, False)
-        value = head.value + tail.value - w[l]
+        value = head.value + tail.value - (w[l] if d is not None else 0)
         if value < best:
             best, where = value, (l, head, tail)
     if where is None:
         return None
     l, head, tail = where
-    return best, (f"z^{d}, split at hidden layer {l}: f = g(a(x)) with a = sigma(h_{l}), dim V{w[: l + 1]} + "
-                  f"dim V{w[l:]} - N_{l} = {head.value} + {tail.value} - {w[l]} (below the expected dimension "
-                  f"{expected_dimension(w, d)}) [{head.status}; {tail.status}]")
+    name = f"z^{d}" if d is not None else "polynomial"
+    minus = f" - N_{l}" if d is not None else ""
+    return best, (f"{name}, split at hidden layer {l}: f = g(a(x)) with a = sigma(h_{l}), dim V{w[: l + 1]} + "
+                  f"dim V{w[l:]}{minus} = {head.value} + {tail.value}" + (f" - {w[l]}" if d is not None else "")
+                  + f" [{head.status}; {tail.status}]")
 
 
 def _shifted_square(act) -> bool:
@@ -346,6 +353,9 @@ def _rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool) -> Dee
         amb = w[-1] * sum(comb(w[0] + e - 1, e) for e in degrees)
         out = DeepEffectiveParameters(min(P, amb), P, f"polynomial: min(P, N_L x dim of the forms of the degrees "
                                       f"{sorted(degrees)} that f can have)", "upper bound", P)
+        split = _split_bound(acts[0], w, None, min(P, amb)) if len(set(acts)) == 1 else None
+        if split is not None:
+            out = DeepEffectiveParameters(split[0], P, split[1], "upper bound", P)
     elif all(a.unit_family == "relu-like" for a in acts):
         out = DeepEffectiveParameters(P - hidden, P, "positively homogeneous units (ReLU-like): P - one rescaling per "
                                       "hidden unit", "upper bound", P - hidden)
