@@ -74,9 +74,9 @@ def test_deep_linear_with_hidden_biases(widths, seed):
 
 
 def test_degrees_a_polynomial_network_reaches():
-    assert _network_degrees(layer_activations("poly:coeffs=[1,0,1]", 2)) == {1, 3}  # z + z^3, depth 2
-    assert _network_degrees(layer_activations("poly:coeffs=[1,0,1]", 3)) == {1, 3, 5, 7, 9}
-    assert _network_degrees(layer_activations(["poly:coeffs=[0,1]", "poly:coeffs=[1,0,1]"], 3)) == {2, 6}
+    assert _network_degrees(tuple(layer_activations("poly:coeffs=[1,0,1]", 2))) == {1, 3}  # z + z^3, depth 2
+    assert _network_degrees(tuple(layer_activations("poly:coeffs=[1,0,1]", 3))) == {1, 3, 5, 7, 9}
+    assert _network_degrees(tuple(layer_activations(["poly:coeffs=[0,1]", "poly:coeffs=[1,0,1]"], 3))) == {2, 6}
     # the bound uses only those degrees: (3, 6, 4, 1) with z + z^3 has P = 46 > 3 + 10 + ... forms of odd degree
     rule = deep_effective_parameters("poly:coeffs=[1,0,1]", (2, 6, 5, 1))
     odd_forms = sum(e + 1 for e in (1, 3, 5, 7, 9))  # binary forms of degree e: e + 1 monomials

@@ -114,7 +114,8 @@ def _pure_power(act) -> int | None:
     return nz[0] if len(nz) == 1 and nz[0] >= 2 else None
 
 
-def _network_degrees(acts) -> set[int]:
+@lru_cache(maxsize=256)
+def _network_degrees(acts: tuple) -> set[int]:
     r"""The degrees of the homogeneous parts a polynomial network can have (no biases).
 
     The input is of degree 1; a hidden layer with activation :math:`\sum_{k\in K}c_kz^k` turns parts of
@@ -122,16 +123,28 @@ def _network_degrees(acts) -> set[int]:
     So :math:`f` lies in the forms of these degrees, e.g. :math:`\{1,3\}` for :math:`z+z^3` at depth 2 and
     :math:`\{1,3,5,7,9\}` at depth 3.
     """
-    E = {1}
+    E = 1 << 1  # bit e set: degree e reachable
     for a in acts:
         ks = [k for k, ck in enumerate(a.polynomial_coeffs()) if ck != 0]
-        sums, new = {0}, set()
+        sums, new = 1, 0  # sums: the (k-fold) sumset of E, as a bit set
         for k in range(max(ks) + 1):
             if k in ks:
                 new |= sums
-            sums = {x + e for x in sums for e in E}
+            if k < max(ks):
+                sums = _sumset(sums, E)
         E = new
-    return E
+    return {e for e in range(E.bit_length()) if E >> e & 1}
+
+
+def _sumset(A: int, B: int) -> int:
+    """The sumset of two sets of nonnegative integers given as bit sets."""
+    out, e = 0, 0
+    while B:
+        if B & 1:
+            out |= A << e
+        B >>= 1
+        e += 1
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -349,11 +362,19 @@ def _rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool) -> Dee
             Z.value - w[-1], P, f"quadratic a z^2 + b z (ab != 0): the z^2 network with biases in every layer "
             f"({Z.value}) minus the N_L output constants [{Z.status}: {Z.rule}]", Z.status, P)
     elif all(a.is_polynomial for a in acts):
-        degrees = _network_degrees(acts)
-        amb = w[-1] * sum(comb(w[0] + e - 1, e) for e in degrees)
-        out = DeepEffectiveParameters(min(P, amb), P, f"polynomial: min(P, N_L x dim of the forms of the degrees "
-                                      f"{sorted(degrees)} that f can have)", "upper bound", P)
-        split = _split_bound(acts[0], w, None, min(P, amb)) if len(set(acts)) == 1 else None
+        D = 1
+        for a in acts:
+            D *= a.degree
+        if w[-1] * comb(w[0] + D - 1, w[0] - 1) >= P:  # the top-degree forms alone outnumber the parameters
+            out = DeepEffectiveParameters(P, P, f"polynomial: P (the forms of degree D = {D} alone have dimension "
+                                          ">= P)", "upper bound", P)
+        else:
+            degrees = _network_degrees(tuple(acts))
+            amb = w[-1] * sum(comb(w[0] + e - 1, e) for e in degrees)
+            shown = sorted(degrees) if len(degrees) <= 12 else f"{len(degrees)} degrees up to {D}"
+            out = DeepEffectiveParameters(min(P, amb), P, f"polynomial: min(P, N_L x dim of the forms of the degrees "
+                                          f"{shown} that f can have)", "upper bound", P)
+        split = _split_bound(acts[0], w, None, out.value) if len(set(acts)) == 1 else None
         if split is not None:
             out = DeepEffectiveParameters(split[0], P, split[1], "upper bound", P)
     elif all(a.unit_family == "relu-like" for a in acts):
