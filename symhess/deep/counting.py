@@ -361,6 +361,9 @@ def _rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool) -> Dee
         out = DeepEffectiveParameters(
             Z.value - w[-1], P, f"quadratic a z^2 + b z (ab != 0): the z^2 network with biases in every layer "
             f"({Z.value}) minus the N_L output constants [{Z.status}: {Z.rule}]", Z.status, P)
+        split = None if Z.status == "exact" or len(set(acts)) > 1 else _split_bound(acts[0], w, None, out.value)
+        if split is not None:
+            out = DeepEffectiveParameters(split[0], P, split[1], "upper bound", P)
     elif all(a.is_polynomial for a in acts):
         D = 1
         for a in acts:
