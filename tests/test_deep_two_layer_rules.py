@@ -99,3 +99,12 @@ def test_polynomial_split_bound_is_attained_where_it_bites():
     assert "split at hidden layer" in rule.rule and rule.value < rule.n_params
     settled = deep_effective_parameters("poly:coeffs=[1,0,1]", (3, 1, 2, 1), measure=True)
     assert settled.status == "exact" and settled.measured.rank == rule.value
+
+
+@settings(max_examples=15, deadline=None)
+@given(widths=_widths(3), act=st.sampled_from(["poly:coeffs=[0,1]", "poly:coeffs=[0,0,1]", "poly:coeffs=[1,0,1]"]),
+       output_bias=st.booleans(), seed=st.integers(0, 1000))
+def test_split_bound_with_hidden_biases_is_never_exceeded(widths, act, output_bias, seed):
+    rule = deep_effective_parameters(act, widths, hidden_bias=True, output_bias=output_bias)
+    m = measure_deep_rank(act, widths, hidden_bias=True, output_bias=output_bias, rng=seed)
+    assert m.rank <= rule.value, (widths, act, output_bias, rule, m)

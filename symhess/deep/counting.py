@@ -148,7 +148,8 @@ def _sumset(A: int, B: int) -> int:
 
 
 @lru_cache(maxsize=4096)
-def _split_bound(act, w: tuple[int, ...], d: int | None, start: int | None = None) -> tuple[int, str] | None:
+def _split_bound(act, w: tuple[int, ...], d: int | None, start: int | None = None, hidden_bias: bool = False,
+                 output_bias: bool = False) -> tuple[int, str] | None:
     r"""The smallest upper bound for :math:`z^d` from splitting the network at a hidden layer, or ``None``.
 
     At hidden layer :math:`l` the network is :math:`f=g(a(x))` with :math:`a=\sigma(h_l)` (:math:`N_l` forms; the
@@ -162,17 +163,19 @@ def _split_bound(act, w: tuple[int, ...], d: int | None, start: int | None = Non
     the expected 35. Other polynomial activations (``d=None``) have no such rescaling (a rescaled
     :math:`\sigma(h)` is not :math:`\sigma` of anything), but :math:`h\mapsto\sigma\circ h` is an immersion
     (its differential multiplies by the nonzero polynomial :math:`\sigma'(h)`), so
-    :math:`\dim V(w)\le\dim V(N_0..N_l)+\dim V(N_l..N_L)`. Returns the bound and its description when some split
-    goes below ``start`` (default: the expected dimension).
+    :math:`\dim V(w)\le\dim V(N_0..N_l)+\dim V(N_l..N_L)`. With hidden biases the same holds with the bias
+    :math:`b_l` in the head (as its output bias; it rescales with its unit) and the later biases in the tail.
+    Returns the bound and its description when some split goes below ``start`` (default: the expected
+    dimension).
     """
     L = len(w) - 1
     if L < 3:
         return None
     best = start if start is not None else expected_dimension(w, d)
     where = None
-    for l in range(1, L):
-        head = _rule(layer_activations(act, l), w[: l + 1], False, False)
-        tail = _rule(layer_activations(act, L - l), w[l:], False, False)
+    for l in range(1, L):  # with hidden biases, b_l is the head's output bias (it rescales with the unit)
+        head = _rule(layer_activations(act, l), w[: l + 1], hidden_bias and l > 1, hidden_bias)
+        tail = _rule(layer_activations(act, L - l), w[l:], hidden_bias and L - l > 1, output_bias)
         value = head.value + tail.value - (w[l] if d is not None else 0)
         if value < best:
             best, where = value, (l, head, tail)
@@ -472,7 +475,7 @@ def _biased_rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool)
     r"""Rules with biases (:math:`h_l=W_la_{l-1}+b_l`).
 
     * linear with an output bias: :math:`f=Ax+c`, :math:`c` free: :math:`r(N_0+N_L-r)+N_L` (exact); with hidden
-      biases only, the same number is an upper bound;
+      biases only, :math:`[A\ c]` has rank bounded by the augmented widths (exact, see the code);
     * pure powers at depth 2 with one output and hidden biases only: :math:`(w\cdot x+b)^d` is the
       dehomogenisation of :math:`((w,b)\cdot(x,1))^d`, a linear isomorphism of the polynomial spaces, so the
       count is the two-layer one with :math:`N_0+1` inputs (exact);
@@ -533,12 +536,20 @@ def _biased_rule(acts, w: tuple[int, ...], hidden_bias: bool, output_bias: bool)
             d >= (2 * (w[l] + 1) - min(w[l] + 1, w[l + 1])) / min(w[l], min(w[:l])) for l in range(1, L))
         rule = (f"z^{d} with {tag}: min(P - sum hidden widths, N_L binom(N_0+D, D)), D = {D}"
                 + ("; degree above the bound of Usevich-Borsoi-Derand-Clausel, Corollary 28" if proved else ""))
+        split = None if proved or not hidden_bias or len(set(acts)) > 1 else _split_bound(
+            acts[0], w, d, value, hidden_bias, output_bias)
+        if split is not None:
+            return DeepEffectiveParameters(split[0], P, f"{split[1]} (with {tag})", "upper bound", P - hidden)
         return DeepEffectiveParameters(value, P, rule, "exact" if proved else "upper bound", P - hidden)
     if all(a.is_polynomial for a in acts):
         D = 1
         for a in acts:
             D *= a.degree
-        value = min(P, w[-1] * comb(w[0] + D, D))
+        value = min(P, w[-1] * comb(w[0] + D, w[0]))
+        split = None if not hidden_bias or len(set(acts)) > 1 else _split_bound(
+            acts[0], w, None, value, hidden_bias, output_bias)
+        if split is not None:
+            return DeepEffectiveParameters(split[0], P, f"{split[1]} (with {tag})", "upper bound", P)
         return DeepEffectiveParameters(value, P, f"polynomial of degree D = {D} with {tag}: min(P, N_L binom(N_0+D, D))",
                                        "upper bound", P)
     if all(a.unit_family == "relu-like" for a in acts):
