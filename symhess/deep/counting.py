@@ -30,8 +30,8 @@ characteristic 0). Rules, with :math:`P=\sum_lN_lN_{l-1}` and :math:`D` the degr
   polynomial neural networks", Corollaries 16 and 17: finite identifiability, i.e. dimension
   :math:`P-\sum_{0<l<L}N_l`). At depth 2 with one output it is the Alexander–Hirschowitz count,
   defective for :math:`d=2` (symmetric matrices of rank :math:`\le N_1`) and the four sporadic cases.
-  With one output the bound through the last hidden layer's forms can be smaller
-  (:func:`_split_bound`: :math:`\dim V(N_0..N_l)+\dim V(N_l..N_L)-N_l` at a hidden layer :math:`l`).
+  Where no theorem applies, the *split bound* can be smaller (:func:`_split_bound`:
+  :math:`\dim V(N_0..N_l)+\dim V(N_l..N_L)-N_l` at a hidden layer :math:`l`, recursively).
   A **width-one hidden layer** :math:`l` makes :math:`f=c\,s(x)^k` with :math:`s` the single-output network
   of widths :math:`(N_0,\dots,N_l)`, :math:`c\in\mathbb R^{N_L}` and :math:`k=d^{L-l}` (everything after
   the bottleneck is homogeneous in one scalar), so the dimension is :math:`\dim(s)+N_L-1` (one common
@@ -42,7 +42,8 @@ characteristic 0). Rules, with :math:`P=\sum_lN_lN_{l-1}` and :math:`D` the degr
   rank is :math:`\dim Z-N_L` (:math:`\dim Z` with an output bias, :math:`\dim Z-\max(0,N_L-N_{L-1})` with
   hidden biases only). Exact where :math:`\dim Z` is (two layers with one output: eq. (14); Corollary 28).
 * **other polynomials** (mixed degrees, e.g. :math:`z+z^3`): no rescaling symmetry; the bound
-  :math:`\min\{P, N_L(\binom{N_0+D}{D}-[\sigma_l(0)=0\ \forall l])\}` (upper bound; measured).
+  :math:`\min\{P, N_L\cdot\text{forms of the degrees }f\text{ can reach}\}` (:func:`_network_degrees`), or the
+  split bound without the rescaling term when smaller (upper bounds).
 * **erf, tanh** and the other smooth built-ins: :math:`P` (no continuous symmetry): a theorem at depth 2 (the
   activation's ``unit_family``, the two-layer independence theorems), a conjecture beyond, proved architecture
   by architecture by :func:`settled_by_measurement`.
