@@ -189,64 +189,41 @@ def main(argv: list[str] | None = None) -> int:
                       ["widths", "d", "expected dim", "bottleneck rule", "exact rank"], rows))
 
     # the split bound dim V(N_0..N_l) + dim V(N_l..N_L) - [N_l for pure powers]: never exceeded, mostly attained
-    swept = improved = attained = 0
-    grids = [((2, 3), 4, 3), ((2,), 3, 4)] if not q else [((2, 3), 3, 3)]
-    for degrees, top, depth in grids:
-        for w in itertools.product(range(1, top + 1), repeat=depth + 1):
-            for d in degrees:
-                rule = deep_effective_parameters(_power(d), w)
-                m = deep_hessian_rank(_power(d), rational_deep_teacher(w, rng=0), method="points")
-                assert m.rank <= rule.value, (w, d, m, rule)
-                swept += 1
-                if "split at" in rule.rule:
-                    improved += 1
-                    attained += m.rank == rule.value
-    if not q:
-        assert (swept, improved, attained) == (755, 120, 119), (swept, improved, attained)
-    print(f"split bound, pure powers: never exceeded on {swept} architectures; below the expected dimension in "
-          f"{improved}, attained there in {attained}")
-    swept = improved = attained = 0
-    for act in ("poly:coeffs=[1,0,1]", "poly:coeffs=[1,1,1]", "poly:coeffs=[0,1,1]")[: 1 if q else 3]:
-        for w in itertools.product(range(1, 3 if q else 4), repeat=4):
-            rule = deep_effective_parameters(act, w)
-            m = deep_hessian_rank(act, rational_deep_teacher(w, rng=0))
-            assert m.rank <= rule.value, (act, w, m, rule)
+    def split_sweep(cases, method="auto"):
+        """(architectures, rules the split bound improved, of those attained) over ``(act, widths, biases)``."""
+        swept = improved = attained = 0
+        for act, w, kw in cases:
+            rule = deep_effective_parameters(act, w, **kw)
+            m = measure_deep_rank(act, w, method=method, **kw)
+            assert m.rank <= rule.value, (act, w, kw, m, rule)
             swept += 1
             if "split at" in rule.rule:
                 improved += 1
                 attained += m.rank == rule.value
-    if not q:
-        assert (swept, improved, attained) == (243, 91, 89), (swept, improved, attained)
-    print(f"split bound, other polynomials: never exceeded on {swept} architectures; it improves the bound in "
-          f"{improved}, attained there in {attained}")
-    swept = improved = attained = 0
-    for w in itertools.product(range(1, 3 if q else 4), repeat=4):  # quadratics where the biased z^2 count is a bound
-        rule = deep_effective_parameters(QUAD, w)
-        m = deep_hessian_rank(QUAD, rational_deep_teacher(w, rng=0))
-        assert m.rank <= rule.value, (w, m, rule)
-        swept += 1
-        if "split at" in rule.rule:
-            improved += 1
-            attained += m.rank == rule.value
-    if not q:
-        assert (swept, improved, attained) == (81, 49, 48), (swept, improved, attained)
-    print(f"split bound, z + z^2/2: never exceeded on {swept} architectures; it improves the rule in {improved}, "
-          f"attained there in {attained}")
-    swept = improved = attained = 0  # with hidden biases (b_l goes with the head, as its output bias)
-    for act in (_power(2), _power(3), "poly:coeffs=[1,0,1]"):
-        for ob in (False, True):
-            for w in itertools.product(range(1, 3 if q else 4), repeat=4):
-                rule = deep_effective_parameters(act, w, hidden_bias=True, output_bias=ob)
-                m = measure_deep_rank(act, w, hidden_bias=True, output_bias=ob)
-                assert m.rank <= rule.value, (act, w, ob, m, rule)
-                swept += 1
-                if "split at" in rule.rule:
-                    improved += 1
-                    attained += m.rank == rule.value
-    if not q:
-        assert (swept, improved, attained) == (486, 198, 190), (swept, improved, attained)
-    print(f"split bound with hidden biases: never exceeded on {swept} architectures; it improves the rule in "
-          f"{improved}, attained there in {attained}")
+        return swept, improved, attained
+
+    grids = [((2, 3), 4, 3), ((2,), 3, 4)] if not q else [((2, 3), 3, 3)]
+    counts = split_sweep(((_power(d), w, {}) for degrees, top, depth in grids
+                          for w in itertools.product(range(1, top + 1), repeat=depth + 1) for d in degrees), "points")
+    assert q or counts == (755, 120, 119), counts
+    print("split bound, pure powers: never exceeded on {} architectures; below the expected dimension in {}, "
+          "attained there in {}".format(*counts))
+    small = list(itertools.product(range(1, 3 if q else 4), repeat=4))
+    others = ("poly:coeffs=[1,0,1]", "poly:coeffs=[1,1,1]", "poly:coeffs=[0,1,1]")[: 1 if q else 3]
+    counts = split_sweep((act, w, {}) for act in others for w in small)
+    assert q or counts == (243, 91, 89), counts
+    print("split bound, other polynomials: never exceeded on {} architectures; it improves the bound in {}, "
+          "attained there in {}".format(*counts))
+    counts = split_sweep((QUAD, w, {}) for w in small)  # quadratics where the biased z^2 count is a bound
+    assert q or counts == (81, 49, 48), counts
+    print("split bound, z + z^2/2: never exceeded on {} architectures; it improves the rule in {}, "
+          "attained there in {}".format(*counts))
+    # with hidden biases (b_l goes with the head, as its output bias)
+    counts = split_sweep((act, w, {"hidden_bias": True, "output_bias": ob})
+                         for act in (_power(2), _power(3), "poly:coeffs=[1,0,1]") for ob in (False, True) for w in small)
+    assert q or counts == (486, 198, 190), counts
+    print("split bound with hidden biases: never exceeded on {} architectures; it improves the rule in {}, "
+          "attained there in {}".format(*counts))
 
     rows = []  # the high-degree formula of Kileel-Trager-Bruna, one degree r for every layer
     for w in [(2, 3, 2, 1), (3, 2, 3, 2), (2, 2, 3, 2), (3, 4, 2, 2)] + ([] if q else [(2, 4, 3, 3, 1), (4, 3, 4, 2)]):
