@@ -201,22 +201,13 @@ def _shifted_square(act) -> bool:
 def _squares_with_all_biases(w: tuple[int, ...]) -> DeepEffectiveParameters:
     r"""The :math:`z^2` network with a bias in every layer (the reference family :math:`Z` of the quadratic rules).
 
-    Two layers, one output: homogenising :math:`(w\cdot x+b)^2` gives the symmetric
-    :math:`(N_0+1)\times(N_0+1)` matrices of rank :math:`\le N_1`, of dimension
-    :math:`N_1(N_0+1)-\binom{N_1}{2}` (all :math:`\binom{N_0+2}{2}` when :math:`N_1\ge N_0+1`); the output
-    bias adds :math:`e e^\top` (:math:`e` the homogenising coordinate), which lies in the tangent space
-    :math:`\{S: u^\top Su'=0\ \forall u,u'\in\ker M\}` at a rank-:math:`N_1` matrix :math:`M` iff :math:`e\in\operatorname{range}M`,
-    false at generic :math:`M` of rank :math:`N_1<N_0+1`: one more dimension, exactly. Otherwise the biased
-    pure-power rule.
+    The biased pure-power rule with :math:`d=2`. Two layers, one output, it is exact: homogenising
+    :math:`(w\cdot x+b)^2` gives the symmetric :math:`(N_0+1)\times(N_0+1)` matrices of rank :math:`\le N_1`, and the
+    output bias adds :math:`ee^\top` (:math:`e` the homogenising coordinate), which lies in the tangent space
+    :math:`\{S: u^\top Su'=0\ \forall u,u'\in\ker M\}` at a rank-:math:`N_1` matrix :math:`M` iff
+    :math:`e\in\operatorname{range}M`, false at generic :math:`M` of rank :math:`N_1<N_0+1`: one more dimension.
     """
-    L = len(w) - 1
-    if L == 2 and w[-1] == 1:
-        n, r = w[0] + 1, w[1]
-        value = _two_layer_power(n, r, 2) + (1 if r < n else 0)
-        P = w[0] * w[1] + w[1] + 2 * w[1] + 1
-        return DeepEffectiveParameters(value, P, "z^2 with all biases, two layers: symmetric (N_0+1)-matrices of rank "
-                                       "<= N_1, plus the output constant when N_1 < N_0 + 1", "exact", P - w[1])
-    return _biased_rule(layer_activations("poly:coeffs=[0,1]", L), w, True, True)
+    return _biased_rule(layer_activations("poly:coeffs=[0,1]", len(w) - 1), w, True, True)
 
 
 def _expected_dimension_theorem(w: tuple[int, ...], d: int) -> str | None:
