@@ -73,6 +73,17 @@ def _activation_and_slope(act: Activation):
     return compile_object_expr(act.expr(z), (z,)), compile_object_expr(act.derivative(1, z), (z,))
 
 
+def ball_unit_values(act: Activation, pre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`\sigma(h)` and :math:`\sigma'(h)` as arrays of balls for exact pre-activations ``pre`` (at the current
+    ``arb`` precision; constant slopes are broadcast to the shape of ``pre``)."""
+    sigma, slope = _activation_and_slope(act)
+    h = _to_arb(pre)
+    s, ds = sigma(BALL, h), slope(BALL, h)
+    s = s if isinstance(s, np.ndarray) else np.full(h.shape, s, dtype=object)
+    ds = ds if isinstance(ds, np.ndarray) else np.full(h.shape, ds, dtype=object)
+    return s, ds
+
+
 def rational_points(n_points: int, n_in: int, rng: object = None, *, denominator: int = 1 << 20) -> np.ndarray:
     r"""``(n_points, n_in)`` object array of dyadic rationals close to :math:`N(0, 1)` draws."""
     return dyadic_normal((n_points, n_in), as_rng(rng), denominator)
@@ -90,7 +101,6 @@ def ball_gradients(act: ActivationLike, W: object, v: object, X: object, prec: i
     expression. For ReLU a point on a kink (:math:`w_i\cdot x_\mu = 0`) raises ``ValueError``.
     """
     act = get_activation(act)
-    sigma, slope = _activation_and_slope(act)
     Wq, vq = rational_weights(W, v)
     Xq = rational_array(X, "X")
     if Xq.ndim != 2 or Xq.shape[1] != Wq.shape[1]:
@@ -98,11 +108,7 @@ def ball_gradients(act: ActivationLike, W: object, v: object, X: object, prec: i
     Nh, Ni = Wq.shape
     pre = Xq.dot(Wq.T)  # (n, Nh), exact
     with arb_precision(prec):
-        h = _to_arb(pre)
-        s = sigma(BALL, h)
-        ds = slope(BALL, h)
-        s = s if isinstance(s, np.ndarray) else np.full(h.shape, s, dtype=object)
-        ds = ds if isinstance(ds, np.ndarray) else np.full(h.shape, ds, dtype=object)
+        s, ds = ball_unit_values(act, pre)
         gW = (ds * _to_arb(vq)[None, :])[:, :, None] * _to_arb(Xq)[:, None, :]  # (n, Nh, Ni)
         G = np.concatenate([gW.reshape(len(Xq), Nh * Ni), s], axis=1)
         return to_arb_mat(G)

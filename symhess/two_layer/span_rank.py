@@ -60,8 +60,6 @@ the factor :math:`L_rD_r^{1/2}`). A float :math:`\Sigma` is read as the exact bi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
-from math import ceil
 
 import flint
 import numpy as np
@@ -70,10 +68,10 @@ from ..activations import ActivationLike, activation as get_activation
 from ..errors import InvalidParameterError, InvalidTypeError, ShapeError
 from ..linalg.certify import PRECISIONS, certify_nonsingular
 from ..linalg.exact_rank import exact_rank
-from ..linalg.rationals import rational_array, to_fmpq
+from ..linalg.rationals import rational_array
 from .architecture import trainable_groups
-from .balls import _activation_and_slope, _to_arb, rational_points, to_arb_mat
-from .objects import BALL, arb_precision
+from .balls import _to_arb, ball_unit_values, rational_points, to_arb_mat
+from .objects import arb_precision
 
 __all__ = ["GROUPS", "Layout", "SpanRank", "network_layout", "exact_input_reduction", "gradient_rows", "stacked_jacobian",
            "exact_span_rank", "certified_span_rank"]
@@ -394,7 +392,6 @@ def _points(Wr: np.ndarray, b, P: int, n_out: int, seed: int) -> np.ndarray:
 
 
 def _ball_rows(act, Wq, Vq, b, X, lay, prec: int, rows=None, cols=None) -> flint.arb_mat:
-    sigma, slope = _activation_and_slope(act)
     if rows is not None:  # evaluate only the points that the chosen rows (point-major, n_out per point) need
         pts = sorted({r // lay.n_out for r in rows})
         where = {p: k for k, p in enumerate(pts)}
@@ -404,11 +401,7 @@ def _ball_rows(act, Wq, Vq, b, X, lay, prec: int, rows=None, cols=None) -> flint
     if b is not None:
         pre = pre + b[None, :]
     with arb_precision(prec):
-        h = _to_arb(pre)
-        s = sigma(BALL, h)
-        ds = slope(BALL, h)
-        s = s if isinstance(s, np.ndarray) else np.full(h.shape, s, dtype=object)
-        ds = ds if isinstance(ds, np.ndarray) else np.full(h.shape, ds, dtype=object)
+        s, ds = ball_unit_values(act, pre)
         G = gradient_rows(s, ds, _to_arb(X), _to_arb(Vq), lay, flint.arb(0), flint.arb(1))[:, lay.index()]
         if rows is not None:
             G = G[np.ix_(rows, cols)]
