@@ -131,16 +131,15 @@ def parse_widths(text: str) -> list[tuple[int, ...]]:
 
 def _deep_row(act, widths: tuple[int, ...], method: str, seed: int, hidden_bias: bool = False,
               output_bias: bool = False) -> dict:
-    from ..deep.counting import deep_effective_parameters, measure_deep_rank, settled_by_measurement
+    from ..deep.counting import deep_effective_parameters
 
     t0 = time.perf_counter()
-    pred = deep_effective_parameters(act, widths, hidden_bias=hidden_bias, output_bias=output_bias)
     deep_method = {"exact": "exact", "certify": "certify", "float": "float"}[method]
     if method == "exact" and not act.is_polynomial:
         deep_method = "points" if act.name == "relu" else "certify"
-    meas = measure_deep_rank(act, widths, method=deep_method, rng=seed, hidden_bias=hidden_bias,
-                             output_bias=output_bias)
-    pred = settled_by_measurement(pred, meas, [act] * (len(widths) - 2))
+    pred = deep_effective_parameters(act, widths, hidden_bias=hidden_bias, output_bias=output_bias, measure=True,
+                                     method=deep_method, rng=seed)
+    meas = pred.measured
     if meas.rank == pred.value:
         match = "yes"
     elif pred.status in ("upper bound", "conjecture") and meas.rank < pred.value:

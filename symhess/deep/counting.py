@@ -259,7 +259,7 @@ class DeepEffectiveParameters:
 
 
 def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object = 0, hidden_bias: bool = False,
-                              output_bias: bool = False) -> DeepEffectiveParameters:
+                              output_bias: bool = False, method: str | None = None) -> DeepEffectiveParameters:
     r"""Generic rank of the expected Hessian of a deep network: the rule (see the module docstring), optionally measured.
 
     Parameters
@@ -269,7 +269,11 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
     widths : sequence of int
         :math:`(N_0, \dots, N_L)`.
     measure : bool
-        Also measure the rank at a random rational teacher (:func:`measure_deep_rank`).
+        Also measure the rank at a random rational teacher (:func:`measure_deep_rank`) and settle the rule with
+        it (:func:`settled_by_measurement`).
+    method : str, optional
+        The measurement's route (see :func:`~symhess.deep.hessian.deep_hessian_rank`); default: modular points
+        for polynomials, then the default route if they stay below the rule.
     hidden_bias, output_bias : bool
         Biases on every hidden layer, on the output (parameters after all weights; see
         :func:`_biased_rule` for the rules).
@@ -287,9 +291,12 @@ def deep_effective_parameters(act, widths, *, measure: bool = False, rng: object
     out = _rule(acts, w, bool(hidden_bias and L > 1), bool(output_bias))
     if measure:
         kw = dict(rng=rng, hidden_bias=hidden_bias, output_bias=output_bias)
-        m = measure_deep_rank(acts, w, method="points", **kw) if all(a.is_polynomial for a in acts) else None
-        if m is None or m.rank < out.value:  # the points reach the rule's bound, or take the default route
-            m = measure_deep_rank(acts, w, **kw)
+        if method is not None:
+            m = measure_deep_rank(acts, w, method=method, **kw)
+        else:
+            m = measure_deep_rank(acts, w, method="points", **kw) if all(a.is_polynomial for a in acts) else None
+            if m is None or m.rank < out.value:  # the points reach the rule's bound, or take the default route
+                m = measure_deep_rank(acts, w, **kw)
         out = settled_by_measurement(out, m, acts)
     return out
 
